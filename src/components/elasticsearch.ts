@@ -1,0 +1,159 @@
+import { ALERT, alertName } from '../wire/alerts.js';
+import { HarnessError } from '../errors.js';
+import { judgeClientCertificate, receivedAlert, unsupportedVersions } from '../dialects/java.js';
+import type { Cert } from '../x509/certificate.js';
+import { DEFAULT_VERSIONS, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
+import type { Identity } from '../tls/material.js';
+import { ComponentLog } from './log.js';
+import { TlsListener, type ServerConnection, type ServerDialect } from './tls-listener.js';
+import { newElasticsearchState, route, send, type ElasticsearchState } from './elasticsearch-api.js';
+
+export interface ElasticsearchOptions {
+  /** Its HTTPS certificate (es-cert), leaf first; intermediates in the chain are sent too. */
+  readonly identity: Identity;
+  readonly host?: string;
+  /** 0 picks a free port; `serve` and `install` use 9200. */
+  readonly port?: number;
+  /** `xpack.security.http.ssl.client_authentication`; Elasticsearch's own default is none. */
+  readonly clientAuthentication?: ClientAuthentication;
+  /** CAs trusted for client certificates (es-ca by default in the harness). */
+  readonly clientCertificateAuthorities?: readonly Cert[];
+  readonly versions?: VersionRange;
+  readonly serviceToken?: string;
+  readonly version?: string;
+  readonly nodeName?: string;
+  readonly log?: ComponentLog;
+}
+
+/** JSSE's server cipher order as Elasticsearch configures it (AES-256 first, server order wins). */
+const JSSE_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/**
+ * A fake Elasticsearch: HTTPS with Elasticsearch's client authentication modes, answering the
+ * REST calls Fleet Server and the agent make, and logging TLS trouble the way Elasticsearch's
+ * Netty HTTP transport does.
+ */
+export class FakeElasticsearch implements AsyncDisposable {
+  readonly log: ComponentLog;
+  readonly state: ElasticsearchState;
+
+  private constructor(private readonly listener: TlsListener, state: ElasticsearchState, log: ComponentLog, private readonly host: string) {
+    this.state = state;
+    this.log = log;
+  }
+
+  static async start(options: ElasticsearchOptions): Promise<FakeElasticsearch> {
+    const host = options.host ?? '127.0.0.1';
+    const state = newElasticsearchState(options);
+    const log = options.log ?? new ComponentLog('elasticsearch');
+    const clientAuthentication = options.clientAuthentication ?? 'none';
+    const trusted = options.clientCertificateAuthorities ?? [];
+    if (clientAuthentication !== 'none' && trusted.length === 0) {
+      throw new HarnessError('FTH_CONFIG_VALUE', 'elasticsearch: client authentication needs CAs to trust for client certificates');
+    }
+    const listener = await TlsListener.start({
+      component: 'elasticsearch',
+      host,
+      port: options.port ?? 0,
+      identity: options.identity,
+      clientCertificateAuthorities: trusted,
+      clientAuthentication,
+      versions: options.versions ?? DEFAULT_VERSIONS,
+      dialect: nettyDialect(state.nodeName, trusted, options.versions ?? DEFAULT_VERSIONS),
+      log,
+      handler: (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => send(res, route(state, req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname, req.headers.authorization, Buffer.concat(chunks).toString('utf8'))));
+      },
+    });
+    log.write('info', `[INFO ][o.e.h.AbstractHttpServerTransport] [${state.nodeName}] publish_address {${host}:${listener.port}}, bound_addresses {${bracketed(host)}:${listener.port}}`);
+    return new FakeElasticsearch(listener, state, log, host);
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  get url(): string {
+    return `https://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+  }
+
+  get serviceToken(): string {
+    return this.state.serviceToken;
+  }
+
+  /** The server side of the connection a client made from `localPort`. */
+  connection(localPort: number | undefined): Promise<ServerConnection | undefined> {
+    return this.listener.connection(localPort);
+  }
+
+  close(): Promise<void> {
+    return this.listener.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function bracketed(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Netty4HttpChannel's toString: Java's InetSocketAddress renderings with their leading slash. */
+function channel(connection: ServerConnection): string {
+  const java = (goStyle: string) => {
+    const ipv6 = /^\[(.*)\]:(\d+)$/.exec(goStyle);
+    return ipv6 ? `/[${expandIpv6(ipv6[1]!)}]:${ipv6[2]}` : `/${goStyle}`;
+  };
+  return `Netty4HttpChannel{localAddress=${java(connection.local)}, remoteAddress=${java(connection.remote)}}`;
+}
+
+function expandIpv6(address: string): string {
+  const [head = '', tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') && tail ? tail.split(':') : [];
+  const groups = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((g) => parseInt(g, 16).toString(16)).join(':');
+}
+
+function nettyDialect(node: string, trusted: readonly Cert[], versions: VersionRange): ServerDialect {
+  // JSSE names what it accepts, newest first.
+  const accepted = (['1.3', '1.2'] as const).filter((v) => v >= versions.min && v <= versions.max).map((v) => `TLSv${v}`);
+  const warn = (logger: string, message: string) => `[WARN ][${logger}] [${node}] ${message}`;
+  const caught = (connection: ServerConnection, exception: string) =>
+    `${warn('o.e.h.AbstractHttpServerTransport', `caught exception while handling client http traffic, closing connection ${channel(connection)}`)}\n` +
+    `io.netty.handler.codec.DecoderException: ${exception}`;
+  return {
+    ciphers: JSSE_CIPHERS,
+    verifyClient: (chain, _tls13, clientAuthentication) => judgeClientCertificate(chain, clientAuthentication === 'required', trusted),
+    notTls: (_first, connection) => ({
+      // Netty rejects the record before JSSE sees it, closes, and answers nothing.
+      log: warn('o.e.h.n.Netty4HttpServerTransport', `received plaintext http traffic on an https channel, closing connection ${channel(connection)}`),
+    }),
+    handshakeFailure(connection) {
+      const tap = connection.tap;
+      if (tap.rejection?.by === 'server') {
+        const chain = (tap.rejection.error as { chain?: readonly string[] }).chain ?? [tap.rejection.error.message];
+        return caught(connection, chain[0]!);
+      }
+      const fromClient = tap.alerts.find((a) => a.sender === 'client' && a.description !== ALERT.close_notify);
+      if (fromClient?.description === ALERT.certificate_unknown) {
+        return warn('o.e.h.n.Netty4HttpServerTransport', `http client did not trust this server's certificate, closing connection ${channel(connection)}`);
+      }
+      if (fromClient) return caught(connection, receivedAlert(fromClient.description).message);
+      const ours = tap.alerts.find((a) => a.sender === 'server' && !a.emulated);
+      if (ours?.description === ALERT.protocol_version) {
+        return caught(connection, unsupportedVersions(tap.offeredVersions, accepted).message);
+      }
+      if (ours) return caught(connection, `javax.net.ssl.SSLHandshakeException: ${alertName(ours.description)}`);
+      // A peer that closes mid-handshake is logged only at DEBUG (`closed during ssl handshake`).
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type { FakeFleetServer } from './fleet-server.js';
+import { elasticError } from './fleet-server.js';
+
+export interface FleetRouteContext {
+  readonly server: FakeFleetServer;
+  readonly agents: Map<string, { accessKeyId: string }>;
+  readonly requestId: string;
+}
+
+export interface FleetReply {
+  readonly status: number;
+  readonly body: object | string;
+}
+
+/** Fleet Server's error body: `{"statusCode","error","message"}` (internal/pkg/api/error.go). */
+function failure(status: number, error: string, message: string): FleetReply {
+  return { status, body: { statusCode: status, error, message } };
+}
+
+const CHECKIN = /^\/api\/fleet\/agents\/([^/]+)\/checkin$/;
+const ACKS = /^\/api\/fleet\/agents\/([^/]+)\/acks$/;
+
+export async function fleetRoutes(context: FleetRouteContext, req: http.IncomingMessage, body: string): Promise<FleetReply> {
+  const path = new URL(req.url ?? '/', 'http://fleet').pathname;
+  const method = req.method ?? 'GET';
+  if (method === 'GET' && path === '/api/status') return status(context, req);
+  if (method === 'POST' && path === '/api/fleet/agents/enroll') return enroll(context, req, body);
+  const checkin = CHECKIN.exec(path);
+  if (method === 'POST' && checkin) return checkinAgent(context, req, checkin[1]!);
+  const acks = ACKS.exec(path);
+  if (method === 'POST' && acks) return { status: 200, body: { action: 'acks', items: [] } };
+  return { status: 404, body: '404 page not found\n' };
+}
+
+/** 200 only when HEALTHY; 503 with the same body otherwise. The version needs a valid ApiKey. */
+async function status(context: FleetRouteContext, req: http.IncomingMessage): Promise<FleetReply> {
+  const { server } = context;
+  const body: Record<string, unknown> = { name: 'fleet-server', status: server.state };
+  if (req.headers.authorization?.startsWith('ApiKey ') && server.healthy) {
+    const auth = await server.elasticsearch('GET', '/_security/_authenticate', undefined, req.headers.authorization);
+    if (!elasticError(auth)) body.version = { number: server.version, build_hash: 'fleet-tls-harness', build_time: '2025-04-08T00:00:00Z' };
+  }
+  return { status: server.healthy ? 200 : 503, body };
+}
+
+/** Checks the `Authorization: ApiKey` header against Elasticsearch, as fleet-server's authAPIKey does. */
+async function authorize(context: FleetRouteContext, req: http.IncomingMessage): Promise<FleetReply | { apiKeyId: string }> {
+  const header = req.headers.authorization;
+  if (!header) return failure(401, 'ErrNoAuthHeader', 'no authorization header');
+  if (!header.startsWith('ApiKey ')) return failure(400, 'ErrMalformedHeader', 'malformed authorization header');
+  const auth = await context.server.elasticsearch('GET', '/_security/_authenticate', undefined, header);
+  const problem = elasticError(auth);
+  if (problem) {
+    context.server.log.write('info', `ApiKey fail authentication: ${problem}`);
+    return auth.response ? failure(401, 'ErrUnauthorized', 'unauthorized') : failure(503, 'ServiceUnavailable', 'elasticsearch unavailable');
+  }
+  const [apiKeyId = ''] = Buffer.from(header.slice('ApiKey '.length), 'base64').toString('utf8').split(':');
+  return { apiKeyId };
+}
+
+/** The agent's version must be known and not newer than Fleet Server's major.minor. */
+function checkUserAgent(server: FakeFleetServer, req: http.IncomingMessage): FleetReply | undefined {
+  const agent = (req.headers['user-agent'] ?? '').toLowerCase();
+  if (!agent.startsWith('elastic agent ')) return failure(400, 'InvalidUserAgent', 'user-agent is not valid');
+  const [major = 0, minor = 0] = agent.slice('elastic agent v'.length).split('.').map(Number);
+  const [fleetMajor = 0, fleetMinor = 0] = server.version.split('.').map(Number);
+  if (major > fleetMajor || (major === fleetMajor && minor > fleetMinor) || major < 7) {
+    return failure(400, 'UnsupportedVersion', 'version is not supported');
+  }
+  return undefined;
+}
+
+async function enroll(context: FleetRouteContext, req: http.IncomingMessage, body: string): Promise<FleetReply> {
+  const { server } = context;
+  if (!server.healthy) return failure(503, 'ServiceUnavailable', 'server is not healthy');
+  const badAgent = checkUserAgent(server, req);
+  if (badAgent) return badAgent;
+  const auth = await authorize(context, req);
+  if ('status' in auth) return auth;
+  const id = randomUUID();
+  const key = await server.elasticsearch('POST', '/_security/api_key', { name: id });
+  const problem = elasticError(key);
+  if (problem) return failure(500, 'ErrInternal', problem);
+  const created = JSON.parse(key.response!.body) as { id: string; encoded: string };
+  context.agents.set(id, { accessKeyId: created.id });
+  const request = safeJson(body);
+  const now = new Date().toISOString();
+  server.log.write('info', `Elastic Agent successfully enrolled`, { 'fleet.agent.id': id, 'fleet.policy.id': server.policyId });
+  return {
+    status: 200,
+    body: {
+      action: 'created',
+      item: {
+        id,
+        active: true,
+        policy_id: server.policyId,
+        type: request?.type ?? 'PERMANENT',
+        enrolled_at: now,
+        user_provided_metadata: {},
+        local_metadata: request?.metadata?.local ?? {},
+        access_api_key_id: created.id,
+        access_api_key: created.encoded,
+        status: 'online',
+        tags: request?.metadata?.tags ?? [],
+      },
+    },
+  };
+}
+
+async function checkinAgent(context: FleetRouteContext, req: http.IncomingMessage, agentId: string): Promise<FleetReply> {
+  const { server } = context;
+  const auth = await authorize(context, req);
+  if ('status' in auth) return auth;
+  const agent = context.agents.get(agentId);
+  if (!agent || agent.accessKeyId !== auth.apiKeyId) return failure(404, 'AgentNotFound', 'agent could not be found');
+  // The first checkin answers at once with the policy, as Fleet Server does for a new agent.
+  const output = server.options.output ?? { hosts: [server.options.elasticsearch.url] };
+  return {
+    status: 200,
+    body: {
+      action: 'checkin',
+      ack_token: randomBytes(8).toString('hex'),
+      actions: [{
+        id: `policy:${server.policyId}:1:1`,
+        type: 'POLICY_CHANGE',
+        agent_id: agentId,
+        created_at: new Date().toISOString(),
+        data: {
+          policy: {
+            id: server.policyId,
+            revision: 1,
+            outputs: { default: { type: 'elasticsearch', hosts: output.hosts, ...(output.ssl ? { ssl: output.ssl } : {}) } },
+            fleet: { hosts: [server.url] },
+            inputs: [],
+          },
+        },
+      }],
+    },
+  };
+}
+
+function safeJson(text: string): { type?: string; metadata?: { local?: object; tags?: string[] } } | undefined {
+  try {
+    return JSON.parse(text) as { type?: string; metadata?: { local?: object; tags?: string[] } };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,289 @@
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import { ALERT, alertName } from '../wire/alerts.js';
+import { TlsTap, type CertificateRequestInfo, type Rejection } from '../wire/tap.js';
+import { TLS13 } from '../wire/session.js';
+import { suiteInfo } from '../wire/suites.js';
+import { versionName } from '../wire/timeline.js';
+import { nameToString, parseCertificate, type Cert } from '../x509/certificate.js';
+import { verifyServerChain } from '../x509/libs-verify.js';
+import { GoTlsError, HTTPS_TO_HTTP_ERROR, remoteError, socketError, type GoRelease, DEFAULT_GO } from '../dialects/go.js';
+import { DEFAULT_VERSIONS, NODE_VERSION, type VerificationMode, type VersionRange } from '../tls/settings.js';
+import type { Identity } from '../tls/material.js';
+import type { ClientCertificateSummary, Phase } from '../report/leg.js';
+
+/** A Go client's `ssl.*` settings (elastic-agent-libs `tlscommon.Config`). */
+export interface GoClientTls {
+  readonly verificationMode?: VerificationMode;
+  /** Absent: the system roots, as Go uses when `certificate_authorities` is empty. */
+  readonly certificateAuthorities?: readonly Cert[];
+  readonly certificate?: Identity;
+  readonly caTrustedFingerprint?: string;
+  readonly caSha256?: readonly string[];
+  readonly versions?: VersionRange;
+}
+
+export interface GoRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly tls?: GoClientTls;
+  readonly timeoutMs?: number;
+  readonly goRelease?: GoRelease;
+  /**
+   * Where to open the TCP connection instead of the URL's host and port, like `curl --resolve`:
+   * the URL's host name still drives SNI, verification and the Host header.
+   */
+  readonly connectTo?: { readonly host: string; readonly port: number };
+}
+
+/** Everything observed about one connection, from the client's side. */
+export interface ClientConnection {
+  readonly local: string;
+  readonly localPort?: number;
+  readonly remote: string;
+  readonly tap?: TlsTap;
+  readonly version: string | null;
+  readonly cipher: string | null;
+  readonly serverChain: readonly Cert[];
+  readonly clientCertificate: ClientCertificateSummary | null;
+  readonly rejectedBy: 'client' | 'server' | null;
+  readonly phase: Exclude<Phase, 'http'> | null;
+  readonly alert: string | null;
+  readonly node: { code: string; message: string } | null;
+  /** Warnings libs logs while verifying (`SSL/TLS verifications disabled.`, fingerprint notes). */
+  readonly warnings: readonly string[];
+}
+
+export interface GoResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface GoExchange {
+  readonly response?: GoResponse;
+  /** Go's error text, as the caller sees it after unwrapping `*url.Error`. */
+  readonly error?: string;
+  readonly connection: ClientConnection;
+}
+
+/**
+ * Go's default cipher preference with AES hardware (crypto/tls cipher_suites.go), so a
+ * server that honours the client's order picks what it would pick for the real agent.
+ */
+const GO_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** OpenSSL's SSL_OP_NO_EXTENDED_MASTER_SECRET; see wire/rewrite.ts for why. */
+const NO_EXTENDED_MASTER_SECRET = 0x1;
+
+/**
+ * One HTTPS request the way a Go program using elastic-agent-libs makes it. Failures are data
+ * (`error` in Go's words), not exceptions: the caller is reproducing them.
+ */
+export async function goRequest(request: GoRequest): Promise<GoExchange> {
+  const url = new URL(request.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const settings = request.tls ?? {};
+  const target = request.connectTo ?? { host, port };
+  const raw = net.connect(target);
+  const remote = net.isIPv6(target.host) ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  const connected = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+    raw.once('connect', () => resolve(null));
+    raw.once('error', (error) => resolve(error));
+  });
+  if (connected) {
+    const error = connected.code === 'ECONNREFUSED' ? socketError('refused', '', remote) : `dial tcp ${remote}: ${connected.message}`;
+    return { error, connection: failedConnection(remote, connected) };
+  }
+  const local = `${raw.localAddress}:${raw.localPort}`;
+  // Read now: Node forgets the local port once the socket is closed.
+  const localPort = raw.localPort;
+  if (url.protocol !== 'https:') return plainRequest(request, url, raw, local, localPort, remote);
+
+  const warnings: string[] = [];
+  const tap = new TlsTap(raw, 'client', {
+    verifyServer: (chain) => verifyServer(chain, settings, host, warnings, request.goRelease ?? DEFAULT_GO),
+    ...(settings.certificate ? { sendClientCertificate: (req: CertificateRequestInfo) => acceptable(settings.certificate!, req) } : {}),
+  });
+  const versions = settings.versions ?? DEFAULT_VERSIONS;
+  const socket = tls.connect({
+    socket: tap,
+    // Go sends SNI only for host names; Node would warn about an IP here.
+    servername: net.isIP(host) ? '' : host,
+    rejectUnauthorized: false,
+    minVersion: NODE_VERSION[versions.min],
+    maxVersion: NODE_VERSION[versions.max],
+    ciphers: GO_CIPHERS,
+    ...(settings.certificate
+      ? { cert: settings.certificate.certPem, key: settings.certificate.keyPem, secureOptions: NO_EXTENDED_MASTER_SECRET }
+      : {}),
+  });
+  tap.attach(socket);
+  let nodeError: NodeJS.ErrnoException | undefined;
+  socket.on('error', (error: NodeJS.ErrnoException) => { nodeError ??= error; });
+
+  const response = await exchange(request, url, socket).catch((error: NodeJS.ErrnoException) => {
+    nodeError ??= error;
+    return undefined;
+  });
+  socket.destroy();
+  await settled(raw);
+  const connection = describeConnection(tap, settings, local, localPort, remote, warnings, nodeError);
+  if (response) return { response, connection };
+  return { error: goError(tap, nodeError, local, remote), connection };
+}
+
+function verifyServer(chainDer: readonly Buffer[], settings: GoClientTls, host: string, warnings: string[], release: GoRelease): Rejection | null {
+  const chain = chainDer.map((der) => parseCertificate(der));
+  const verdict = verifyServerChain(chain, {
+    mode: settings.verificationMode ?? 'full',
+    roots: settings.certificateAuthorities ? [...settings.certificateAuthorities] : 'system',
+    serverName: host,
+    ...(settings.caTrustedFingerprint ? { caTrustedFingerprint: settings.caTrustedFingerprint } : {}),
+    ...(settings.caSha256 ? { caSha256: [...settings.caSha256] } : {}),
+    goVersion: release === '1.19' ? '1.19' : 'current',
+  });
+  warnings.push(...verdict.warnings);
+  // libs' VerifyConnection and Go's own verification both answer a bad certificate the same way.
+  return verdict.ok ? null : { alert: ALERT.bad_certificate, error: new GoTlsError(verdict.message ?? 'x509: verification failed') };
+}
+
+/** Go's getClientCertificate: send the configured chain only if it is signed by a CA the server lists. */
+function acceptable(identity: Identity, request: CertificateRequestInfo): boolean {
+  if (request.certificateAuthorities.length === 0) return true;
+  return identity.chain.some((cert) => request.certificateAuthorities.some((ca) => ca.equals(cert.rawIssuer)));
+}
+
+async function exchange(request: GoRequest, url: URL, socket: tls.TLSSocket): Promise<GoResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      method: request.method,
+      host: url.hostname,
+      port: url.port,
+      path: `${url.pathname}${url.search}`,
+      headers: { ...(request.body ? { 'content-type': 'application/json' } : {}), ...request.headers },
+      // No `agent`: Node then uses createConnection (with `agent: false` it would dial the URL itself).
+      createConnection: () => socket,
+      timeout: request.timeoutMs ?? 10_000,
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('context deadline exceeded'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.end(request.body);
+  });
+}
+
+async function plainRequest(request: GoRequest, url: URL, raw: net.Socket, local: string, localPort: number | undefined, remote: string): Promise<GoExchange> {
+  const response = await new Promise<GoResponse | NodeJS.ErrnoException>((resolve) => {
+    const req = http.request({ method: request.method, path: `${url.pathname}${url.search}`, headers: request.headers, createConnection: () => raw });
+    req.on('error', resolve);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.end(request.body);
+  });
+  raw.destroy();
+  const connection: ClientConnection = { ...failedConnection(remote, null), local, ...(localPort ? { localPort } : {}) };
+  if (response instanceof Error) {
+    // A TLS server answering plain HTTP: Go's transport reports a malformed response or EOF.
+    return { error: response.code === 'HPE_INVALID_CONSTANT' ? 'net/http: HTTP/1.x transport connection broken: malformed HTTP response' : 'EOF', connection };
+  }
+  return { response, connection };
+}
+
+function settled(raw: net.Socket): Promise<void> {
+  return raw.destroyed ? Promise.resolve() : new Promise((resolve) => raw.once('close', () => resolve()));
+}
+
+function describeConnection(
+  tap: TlsTap, settings: GoClientTls, local: string, localPort: number | undefined, remote: string,
+  warnings: string[], nodeError: NodeJS.ErrnoException | undefined,
+): ClientConnection {
+  const session = tap.session;
+  const fatal = tap.alerts.find((a) => a.level === 2 || a.description !== ALERT.close_notify);
+  const rejectedBy = tap.rejection ? tap.rejection.by : fatal ? fatal.sender : null;
+  const failed = rejectedBy !== null || !tap.clientHandshakeDone || tap.peerClose === 'reset';
+  const phase: ClientConnection['phase'] = !failed
+    ? null
+    : fatal?.afterHandshake || (!fatal && tap.clientHandshakeDone) ? 'after-handshake' : 'handshake';
+  return {
+    local, localPort, remote, tap,
+    version: session.version ? versionName(session.version) : null,
+    cipher: session.suite?.iana ?? (session.suite ? null : suiteNameFromTap(tap)),
+    serverChain: tap.serverChain.map((der) => parseCertificate(der)),
+    clientCertificate: clientCertificateSummary(tap, settings),
+    rejectedBy: failed ? rejectedBy ?? 'server' : null,
+    phase: failed ? phase : null,
+    alert: fatal ? alertName(fatal.description) : null,
+    node: nodeError ? { code: nodeError.code ?? 'ERR', message: nodeError.message } : null,
+    warnings,
+  };
+}
+
+function suiteNameFromTap(tap: TlsTap): string | null {
+  const id = tap.session.suite?.id;
+  return id === undefined ? null : suiteInfo(id)?.iana ?? null;
+}
+
+function clientCertificateSummary(tap: TlsTap, settings: GoClientTls): ClientCertificateSummary | null {
+  const configured = settings.certificate?.chain[0];
+  const subject = configured?.subject;
+  if (!tap.certificateRequest) {
+    if (!tap.session.handshakeComplete('server')) return null;
+    return { presented: false, ...(subject ? { subject } : {}), why: 'the server did not ask for a client certificate' };
+  }
+  const sent = tap.clientChain;
+  if (sent && sent.length > 0) {
+    return { presented: true, subject: parseCertificate(sent[0]!).subject, why: 'the server asked for a client certificate' };
+  }
+  if (!configured) return { presented: false, why: 'the server asked for a client certificate and none is configured' };
+  if (sent === null) return { presented: false, subject: configured.subject, why: 'the handshake ended before the client sent its certificate' };
+  const asked = tap.certificateRequest.certificateAuthorities.map(nameOf).join('; ');
+  return {
+    presented: false,
+    subject: configured.subject,
+    why: `withheld, as Go does: its issuer ${configured.issuer} is not among the CAs the server asked for (${asked})`,
+  };
+}
+
+function nameOf(rawName: Buffer): string {
+  try {
+    return nameToString(rawName);
+  } catch {
+    return `${rawName.length}-byte name`;
+  }
+}
+
+function goError(tap: TlsTap, nodeError: NodeJS.ErrnoException | undefined, local: string, remote: string): string {
+  if (tap.rejection?.by === 'client') return tap.rejection.error.message;
+  const fatal = tap.alerts.find((a) => a.sender === 'server' && a.description !== ALERT.close_notify);
+  if (fatal) return remoteError(fatal.description);
+  if (tap.peerNotTls && tap.peerNotTls.subarray(0, 5).toString('latin1') === 'HTTP/') return HTTPS_TO_HTTP_ERROR;
+  if (tap.peerClose === 'reset' || nodeError?.code === 'ECONNRESET') return socketError('reset', local, remote);
+  if (nodeError?.code === 'ETIMEDOUT') return 'context deadline exceeded';
+  return socketError('eof', local, remote);
+}
+
+function failedConnection(remote: string, error: NodeJS.ErrnoException | null): ClientConnection {
+  return {
+    local: '', remote, version: null, cipher: null, serverChain: [], clientCertificate: null,
+    rejectedBy: error ? 'server' : null, phase: error ? 'connect' : null, alert: null,
+    node: error ? { code: error.code ?? 'ERR', message: error.message } : null, warnings: [],
+  };
+}
+

@@ -1,0 +1,64 @@
+import { ALERT } from '../wire/alerts.js';
+import { looksLikeHttp } from '../wire/record.js';
+import type { Cert } from '../x509/certificate.js';
+import { verifyClientChain } from '../x509/libs-verify.js';
+import {
+  HTTP_TO_HTTPS_RESPONSE, handshakeErrorLine, remoteError, serverClientCertificateRejection, socketError,
+  unsupportedVersionsError, type GoRelease,
+} from '../dialects/go.js';
+import type { ServerConnection, ServerDialect } from './tls-listener.js';
+
+/** Go's server cipher preference with AES hardware; Go imposes its own order. */
+const GO_SERVER_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/**
+ * A Go net/http TLS server with elastic-agent-libs' server config (Fleet Server): Go verifies a
+ * client certificate whenever one is asked for (whatever `verification_mode` says), and every
+ * failed handshake becomes one `http: TLS handshake error from ...` line.
+ */
+export function goServerDialect(release: GoRelease, clientCAs: readonly Cert[]): ServerDialect {
+  return {
+    ciphers: GO_SERVER_CIPHERS,
+    verifyClient(chain, tls13, clientAuthentication) {
+      if (chain.length === 0) {
+        return clientAuthentication === 'required' ? serverClientCertificateRejection(release, tls13, { missing: true }) : null;
+      }
+      const verdict = verifyClientChain([...chain], { clientCAs: [...clientCAs] });
+      return verdict.ok ? null : serverClientCertificateRejection(release, tls13, { missing: false, error: verdict.error });
+    },
+    notTls(first, connection) {
+      // net/http answers what looks like HTTP and logs nothing; anything else is a handshake error.
+      if (looksLikeHttp(first)) return { reply: HTTP_TO_HTTPS_RESPONSE };
+      return { log: handshakeErrorLine(connection.remote, 'tls: first record does not look like a TLS handshake') };
+    },
+    handshakeFailure(connection) {
+      return handshakeErrorLine(connection.remote, goServerError(connection));
+    },
+  };
+}
+
+function goServerError(connection: ServerConnection): string {
+  const tap = connection.tap;
+  if (tap.rejection?.by === 'server') return tap.rejection.error.message;
+  const fromClient = tap.alerts.find((a) => a.sender === 'client' && a.description !== ALERT.close_notify);
+  if (fromClient) return remoteError(fromClient.description);
+  const ours = tap.alerts.find((a) => a.sender === 'server' && !a.emulated);
+  if (ours?.description === ALERT.protocol_version) return unsupportedVersionsError(offeredAsGoSeesThem(tap.offeredVersions, tap.clientHelloHadVersions));
+  if (ours?.description === ALERT.handshake_failure) return 'tls: no cipher suite supported by both client and server';
+  if (tap.peerClose === 'reset') return socketError('reset', connection.local, connection.remote);
+  return socketError('eof', connection.local, connection.remote);
+}
+
+/**
+ * Without a supported_versions extension, Go takes every version up to the ClientHello's
+ * legacy one (supportedVersionsFromMax), down to TLS 1.0.
+ */
+function offeredAsGoSeesThem(offered: readonly number[], explicit: boolean): number[] {
+  if (explicit) return [...offered];
+  const max = offered[0] ?? 0x0303;
+  return [0x0304, 0x0303, 0x0302, 0x0301].filter((v) => v <= max);
+}

@@ -1,0 +1,38 @@
+import { EventEmitter } from 'node:events';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  readonly at: Date;
+  readonly component: string;
+  readonly level: LogLevel;
+  /** The line as the real component would write it (its words, without the timestamp). */
+  readonly message: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A component's log: kept in memory for the report, and streamed to whoever listens
+ * (`serve` prints it; tests read it).
+ */
+export class ComponentLog extends EventEmitter<{ entry: [LogEntry] }> {
+  readonly entries: LogEntry[] = [];
+  private static readonly LIMIT = 10_000;
+
+  constructor(readonly component: string) {
+    super();
+  }
+
+  write(level: LogLevel, message: string, fields?: Record<string, unknown>): LogEntry {
+    const entry: LogEntry = { at: new Date(), component: this.component, level, message, ...(fields ? { fields } : {}) };
+    this.entries.push(entry);
+    if (this.entries.length > ComponentLog.LIMIT) this.entries.splice(0, this.entries.length - ComponentLog.LIMIT);
+    this.emit('entry', entry);
+    return entry;
+  }
+
+  /** Entries whose message contains `text` (tests and the explain command look lines up this way). */
+  find(text: string): LogEntry[] {
+    return this.entries.filter((entry) => entry.message.includes(text));
+  }
+}

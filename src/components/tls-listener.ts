@@ -1,0 +1,165 @@
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import { HarnessError, systemErrorCode } from '../errors.js';
+import { TlsTap, type Rejection } from '../wire/tap.js';
+import { TLS13 } from '../wire/session.js';
+import { parseCertificate, type Cert } from '../x509/certificate.js';
+import { NODE_VERSION, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
+import type { Identity } from '../tls/material.js';
+import type { ComponentLog } from './log.js';
+import { goAddress } from '../dialects/go.js';
+
+/** How one real server program (Go's net/http, Netty over JSSE) judges and reports a connection. */
+export interface ServerDialect {
+  /** Cipher preference and whether the server's order wins (Go and JSSE servers both impose theirs). */
+  readonly ciphers: string;
+  verifyClient(chain: readonly Cert[], tls13: boolean, clientAuthentication: ClientAuthentication): Rejection | null;
+  /** The first bytes were not TLS: what to answer before closing, and what to log. */
+  notTls(firstBytes: Buffer, connection: ServerConnection): { reply?: string; log?: string };
+  /** The log line for a handshake that failed, from what crossed the wire. */
+  handshakeFailure(connection: ServerConnection): string | undefined;
+}
+
+export interface TlsListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly identity: Identity;
+  readonly clientCertificateAuthorities: readonly Cert[];
+  readonly clientAuthentication: ClientAuthentication;
+  readonly versions: VersionRange;
+  readonly dialect: ServerDialect;
+  readonly handler: http.RequestListener;
+  readonly log: ComponentLog;
+  readonly component: string;
+}
+
+/** One accepted connection as the server saw it. */
+export interface ServerConnection {
+  readonly remote: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly local: string;
+  readonly tap: TlsTap;
+  secure: boolean;
+  nodeError?: NodeJS.ErrnoException;
+  /** The line the component logged about the handshake, if any. */
+  logLine?: string;
+  readonly done: Promise<void>;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export class TlsListener {
+  readonly connections = new Map<number, ServerConnection>();
+  private readonly http: http.Server;
+  private readonly context: tls.SecureContext;
+
+  private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions) {
+    this.http = http.createServer({ keepAliveTimeout: 1_000 }, options.handler);
+    this.context = tls.createSecureContext({
+      cert: options.identity.certPem,
+      key: options.identity.keyPem,
+      // These become the CertificateRequest's CA names, as Go's ClientCAs and Java's trust store do.
+      ...(options.clientCertificateAuthorities.length > 0 ? { ca: options.clientCertificateAuthorities.map((c) => c.pem) } : {}),
+      minVersion: NODE_VERSION[options.versions.min],
+      maxVersion: NODE_VERSION[options.versions.max],
+      ciphers: options.dialect.ciphers,
+      honorCipherOrder: true,
+    });
+    server.on('connection', (raw) => this.accept(raw));
+  }
+
+  static async start(options: TlsListenerOptions): Promise<TlsListener> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error) => {
+        const code = systemErrorCode(error);
+        reject(code === 'EADDRINUSE'
+          ? new HarnessError('FTH_PORT_IN_USE', `${options.component}: port ${options.port} on ${options.host} is already in use`, { cause: error })
+          : new HarnessError('FTH_LISTEN_FAILED', `${options.component}: cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`, { cause: error }));
+      });
+      server.listen(options.port, options.host, () => resolve());
+    });
+    return new TlsListener(server, options);
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** The connection whose client used `localPort`, once the server has settled its handshake. */
+  async connection(localPort: number | undefined, timeoutMs = 2_000): Promise<ServerConnection | undefined> {
+    if (localPort === undefined) return undefined;
+    const deadline = Date.now() + timeoutMs;
+    while (!this.connections.has(localPort) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const connection = this.connections.get(localPort);
+    if (connection) await Promise.race([connection.done, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    return connection;
+  }
+
+  async close(): Promise<void> {
+    this.http.closeAllConnections();
+    for (const connection of this.connections.values()) connection.tap.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(raw: net.Socket): void {
+    const { dialect, clientAuthentication } = this.options;
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => { settle = resolve; });
+    const remotePort = raw.remotePort ?? 0;
+    const connection: ServerConnection = {
+      remote: goAddress(raw.remoteAddress, raw.remotePort),
+      remoteAddress: raw.remoteAddress ?? '',
+      remotePort,
+      local: goAddress(raw.localAddress, raw.localPort),
+      tap: undefined as unknown as TlsTap,
+      secure: false,
+      done,
+    };
+    const tap: TlsTap = new TlsTap(raw, 'server', {
+      ...(clientAuthentication !== 'none'
+        ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => dialect.verifyClient(chain.map((der) => parseCertificate(der)), tap.session.version === TLS13, clientAuthentication) }
+        : {}),
+      notTls: (first) => {
+        const answer = dialect.notTls(first, connection);
+        if (answer.log) this.record(connection, answer.log, 'warn');
+        return answer.reply === undefined ? undefined : Buffer.from(answer.reply, 'latin1');
+      },
+    });
+    (connection as { tap: TlsTap }).tap = tap;
+    this.connections.set(remotePort, connection);
+
+    const socket = new tls.TLSSocket(tap, {
+      isServer: true,
+      secureContext: this.context,
+      requestCert: clientAuthentication !== 'none',
+      rejectUnauthorized: false,
+    });
+    tap.attach(socket);
+    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
+    socket.on('secure', () => {
+      clearTimeout(timer);
+      connection.secure = true;
+      settle();
+      this.http.emit('connection', socket);
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => { connection.nodeError ??= error; });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (!connection.secure && connection.logLine === undefined) {
+        const line = dialect.handshakeFailure(connection);
+        if (line) this.record(connection, line, 'error');
+      }
+      settle();
+      // Keep recent connections for leg reports without growing forever under load.
+      if (this.connections.size > 1_000) this.connections.delete(this.connections.keys().next().value!);
+    });
+  }
+
+  private record(connection: ServerConnection, line: string, level: 'warn' | 'error'): void {
+    connection.logLine = line;
+    this.options.log.write(level, line, { remote: connection.remote });
+  }
+}

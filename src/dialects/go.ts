@@ -1,0 +1,78 @@
+import { ALERT, goAlertText } from '../wire/alerts.js';
+import type { Rejection } from '../wire/tap.js';
+import type { GoX509Error } from '../x509/go-verify.js';
+
+/**
+ * What Go's crypto/tls and net/http say and send, for the Go release the fakes emulate.
+ * Elastic Agent and Fleet Server 9.0 are built with Go 1.24, which is the default here;
+ * 1.19 is what Debian packages, so interop tests can hold the fakes against it.
+ */
+export type GoRelease = '1.19' | '1.24' | '1.25';
+export const DEFAULT_GO: GoRelease = '1.24';
+
+export class GoTlsError extends Error {
+  override readonly name = 'GoTlsError';
+}
+
+/** `remote error: tls: <alert>`, what a Go peer reports when the other side sent an alert. */
+export function remoteError(alert: number): string {
+  return `remote error: tls: ${goAlertText(alert)}`;
+}
+
+/** The line net/http's server logs when a handshake fails (Fleet Server's logger adds nothing). */
+export function handshakeErrorLine(remoteAddress: string, error: string): string {
+  return `http: TLS handshake error from ${remoteAddress}: ${error}`;
+}
+
+/** Go's `IP:port` rendering of an address (IPv6 in brackets). */
+export function goAddress(address: string | undefined, port: number | undefined): string {
+  const host = (address ?? '').replace(/^::ffff:(?=\d+\.)/, '');
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * A Go server's answer to a client certificate it asked for (crypto/tls processCertsFromClient):
+ * the alert it sends and the error net/http logs.
+ */
+export function serverClientCertificateRejection(
+  release: GoRelease,
+  tls13: boolean,
+  outcome: { missing: true } | { missing: false; error: GoX509Error },
+): Rejection {
+  if (outcome.missing) {
+    // Go 1.21 added certificate_required for TLS 1.3; 1.25 moved TLS 1.2 to handshake_failure.
+    const alert = release === '1.19'
+      ? ALERT.bad_certificate
+      : tls13 ? ALERT.certificate_required : release === '1.25' ? ALERT.handshake_failure : ALERT.bad_certificate;
+    return { alert, error: new GoTlsError("tls: client didn't provide a certificate") };
+  }
+  const { error } = outcome;
+  if (release === '1.19') {
+    return { alert: ALERT.bad_certificate, error: new GoTlsError(`tls: failed to verify client certificate: ${error.message}`) };
+  }
+  const alert = error.kind === 'UnknownAuthority'
+    ? ALERT.unknown_ca
+    : error.kind === 'CertificateInvalid' && error.reason === 'Expired' ? ALERT.certificate_expired : ALERT.bad_certificate;
+  return { alert, error: new GoTlsError(`tls: failed to verify certificate: ${error.message}`) };
+}
+
+/** The server refused every version the client offered (Go's `%x` of the offered list). */
+export function unsupportedVersionsError(offered: readonly number[]): string {
+  return `tls: client offered only unsupported versions: [${offered.map((v) => v.toString(16)).join(' ')}]`;
+}
+
+/** The response Go's net/http writes when plain HTTP reaches a TLS listener; it logs nothing. */
+export const HTTP_TO_HTTPS_RESPONSE = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+
+/** A Go HTTPS client that got an HTTP answer. */
+export const HTTPS_TO_HTTP_ERROR = 'http: server gave HTTP response to HTTPS client';
+
+/** Go's wording of socket-level failures, as a Go client or server reports them. */
+export function socketError(kind: 'refused' | 'reset' | 'eof' | 'timeout', local: string, remote: string, op: 'dial' | 'read' = 'read'): string {
+  switch (kind) {
+    case 'refused': return `dial tcp ${remote}: connect: connection refused`;
+    case 'reset': return `${op} tcp ${local}->${remote}: ${op}: connection reset by peer`;
+    case 'timeout': return `${op} tcp ${local}->${remote}: i/o timeout`;
+    case 'eof': return 'EOF';
+  }
+}

@@ -1,0 +1,100 @@
+import { enrollAgent } from '../components/agent.js';
+import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
+import { FakeFleetServer, elasticError, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
+import type { GoClientTls } from '../components/go-client.js';
+import { ComponentLog } from '../components/log.js';
+import { buildLeg, skippedLeg } from '../report/build-leg.js';
+import type { Leg } from '../report/leg.js';
+
+/** The three components of Elastic's page, as one run: Elasticsearch, Fleet Server bootstrapping against it, an agent enrolling. */
+export interface FlowConfig {
+  readonly elasticsearch: ElasticsearchOptions;
+  readonly fleetServer: Omit<FleetServerOptions, 'elasticsearch' | 'log'> & {
+    readonly elasticsearchUrl: string;
+    readonly elasticsearchTls: GoClientTls;
+    readonly serviceToken: string;
+  };
+  readonly agent: {
+    readonly url: string;
+    readonly tls: GoClientTls;
+    readonly enrollmentToken?: string;
+    /** The agent could not load its own certificate: it fails before connecting, with this error. */
+    readonly loadError?: string;
+  };
+}
+
+export interface FlowResult {
+  readonly ok: boolean;
+  /** agent → fleet-server, then fleet-server → elasticsearch. */
+  readonly legs: readonly Leg[];
+  readonly fleetServerState: FleetServerState;
+  readonly logs: { readonly agent: ComponentLog; readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog };
+}
+
+export async function runFlow(config: FlowConfig): Promise<FlowResult> {
+  const logs = { agent: new ComponentLog('agent'), fleetServer: new ComponentLog('fleet-server'), elasticsearch: new ComponentLog('elasticsearch') };
+  const es = await FakeElasticsearch.start({ ...config.elasticsearch, serviceToken: config.fleetServer.serviceToken, log: logs.elasticsearch });
+  try {
+    const fs = await FakeFleetServer.start({
+      ...config.fleetServer,
+      elasticsearch: {
+        url: config.fleetServer.elasticsearchUrl,
+        tls: config.fleetServer.elasticsearchTls,
+        serviceToken: config.fleetServer.serviceToken,
+        // Whatever host the URL names, the connection goes to the fake, as if DNS pointed there.
+        connectTo: { host: '127.0.0.1', port: es.port },
+      },
+      log: logs.fleetServer,
+    });
+    try {
+      const fleetToElasticsearch = await elasticsearchLeg(fs, es);
+      const agentToFleet = await agentLeg(config, fs, logs.agent);
+      return { ok: agentToFleet.ok && fleetToElasticsearch.ok, legs: [agentToFleet, fleetToElasticsearch], fleetServerState: fs.state, logs };
+    } finally {
+      await fs.close();
+    }
+  } finally {
+    await es.close();
+  }
+}
+
+async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<Leg> {
+  const { url } = config.agent;
+  if (!fs.healthy) {
+    // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
+    return skippedLeg('agent', 'fleet-server', url, 'Fleet Server did not become healthy', `Fleet Server - ${fs.stateMessage}`);
+  }
+  if (config.agent.loadError) {
+    log.write('error', config.agent.loadError);
+    return skippedLeg('agent', 'fleet-server', url, 'the agent could not load its client certificate and key', config.agent.loadError);
+  }
+  const result = await enrollAgent({
+    url,
+    tls: config.agent.tls,
+    enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
+    connectTo: { host: '127.0.0.1', port: fs.port },
+    fleetServer: fs,
+    log,
+  });
+  return result.leg;
+}
+
+/** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */
+async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch): Promise<Leg> {
+  const calls = fs.elasticsearchCalls;
+  const call = calls.find((c) => elasticError(c.exchange) !== undefined) ?? calls[0];
+  const url = fs.options.elasticsearch.url;
+  if (!call) return skippedLeg('fleet-server', 'elasticsearch', url, 'Fleet Server made no request');
+  const problem = elasticError(call.exchange);
+  const failure = fs.log.entries.find((e) => e.message.startsWith('Fleet Server failed'));
+  return buildLeg({
+    from: 'fleet-server',
+    to: 'elasticsearch',
+    url: new URL(call.path, url).toString(),
+    exchange: call.exchange,
+    ok: problem === undefined,
+    method: call.method,
+    ...(problem && failure ? { clientLog: failure.message } : {}),
+    server: await es.connection(call.exchange.connection.localPort),
+  });
+}

@@ -1,0 +1,99 @@
+import { Command, Option, CommanderError } from 'commander';
+import { HarnessError } from '../errors.js';
+
+/**
+ * The flags of `elastic-agent install` that touch TLS, with their real meaning, and the
+ * harness's own flags for the fake Elasticsearch (Elastic's command does not configure it).
+ * Descriptions are ours; names, shorthands and value shapes are the agent's.
+ */
+interface FlagSpec {
+  readonly name: string;
+  readonly short?: string;
+  readonly kind: 'string' | 'boolean';
+  readonly description: string;
+  /** Accepted so a real command line parses, but it changes nothing the harness emulates. */
+  readonly inert?: boolean;
+}
+
+export const AGENT_FLAGS: readonly FlagSpec[] = [
+  { name: 'url', kind: 'string', description: 'Fleet Server URL the agent enrolls through' },
+  { name: 'enrollment-token', short: 't', kind: 'string', description: 'enrollment API key (default: the fake Fleet Server policy\'s own)' },
+  { name: 'certificate-authorities', short: 'a', kind: 'string', description: 'comma-separated CA files: the agent trusts them for Fleet Server, and Fleet Server trusts them for agent client certificates' },
+  { name: 'ca-sha256', short: 'p', kind: 'string', description: 'comma-separated CA pins: base64 SHA-256 of a CA public key (SPKI)' },
+  { name: 'insecure', short: 'i', kind: 'boolean', description: 'agent skips verifying Fleet Server (verification_mode none); does not touch Fleet Server to Elasticsearch' },
+  { name: 'elastic-agent-cert', kind: 'string', description: 'agent client certificate for mutual TLS with Fleet Server' },
+  { name: 'elastic-agent-cert-key', kind: 'string', description: 'private key of --elastic-agent-cert' },
+  { name: 'elastic-agent-cert-key-passphrase', kind: 'string', description: 'path of a file holding the passphrase of --elastic-agent-cert-key (read as-is: a trailing newline is part of it)' },
+  { name: 'fleet-server-es', kind: 'string', description: 'Elasticsearch URL Fleet Server connects to' },
+  { name: 'fleet-server-es-ca', kind: 'string', description: 'CA Fleet Server trusts for Elasticsearch' },
+  { name: 'fleet-server-es-ca-trusted-fingerprint', kind: 'string', description: 'hex SHA-256 of the Elasticsearch CA certificate (it must be in the chain Elasticsearch sends)' },
+  { name: 'fleet-server-es-insecure', kind: 'boolean', description: 'Fleet Server skips verifying Elasticsearch' },
+  { name: 'fleet-server-es-cert', kind: 'string', description: 'client certificate Fleet Server presents to Elasticsearch' },
+  { name: 'fleet-server-es-cert-key', kind: 'string', description: 'private key of --fleet-server-es-cert' },
+  { name: 'fleet-server-cert', kind: 'string', description: 'certificate Fleet Server presents to agents (absent: a self-signed one for this host, as the agent makes)' },
+  { name: 'fleet-server-cert-key', kind: 'string', description: 'private key of --fleet-server-cert' },
+  { name: 'fleet-server-cert-key-passphrase', kind: 'string', description: 'path of a file holding the passphrase of --fleet-server-cert-key' },
+  { name: 'fleet-server-client-auth', kind: 'string', description: 'none, optional or required: whether Fleet Server asks agents for a client certificate (default none)' },
+  { name: 'fleet-server-service-token', kind: 'string', description: 'service token Fleet Server sends to Elasticsearch (the fake Elasticsearch accepts it)' },
+  { name: 'fleet-server-service-token-path', kind: 'string', description: 'file holding the service token' },
+  { name: 'fleet-server-policy', kind: 'string', description: 'Fleet Server policy id' },
+  { name: 'fleet-server-host', kind: 'string', description: 'address the fake Fleet Server binds (default 127.0.0.1; the real default is 0.0.0.0)' },
+  { name: 'fleet-server-port', kind: 'string', description: 'port the fake Fleet Server binds (default 8220)' },
+  { name: 'fleet-server-timeout', kind: 'string', description: 'how long the agent waits for Fleet Server', inert: true },
+  { name: 'enroll-timeout', kind: 'string', description: 'how long enrollment retries', inert: true },
+  { name: 'proxy-url', kind: 'string', description: 'proxy between agent and Fleet Server (not emulated)', inert: true },
+  { name: 'proxy-disabled', kind: 'boolean', description: 'ignore proxy settings', inert: true },
+  { name: 'header', kind: 'string', description: 'extra request header k=v', inert: true },
+  { name: 'force', short: 'f', kind: 'boolean', description: 'install without asking', inert: true },
+  { name: 'non-interactive', short: 'n', kind: 'boolean', description: 'install without prompts', inert: true },
+  { name: 'tag', kind: 'string', description: 'agent tags', inert: true },
+  { name: 'delay-enroll', kind: 'boolean', description: 'enroll on first start', inert: true },
+  { name: 'unprivileged', kind: 'boolean', description: 'install as an unprivileged user', inert: true },
+];
+
+export const HARNESS_FLAGS: readonly FlagSpec[] = [
+  { name: 'certs', kind: 'string', description: 'PKI directory the fakes fall back on, and where /path/to/<name> placeholders point (default certs/)' },
+  { name: 'es-cert', kind: 'string', description: 'certificate of the fake Elasticsearch (default: es-cert from --certs)' },
+  { name: 'es-cert-key', kind: 'string', description: 'its private key (default: es-cert.key from --certs)' },
+  { name: 'es-client-ca', kind: 'string', description: 'comma-separated CAs the fake Elasticsearch trusts for client certificates (default: es-ca from --certs)' },
+  { name: 'es-client-auth', kind: 'string', description: 'none, optional or required (default optional, so --fleet-server-es-cert is exercised when given)' },
+  { name: 'tls', kind: 'string', description: 'TLS version the fake servers accept: 1.2, 1.3 or both (default both)' },
+  { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
+];
+
+export interface ParsedFlags {
+  readonly values: Readonly<Record<string, string | boolean>>;
+  /** Flags given more than once, with every value in order (pflag keeps the last). */
+  readonly repeated: Readonly<Record<string, readonly string[]>>;
+  readonly inert: readonly string[];
+}
+
+/** Parses an install command line as the agent's pflag does: `--a=b`, `--a b`, `-a b`, last value wins. */
+export function parseInstallFlags(argv: readonly string[]): ParsedFlags {
+  const seen = new Map<string, string[]>();
+  const command = new Command('install').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} }).allowExcessArguments(false);
+  for (const spec of [...AGENT_FLAGS, ...HARNESS_FLAGS]) {
+    const flags = `${spec.short ? `-${spec.short}, ` : ''}--${spec.name}${spec.kind === 'string' ? ' <value>' : ''}`;
+    const option = new Option(flags, spec.description);
+    if (spec.kind === 'string') {
+      option.argParser((value: string) => {
+        seen.set(spec.name, [...(seen.get(spec.name) ?? []), value]);
+        return value;
+      });
+    }
+    command.addOption(option);
+  }
+  try {
+    command.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) throw new HarnessError('FTH_USAGE', error.message.replace(/^error: /, ''));
+    throw error;
+  }
+  const values: Record<string, string | boolean> = {};
+  for (const [key, value] of Object.entries(command.opts<Record<string, string | boolean>>())) {
+    values[key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)] = value;
+  }
+  const repeated = Object.fromEntries([...seen].filter(([, list]) => list.length > 1));
+  const inert = [...AGENT_FLAGS].filter((f) => f.inert && values[f.name] !== undefined).map((f) => `--${f.name}`);
+  return { values, repeated, inert };
+}

@@ -1,0 +1,232 @@
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { HarnessError } from '../errors.js';
+import type { GoClientTls } from '../components/go-client.js';
+import { loadCertificateAuthorities, loadIdentity, MaterialError, type Identity } from '../tls/material.js';
+import { DEFAULT_VERSIONS, only, parseClientAuthentication, parseTlsVersion, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
+import { newServiceToken } from '../components/elasticsearch-api.js';
+import type { Cert } from '../x509/certificate.js';
+import type { Pki } from '../pki/store.js';
+import type { ParsedFlags } from './install-flags.js';
+
+export interface InstallPlan {
+  readonly url: string;
+  readonly agent: {
+    readonly tls: GoClientTls;
+    /** The agent's own certificate could not be loaded: it fails as the real agent would. */
+    readonly loadError?: string;
+    readonly enrollmentToken?: string;
+  };
+  readonly fleetServer: {
+    readonly host: string;
+    readonly port: number;
+    readonly identity: Identity;
+    readonly selfSigned: boolean;
+    readonly certificateAuthorities: readonly Cert[];
+    readonly clientAuthentication: ClientAuthentication;
+    readonly elasticsearchUrl: string;
+    readonly elasticsearchTls: GoClientTls;
+    readonly serviceToken: string;
+    readonly policyId?: string;
+  };
+  readonly elasticsearch: {
+    readonly port: number;
+    readonly identity: Identity;
+    readonly clientCertificateAuthorities: readonly Cert[];
+    readonly clientAuthentication: ClientAuthentication;
+  };
+  readonly versions: VersionRange;
+  /** What the harness read differently from a real host (placeholders, ignored flags). */
+  readonly notes: readonly string[];
+  /** One-line advice about the command itself (the page's repeated flag). */
+  readonly hints: readonly string[];
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/**
+ * Reads the files a command names and checks it as the agent's `validateEnrollFlags` does.
+ * Bad input is a HarnessError (exit 2); the one exception is the page's repeated
+ * `--elastic-agent-cert-key`, which is run as the agent runs it, so it fails as it does.
+ */
+export function planInstall(flags: ParsedFlags, pki: Pki, makeSelfSigned: () => Identity): InstallPlan {
+  const v = flags.values;
+  const notes: string[] = flags.inert.length ? [`accepted but not emulated: ${flags.inert.join(', ')}`] : [];
+  const hints: string[] = [];
+  const str = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  const file = (name: string) => {
+    const value = str(name);
+    return value === undefined ? undefined : placeholder(value, pki, notes);
+  };
+  const list = (name: string) => str(name)?.split(',').filter(Boolean).map((p) => placeholder(p, pki, notes));
+
+  const url = str('url');
+  if (!url) throw usage('--url is required: the URL the agent enrolls through (e.g. https://localhost:8220)');
+  const parsedUrl = safeUrl(url, '--url');
+  if (parsedUrl.protocol === 'http:' && !v.insecure) {
+    throw usage('connection to fleet-server is insecure, strongly recommended to use a secure connection (override with --insecure)');
+  }
+  for (const name of ['certificate-authorities', 'elastic-agent-cert', 'elastic-agent-cert-key', 'elastic-agent-cert-key-passphrase', 'fleet-server-cert-key-passphrase']) {
+    const value = file(name);
+    if (value !== undefined && !path.isAbsolute(value)) throw usage(`--${name} must be provided as an absolute path`);
+  }
+  if (str('elastic-agent-cert-key-passphrase') && !(str('elastic-agent-cert') && str('elastic-agent-cert-key'))) {
+    throw usage('--elastic-agent-cert and --elastic-agent-cert-key must be provided when using --elastic-agent-cert-key-passphrase');
+  }
+  if (str('fleet-server-cert') && !str('fleet-server-cert-key')) throw usage('certificate private key is required when certificate provided');
+  if (!str('fleet-server-cert') && str('fleet-server-cert-key')) throw usage('certificate is required when certificate private key is provided');
+  if (str('fleet-server-service-token') && str('fleet-server-service-token-path')) {
+    throw usage('--fleet-server-service-token and --fleet-server-service-token-path are mutually exclusive');
+  }
+  const clientAuthentication = oneOf(() => parseClientAuthentication(str('fleet-server-client-auth') ?? 'none'),
+    '--fleet-server-client-auth must be one of [none, optional, required]');
+  const esClientAuthentication = oneOf(() => parseClientAuthentication(str('es-client-auth') ?? 'optional'),
+    '--es-client-auth must be one of [none, optional, required]');
+  const tls = str('tls') ?? 'both';
+  const versions = tls === 'both' ? DEFAULT_VERSIONS : only(oneOf(() => parseTlsVersion(tls), '--tls must be one of 1.2, 1.3, both'));
+
+  // The agent's side.
+  const cas = list('certificate-authorities');
+  const agentCas = cas ? withFlag('--certificate-authorities', () => loadCertificateAuthorities(cas)) : undefined;
+  let agentIdentity: Identity | undefined;
+  let loadError: string | undefined;
+  const repeatedKey = flags.repeated['elastic-agent-cert-key'];
+  if (repeatedKey) {
+    hints.push(`--elastic-agent-cert-key was given ${repeatedKey.length} times and the last value wins (${repeatedKey.at(-1)}); ` +
+      'Elastic\'s page repeats it where it means --elastic-agent-cert-key-passphrase');
+  }
+  const agentCert = file('elastic-agent-cert');
+  const agentKey = file('elastic-agent-cert-key');
+  if (agentCert && agentKey) {
+    try {
+      agentIdentity = loadIdentity(agentCert, agentKey, file('elastic-agent-cert-key-passphrase'));
+    } catch (error) {
+      if (!(error instanceof MaterialError) || !repeatedKey) throw flagError(error, '--elastic-agent-cert-key');
+      // Elastic Agent 9.0 wraps the libs error once with "Error" (reference: research on enroll.go).
+      loadError = `Error: ${error.libsMessage}`;
+    }
+  }
+  const caSha256 = str('ca-sha256')?.split(',').filter(Boolean);
+  const agentTls: GoClientTls = {
+    verificationMode: v.insecure ? 'none' : 'full',
+    ...(agentCas ? { certificateAuthorities: agentCas } : {}),
+    ...(agentIdentity ? { certificate: agentIdentity } : {}),
+    ...(caSha256 ? { caSha256 } : {}),
+    versions: DEFAULT_VERSIONS,
+  };
+
+  // Fleet Server's side.
+  const fleetCert = file('fleet-server-cert');
+  const selfSigned = !fleetCert;
+  const fleetIdentity = fleetCert
+    ? withFlag('--fleet-server-cert', () => loadIdentity(fleetCert, file('fleet-server-cert-key')!, file('fleet-server-cert-key-passphrase')))
+    : makeSelfSigned();
+  if (selfSigned) notes.push('no --fleet-server-cert: Fleet Server uses a self-signed certificate for this host, as the agent generates one');
+  const esUrlFlag = str('fleet-server-es');
+  const elasticsearchUrl = esUrlFlag ?? 'https://localhost:9200';
+  const esUrl = safeUrl(elasticsearchUrl, '--fleet-server-es');
+  if (esUrl.protocol !== 'https:' && esUrl.protocol !== 'http:') throw usage('invalid connection string: scheme must be http or https');
+  const tokenPath = file('fleet-server-service-token-path');
+  const serviceToken = str('fleet-server-service-token') ?? (tokenPath ? readToken(tokenPath) : undefined);
+  if (esUrlFlag && !serviceToken) throw usage('invalid connection string: must include a service token');
+  const esCa = file('fleet-server-es-ca');
+  const esClientCert = file('fleet-server-es-cert');
+  const esClientKey = file('fleet-server-es-cert-key');
+  if (Boolean(esClientCert) !== Boolean(esClientKey)) throw usage('--fleet-server-es-cert and --fleet-server-es-cert-key go together');
+  const fingerprint = str('fleet-server-es-ca-trusted-fingerprint');
+  const elasticsearchTls: GoClientTls = {
+    verificationMode: v['fleet-server-es-insecure'] ? 'none' : 'full',
+    ...(esCa ? { certificateAuthorities: withFlag('--fleet-server-es-ca', () => loadCertificateAuthorities([esCa])) } : {}),
+    ...(esClientCert && esClientKey ? { certificate: withFlag('--fleet-server-es-cert', () => loadIdentity(esClientCert, esClientKey)) } : {}),
+    ...(fingerprint ? { caTrustedFingerprint: fingerprint } : {}),
+    versions: DEFAULT_VERSIONS,
+  };
+  if (!esUrlFlag) notes.push('no --fleet-server-es: the agent enrolls into a Fleet Server the harness sets up from --certs');
+
+  // Elasticsearch: the harness's own flags, falling back on --certs.
+  const esCert = file('es-cert') ?? pki.certPath('es-cert');
+  const esKey = file('es-cert-key') ?? pki.keyPath('es-cert');
+  const esClientCas = list('es-client-ca') ?? [pki.certPath('es-ca')];
+  const port = Number(str('fleet-server-port') ?? 8220);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
+  return {
+    url,
+    agent: { tls: agentTls, ...(loadError ? { loadError } : {}), ...(str('enrollment-token') ? { enrollmentToken: str('enrollment-token')! } : {}) },
+    fleetServer: {
+      host: str('fleet-server-host') ?? '127.0.0.1',
+      port,
+      identity: fleetIdentity,
+      selfSigned,
+      certificateAuthorities: agentCas ?? [],
+      clientAuthentication,
+      elasticsearchUrl,
+      elasticsearchTls,
+      serviceToken: serviceToken ?? newServiceToken(),
+      ...(str('fleet-server-policy') ? { policyId: str('fleet-server-policy')! } : {}),
+    },
+    elasticsearch: {
+      // A loopback URL names the port to listen on; any other host is mapped to a free local port.
+      port: LOOPBACK.has(esUrl.hostname) && esUrlFlag ? Number(esUrl.port || 443) : 0,
+      identity: withFlag('--es-cert', () => loadIdentity(esCert, esKey)),
+      clientCertificateAuthorities: withFlag('--es-client-ca', () => loadCertificateAuthorities(esClientCas)),
+      clientAuthentication: esClientAuthentication,
+    },
+    versions,
+    notes,
+    hints,
+  };
+}
+
+/** Elastic's page writes `/path/to/<name>`; the harness reads those from the PKI directory. */
+function placeholder(value: string, pki: Pki, notes: string[]): string {
+  const match = /^\/path\/to\/([\w.-]+)$/.exec(value);
+  if (!match) return value;
+  const name = match[1]!;
+  const mapped = name.endsWith('-key-passphrase')
+    ? path.join(pki.dir, name)
+    : name.endsWith('-key') ? pki.keyPath(name.slice(0, -4) as never) : pki.certPath(name as never);
+  notes.push(`${value} read as ${path.relative(process.cwd(), mapped) || mapped}`);
+  return mapped;
+}
+
+function readToken(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new HarnessError('FTH_FILE_UNREADABLE', `--fleet-server-service-token-path ${file}: ${(error as Error).message}`);
+  }
+}
+
+function safeUrl(value: string, flag: string): URL {
+  try {
+    return new URL(value);
+  } catch {
+    throw usage(`${flag}: '${value}' is not a URL`);
+  }
+}
+
+function oneOf<T>(parse: () => T, message: string): T {
+  try {
+    return parse();
+  } catch {
+    throw usage(message);
+  }
+}
+
+function withFlag<T>(flag: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    throw flagError(error, flag);
+  }
+}
+
+function flagError(error: unknown, flag: string): HarnessError {
+  if (error instanceof HarnessError) return new HarnessError(error.code, `${flag} ${error.message}`, { cause: error });
+  return new HarnessError('FTH_FILE_MALFORMED', `${flag}: ${(error as Error).message}`, { cause: error });
+}
+
+function usage(message: string): HarnessError {
+  return new HarnessError('FTH_USAGE', message);
+}
+

@@ -1,0 +1,146 @@
+import { randomBytes, sign, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import * as asn from '@peculiar/asn1-x509';
+import { keyTypeOf, subjectKeyIdentifier } from './keys.js';
+
+/** The subject of a certificate; O defaults to the harness so generated certs are recognisable. */
+export interface DistinguishedName {
+  readonly commonName?: string;
+  readonly organization?: string;
+}
+
+export type ExtendedKeyUsage = 'serverAuth' | 'clientAuth';
+
+/**
+ * Everything about a certificate a scenario may want to get wrong, as plain data.
+ * Defaults describe a well-formed leaf; a CA sets `isCA`.
+ */
+export interface CertificateSpec {
+  readonly subject: DistinguishedName;
+  readonly publicKey: KeyObject;
+  /** Absent: self-signed with `signingKey`. */
+  readonly issuer?: { readonly der: Buffer; readonly key: KeyObject };
+  /** The key that signs a self-signed certificate (the subject's own private key). */
+  readonly signingKey?: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly isCA?: boolean;
+  readonly pathLength?: number;
+  /** 'absent' leaves out basicConstraints entirely (a v3 CA without it cannot sign, per RFC 5280). */
+  readonly basicConstraints?: 'critical' | 'absent';
+  /** null leaves the extension out; undefined picks the usual usages for a CA or a leaf. */
+  readonly extendedKeyUsage?: readonly ExtendedKeyUsage[] | null;
+  readonly dnsNames?: readonly string[];
+  readonly ipAddresses?: readonly string[];
+  /** false leaves out subjectAltName even when names are given (the CN-only legacy certificate). */
+  readonly subjectAltName?: boolean;
+  readonly serialNumber?: Buffer;
+}
+
+export interface IssuedCertificate {
+  readonly der: Buffer;
+  readonly pem: string;
+}
+
+const OID = {
+  commonName: '2.5.4.3',
+  organization: '2.5.4.10',
+  rsaSha256: '1.2.840.113549.1.1.11',
+  ecdsaSha256: '1.2.840.10045.4.3.2',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+
+export function issueCertificate(spec: CertificateSpec): IssuedCertificate {
+  const signingKey = spec.issuer?.key ?? spec.signingKey;
+  if (!signingKey) throw new Error('a self-signed certificate needs signingKey');
+  const signatureAlgorithm = new asn.AlgorithmIdentifier(
+    keyTypeOf(signingKey) === 'rsa'
+      ? { algorithm: OID.rsaSha256, parameters: null }
+      : { algorithm: OID.ecdsaSha256 },
+  );
+  const subject = encodeName(spec.subject);
+  const issuerCertificate = spec.issuer ? AsnConvert.parse(spec.issuer.der, asn.Certificate) : undefined;
+  const tbs = new asn.TBSCertificate({
+    version: asn.Version.v3,
+    serialNumber: toArrayBuffer(spec.serialNumber ?? positiveSerial()),
+    signature: signatureAlgorithm,
+    issuer: issuerCertificate?.tbsCertificate.subject ?? subject,
+    subject,
+    validity: new asn.Validity({ notBefore: spec.notBefore, notAfter: spec.notAfter }),
+    subjectPublicKeyInfo: AsnConvert.parse(toArrayBuffer(spec.publicKey.export({ type: 'spki', format: 'der' })), asn.SubjectPublicKeyInfo),
+    extensions: new asn.Extensions(extensions(spec, issuerCertificate)),
+  });
+  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+  // Node signs natively: ~1 ms for RSA-2048, against ~40 ms for a pure-JS signature.
+  const signature = sign('sha256', tbsDer, signingKey);
+  const der = Buffer.from(AsnConvert.serialize(new asn.Certificate({ tbsCertificate: tbs, signatureAlgorithm, signatureValue: toArrayBuffer(signature) })));
+  return { der, pem: toPem(der) };
+}
+
+export function toPem(der: Buffer, label = 'CERTIFICATE'): string {
+  const body = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
+function extensions(spec: CertificateSpec, issuer: asn.Certificate | undefined): asn.Extension[] {
+  const list: asn.Extension[] = [];
+  const add = (extnID: string, critical: boolean, value: object) =>
+    list.push(new asn.Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) }));
+
+  if (spec.basicConstraints !== 'absent') {
+    add(asn.id_ce_basicConstraints, true, new asn.BasicConstraints(
+      spec.isCA ? { cA: true, ...(spec.pathLength !== undefined ? { pathLenConstraint: spec.pathLength } : {}) } : {},
+    ));
+  }
+  const isRsa = keyTypeOf(spec.publicKey) === 'rsa';
+  const usage = spec.isCA
+    ? asn.KeyUsageFlags.keyCertSign | asn.KeyUsageFlags.cRLSign
+    : asn.KeyUsageFlags.digitalSignature | (isRsa ? asn.KeyUsageFlags.keyEncipherment : 0);
+  add(asn.id_ce_keyUsage, true, new asn.KeyUsage(usage));
+
+  const eku = spec.extendedKeyUsage === undefined ? (spec.isCA ? null : (['serverAuth'] as const)) : spec.extendedKeyUsage;
+  if (eku) add(asn.id_ce_extKeyUsage, false, new asn.ExtendedKeyUsage(eku.map((name) => OID[name])));
+
+  const names = [...(spec.dnsNames ?? []).map((dNSName) => new asn.GeneralName({ dNSName }))];
+  for (const ip of spec.ipAddresses ?? []) {
+    if (!isIP(ip)) throw new Error(`not an IP address: ${ip}`);
+    names.push(new asn.GeneralName({ iPAddress: ip }));
+  }
+  if (names.length > 0 && spec.subjectAltName !== false) {
+    add(asn.id_ce_subjectAltName, false, new asn.SubjectAlternativeName(names));
+  }
+
+  add(asn.id_ce_subjectKeyIdentifier, false, new asn.SubjectKeyIdentifier(toArrayBuffer(subjectKeyIdentifier(spec.publicKey))));
+  const issuerKeyId = issuer ? keyIdentifierOf(issuer) : spec.isCA ? undefined : subjectKeyIdentifier(spec.publicKey);
+  if (issuerKeyId) {
+    add(asn.id_ce_authorityKeyIdentifier, false, new asn.AuthorityKeyIdentifier({ keyIdentifier: new asn.KeyIdentifier(toArrayBuffer(issuerKeyId)) }));
+  }
+  return list;
+}
+
+function keyIdentifierOf(certificate: asn.Certificate): Buffer | undefined {
+  const extension = certificate.tbsCertificate.extensions?.find((e) => e.extnID === asn.id_ce_subjectKeyIdentifier);
+  return extension ? Buffer.from(AsnConvert.parse(extension.extnValue, asn.SubjectKeyIdentifier).buffer) : undefined;
+}
+
+function encodeName(name: DistinguishedName): asn.Name {
+  const rdn = (type: string, value: string) =>
+    new asn.RelativeDistinguishedName([new asn.AttributeTypeAndValue({ type, value: new asn.AttributeValue({ utf8String: value }) })]);
+  const rdns: asn.RelativeDistinguishedName[] = [];
+  if (name.organization) rdns.push(rdn(OID.organization, name.organization));
+  if (name.commonName) rdns.push(rdn(OID.commonName, name.commonName));
+  return new asn.Name(rdns);
+}
+
+/** 16 random bytes with the top bit clear: a positive INTEGER, as RFC 5280 requires. */
+function positiveSerial(): Buffer {
+  const serial = randomBytes(16);
+  serial[0] = (serial[0] ?? 0) & 0x7f | 0x01;
+  return serial;
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}

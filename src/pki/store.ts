@@ -1,0 +1,211 @@
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile, chmod, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { HarnessError, systemErrorCode } from '../errors.js';
+import { decodePrivateKey, encodePrivateKey, generateKey, keyTypeOf, newPassphrase, type KeyType } from './keys.js';
+import { issueCa, issueLeaf, type KeyedCertificate, type PkiMaterial } from './generate.js';
+import {
+  CA_NAMES, ENCRYPTED_KEY, LEAF_NAMES, LEAF_PROFILES, PASSPHRASE_FILE, RENEW_BEFORE_MS,
+  type CaName, type LeafName, type PkiObjectName,
+} from './profiles.js';
+
+const MANIFEST = '.fleet-tls-pki.json';
+
+/** A PKI on disk: the in-memory material plus where each file is. */
+export interface Pki extends PkiMaterial {
+  readonly dir: string;
+  certPath(name: PkiObjectName): string;
+  keyPath(name: PkiObjectName): string;
+  readonly passphrasePath: string;
+}
+
+export type PkiAction = { readonly name: PkiObjectName | typeof PASSPHRASE_FILE; readonly action: 'reused' | 'generated'; readonly reason?: string };
+
+export interface EnsurePkiOptions {
+  readonly dir: string;
+  /** Regenerates everything whose type differs; absent keeps the type on disk (RSA for a new PKI). */
+  readonly keyType?: KeyType;
+  /** Regenerate everything and overwrite files the harness did not write. */
+  readonly force?: boolean;
+  readonly now?: number;
+}
+
+interface Manifest { generator: 'fleet-tls-harness'; keyType: KeyType; files: Record<string, string> }
+
+/**
+ * Reuses a valid PKI in `dir`, regenerates what is missing, expired or inconsistent (a CA's
+ * leaves go with it), and never overwrites a file it did not write unless `force` is set.
+ */
+export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; actions: PkiAction[] }> {
+  const dir = path.resolve(options.dir);
+  const now = options.now ?? Date.now();
+  const manifest = options.force ? undefined : await readManifest(dir);
+  const existing = options.force ? emptyState() : await readExisting(dir, manifest, now);
+  const keyType = options.keyType ?? manifest?.keyType ?? existing.keyType ?? 'rsa';
+
+  const stale = new Map<string, string>();
+  let passphrase = existing.passphrase;
+  if (passphrase === undefined) stale.set(PASSPHRASE_FILE, 'missing');
+  for (const name of CA_NAMES) {
+    const problem = existing.problems.get(name) ?? typeProblem(existing.cas[name], keyType);
+    if (problem) stale.set(name, problem);
+  }
+  for (const name of LEAF_NAMES) {
+    const issuer = LEAF_PROFILES[name].issuer;
+    const problem = stale.has(issuer)
+      ? `its issuer ${issuer} is regenerated`
+      : name === ENCRYPTED_KEY && stale.has(PASSPHRASE_FILE)
+        ? 'its passphrase is regenerated'
+        : existing.problems.get(name) ?? typeProblem(existing.leaves[name], keyType) ?? issuerProblem(existing.leaves[name], existing.cas[issuer]);
+    if (problem) stale.set(name, problem);
+  }
+
+  const foreign = [...stale.keys()].flatMap((name) => filesOf(name)).filter((file) => existing.foreign.has(file));
+  if (foreign.length > 0) {
+    throw new HarnessError('FTH_PKI_FOREIGN_FILE',
+      `${path.join(dir, foreign[0]!)} was not written by fleet-tls and would be replaced (${stale.get(baseName(foreign[0]!))}); ` +
+      'use --force to replace it or choose another directory');
+  }
+
+  const staleNames = [...stale.keys()];
+  const keys = await Promise.all(staleNames.filter((n) => n !== PASSPHRASE_FILE).map(async (n) => [n, await generateKey(keyType)] as const));
+  const newKey = new Map(keys);
+  const cas = { ...existing.cas } as Record<CaName, KeyedCertificate>;
+  const leaves = { ...existing.leaves } as Record<LeafName, KeyedCertificate>;
+  if (passphrase === undefined) passphrase = newPassphrase();
+  for (const name of CA_NAMES) if (stale.has(name)) cas[name] = issueCa(name, newKey.get(name)!, now);
+  for (const name of LEAF_NAMES) if (stale.has(name)) leaves[name] = issueLeaf(name, cas[LEAF_PROFILES[name].issuer], newKey.get(name)!, {}, now);
+
+  const material: PkiMaterial = { keyType, cas, leaves, passphrase };
+  if (staleNames.length > 0) await writePki(dir, material, stale, manifest);
+  const names: ReadonlyArray<PkiAction['name']> = [...CA_NAMES, ...LEAF_NAMES, PASSPHRASE_FILE];
+  const actions = names.map((name): PkiAction =>
+    stale.has(name) ? { name, action: 'generated', reason: stale.get(name)! } : { name, action: 'reused' });
+  return { pki: withPaths(dir, material), actions };
+}
+
+/** Writes a complete in-memory PKI to `dir` (used by tests and by `ensurePki`). */
+export async function writePki(dir: string, pki: PkiMaterial, only?: ReadonlyMap<string, string>, previous?: Manifest): Promise<Pki> {
+  await mkdir(dir, { recursive: true });
+  const files: Record<string, string> = { ...(previous?.files ?? {}) };
+  const put = async (file: string, content: string, secret: boolean) => {
+    const target = path.join(dir, file);
+    const temp = `${target}.${process.pid}.tmp`;
+    // Keys are created 0600 before any byte is written, so no window exposes them.
+    await writeFile(temp, content, { mode: secret ? 0o600 : 0o644 });
+    await chmod(temp, secret ? 0o600 : 0o644);
+    await rename(temp, target).catch(async (error: unknown) => {
+      await rm(temp, { force: true });
+      throw error;
+    });
+    files[file] = sha256(content);
+  };
+  for (const name of [...CA_NAMES, ...LEAF_NAMES]) {
+    if (only && !only.has(name)) continue;
+    const item = name in pki.cas ? pki.cas[name as CaName] : pki.leaves[name as LeafName];
+    await put(`${name}.crt`, item.pem, false);
+    const encoding = name === ENCRYPTED_KEY ? { format: 'pkcs8-encrypted' as const, passphrase: pki.passphrase } : { format: 'pkcs8' as const };
+    await put(`${name}.key`, encodePrivateKey(item.key, encoding), true);
+  }
+  // No trailing newline: the agent reads the file untrimmed, so a newline would be part of the passphrase.
+  if (!only || only.has(PASSPHRASE_FILE)) await put(PASSPHRASE_FILE, pki.passphrase, true);
+  const manifest: Manifest = { generator: 'fleet-tls-harness', keyType: pki.keyType, files };
+  await writeFile(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
+  return withPaths(dir, pki);
+}
+
+export function withPaths(dir: string, material: PkiMaterial): Pki {
+  return {
+    ...material,
+    dir,
+    certPath: (name) => path.join(dir, `${name}.crt`),
+    keyPath: (name) => path.join(dir, `${name}.key`),
+    passphrasePath: path.join(dir, PASSPHRASE_FILE),
+  };
+}
+
+interface ExistingState {
+  keyType?: KeyType;
+  cas: Partial<Record<CaName, KeyedCertificate>>;
+  leaves: Partial<Record<LeafName, KeyedCertificate>>;
+  passphrase?: string;
+  problems: Map<string, string>;
+  /** Files present on disk that the manifest does not vouch for. */
+  foreign: Set<string>;
+}
+
+function emptyState(): ExistingState {
+  return { cas: {}, leaves: {}, problems: new Map(CA_NAMES.map((n) => [n, 'forced'] as [string, string]).concat(LEAF_NAMES.map((n) => [n, 'forced']))), foreign: new Set() };
+}
+
+async function readExisting(dir: string, manifest: Manifest | undefined, now: number): Promise<ExistingState> {
+  const state: ExistingState = { cas: {}, leaves: {}, problems: new Map(), foreign: new Set() };
+  const read = async (file: string) => {
+    const content = await readFile(path.join(dir, file), 'utf8').catch((error: unknown) => {
+      if (systemErrorCode(error) === 'ENOENT') return undefined;
+      throw new HarnessError('FTH_FILE_UNREADABLE', `${path.join(dir, file)}: ${(error as Error).message}`, { cause: error });
+    });
+    if (content !== undefined && manifest?.files[file] !== sha256(content)) state.foreign.add(file);
+    return content;
+  };
+  state.passphrase = await read(PASSPHRASE_FILE);
+  for (const name of [...CA_NAMES, ...LEAF_NAMES]) {
+    const [certPem, keyPem] = await Promise.all([read(`${name}.crt`), read(`${name}.key`)]);
+    const loaded = certPem && keyPem ? loadPair(certPem, keyPem, name === ENCRYPTED_KEY ? state.passphrase : undefined, now) : 'missing';
+    if (typeof loaded === 'string') {
+      state.problems.set(name, loaded);
+      continue;
+    }
+    if (name in LEAF_PROFILES) state.leaves[name as LeafName] = loaded;
+    else state.cas[name as CaName] = loaded;
+    state.keyType ??= keyTypeOf(loaded.key);
+  }
+  return state;
+}
+
+/** The pair, or why it cannot be reused. */
+function loadPair(certPem: string, keyPem: string, passphrase: string | undefined, now: number): KeyedCertificate | string {
+  let x509: X509Certificate;
+  let key: KeyObject;
+  try {
+    x509 = new X509Certificate(certPem);
+    key = decodePrivateKey(keyPem, passphrase);
+  } catch {
+    return 'unreadable';
+  }
+  if (!x509.checkPrivateKey(key)) return 'key does not match certificate';
+  if (Date.parse(x509.validTo) - now < RENEW_BEFORE_MS) return 'expired or about to expire';
+  if (Date.parse(x509.validFrom) > now) return 'not yet valid';
+  return { der: x509.raw, pem: certPem, key };
+}
+
+function typeProblem(item: KeyedCertificate | undefined, keyType: KeyType): string | undefined {
+  return item && keyTypeOf(item.key) !== keyType ? `key type is not ${keyType}` : undefined;
+}
+
+function issuerProblem(leaf: KeyedCertificate | undefined, ca: KeyedCertificate | undefined): string | undefined {
+  if (!leaf || !ca) return undefined;
+  const caCert = new X509Certificate(ca.der);
+  return new X509Certificate(leaf.der).verify(caCert.publicKey) ? undefined : 'not signed by the CA on disk';
+}
+
+async function readManifest(dir: string): Promise<Manifest | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST), 'utf8')) as Manifest;
+    return parsed.generator === 'fleet-tls-harness' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function filesOf(name: string): string[] {
+  return name === PASSPHRASE_FILE ? [name] : [`${name}.crt`, `${name}.key`];
+}
+
+function baseName(file: string): string {
+  return file.replace(/\.(crt|key)$/, '');
+}
+
+function sha256(content: string): string {
+  return createHash('sha256').update(content).digest('hex');
+}

@@ -1,0 +1,64 @@
+import type { GoExchange } from '../components/go-client.js';
+import type { ServerConnection } from '../components/tls-listener.js';
+import type { Cert } from '../x509/certificate.js';
+import type { CertificateSummary, ComponentName, Leg } from './leg.js';
+
+export interface LegInput {
+  readonly from: Leg['from'];
+  readonly to: Leg['to'];
+  readonly url: string;
+  readonly exchange: GoExchange;
+  /** Whether the exchange did what the flow needed (a 2xx, usually). */
+  readonly ok: boolean;
+  /** What the client component logged about it (in its words). */
+  readonly clientLog?: string;
+  /** The server side of the same connection, when the server is one of ours. */
+  readonly server?: ServerConnection;
+  readonly method?: string;
+}
+
+export function summarise(cert: Cert | undefined): CertificateSummary | null {
+  if (!cert) return null;
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    san: [...cert.dnsNames.map((n) => `DNS:${n}`), ...cert.ipAddresses.map((ip) => `IP:${ip}`)],
+    notAfter: cert.notAfter.toISOString(),
+    sha256: cert.sha256Hex,
+  };
+}
+
+/** One leg of the report, from the client's view of a connection and the server's log of it. */
+export function buildLeg(input: LegInput): Leg {
+  const { exchange, server } = input;
+  const connection = exchange.connection;
+  const response = exchange.response;
+  const httpFailure = response !== undefined && !input.ok;
+  const logs: Partial<Record<ComponentName, string>> = {};
+  if (input.clientLog) logs[input.from] = input.clientLog;
+  if (server?.logLine) logs[input.to] = server.logLine;
+  return {
+    from: input.from,
+    to: input.to,
+    url: input.url,
+    ok: input.ok,
+    tls: connection.version ? { version: connection.version, cipher: connection.cipher ?? 'unknown' } : null,
+    serverCertificate: summarise(connection.serverChain[0]),
+    clientCertificate: connection.clientCertificate,
+    rejectedBy: httpFailure ? 'server' : connection.rejectedBy,
+    phase: httpFailure ? 'http' : connection.phase,
+    alert: connection.alert,
+    logs,
+    node: connection.node,
+    ...(response && input.method ? { http: { method: input.method, path: new URL(input.url).pathname, status: response.status } } : {}),
+    ...(connection.tap ? { timeline: connection.tap.timeline.events } : {}),
+  };
+}
+
+/** A leg that was never attempted, with the reason and the client component's words. */
+export function skippedLeg(from: Leg['from'], to: Leg['to'], url: string, reason: string, clientLog?: string): Leg {
+  return {
+    from, to, url, ok: false, tls: null, serverCertificate: null, clientCertificate: null,
+    rejectedBy: null, phase: null, alert: null, logs: clientLog ? { [from]: clientLog } : {}, node: null, skipped: reason,
+  };
+}

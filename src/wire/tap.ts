@@ -1,0 +1,339 @@
+import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { ContentType, RecordReader, encodeRecord, looksLikeTls, type TlsRecord } from './record.js';
+import { HandshakeType, parseCertificate, parseCertificateRequest, parseClientHello, type HandshakeMessage } from './handshake.js';
+import { AlertLevel } from './alerts.js';
+import { TLS12, TLS13, TlsSession, type Role } from './session.js';
+import { Tls13RecordProtection } from './tls13.js';
+import { rewriteClientFlight12, rewriteClientFlight13, rewriteServerFinished12, type Tls12Rewrite } from './rewrite.js';
+import { newTimeline, type Timeline } from './timeline.js';
+
+/** A peer's refusal: the alert to put on the wire and the error this side reports. */
+export interface Rejection {
+  readonly alert: number;
+  readonly error: Error;
+}
+
+export interface CertificateRequestInfo {
+  readonly certificateAuthorities: readonly Buffer[];
+  readonly signatureAlgorithms: readonly number[];
+}
+
+/**
+ * The decisions a real peer makes inside the handshake, which Node's OpenSSL makes
+ * differently (or after the handshake, without an alert). Each runs synchronously at the
+ * point of the handshake where the real component decides.
+ */
+export interface TapPolicy {
+  /** Client: judge the server's chain (leaf first, as sent). */
+  verifyServer?(chain: readonly Buffer[]): Rejection | null;
+  /** Client: whether to send the configured certificate to a server asking with these CA names. */
+  sendClientCertificate?(request: CertificateRequestInfo): boolean;
+  /** Server: judge the client's chain (empty when it sent none). Called only when a certificate was requested. */
+  verifyClient?(chain: readonly Buffer[]): Rejection | null;
+  /** Server: the first bytes are not a TLS record; returns what to write back before closing. */
+  notTls?(firstBytes: Buffer): Buffer | undefined;
+}
+
+export interface AlertSeen {
+  readonly sender: Role;
+  readonly level: number;
+  readonly description: number;
+  readonly encrypted: boolean;
+  /** Whether the client had already finished its side of the handshake. */
+  readonly afterHandshake: boolean;
+  /** Sent by this tap in place of what OpenSSL would have done. */
+  readonly emulated: boolean;
+}
+
+/**
+ * Sits between a Node TLSSocket and its TCP socket, reads every record both ways (decrypting
+ * with key-log secrets), and makes the handshake behave like the real component's: it sends
+ * the alert Go or Java would send, at the moment they would send it, holds back the client's
+ * final flight until the server's certificate is judged, and leaves out a client certificate
+ * the server's CertificateRequest does not ask for (as Go's client does).
+ */
+export class TlsTap extends Duplex {
+  readonly session: TlsSession;
+  readonly timeline: Timeline;
+  readonly alerts: AlertSeen[] = [];
+  serverChain: Buffer[] = [];
+  /** What the client actually put on the wire; null before its Certificate message (or when none was asked for). */
+  clientChain: Buffer[] | null = null;
+  certificateRequest?: CertificateRequestInfo;
+  serverName?: string;
+  offeredVersions: number[] = [];
+  /** Whether the ClientHello carried supported_versions (TLS 1.3 capable clients do). */
+  clientHelloHadVersions = false;
+  rejection?: Rejection & { readonly by: Role };
+  /** The peer answered with something that is not TLS (its first bytes). */
+  peerNotTls?: Buffer;
+  /** How the peer ended the TCP connection, once it did. */
+  peerClose: 'fin' | 'reset' | null = null;
+
+  private readonly inbound = new RecordReader();
+  private readonly outbound = new RecordReader();
+  private readonly peer: Role;
+  private held: TlsRecord[] = [];
+  private holding = false;
+  private gatedInbound: TlsRecord[] = [];
+  /** Server: the client's Certificate has been judged (or none was asked for and the handshake moved on). */
+  private clientJudged = false;
+  private stopped = false;
+  private sawInbound = false;
+  private rewrite12?: Tls12Rewrite;
+  private tls?: TLSSocket;
+
+  constructor(readonly raw: Socket, readonly role: Role, private readonly policy: TapPolicy = {}) {
+    super({ allowHalfOpen: false });
+    this.peer = role === 'client' ? 'server' : 'client';
+    this.timeline = newTimeline();
+    // Go enables TCP_NODELAY on every connection; without it the tap's record-sized writes
+    // meet delayed ACKs and each handshake stalls for 40 ms.
+    raw.setNoDelay(true);
+    this.session = new TlsSession({
+      message: (sender, message) => this.onMessage(sender, message),
+      alert: (sender, level, description, encrypted) => this.onAlert(sender, level, description, encrypted, false),
+      changeCipherSpec: (sender) => this.timeline.add(sender, 'ChangeCipherSpec'),
+      applicationData: (sender, length) => this.timeline.add(sender, 'ApplicationData', { bytes: length }),
+    });
+    raw.on('data', (chunk: Buffer) => this.onInbound(chunk));
+    raw.on('end', () => {
+      this.peerClose ??= 'fin';
+      this.timeline.add(this.peer, 'Close');
+      this.flushGated();
+      if (!this.stopped) this.push(null);
+    });
+    raw.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET') {
+        this.peerClose = 'reset';
+        this.timeline.add(this.peer, 'Reset');
+      }
+      this.destroy(error);
+    });
+    raw.on('close', () => this.destroy());
+  }
+
+  /** Connects the TLS socket's key log, which the tap needs to read encrypted records. */
+  attach(tls: TLSSocket): void {
+    this.tls = tls;
+    tls.on('keylog', (line: Buffer) => {
+      this.session.addKeylog(line);
+      this.flushGated();
+    });
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (!this.stopped) for (const record of this.outbound.push(chunk)) this.onOutbound(record);
+    callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (!this.stopped && !this.holding) this.raw.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.raw.destroy();
+    callback(error);
+  }
+
+  private onInbound(chunk: Buffer): void {
+    if (this.stopped) return;
+    if (!this.sawInbound) {
+      this.sawInbound = true;
+      if (!looksLikeTls(chunk)) return this.onNotTls(chunk);
+    }
+    for (const record of this.inbound.push(chunk)) {
+      this.session.feed(this.peer, record);
+      if (this.stopped) return;
+      if (this.gatedInbound.length > 0 || this.mustGate()) this.gatedInbound.push(record);
+      else this.push(record.raw);
+    }
+    this.flushGated();
+  }
+
+  private onOutbound(record: TlsRecord): void {
+    if (this.holding) {
+      this.held.push(record);
+      this.maybeRewrite();
+      return;
+    }
+    this.send(record);
+  }
+
+  /** Puts one of OpenSSL's records on the wire, and records it as sent. */
+  private send(record: TlsRecord): void {
+    this.session.feed(this.role, record);
+    this.raw.write(record.raw);
+  }
+
+  private onMessage(sender: Role, message: HandshakeMessage): void {
+    this.timeline.addMessage(sender, message, this.session);
+    const tls13 = this.session.version === TLS13;
+    switch (message.type) {
+      case HandshakeType.ClientHello: {
+        const hello = parseClientHello(message.body);
+        this.serverName = hello.serverName;
+        this.offeredVersions = hello.supportedVersions;
+        this.clientHelloHadVersions = hello.extensions.some((extension) => extension.type === 43);
+        break;
+      }
+      case HandshakeType.ServerHello:
+        // The client's next flight depends on the server's certificate: hold it until judged.
+        if (this.role === 'client' && tls13 && !this.session.helloRetry) this.holding = true;
+        break;
+      case HandshakeType.CertificateRequest:
+        this.certificateRequest = parseCertificateRequest(message.body, tls13);
+        break;
+      case HandshakeType.Certificate: {
+        const chain = parseCertificate(message.body, tls13).certificates;
+        if (sender === 'server') this.serverChain = chain;
+        else this.onClientCertificate(chain);
+        break;
+      }
+      case HandshakeType.ServerHelloDone:
+        if (this.role === 'client') this.judgeServer();
+        break;
+      case HandshakeType.Finished:
+        if (this.role === 'client' && sender === 'server' && tls13) this.judgeServer();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onClientCertificate(chain: Buffer[]): void {
+    this.clientChain = chain;
+    if (this.role !== 'server' || this.clientJudged || !this.certificateRequest) return;
+    this.clientJudged = true;
+    const rejection = this.policy.verifyClient?.(chain) ?? null;
+    if (rejection) this.reject(rejection);
+  }
+
+  /**
+   * Whether OpenSSL must not see the next inbound record yet: a server holds the client's
+   * flight until its Certificate is judged, which may need a secret the key log has not given.
+   * A TLS 1.2 client holds the server's Finished while its own flight was rewritten.
+   */
+  private mustGate(): boolean {
+    if (this.rewrite12?.awaitingServerFinished) return true;
+    if (this.role !== 'server' || !this.policy.verifyClient || this.clientJudged) return false;
+    return this.certificateRequest !== undefined || this.session.pending > 0;
+  }
+
+  /** The client's moment of judgement: TLS 1.2 at ServerHelloDone, TLS 1.3 at the server's Finished. */
+  private judgeServer(): void {
+    const rejection = this.policy.verifyServer?.(this.serverChain) ?? null;
+    if (rejection) return this.reject(rejection);
+    const withhold = this.certificateRequest !== undefined && this.policy.sendClientCertificate?.(this.certificateRequest) === false;
+    if (!withhold) return this.release();
+    if (this.session.version === TLS12) {
+      this.holding = true;
+      this.rewrite12 = { awaitingServerFinished: false };
+    }
+    this.maybeRewrite();
+  }
+
+  /** Once OpenSSL's whole flight is held, replaces it with the flight Go would have sent. */
+  private maybeRewrite(): void {
+    if (!this.holding || this.rejection) return;
+    const withhold = this.certificateRequest !== undefined && this.policy.sendClientCertificate?.(this.certificateRequest) === false;
+    if (!withhold || !this.serverChain.length || !this.session.handshakeComplete('server') && this.session.version === TLS13) return;
+    const records = this.session.version === TLS13
+      ? rewriteClientFlight13(this.session, this.held)
+      : this.rewrite12 && rewriteClientFlight12(this.session, this.held, this.rewrite12);
+    if (!records) return;
+    this.held = [];
+    this.holding = false;
+    for (const record of records) this.send(record);
+  }
+
+  private release(): void {
+    this.holding = false;
+    const held = this.held;
+    this.held = [];
+    for (const record of held) this.send(record);
+  }
+
+  private flushGated(): void {
+    while (this.gatedInbound.length > 0 && !this.stopped) {
+      const record = this.gatedInbound[0]!;
+      if (this.rewrite12?.awaitingServerFinished) {
+        const replaced = rewriteServerFinished12(this.session, record, this.rewrite12);
+        if (replaced === undefined) return;
+        this.gatedInbound.shift();
+        this.push(replaced.raw);
+        continue;
+      }
+      if (this.mustGate()) return;
+      this.gatedInbound.shift();
+      this.push(record.raw);
+    }
+  }
+
+  /**
+   * Refuses the handshake as the real component would: the alert on the wire (encrypted
+   * when TLS 1.3 keys are in use), then a plain TCP close; the local TLS socket fails with
+   * the component's own error.
+   */
+  private reject(rejection: Rejection): void {
+    this.rejection = { ...rejection, by: this.role };
+    this.stopped = true;
+    this.holding = false;
+    // A TLS 1.3 client still sends its middlebox ChangeCipherSpec before the alert, as Go does.
+    for (const record of this.held) if (record.type === ContentType.ChangeCipherSpec) this.raw.write(record.raw);
+    this.held = [];
+    this.sendAlert(rejection.alert);
+    this.raw.end();
+    this.tls?.destroy(rejection.error);
+  }
+
+  private sendAlert(description: number): void {
+    const content = Buffer.from([AlertLevel.fatal, description]);
+    const secret = this.session.version === TLS13 ? this.currentWriteSecret() : undefined;
+    const suite = this.session.suite;
+    const record = secret && suite
+      ? new Tls13RecordProtection(suite, secret).seal(ContentType.Alert, content)
+      : encodeRecord(ContentType.Alert, TLS12, content);
+    this.raw.write(record);
+    this.onAlert(this.role, AlertLevel.fatal, description, secret !== undefined, true);
+  }
+
+  /** The TLS 1.3 secret of this side's current write epoch; nothing was sent under a fresh one. */
+  private currentWriteSecret(): Buffer | undefined {
+    const epoch = this.session.handshakeComplete(this.role) ? 'application' : 'handshake';
+    return this.session.trafficSecret(this.role, epoch);
+  }
+
+  /**
+   * Whether the client considers its handshake done: both Finished messages crossed (in TLS 1.3
+   * the client's comes last, so a server can still refuse it afterwards; in TLS 1.2 the server's).
+   */
+  get clientHandshakeDone(): boolean {
+    return this.session.handshakeComplete('client') && this.session.handshakeComplete('server');
+  }
+
+  private onAlert(sender: Role, level: number, description: number, encrypted: boolean, emulated: boolean): void {
+    const alert = { sender, level, description, encrypted, afterHandshake: this.clientHandshakeDone, emulated };
+    this.alerts.push(alert);
+    this.timeline.add(sender, 'Alert', { level, description, encrypted, emulated });
+  }
+
+  private onNotTls(chunk: Buffer): void {
+    this.peerNotTls = chunk;
+    this.timeline.add(this.peer, 'Plaintext', { bytes: chunk.length });
+    if (this.role === 'client') {
+      this.push(chunk);
+      return;
+    }
+    this.stopped = true;
+    const reply = this.policy.notTls?.(chunk);
+    if (reply) this.raw.end(reply);
+    else this.raw.end();
+    this.tls?.destroy();
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * TLS 1.3 key derivation and record protection (RFC 8446 §7, §5.2-5.4).
+ *
+ * The harness never runs the key schedule from a shared secret: Node's key log hands over the
+ * traffic secrets, so this file starts from those. HKDF-Expand is written out because
+ * node:crypto only offers extract-and-expand in one call.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { HarnessError } from '../errors.js';
+import { ContentType, MAX_PLAINTEXT, TLS12, encodeRecord, protocolError, type TlsRecord } from './record.js';
+import { HandshakeType, HELLO_RETRY_REQUEST_RANDOM } from './handshake.js';
+import { aeadOpen, aeadSeal, hashLength, requireAead, TAG_LENGTH, xorSequence, type HashName, type SuiteInfo } from './suites.js';
+
+export function hkdfExtract(hash: HashName, salt: Buffer, ikm: Buffer): Buffer {
+  return createHmac(hash, salt).update(ikm).digest();
+}
+
+/** RFC 5869 §2.3. */
+export function hkdfExpand(hash: HashName, prk: Buffer, info: Buffer, length: number): Buffer {
+  const size = hashLength(hash);
+  if (length > 255 * size) throw new HarnessError('FTH_INTERNAL', `HKDF-Expand cannot produce ${length} bytes`);
+  const blocks: Buffer[] = [];
+  let previous = Buffer.alloc(0);
+  for (let i = 1; blocks.length * size < length; i++) {
+    previous = createHmac(hash, prk).update(previous).update(info).update(Buffer.from([i])).digest();
+    blocks.push(previous);
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
+/** RFC 8446 §7.1: HKDF-Expand with the HkdfLabel structure and the "tls13 " prefix. */
+export function hkdfExpandLabel(hash: HashName, secret: Buffer, label: string, context: Buffer, length: number): Buffer {
+  const fullLabel = Buffer.from(`tls13 ${label}`, 'latin1');
+  if (fullLabel.length > 255 || context.length > 255) throw new HarnessError('FTH_INTERNAL', 'HkdfLabel field too long');
+  const info = Buffer.alloc(2 + 1 + fullLabel.length + 1 + context.length);
+  info.writeUInt16BE(length, 0);
+  info.writeUInt8(fullLabel.length, 2);
+  fullLabel.copy(info, 3);
+  info.writeUInt8(context.length, 3 + fullLabel.length);
+  context.copy(info, 4 + fullLabel.length);
+  return hkdfExpand(hash, secret, info, length);
+}
+
+/** Derive-Secret(Secret, Label, Messages) with the transcript hash already computed. */
+export function deriveSecret(hash: HashName, secret: Buffer, label: string, transcriptHash: Buffer): Buffer {
+  return hkdfExpandLabel(hash, secret, label, transcriptHash, hashLength(hash));
+}
+
+export const TLS13_IV_LENGTH = 12;
+
+export function trafficKeys(suite: SuiteInfo, secret: Buffer): { key: Buffer; iv: Buffer } {
+  return {
+    key: hkdfExpandLabel(suite.hash, secret, 'key', Buffer.alloc(0), suite.keyLength),
+    iv: hkdfExpandLabel(suite.hash, secret, 'iv', Buffer.alloc(0), TLS13_IV_LENGTH),
+  };
+}
+
+/** RFC 8446 §7.2: the secret that follows a KeyUpdate. */
+export function nextTrafficSecret(suite: SuiteInfo, secret: Buffer): Buffer {
+  return hkdfExpandLabel(suite.hash, secret, 'traffic upd', Buffer.alloc(0), hashLength(suite.hash));
+}
+
+/** TLSCiphertext.length limit: 2^14 plaintext + type byte + up to 255 bytes of AEAD expansion. */
+export const MAX_TLS13_CIPHERTEXT = MAX_PLAINTEXT + 256;
+
+/**
+ * One direction's record protection under one traffic secret. `sequence` is the number of the
+ * next record; it is public so an interposer that lets some records pass untouched can account
+ * for them (or start a forged record at a chosen number).
+ */
+export class Tls13RecordProtection {
+  sequence = 0n;
+  readonly suite: SuiteInfo;
+  private readonly aead;
+  private readonly key: Buffer;
+  private readonly iv: Buffer;
+
+  constructor(suite: SuiteInfo, trafficSecret: Buffer) {
+    if (!suite.tls13) throw new HarnessError('FTH_WIRE_UNSUPPORTED', `${suite.iana} is not a TLS 1.3 suite`);
+    this.suite = suite;
+    this.aead = requireAead(suite);
+    ({ key: this.key, iv: this.iv } = trafficKeys(suite, trafficSecret));
+  }
+
+  /** A full TLSCiphertext record carrying `content` of `innerType`, padded with zeros. */
+  seal(innerType: number, content: Buffer, padding = 0): Buffer {
+    if (content.length > MAX_PLAINTEXT || content.length + 1 + padding > MAX_PLAINTEXT + 1) {
+      throw protocolError(`TLS 1.3 record content of ${content.length} bytes plus ${padding} padding is too long`);
+    }
+    const inner = Buffer.concat([content, Buffer.from([innerType & 0xff]), Buffer.alloc(padding)]);
+    const header = encodeRecord(ContentType.ApplicationData, TLS12, Buffer.alloc(0));
+    header.writeUInt16BE(inner.length + TAG_LENGTH, 3);
+    const sealed = aeadSeal(this.aead, this.key, this.nonce(), header, inner);
+    this.sequence++;
+    return Buffer.concat([header, sealed]);
+  }
+
+  /** Decrypts and strips padding; throws FTH_WIRE_PROTOCOL when authentication fails. */
+  open(record: TlsRecord): { type: number; content: Buffer } {
+    const opened = this.tryOpen(record);
+    if (!opened) throw protocolError(`TLS 1.3 record ${this.sequence} failed authentication (${this.suite.iana})`);
+    return opened;
+  }
+
+  /**
+   * Like open, but an authentication failure returns undefined and leaves `sequence` alone,
+   * for trial decryption when the caller is unsure which key a record is under.
+   */
+  tryOpen(record: TlsRecord): { type: number; content: Buffer } | undefined {
+    if (record.type !== ContentType.ApplicationData) {
+      throw protocolError(`TLS 1.3 protected record has outer type ${record.type}, expected 23`);
+    }
+    const length = record.fragment.length;
+    if (length < TAG_LENGTH + 1 || length > MAX_TLS13_CIPHERTEXT) throw protocolError(`TLS 1.3 record length ${length} out of range`);
+    // The AAD is the record header as sent, whatever legacy_record_version it claims.
+    const aad = encodeRecord(record.type, record.version, Buffer.alloc(0));
+    aad.writeUInt16BE(length, 3);
+    const inner = aeadOpen(this.aead, this.key, this.nonce(), aad, record.fragment);
+    if (!inner) return undefined;
+    this.sequence++;
+    let end = inner.length - 1;
+    while (end >= 0 && inner[end] === 0) end--;
+    if (end < 0) throw protocolError('TLS 1.3 record has no content type (all padding)');
+    if (end > MAX_PLAINTEXT) throw protocolError(`TLS 1.3 record content of ${end} bytes exceeds 2^14`);
+    return { type: inner[end]!, content: inner.subarray(0, end) };
+  }
+
+  private nonce(): Buffer {
+    // RFC 8446 §5.5: the sequence must not wrap; a peer would rekey long before this.
+    if (this.sequence >= 0xffffffffffffffffn) throw protocolError('TLS 1.3 sequence number exhausted');
+    return xorSequence(this.iv, this.sequence);
+  }
+}
+
+/** RFC 8446 §4.4.4: HMAC(finished_key, transcript hash up to but excluding this Finished). */
+export function finishedVerifyData(suite: SuiteInfo, baseTrafficSecret: Buffer, transcriptHash: Buffer): Buffer {
+  const finishedKey = hkdfExpandLabel(suite.hash, baseTrafficSecret, 'finished', Buffer.alloc(0), hashLength(suite.hash));
+  return createHmac(suite.hash, finishedKey).update(transcriptHash).digest();
+}
+
+/** RFC 8446 §4.4.1: the synthetic message that replaces ClientHello1 after a HelloRetryRequest. */
+export function messageHash(suite: SuiteInfo, clientHello1: Buffer): Buffer {
+  const digest = createHash(suite.hash).update(clientHello1).digest();
+  return Buffer.concat([Buffer.from([HandshakeType.MessageHash, 0, 0, digest.length]), digest]);
+}
+
+/**
+ * Transcript-Hash over raw messages (headers included) in protocol order. With `helloRetry`,
+ * the first message is ClientHello1 and is replaced by its message_hash.
+ */
+export function tls13Transcript(suite: SuiteInfo, rawMessagesInOrder: Buffer[], helloRetry: boolean): Buffer {
+  const hash = createHash(suite.hash);
+  rawMessagesInOrder.forEach((raw, i) => {
+    hash.update(i === 0 && helloRetry && raw[0] === HandshakeType.ClientHello ? messageHash(suite, raw) : raw);
+  });
+  return hash.digest();
+}
+
+/** Transcript-Hash that notices a HelloRetryRequest in second place by itself. */
+export function transcriptHash(suite: SuiteInfo, messages: Buffer[]): Buffer {
+  const second = messages[1];
+  const helloRetry =
+    second !== undefined && second[0] === HandshakeType.ServerHello && second.subarray(6, 38).equals(HELLO_RETRY_REQUEST_RANDOM);
+  return tls13Transcript(suite, messages, helloRetry);
+}
+
+/**
+ * An incremental transcript: the interposer adds messages as they cross and asks for the hash
+ * at each Finished without rehashing from the start. Works for TLS 1.2 too (no HRR there).
+ */
+export class RunningTranscript {
+  private hash;
+  private first: Buffer | undefined;
+  private count = 0;
+
+  constructor(private readonly suite: SuiteInfo) {
+    this.hash = createHash(suite.hash);
+  }
+
+  add(raw: Buffer): void {
+    // A HelloRetryRequest rewrites history: ClientHello1 becomes its message_hash.
+    if (this.count === 1 && this.first !== undefined && raw[0] === HandshakeType.ServerHello && raw.subarray(6, 38).equals(HELLO_RETRY_REQUEST_RANDOM)) {
+      this.hash = createHash(this.suite.hash).update(messageHash(this.suite, this.first));
+    }
+    this.first ??= raw;
+    this.count++;
+    this.hash.update(raw);
+  }
+
+  digest(): Buffer {
+    return this.hash.copy().digest();
+  }
+}
