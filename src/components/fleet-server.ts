@@ -76,7 +76,7 @@ export class FakeFleetServer implements AsyncDisposable {
     server.listener = await TlsListener.start({
       component: 'fleet-server',
       host,
-      port: options.port ?? 8220,
+      port: options.port ?? 0,
       identity: options.identity,
       clientCertificateAuthorities: clientCAs,
       clientAuthentication: options.clientAuthentication ?? 'none',

@@ -9,6 +9,7 @@ import { NODE_VERSION, type ClientAuthentication, type VersionRange } from '../t
 import type { Identity } from '../tls/material.js';
 import type { ComponentLog } from './log.js';
 import { goAddress } from '../dialects/go.js';
+import { caNameStandIn } from '../pki/stand-in.js';
 
 /** How one real server program (Go's net/http, Netty over JSSE) judges and reports a connection. */
 export interface ServerDialect {
@@ -60,8 +61,9 @@ export class TlsListener {
     this.context = tls.createSecureContext({
       cert: options.identity.certPem,
       key: options.identity.keyPem,
-      // These become the CertificateRequest's CA names, as Go's ClientCAs and Java's trust store do.
-      ...(options.clientCertificateAuthorities.length > 0 ? { ca: options.clientCertificateAuthorities.map((c) => c.pem) } : {}),
+      // The CertificateRequest's CA names, as Go's ClientCAs and Java's trust store list them;
+      // stand-ins, so OpenSSL does not also chain the server's certificate to them.
+      ...(options.clientCertificateAuthorities.length > 0 ? { ca: options.clientCertificateAuthorities.map((c) => caNameStandIn(c.rawSubject)) } : {}),
       minVersion: NODE_VERSION[options.versions.min],
       maxVersion: NODE_VERSION[options.versions.max],
       ciphers: options.dialect.ciphers,
@@ -94,7 +96,11 @@ export class TlsListener {
     const deadline = Date.now() + timeoutMs;
     while (!this.connections.has(localPort) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     const connection = this.connections.get(localPort);
-    if (connection) await Promise.race([connection.done, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    if (connection) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([connection.done, new Promise((r) => { timer = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
+      clearTimeout(timer);
+    }
     return connection;
   }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { HarnessError } from '../errors.js';
 import type { GoClientTls } from '../components/go-client.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError, type Identity } from '../tls/material.js';
@@ -49,16 +49,25 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
  * Bad input is a HarnessError (exit 2); the one exception is the page's repeated
  * `--elastic-agent-cert-key`, which is run as the agent runs it, so it fails as it does.
  */
-export function planInstall(flags: ParsedFlags, pki: Pki, makeSelfSigned: () => Identity): InstallPlan {
+export interface PlanContext {
+  readonly pki: Pki;
+  /** The certificate Fleet Server gets without --fleet-server-cert (the agent makes a self-signed one). */
+  readonly makeSelfSigned: () => Identity;
+  /** A directory whose `<name>.crt` / `<name>.key` win over the PKI's for `/path/to/<name>` (scenario certificates). */
+  readonly extraDir?: string;
+}
+
+export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPlan {
+  const { pki, makeSelfSigned } = context;
   const v = flags.values;
   const notes: string[] = flags.inert.length ? [`accepted but not emulated: ${flags.inert.join(', ')}`] : [];
   const hints: string[] = [];
   const str = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
   const file = (name: string) => {
     const value = str(name);
-    return value === undefined ? undefined : placeholder(value, pki, notes);
+    return value === undefined ? undefined : placeholder(value, context, notes);
   };
-  const list = (name: string) => str(name)?.split(',').filter(Boolean).map((p) => placeholder(p, pki, notes));
+  const list = (name: string) => str(name)?.split(',').filter(Boolean).map((p) => placeholder(p, context, notes));
 
   const url = str('url');
   if (!url) throw usage('--url is required: the URL the agent enrolls through (e.g. https://localhost:8220)');
@@ -177,15 +186,19 @@ export function planInstall(flags: ParsedFlags, pki: Pki, makeSelfSigned: () => 
   };
 }
 
-/** Elastic's page writes `/path/to/<name>`; the harness reads those from the PKI directory. */
-function placeholder(value: string, pki: Pki, notes: string[]): string {
+/**
+ * Elastic's page writes `/path/to/<name>`: the harness reads `<name>.crt`, `<name-without-key>.key`
+ * or the passphrase file from the scenario's directory, then from the PKI directory.
+ */
+function placeholder(value: string, context: PlanContext, notes: string[]): string {
   const match = /^\/path\/to\/([\w.-]+)$/.exec(value);
   if (!match) return value;
   const name = match[1]!;
-  const mapped = name.endsWith('-key-passphrase')
-    ? path.join(pki.dir, name)
-    : name.endsWith('-key') ? pki.keyPath(name.slice(0, -4) as never) : pki.certPath(name as never);
-  notes.push(`${value} read as ${path.relative(process.cwd(), mapped) || mapped}`);
+  const file = name.endsWith('-key-passphrase') ? name : name.endsWith('-key') ? `${name.slice(0, -4)}.key` : `${name}.crt`;
+  const extra = context.extraDir ? path.join(context.extraDir, file) : undefined;
+  const mapped = extra && existsSync(extra) ? extra : path.join(context.pki.dir, file);
+  const note = `${value} read as ${path.relative(process.cwd(), mapped) || mapped}`;
+  if (!notes.includes(note)) notes.push(note);
   return mapped;
 }
 

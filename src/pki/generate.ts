@@ -21,7 +21,12 @@ export interface PkiMaterial {
   readonly passphrase: string;
 }
 
-export function issueCa(name: string, key: { privateKey: KeyObject; publicKey: KeyObject }, now = Date.now()): KeyedCertificate {
+export function issueCa(
+  name: string,
+  key: { privateKey: KeyObject; publicKey: KeyObject },
+  now = Date.now(),
+  overrides: Partial<CertificateSpec> = {},
+): KeyedCertificate {
   const issued = issueCertificate({
     subject: { commonName: name, organization: ORGANIZATION },
     publicKey: key.publicKey,
@@ -29,6 +34,7 @@ export function issueCa(name: string, key: { privateKey: KeyObject; publicKey: K
     notBefore: new Date(now - BACKDATE_MS),
     notAfter: new Date(now + CA_VALIDITY_MS),
     isCA: true,
+    ...overrides,
   });
   return { ...issued, key: key.privateKey };
 }

@@ -17,7 +17,8 @@ export type ExtendedKeyUsage = 'serverAuth' | 'clientAuth';
  * Defaults describe a well-formed leaf; a CA sets `isCA`.
  */
 export interface CertificateSpec {
-  readonly subject: DistinguishedName;
+  /** Names to encode, or the exact DER bytes of a Name to copy. */
+  readonly subject: DistinguishedName | { readonly raw: Buffer };
   readonly publicKey: KeyObject;
   /** Absent: self-signed with `signingKey`. */
   readonly issuer?: { readonly der: Buffer; readonly key: KeyObject };
@@ -29,6 +30,8 @@ export interface CertificateSpec {
   readonly pathLength?: number;
   /** 'absent' leaves out basicConstraints entirely (a v3 CA without it cannot sign, per RFC 5280). */
   readonly basicConstraints?: 'critical' | 'absent';
+  /** Overrides the usual key usage (keyCertSign and cRLSign for a CA, digitalSignature for a leaf). */
+  readonly keyUsage?: ReadonlyArray<'digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign'>;
   /** null leaves the extension out; undefined picks the usual usages for a CA or a leaf. */
   readonly extendedKeyUsage?: readonly ExtendedKeyUsage[] | null;
   readonly dnsNames?: readonly string[];
@@ -95,9 +98,11 @@ function extensions(spec: CertificateSpec, issuer: asn.Certificate | undefined):
     ));
   }
   const isRsa = keyTypeOf(spec.publicKey) === 'rsa';
-  const usage = spec.isCA
-    ? asn.KeyUsageFlags.keyCertSign | asn.KeyUsageFlags.cRLSign
-    : asn.KeyUsageFlags.digitalSignature | (isRsa ? asn.KeyUsageFlags.keyEncipherment : 0);
+  const usage = spec.keyUsage
+    ? spec.keyUsage.reduce((flags, name) => flags | asn.KeyUsageFlags[name], 0)
+    : spec.isCA
+      ? asn.KeyUsageFlags.keyCertSign | asn.KeyUsageFlags.cRLSign
+      : asn.KeyUsageFlags.digitalSignature | (isRsa ? asn.KeyUsageFlags.keyEncipherment : 0);
   add(asn.id_ce_keyUsage, true, new asn.KeyUsage(usage));
 
   const eku = spec.extendedKeyUsage === undefined ? (spec.isCA ? null : (['serverAuth'] as const)) : spec.extendedKeyUsage;
@@ -125,7 +130,8 @@ function keyIdentifierOf(certificate: asn.Certificate): Buffer | undefined {
   return extension ? Buffer.from(AsnConvert.parse(extension.extnValue, asn.SubjectKeyIdentifier).buffer) : undefined;
 }
 
-function encodeName(name: DistinguishedName): asn.Name {
+function encodeName(name: DistinguishedName | { readonly raw: Buffer }): asn.Name {
+  if ('raw' in name) return AsnConvert.parse(toArrayBuffer(name.raw), asn.Name);
   const rdn = (type: string, value: string) =>
     new asn.RelativeDistinguishedName([new asn.AttributeTypeAndValue({ type, value: new asn.AttributeValue({ utf8String: value }) })]);
   const rdns: asn.RelativeDistinguishedName[] = [];

@@ -120,6 +120,7 @@ export class TlsTap extends Duplex {
     this.tls = tls;
     tls.on('keylog', (line: Buffer) => {
       this.session.addKeylog(line);
+      this.finishRejection();
       this.flushGated();
     });
   }
@@ -278,18 +279,30 @@ export class TlsTap extends Duplex {
   /**
    * Refuses the handshake as the real component would: the alert on the wire (encrypted
    * when TLS 1.3 keys are in use), then a plain TCP close; the local TLS socket fails with
-   * the component's own error.
+   * the component's own error. A TLS 1.3 client decides at the server's Finished, before
+   * OpenSSL has logged the key its alert needs: the refusal waits for it, flight still held.
    */
   private reject(rejection: Rejection): void {
     this.rejection = { ...rejection, by: this.role };
+    this.holding = true;
+    this.finishRejection();
+  }
+
+  private finishRejection(): void {
+    if (!this.rejection || this.stopped) return;
+    const tls13 = this.session.version === TLS13;
+    if (tls13 && !this.currentWriteSecret()) return;
     this.stopped = true;
     this.holding = false;
-    // A TLS 1.3 client still sends its middlebox ChangeCipherSpec before the alert, as Go does.
-    for (const record of this.held) if (record.type === ContentType.ChangeCipherSpec) this.raw.write(record.raw);
+    if (tls13 && this.role === 'client') {
+      // Go's client sends its middlebox ChangeCipherSpec before anything encrypted.
+      const ccs = this.held.find((record) => record.type === ContentType.ChangeCipherSpec);
+      this.raw.write(ccs?.raw ?? encodeRecord(ContentType.ChangeCipherSpec, TLS12, Buffer.from([1])));
+    }
     this.held = [];
-    this.sendAlert(rejection.alert);
+    this.sendAlert(this.rejection.alert);
     this.raw.end();
-    this.tls?.destroy(rejection.error);
+    this.tls?.destroy(this.rejection.error);
   }
 
   private sendAlert(description: number): void {

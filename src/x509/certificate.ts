@@ -87,8 +87,13 @@ export class Cert {
   /** -1 when absent; 0 with maxPathLenZero when explicitly zero (Go's MaxPathLen semantics). */
   get maxPathLen(): number { return this.fields.maxPathLen; }
   get maxPathLenZero(): boolean { return this.fields.maxPathLenZero; }
-  /** Known EKUs by Go name ('serverAuth', 'clientAuth', 'any', ...); the rest are in unknownExtKeyUsage. */
+  /**
+   * Every EKU in certificate order: Go's known ones by name ('serverAuth', 'clientAuth',
+   * 'any', ...), others as dotted OIDs. Go keeps the two kinds apart (ExtKeyUsage,
+   * UnknownExtKeyUsage); an OID can never equal a requested usage, so one list serves.
+   */
   get extKeyUsage(): readonly string[] { return this.fields.extKeyUsage; }
+  /** Go's UnknownExtKeyUsage: the OIDs among extKeyUsage. */
   get unknownExtKeyUsage(): readonly string[] { return this.fields.unknownExtKeyUsage; }
   get dnsNames(): readonly string[] { return this.fields.dnsNames; }
   /** IP SANs as Go's net.IP.String() prints them. */

@@ -8,7 +8,7 @@ import { DerReader, TAG, bitAt, contextConstructed, contextTag } from './der.js'
 import { ipString } from './ip.js';
 import { parseNameConstraints, type NameConstraints } from './name-constraints-parse.js';
 import { parseGoUrl } from './go-url.js';
-import { domainToReverseLabels } from './name-constraints.js';
+import { domainToReverseLabels } from './go-names.js';
 import { goQuote } from './go-text.js';
 import { CertificateParseError } from './x509-errors.js';
 
@@ -64,21 +64,25 @@ const fail = (message: string): never => {
   throw new CertificateParseError(message);
 };
 
-/** forEachSAN: the (tag ^ 0x80, contents) pairs of a GeneralNames value. */
-export function forEachSan(value: Buffer): Array<{ tag: number; data: Buffer }> {
+/**
+ * forEachSAN: calls back for each (tag ^ 0x80, contents) of a GeneralNames value as it is
+ * read, so an invalid entry is reported before a later malformed one, as in Go. Stops at
+ * the first result the callback returns.
+ */
+export function forEachSan<T>(value: Buffer, callback: (tag: number, data: Buffer) => T | undefined): T | undefined {
   const seq = new DerReader(new DerReader(value).read(TAG.SEQUENCE) ?? fail('x509: invalid subject alternative names'));
-  const out: Array<{ tag: number; data: Buffer }> = [];
   while (!seq.empty) {
     const el = seq.readAny() ?? fail('x509: invalid subject alternative name');
-    out.push({ tag: el.tag ^ 0x80, data: el.content });
+    const result = callback(el.tag ^ 0x80, el.content);
+    if (result !== undefined) return result;
   }
-  return out;
+  return undefined;
 }
 
 const ia5 = (b: Buffer): boolean => b.every((x) => x < 0x80);
 
 function parseSan(value: Buffer, f: ExtensionFields): void {
-  for (const { tag, data } of forEachSan(value)) {
+  forEachSan(value, (tag, data) => {
     const text = data.toString('latin1');
     if (tag === 1) {
       if (!ia5(data)) fail('x509: SAN rfc822Name is malformed');
@@ -97,7 +101,8 @@ function parseSan(value: Buffer, f: ExtensionFields): void {
       f.ipAddressBytes.push(Uint8Array.from(data));
       f.ipAddresses.push(ipString(data));
     }
-  }
+    return undefined;
+  });
 }
 
 function parseAki(value: Buffer): Buffer | null {
@@ -136,8 +141,8 @@ function parseEku(value: Buffer, f: ExtensionFields): void {
   while (!seq.empty) {
     const oid = seq.readOid() ?? fail('x509: invalid extended key usages');
     const name = EXT_KEY_USAGE[oid];
-    if (name !== undefined) f.extKeyUsage.push(name);
-    else f.unknownExtKeyUsage.push(oid);
+    f.extKeyUsage.push(name ?? oid);
+    if (name === undefined) f.unknownExtKeyUsage.push(oid);
   }
 }
 

@@ -7,30 +7,60 @@ const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
 
-/** strconv.Quote, which fmt's %q uses for strings and error values. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const r = ch.codePointAt(0) as number;
-    if (ch === '"' || ch === '\\') {
-      out += '\\' + ch;
-    } else if (r >= 0x20 && r < 0x7f) {
-      out += ch;
-    } else if (r >= 0x80 && PRINTABLE.test(ch) && !(r >= 0xd800 && r <= 0xdfff)) {
-      out += ch;
-    } else {
-      const named: Record<number, string> = { 7: '\\a', 8: '\\b', 12: '\\f', 10: '\\n', 13: '\\r', 9: '\\t', 11: '\\v' };
-      const escape = named[r];
-      if (escape !== undefined) out += escape;
-      else if (r < 0x20 || r === 0x7f) out += '\\x' + hex(r, 2);
-      // A lone surrogate cannot come from Go; it only arises from a JS string, and Go
-      // would have replaced the invalid bytes with U+FFFD.
-      else if (r >= 0xd800 && r <= 0xdfff) out += '\\ufffd';
-      else if (r < 0x10000) out += '\\u' + hex(r, 4);
-      else out += '\\U' + hex(r, 8);
+function quoteRune(out: string[], r: number): void {
+  const ch = String.fromCodePoint(r);
+  if (ch === '"' || ch === '\\') out.push('\\' + ch);
+  else if (r >= 0x20 && r < 0x7f) out.push(ch);
+  else if (r >= 0x80 && PRINTABLE.test(ch)) out.push(ch);
+  else {
+    const named: Record<number, string> = { 7: '\\a', 8: '\\b', 12: '\\f', 10: '\\n', 13: '\\r', 9: '\\t', 11: '\\v' };
+    const escape = named[r];
+    if (escape !== undefined) out.push(escape);
+    else if (r < 0x20 || r === 0x7f) out.push('\\x' + hex(r, 2));
+    else if (r < 0x10000) out.push('\\u' + hex(r, 4));
+    else out.push('\\U' + hex(r, 8));
+  }
+}
+
+/** utf8.DecodeRune: the rune and its width, or -1 with width 1 for an invalid byte. */
+function decodeRune(b: Buffer, i: number): [number, number] {
+  const b0 = b[i] as number;
+  if (b0 < 0x80) return [b0, 1];
+  const need = b0 >= 0xf0 && b0 <= 0xf4 ? 3 : b0 >= 0xe0 ? (b0 <= 0xef ? 2 : 0) : b0 >= 0xc2 ? 1 : 0;
+  if (need === 0) return [-1, 1];
+  let r = b0 & (0x3f >> need);
+  for (let k = 1; k <= need; k++) {
+    const c = b[i + k];
+    if (c === undefined || (c & 0xc0) !== 0x80) return [-1, 1];
+    r = (r << 6) | (c & 0x3f);
+  }
+  const min = [0, 0x80, 0x800, 0x10000][need] as number;
+  if (r < min || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) return [-1, 1];
+  return [r, need + 1];
+}
+
+/**
+ * strconv.Quote, which fmt's %q uses for strings and error values. Given the raw bytes
+ * of a Go string, invalid UTF-8 is escaped byte by byte (\xNN) exactly as Go does.
+ */
+export function goQuote(s: string | Buffer): string {
+  const out: string[] = ['"'];
+  if (typeof s === 'string') {
+    for (const ch of s) {
+      const r = ch.codePointAt(0) as number;
+      // A lone surrogate can only come from a JS string; Go would hold U+FFFD there.
+      quoteRune(out, r >= 0xd800 && r <= 0xdfff ? 0xfffd : r);
+    }
+  } else {
+    for (let i = 0; i < s.length; ) {
+      const [r, width] = decodeRune(s, i);
+      if (r === -1) out.push('\\x' + hex(s[i] as number, 2));
+      else quoteRune(out, r);
+      i += width;
     }
   }
-  return out + '"';
+  out.push('"');
+  return out.join('');
 }
 
 /** fmt's %#U of a rune, as encoding/hex's InvalidByteError prints it. */

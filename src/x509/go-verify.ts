@@ -53,6 +53,9 @@ function isValid(c: Cert, certType: CertType, chain: readonly Cert[], ctx: Conte
   if (c.unhandledCriticalExtensions.length > 0) return unhandledCriticalExtension(c);
   const child = chain[chain.length - 1];
   if (child !== undefined && !child.rawIssuer.equals(c.rawSubject)) return certificateInvalid(c, 'NameMismatch');
+  // Go prints the current time in the process's local zone; agents and Fleet Server in
+  // containers run in UTC, so "Z" is what users paste. The certificate's own bound keeps
+  // the offset it was written with.
   const now = ctx.now.getTime();
   if (now < c.notBefore.getTime()) {
     return certificateInvalid(c, 'Expired', `current time ${formatRfc3339(now)} is before ${c.notBeforeText}`);
@@ -132,7 +135,7 @@ function chainAllowsKeyUsage(chain: readonly Cert[], requested: readonly KeyUsag
   let remaining = usages.length;
   for (let i = chain.length - 1; i >= 0; i--) {
     const cert = chain[i] as Cert;
-    if (cert.extKeyUsage.length === 0 && cert.unknownExtKeyUsage.length === 0) continue;
+    if (cert.extKeyUsage.length === 0) continue;
     if (cert.extKeyUsage.includes('any')) continue;
     for (let u = 0; u < usages.length; u++) {
       const wanted = usages[u];

@@ -9,6 +9,7 @@
  * CertificateVerificationError, CL 449336), Go 1.19 returns it bare. `full` and
  * `certificate` verify in VerifyConnection, whose error Go returns unwrapped in every version.
  */
+import { HarnessError } from '../errors.js';
 import type { Cert } from './certificate.js';
 import { goVerify, type GoVerifyResult, type GoX509Error } from './go-verify.js';
 import { hostnameErrorMessage, matchHostnames, validHostname } from './hostname.js';
@@ -150,6 +151,7 @@ export interface ClientChainOptions {
  */
 export function verifyClientChain(peer: Cert[], opts: ClientChainOptions): GoVerifyResult {
   const [leaf, ...intermediates] = peer;
-  if (leaf === undefined) throw new RangeError('verifyClientChain needs at least the client leaf certificate');
+  // Go answers an empty Certificate message before any verification; callers handle that case.
+  if (leaf === undefined) throw new HarnessError('FTH_INTERNAL', 'verifyClientChain called without a client certificate');
   return goVerify(leaf, { roots: opts.clientCAs, intermediates, keyUsages: ['clientAuth'], currentTime: opts.now ?? new Date() });
 }

@@ -6,7 +6,7 @@
 import { DerReader, TAG, contextConstructed } from './der.js';
 import { goQuote } from './go-text.js';
 import { ipNetString, parseIP } from './ip.js';
-import { domainToReverseLabels, parseRfc2821Mailbox } from './name-constraints.js';
+import { domainToReverseLabels, parseRfc2821Mailbox } from './go-names.js';
 import { CertificateParseError } from './x509-errors.js';
 
 export interface IpConstraint {
@@ -49,7 +49,7 @@ function validMask(mask: Buffer): boolean {
 function ia5OrFail(value: Buffer): string {
   const s = value.toString('latin1');
   if (!value.every((b) => b < 0x80)) {
-    fail(`x509: invalid constraint value: x509: ${goQuote(new TextDecoder().decode(value))} cannot be encoded as an IA5String`);
+    fail(`x509: invalid constraint value: x509: ${goQuote(value)} cannot be encoded as an IA5String`);
   }
   return s;
 }

@@ -10,79 +10,10 @@ import { goQuote } from './go-text.js';
 import { parseGoUrl } from './go-url.js';
 import { ipString, parseIP } from './ip.js';
 import type { IpConstraint } from './name-constraints-parse.js';
+import { domainToReverseLabels, parseRfc2821Mailbox, type Mailbox } from './go-names.js';
 import { certificateInvalid, otherError, type GoX509Error } from './x509-errors.js';
 
 const MAX_CONSTRAINT_COMPARISONS = 250_000;
-
-/** domainToReverseLabels: labels last-first, or undefined for an invalid domain. */
-export function domainToReverseLabels(domain: string): string[] | undefined {
-  const labels: string[] = [];
-  // Go's loop peels labels from the right and stops when nothing is left, so one leading
-  // dot disappears silently while a trailing dot leaves an empty (invalid) label.
-  let rest = domain;
-  while (rest.length > 0) {
-    const i = rest.lastIndexOf('.');
-    labels.push(i === -1 ? rest : rest.slice(i + 1));
-    rest = i === -1 ? '' : rest.slice(0, i);
-  }
-  if (labels.some((l) => l.length === 0 || !/^[\x21-\x7e]+$/.test(l))) return undefined;
-  return labels;
-}
-
-export interface Mailbox {
-  local: string;
-  domain: string;
-}
-
-const ATEXT = /[0-9A-Za-z!#$%&'*+\-/=?^_`{|}~.]/;
-
-/** parseRFC2821Mailbox, including Go's leniencies (space in quoted strings, escapes in atoms). */
-export function parseRfc2821Mailbox(input: string): Mailbox | undefined {
-  if (input.length === 0) return undefined;
-  let s = input;
-  let local = '';
-  if (s[0] === '"') {
-    s = s.slice(1);
-    for (;;) {
-      if (s.length === 0) return undefined;
-      const c = s.charCodeAt(0);
-      s = s.slice(1);
-      if (c === 0x22) break;
-      if (c === 0x5c) {
-        if (s.length === 0) return undefined;
-        const n = s.charCodeAt(0);
-        if (!(n === 11 || n === 12 || (n >= 1 && n <= 9) || (n >= 14 && n <= 127))) return undefined;
-        local += s[0];
-        s = s.slice(1);
-      } else if (c === 11 || c === 12 || c === 32 || c === 33 || c === 127 || (c >= 1 && c <= 8) ||
-        (c >= 14 && c <= 31) || (c >= 35 && c <= 91) || (c >= 93 && c <= 126)) {
-        local += String.fromCharCode(c);
-      } else {
-        return undefined;
-      }
-    }
-  } else {
-    while (s.length > 0) {
-      let c = s[0] as string;
-      if (c === '\\') {
-        s = s.slice(1);
-        if (s.length === 0) return undefined;
-        c = s[0] as string;
-        local += c;
-        s = s.slice(1);
-        continue;
-      }
-      if (!ATEXT.test(c)) break;
-      local += c;
-      s = s.slice(1);
-    }
-    if (local.length === 0 || local.startsWith('.') || local.endsWith('.') || local.includes('..')) return undefined;
-  }
-  if (s.length === 0 || s[0] !== '@') return undefined;
-  const domain = s.slice(1);
-  if (domainToReverseLabels(domain) === undefined) return undefined;
-  return { local, domain };
-}
 
 type MatchResult = boolean | { error: string };
 
@@ -160,27 +91,28 @@ export function checkCaNameConstraints(ca: Cert, leaf: Cert): GoX509Error | null
   const count = { n: 0 };
   const str = (s: string): string => goQuote(s);
   for (const sanCert of [leaf, ca].filter((c) => c.hasSanExtension)) {
-    for (const { tag, data } of forEachSan(sanCert.sanValue ?? Buffer.alloc(0))) {
+    const err = forEachSan(sanCert.sanValue ?? Buffer.alloc(0), (tag, data): GoX509Error | undefined => {
       const name = data.toString('latin1');
-      let err: GoX509Error | null = null;
+      let found: GoX509Error | null = null;
       if (tag === 1) {
         const mailbox = parseRfc2821Mailbox(name);
         // Go formats the zero-valued mailbox struct here, whatever the input was.
         if (mailbox === undefined) return otherError(ca, 'x509: cannot parse rfc822Name {"" ""}');
-        err = check(ca, count, 'email address', name, (c: string) => matchEmailConstraint(mailbox, c), nc.permittedEmailAddresses, nc.excludedEmailAddresses, str);
+        found = check(ca, count, 'email address', name, (c: string) => matchEmailConstraint(mailbox, c), nc.permittedEmailAddresses, nc.excludedEmailAddresses, str);
       } else if (tag === 2) {
         if (domainToReverseLabels(name) === undefined) return otherError(ca, `x509: cannot parse dnsName ${goQuote(name)}`);
-        err = check(ca, count, 'DNS name', name, (c: string) => matchDomainConstraint(name, c), nc.permittedDNSDomains, nc.excludedDNSDomains, str);
+        found = check(ca, count, 'DNS name', name, (c: string) => matchDomainConstraint(name, c), nc.permittedDNSDomains, nc.excludedDNSDomains, str);
       } else if (tag === 6) {
         const url = parseGoUrl(name);
         if ('error' in url) return otherError(ca, `x509: internal error: URI SAN ${goQuote(name)} failed to parse`);
-        err = check(ca, count, 'URI', name, (c: string) => matchUriConstraint(name, url.host, c), nc.permittedURIDomains, nc.excludedURIDomains, str);
+        found = check(ca, count, 'URI', name, (c: string) => matchUriConstraint(name, url.host, c), nc.permittedURIDomains, nc.excludedURIDomains, str);
       } else if (tag === 7) {
         const ip = Uint8Array.from(data);
-        err = check(ca, count, 'IP address', ipString(ip), (c: IpConstraint) => matchIpConstraint(ip, c), nc.permittedIPRanges, nc.excludedIPRanges, (c) => goQuote(c.text));
+        found = check(ca, count, 'IP address', ipString(ip), (c: IpConstraint) => matchIpConstraint(ip, c), nc.permittedIPRanges, nc.excludedIPRanges, (c) => goQuote(c.text));
       }
-      if (err !== null) return err;
-    }
+      return found ?? undefined;
+    });
+    if (err !== undefined) return err;
   }
   return null;
 }

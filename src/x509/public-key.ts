@@ -46,6 +46,38 @@ function load(spki: Buffer): KeyObject | null {
   }
 }
 
+function derElement(tag: number, body: Buffer): Buffer {
+  const n = body.length;
+  const len = n < 128 ? [n] : n < 256 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...len]), body]);
+}
+
+function oidBytes(dotted: string): Buffer {
+  const [a = 0, b = 0, ...rest] = dotted.split('.').map(Number);
+  const out = [40 * a + b];
+  for (const v of rest) {
+    const chunk = [v & 0x7f];
+    for (let x = Math.floor(v / 128); x > 0; x = Math.floor(x / 128)) chunk.unshift((x & 0x7f) | 0x80);
+    out.push(...chunk);
+  }
+  return derElement(TAG.OID, Buffer.from(out));
+}
+
+/**
+ * OpenSSL loads the key from a canonical SubjectPublicKeyInfo rebuilt from what Go read,
+ * because Go ignores bytes OpenSSL would choke on (anything after the curve OID or the
+ * algorithm parameters).
+ */
+function canonicalSpki(algorithmOid: string, params: Buffer | null, key: Buffer): Buffer {
+  const algorithm = derElement(TAG.SEQUENCE, Buffer.concat([oidBytes(algorithmOid), params ?? Buffer.alloc(0)]));
+  return derElement(TAG.SEQUENCE, Buffer.concat([algorithm, derElement(TAG.BIT_STRING, Buffer.concat([Buffer.from([0]), key]))]));
+}
+
+const b64url = (n: bigint): string => {
+  const hex = n.toString(16);
+  return Buffer.from(hex.length % 2 === 1 ? '0' + hex : hex, 'hex').toString('base64url');
+};
+
 /** readASN1BigInt through a reader, keeping Go's minimal-encoding rule. */
 function bigInt(r: DerReader): bigint | undefined {
   const c = r.read(TAG.INTEGER);
@@ -66,20 +98,27 @@ export function parsePublicKey(algorithmOid: string, params: Buffer, keyBytes: B
       if (n <= 0n) fail('x509: RSA modulus is not a positive number');
       if (e <= 0n) fail('x509: RSA public exponent is not a positive number');
       const size = Math.ceil(n.toString(2).length / 8);
-      return { algorithm, key: load(spki), rsa: { n, e, size }, goType: '*rsa.PublicKey' };
+      let key: KeyObject | null;
+      try {
+        key = createPublicKey({ key: { kty: 'RSA', n: b64url(n), e: b64url(e) }, format: 'jwk' });
+      } catch {
+        // Go's own PKCS #1 v1.5 arithmetic does not need OpenSSL's key.
+        key = null;
+      }
+      return { algorithm, key, rsa: { n, e, size }, goType: '*rsa.PublicKey' };
     }
     case 'ECDSA': {
       const curveOid = new DerReader(params).readOid() ?? fail('x509: invalid ECDSA parameters');
       const byteLen = CURVES[curveOid] ?? fail('x509: unsupported elliptic curve');
       // elliptic.Unmarshal: uncompressed points only, and on the curve (OpenSSL checks that).
       if (keyBytes.length !== 1 + 2 * byteLen || keyBytes[0] !== 4) fail('x509: failed to unmarshal elliptic curve point');
-      const key = load(spki) ?? fail('x509: failed to unmarshal elliptic curve point');
+      const key = load(canonicalSpki(algorithmOid, oidBytes(curveOid), keyBytes)) ?? fail('x509: failed to unmarshal elliptic curve point');
       return { algorithm, key, goType: '*ecdsa.PublicKey' };
     }
     case 'Ed25519': {
       if (params.length !== 0) fail('x509: Ed25519 key encoded with illegal parameters');
       if (keyBytes.length !== 32) fail('x509: wrong Ed25519 public key size');
-      return { algorithm, key: load(spki), goType: 'ed25519.PublicKey' };
+      return { algorithm, key: load(canonicalSpki(algorithmOid, null, keyBytes)), goType: 'ed25519.PublicKey' };
     }
     case 'DSA': {
       const y = bigInt(new DerReader(keyBytes)) ?? fail('x509: invalid DSA public key');

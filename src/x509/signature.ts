@@ -60,7 +60,8 @@ export function checkSignature(
     if (algo.publicKeyAlgorithm !== 'Ed25519') return ERR_UNSUPPORTED_ALGORITHM;
   } else if (algo.hash === 'md5' || (algo.hash === 'sha1' && !allowSHA1)) {
     // InsecureAlgorithmError. Go 1.19 adds the GODEBUG hint for the two SHA-1 algorithms a
-    // CA would use; the hint went away with the x509sha1 setting in later releases.
+    // CA would use. Go 1.24 removed the x509sha1 setting and with it the hint (seen in a
+    // transliteration of Go 1.25.5 x509.go InsecureAlgorithmError.Error, not in Go itself).
     const hint = algo.name === 'SHA1-RSA' || algo.name === 'ECDSA-SHA1' ? ' (temporarily override with GODEBUG=x509sha1=1)' : '';
     return `x509: cannot verify signature: insecure algorithm ${algo.name}${hint}`;
   }

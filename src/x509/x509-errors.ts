@@ -71,7 +71,11 @@ export function unknownAuthority(cert: Cert, hint?: { error: string; cert: Cert 
   let message = 'x509: certificate signed by unknown authority';
   if (hint !== undefined) {
     const c = hint.cert;
-    const name = c.commonName !== '' ? c.commonName : (c.organization[0] ?? `serial:${c.serialNumber}`);
+    // Quote the attribute's own bytes: Go's %q escapes invalid UTF-8 in a T61String CN as \xNN.
+    const attrs = c.subjectName.attributes;
+    const cn = attrs.filter((a) => a.oid === '2.5.4.3').at(-1);
+    const org = attrs.find((a) => a.oid === '2.5.4.10');
+    const name = cn !== undefined && cn.bytes.length > 0 ? cn.bytes : (org?.bytes ?? `serial:${c.serialNumber}`);
     message += ` (possibly because of ${goQuote(hint.error)} while trying to verify candidate authority certificate ${goQuote(name)})`;
   }
   return { kind: 'UnknownAuthority', message, cert };

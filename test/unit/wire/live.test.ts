@@ -13,7 +13,7 @@ import { SecretStore, parseKeylogLine } from '../../../src/wire/keylog.js';
 import { RunningTranscript, Tls13RecordProtection, finishedVerifyData, tls13Transcript, transcriptHash } from '../../../src/wire/tls13.js';
 import { Tls12RecordProtection, finished12, keyBlock } from '../../../src/wire/tls12.js';
 import { makePki, removePki, subjectDer, type TestPki } from './helpers/pki.js';
-import { runSession, runWithServerHook, type Capture, type ServerChunkHook } from './helpers/live.js';
+import { runSession, runWithServerHook, type Capture, type ServerChunkHook, type ToClient } from './helpers/live.js';
 import { decode, indexOfType, ofType, type Decoded } from './helpers/decode.js';
 
 let pki: TestPki;
@@ -220,7 +220,7 @@ function forgeAfterServerFinished(version: 'TLSv1.2' | 'TLSv1.3', description: n
     let suite: SuiteInfo | undefined;
     let opener: { open(r: TlsRecord): { type: number; content: Buffer } } | undefined;
     let finished = false;
-    let toClient: ((bytes: Buffer) => void) | undefined;
+    let toClient: ToClient | undefined;
     // Node has emitted every key log line the bytes in hand depend on: see the ordering notes.
     const secret = (label: string): Buffer => {
       for (const line of serverKeylog.splice(0)) {
@@ -272,7 +272,9 @@ function forgeAfterServerFinished(version: 'TLSv1.2' | 'TLSv1.3', description: n
         protection.sequence = sequence;
         forged = protection.seal(ContentType.Alert, alert);
       }
-      toClient!(forged);
+      // Node keeps a socket open after a post-handshake alert (it only emits 'error'), while Go
+      // closes the connection right after sending one: do what Go does.
+      toClient!(forged, true);
     };
     return { hook, onSecureConnect };
   };

@@ -106,3 +106,32 @@ export function expectClientChain(peer: Issued[], clientCAs: Issued[], message: 
   expect(result.ok ? null : result.error.message).toBe(message);
   return result;
 }
+
+/** Go-visible fields ParseCertificate must produce (named as in Go's Certificate, Go's String() forms). */
+export interface GoFields {
+  subject?: string;
+  issuer?: string;
+  serialNumber?: string;
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  keyUsage?: number;
+  unknownExtKeyUsage?: string[];
+  isCA?: boolean;
+  maxPathLen?: number;
+  maxPathLenZero?: boolean;
+  notBefore?: string;
+  notAfter?: string;
+  unhandledCriticalExtensions?: string[];
+}
+
+export function expectParsed(der: Buffer, fields: GoFields): void {
+  record({ op: 'parse', der: b64(der), expected: null, expectedFields: fields });
+  const c = parseCertificate(der);
+  const actual: Record<string, unknown> = {
+    subject: c.subject, issuer: c.issuer, serialNumber: c.serialNumber, dnsNames: c.dnsNames, ipAddresses: c.ipAddresses,
+    keyUsage: c.keyUsage, unknownExtKeyUsage: c.unknownExtKeyUsage, isCA: c.isCA,
+    maxPathLen: c.maxPathLen, maxPathLenZero: c.maxPathLenZero, notBefore: c.notBeforeText, notAfter: c.notAfterText,
+    unhandledCriticalExtensions: c.unhandledCriticalExtensions,
+  };
+  expect(Object.fromEntries(Object.keys(fields).map((k) => [k, actual[k]]))).toEqual(fields);
+}

@@ -128,12 +128,13 @@ describe('goVerify validity and constraints', () => {
   });
 
   it('checks the leaf before the host name, and the host name before the chain', () => {
-    const { root, intermediate } = pki();
+    const { intermediate } = pki();
     const expired = issue({ issuer: intermediate, dns: ['a.example'], notAfter: new Date('2021-01-01T00:00:00Z'), notBefore: new Date('2020-01-01T00:00:00Z') });
     expectVerify(expired, { roots: [], dnsName: 'b.example' },
       'x509: certificate has expired or is not yet valid: current time 2026-06-01T12:00:00Z is after 2021-01-01T00:00:00Z');
     const valid = issue({ issuer: intermediate, dns: ['a.example'] });
     expectVerify(valid, { roots: [], dnsName: 'b.example' }, 'x509: certificate is valid for a.example, not b.example');
+    expectVerify(valid, { roots: [], dnsName: 'a.example' }, UNKNOWN_AUTHORITY);
   });
 
   it('rejects a chain longer than a CA path length of zero allows', () => {

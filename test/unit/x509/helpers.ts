@@ -43,6 +43,7 @@ export function der(tag: number, ...parts: Buffer[]): Buffer {
   const len = n < 128 ? Buffer.from([n]) : n < 256 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), len, body]);
 }
+
 function encodeOid(dotted: string): Buffer {
   const parts = dotted.split('.').map(Number);
   const bytes: number[] = [40 * (parts[0] as number) + (parts[1] as number)];
@@ -163,7 +164,8 @@ export const DEFAULT_NOT_AFTER = new Date('2035-01-01T00:00:00Z');
 /** The instant every test verifies at, unless it says otherwise. */
 export const NOW = new Date('2026-06-01T12:00:00Z');
 
-export function issue(spec: CertSpec = {}): Issued {
+/** The signed DER of a certificate, without parsing it (for certificates Go must refuse). */
+export function issueDer(spec: CertSpec = {}): { der: Buffer; key: KeyPair; subject: Name } {
   const key = spec.key ?? ecKey();
   const subject = name(spec.subject ?? [['CN', 'leaf']]);
   const signer = spec.issuer;
@@ -192,7 +194,12 @@ export function issue(spec: CertSpec = {}): Issued {
   const certDer = Buffer.from(AsnConvert.serialize(new Certificate({
     tbsCertificate: tbs, signatureAlgorithm: sigAlg, signatureValue: new Uint8Array(signature).buffer,
   })));
-  return { cert: parseCertificate(certDer), der: certDer, key, subject, spec };
+  return { der: certDer, key, subject };
+}
+
+export function issue(spec: CertSpec = {}): Issued {
+  const built = issueDer(spec);
+  return { ...built, cert: parseCertificate(built.der), spec };
 }
 
 /** A root, an intermediate under it and a leaf under that, with the usual server profile. */

@@ -27,8 +27,11 @@ export interface Capture {
   clientCertificateSeenByServer: Buffer | undefined;
 }
 
+/** Writes forged bytes to the client; `thenClose` ends that TCP leg after them, as Go does after an alert. */
+export type ToClient = (bytes: Buffer, thenClose?: boolean) => void;
+
 /** Server-to-client interception: gets each chunk and a writer to the client; returns what to forward. */
-export type ServerChunkHook = (chunk: Buffer, toClient: (bytes: Buffer) => void) => Buffer;
+export type ServerChunkHook = (chunk: Buffer, toClient: ToClient) => Buffer;
 
 interface Relay {
   port: number;
@@ -41,12 +44,17 @@ function startRelay(target: number, hook?: ServerChunkHook): Promise<Relay> {
   const c2s: Buffer[] = [];
   const s2c: Buffer[] = [];
   const sockets = new Set<net.Socket>();
-  const relay = net.createServer((inbound) => {
-    const outbound = net.connect(target, '127.0.0.1');
+  // Half-open on both legs: each FIN is passed on as it comes, so a close_notify that one end
+  // sends after receiving the other's FIN still gets through (and into the capture).
+  const relay = net.createServer({ allowHalfOpen: true }, (inbound) => {
+    const outbound = net.connect({ port: target, host: '127.0.0.1', allowHalfOpen: true });
     for (const s of [inbound, outbound]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
+      s.on('error', () => {
+        inbound.destroy();
+        outbound.destroy();
+      });
     }
     inbound.on('data', (chunk: Buffer) => {
       c2s.push(chunk);
@@ -54,13 +62,11 @@ function startRelay(target: number, hook?: ServerChunkHook): Promise<Relay> {
     });
     outbound.on('data', (chunk: Buffer) => {
       s2c.push(chunk);
-      const forward = hook ? hook(chunk, (bytes) => inbound.write(bytes)) : chunk;
+      const forward = hook ? hook(chunk, (bytes, thenClose) => (thenClose ? inbound.end(bytes) : inbound.write(bytes))) : chunk;
       if (forward.length > 0) inbound.write(forward);
     });
     inbound.on('end', () => outbound.end());
     outbound.on('end', () => inbound.end());
-    inbound.on('close', () => outbound.destroy());
-    outbound.on('close', () => inbound.destroy());
   });
   return new Promise((resolve) => {
     relay.listen(0, '127.0.0.1', () => {
@@ -182,7 +188,7 @@ export async function runWithServerHook(
       client.on('secureConnect', () => {
         clientHandshakeCompleted = true;
         onSecureConnect();
-        // A forged record the client ignored would otherwise leave the test waiting forever.
+        // A forged record the client ignored would otherwise leave the test waiting for ever.
         setTimeout(() => client.destroy(), 5000).unref();
       });
       client.on('data', () => undefined);

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { AGENT_FLAGS, HARNESS_FLAGS } from '../../flows/install-flags.js';
+import { install } from '../../flows/install.js';
+import { legsDocument } from '../../report/json.js';
+import { renderLegs } from '../../report/terminal.js';
+import type { Io } from '../io.js';
+import { pkiFor } from './shared.js';
+
+export function registerInstall(program: Command, io: Io): void {
+  program
+    .command('install')
+    .description('run an `elastic-agent install` command line through the fakes and report each leg')
+    .argument('[flags...]', 'the install flags, as you would give them to elastic-agent')
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (args: string[]) => {
+      if (args.includes('--help') || args.includes('-h')) {
+        io.out(installHelp());
+        return;
+      }
+      const certsFlag = args.map((a, i) => (a.startsWith('--certs=') ? a.slice(8) : a === '--certs' ? args[i + 1] : undefined)).find(Boolean);
+      const { pki } = await pkiFor(io, certsFlag ?? 'certs');
+      const result = await install(args, pki);
+      if (args.includes('--json')) {
+        io.out(`${JSON.stringify(legsDocument(result.ok, result.legs, result.hints.length ? { hints: result.hints } : {}), null, 2)}\n`);
+      } else {
+        for (const note of result.notes) io.out(`note: ${note}\n`);
+        io.out(`${result.ok ? 'the flow works' : 'the flow fails'}:\n`);
+        io.out(renderLegs(result.legs, { color: io.isTty }));
+      }
+      for (const hint of result.hints) io.err(`hint: ${hint}\n`);
+      io.exitCode = result.ok ? 0 : 1;
+    });
+}
+
+function installHelp(): string {
+  const line = (f: { name: string; short?: string; kind: string; description: string }) =>
+    `  ${`${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.kind === 'string' ? ' <value>' : ''}`.padEnd(52)}${f.description}\n`;
+  return 'Usage: fleet-tls install [elastic-agent install flags] [harness flags]\n\n' +
+    'Runs the enrollment an `elastic-agent install` command line describes through a fake Elasticsearch,\n' +
+    'a fake Fleet Server configured from its --fleet-server-* flags, and a fake agent enrolling through --url.\n' +
+    'Paths may be Elastic\'s `/path/to/<name>` placeholders: they are read from the --certs directory.\n\n' +
+    'elastic-agent install flags:\n' + AGENT_FLAGS.map(line).join('') +
+    '\nharness flags (Elastic\'s command does not configure Elasticsearch):\n' + HARNESS_FLAGS.map(line).join('');
+}

@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { HarnessError } from '../../errors.js';
+import { ensurePki, type Pki, type PkiAction } from '../../pki/store.js';
+import { parseTlsVersion, TLS_VERSIONS, type TlsVersion } from '../../tls/settings.js';
+import type { Io } from '../io.js';
+
+/** Resolves `--certs`, then reuses or generates the PKI there (the fakes need it either way). */
+export async function pkiFor(io: Io, dir: string): Promise<{ pki: Pki; actions: PkiAction[] }> {
+  return ensurePki({ dir: path.resolve(io.cwd, dir) });
+}
+
+export function describePki(pki: Pki, actions: readonly PkiAction[], io: Io): string {
+  const generated = actions.filter((a) => a.action === 'generated');
+  const where = path.relative(io.cwd, pki.dir) || '.';
+  return generated.length === 0
+    ? `PKI: ${where}/ (reused)`
+    : `PKI: ${where}/ (generated ${generated.map((a) => a.name).join(', ')})`;
+}
+
+export function parseVersions(value: string, flag = '--tls'): TlsVersion[] {
+  if (value === 'both') return [...TLS_VERSIONS];
+  try {
+    return [parseTlsVersion(value)];
+  } catch {
+    throw new HarnessError('FTH_USAGE', `${flag}: '${value}' is not one of 1.2, 1.3, both`);
+  }
+}
+
+export function parsePort(value: string, flag: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new HarnessError('FTH_USAGE', `${flag}: '${value}' is not a port number (0-65535)`);
+  return port;
+}
+
+export function parseCount(value: string, flag: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1) throw new HarnessError('FTH_USAGE', `${flag}: '${value}' is not a positive whole number`);
+  return count;
+}

@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import { HarnessError } from '../errors.js';
+import { registerCerts } from './commands/certs.js';
+import { registerInstall } from './commands/install.js';
+import { registerRun } from './commands/run.js';
+import { registerScenarios } from './commands/scenarios.js';
+import { registerServe } from './commands/serve.js';
+import type { Io } from './io.js';
+
+/** Exit statuses: 0 behaved as expected, 1 an expectation or the flow failed, 2 bad usage or input. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('fleet-tls')
+    .description('Fake Elasticsearch, Fleet Server and Elastic Agent with a generated PKI, driving real TLS handshakes through the one-way and mutual flows of Elastic\'s TLS page')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => {} })
+    .showSuggestionAfterError(true);
+  registerRun(program, io);
+  registerCerts(program, io);
+  registerServe(program, io);
+  registerInstall(program, io);
+  registerScenarios(program, io);
+  return program;
+}
+
+/** Runs the CLI and returns the exit status; never throws, never prints a stack trace. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return io.exitCode ?? EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return EXIT.ok;
+      io.err(`fleet-tls: FTH_USAGE: ${error.message.replace(/^error: /, '')}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof HarnessError) {
+      io.err(`fleet-tls: ${error.shortMessage}\n`);
+      return error.isInputError ? EXIT.usage : EXIT.failed;
+    }
+    io.err(`fleet-tls: FTH_INTERNAL: ${(error as Error)?.message ?? String(error)} (a harness bug; FLEET_TLS_DEBUG=1 shows the stack)\n`);
+    if (process.env.FLEET_TLS_DEBUG) io.err(`${(error as Error)?.stack ?? ''}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,71 @@
+import { hostname } from 'node:os';
+import { generateKeyPairSync } from 'node:crypto';
+import { issueCa, issueLeaf } from '../pki/generate.js';
+import { identityFromPem, type Identity } from '../tls/material.js';
+import type { Pki } from '../pki/store.js';
+import type { Leg } from '../report/leg.js';
+import { parseInstallFlags } from './install-flags.js';
+import { planInstall, type InstallPlan } from './install-plan.js';
+import { runFlow, type FlowConfig } from './flow.js';
+
+export interface InstallResult {
+  readonly ok: boolean;
+  readonly legs: readonly Leg[];
+  readonly notes: readonly string[];
+  readonly hints: readonly string[];
+}
+
+/** Runs an `elastic-agent install` command line through the fakes and reports each leg. */
+export async function install(argv: readonly string[], pki: Pki): Promise<InstallResult> {
+  const plan = planInstall(parseInstallFlags(argv), { pki, makeSelfSigned: selfSignedFleetServer });
+  const result = await runFlow(flowConfig(plan, 'as-planned'));
+  return { ok: result.ok, legs: result.legs, notes: plan.notes, hints: plan.hints };
+}
+
+/**
+ * The components' configuration for a plan. `ephemeral` listens on free ports (the catalog runs
+ * scenarios side by side); URLs keep their text either way and connections are routed to the fakes.
+ */
+export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'): FlowConfig {
+  const ephemeral = listen === 'ephemeral';
+  return {
+    elasticsearch: {
+      identity: plan.elasticsearch.identity,
+      port: ephemeral ? 0 : plan.elasticsearch.port,
+      clientAuthentication: plan.elasticsearch.clientAuthentication,
+      clientCertificateAuthorities: plan.elasticsearch.clientCertificateAuthorities,
+      versions: plan.versions,
+    },
+    fleetServer: {
+      identity: plan.fleetServer.identity,
+      host: plan.fleetServer.host,
+      port: ephemeral ? 0 : plan.fleetServer.port,
+      certificateAuthorities: plan.fleetServer.certificateAuthorities,
+      clientAuthentication: plan.fleetServer.clientAuthentication,
+      versions: plan.versions,
+      elasticsearchUrl: plan.fleetServer.elasticsearchUrl,
+      elasticsearchTls: plan.fleetServer.elasticsearchTls,
+      serviceToken: plan.fleetServer.serviceToken,
+      ...(plan.fleetServer.policyId ? { policyId: plan.fleetServer.policyId } : {}),
+    },
+    agent: {
+      url: plan.url,
+      tls: plan.agent.tls,
+      ...(plan.agent.enrollmentToken ? { enrollmentToken: plan.agent.enrollmentToken } : {}),
+      ...(plan.agent.loadError ? { loadError: plan.agent.loadError } : {}),
+    },
+  };
+}
+
+/**
+ * Without --fleet-server-cert the agent generates a CA and a certificate for this host's name
+ * ("Generating self-signed certificate for Fleet Server") and Fleet Server presents it.
+ */
+export function selfSignedFleetServer(): Identity {
+  const name = hostname();
+  const caKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const leafKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const ca = issueCa(`${name} Fleet Server CA`, caKey);
+  const leaf = issueLeaf('fleet-cert', ca, leafKey, { subject: { commonName: name }, dnsNames: [name], ipAddresses: [] });
+  return identityFromPem(leaf.pem, leaf.key);
+}

@@ -1,0 +1,76 @@
+import { createColors } from 'picocolors';
+import type { ScenarioResult } from '../scenarios/run.js';
+import type { Leg } from './leg.js';
+
+type Colors = ReturnType<typeof createColors>;
+
+export interface RenderOptions {
+  /** Colour only for a terminal; a file or a pipe gets plain text. */
+  readonly color: boolean;
+  /** Show the logs of legs that behaved as expected too. */
+  readonly verbose?: boolean;
+}
+
+const ARROW = '→';
+const DISPLAY: Readonly<Record<string, string>> = { agent: 'the agent', 'fleet-server': 'Fleet Server', elasticsearch: 'Elasticsearch' };
+
+/** One block per scenario and TLS version; a line per leg, with the components' words under it. */
+export function renderScenarios(results: readonly ScenarioResult[], options: RenderOptions): string {
+  const c = createColors(options.color);
+  const width = Math.max(...results.map((r) => r.id.length), 10);
+  const lines: string[] = [];
+  for (const result of results) {
+    const mark = result.pass ? c.green('✓') : c.red('✗');
+    lines.push(`${mark} ${c.bold(result.id.padEnd(width))}  TLS ${result.tls}  ${c.dim(result.title)}`);
+    for (const leg of result.legs) {
+      const key = `${leg.from}->${leg.to}` as keyof ScenarioResult['expected'];
+      lines.push(...legLines(leg, c, result.pass ? undefined : result.expected[key].ok, options.verbose === true || !result.pass || !leg.ok));
+    }
+    for (const mismatch of result.mismatches) lines.push(`    ${c.red('mismatch')} ${mismatch}`);
+  }
+  const passed = results.filter((r) => r.pass).length;
+  const scenarios = new Set(results.map((r) => r.id)).size;
+  const versions = [...new Set(results.map((r) => r.tls))].join(' and ');
+  lines.push('');
+  lines.push(`${scenarios} scenarios under TLS ${versions}: ${passed === results.length ? c.green('every one behaved as its file expects') : c.red(`${results.length - passed} did not`)}`);
+  lines.push(`${passed} passed, ${results.length - passed} failed`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The legs of one flow (install), in the same layout. */
+export function renderLegs(legs: readonly Leg[], options: RenderOptions): string {
+  const c = createColors(options.color);
+  return `${legs.flatMap((leg) => legLines(leg, c, undefined, true)).join('\n')}\n`;
+}
+
+function legLines(leg: Leg, c: Colors, expectedOk: boolean | undefined, withLogs: boolean): string[] {
+  const name = `${leg.from} ${ARROW} ${leg.to}`.padEnd(30);
+  const state = leg.ok ? c.green('ok  ') : leg.skipped ? c.yellow('skip') : c.red('FAIL');
+  const expectation = expectedOk === undefined ? '' : c.dim(` (expected ${expectedOk ? 'ok' : 'failure'})`);
+  const lines = [`    ${name}${state} ${summary(leg)}${expectation}`];
+  const detail = (label: string, text: string) => lines.push(`        ${c.dim(label.padEnd(14))}${text}`);
+  if (leg.serverCertificate) detail('server cert', `${leg.serverCertificate.subject}  issued by ${leg.serverCertificate.issuer}`);
+  if (leg.clientCertificate) {
+    const cc = leg.clientCertificate;
+    detail('client cert', cc.presented ? `presented ${cc.subject ?? ''}` : `not presented${cc.subject ? ` (${cc.subject})` : ''}: ${cc.why ?? ''}`);
+  }
+  if (withLogs) {
+    for (const [component, line] of Object.entries(leg.logs)) {
+      const [first = '', ...rest] = line.split('\n');
+      detail(component, first);
+      for (const more of rest) detail('', c.dim(more));
+    }
+  }
+  return lines;
+}
+
+function summary(leg: Leg): string {
+  if (leg.skipped) return `not attempted: ${leg.skipped}`;
+  const tls = leg.tls ? `TLS ${leg.tls.version} ${leg.tls.cipher}` : 'no TLS session';
+  if (leg.ok) return tls;
+  const who = leg.rejectedBy ? `rejected by ${DISPLAY[leg.rejectedBy === 'client' ? leg.from : leg.to]}` : 'failed';
+  const when = leg.phase === 'after-handshake'
+    ? 'after the client finished its handshake'
+    : leg.phase === 'handshake' ? 'during the handshake' : leg.phase === 'http' ? `at the HTTP layer (${leg.http?.status ?? '?'})` : leg.phase === 'connect' ? 'on connect' : '';
+  return `${who} ${when}${leg.alert ? `, alert ${leg.alert}` : ''}  ${tls}`;
+}

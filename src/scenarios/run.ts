@@ -1,0 +1,108 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseInstallFlags } from '../flows/install-flags.js';
+import { planInstall } from '../flows/install-plan.js';
+import { flowConfig, selfSignedFleetServer } from '../flows/install.js';
+import { runFlow } from '../flows/flow.js';
+import type { Pki } from '../pki/store.js';
+import type { Leg } from '../report/leg.js';
+import { TLS_VERSIONS, type TlsVersion } from '../tls/settings.js';
+import type { Catalog } from './catalog.js';
+import { materialise } from './certificates.js';
+import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
+import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly title: string;
+  readonly tls: TlsVersion;
+  /** Every leg behaved as the scenario file expects. */
+  readonly pass: boolean;
+  readonly expected: Readonly<Record<LegKey, ResolvedExpectation>>;
+  readonly legs: readonly Leg[];
+  /** Where the run differed from the expectation, one sentence each. */
+  readonly mismatches: readonly string[];
+  /** The install command this scenario runs (with /path/to placeholders), to reproduce it by hand. */
+  readonly command: readonly string[];
+  readonly durationMs: number;
+}
+
+export interface RunOptions {
+  readonly versions?: readonly TlsVersion[];
+  /** How many scenario runs go at once; each has its own ports. */
+  readonly concurrency?: number;
+  readonly onResult?: (result: ScenarioResult) => void;
+}
+
+/** The install arguments of a scenario: its flow's command with the scenario's flag changes. */
+export function scenarioCommand(catalog: Catalog, scenario: ScenarioData): string[] {
+  const base = catalog.flows.get(scenario.flow)!.command;
+  const flags = new Map<string, string | true>();
+  for (const argument of base) {
+    const [name = '', ...value] = argument.replace(/^--?/, '').split('=');
+    flags.set(name, value.length ? value.join('=') : true);
+  }
+  for (const [name, value] of Object.entries(scenario.flags ?? {})) {
+    if (value === null || value === false) flags.delete(name);
+    else flags.set(name, value);
+  }
+  return [...flags].map(([name, value]) => (value === true ? `--${name}` : `--${name}=${value}`));
+}
+
+/** Runs scenarios under each TLS version, side by side, in catalog order of results. */
+export async function runScenarios(catalog: Catalog, scenarios: readonly ScenarioData[], pki: Pki, options: RunOptions = {}): Promise<ScenarioResult[]> {
+  const work = await mkdtemp(path.join(tmpdir(), 'fleet-tls-run-'));
+  try {
+    const jobs = scenarios.flatMap((scenario) =>
+      (options.versions ?? TLS_VERSIONS).filter((v) => !scenario.tls || scenario.tls.includes(v)).map((version) => ({ scenario, version })));
+    const prepared = new Map<string, Promise<string | undefined>>();
+    const prepare = (scenario: ScenarioData) => {
+      if (!prepared.has(scenario.id)) {
+        const dir = path.join(work, scenario.id);
+        prepared.set(scenario.id, scenario.certificates ? materialise(scenario.certificates, pki, dir).then(() => dir) : Promise.resolve(undefined));
+      }
+      return prepared.get(scenario.id)!;
+    };
+    const results: ScenarioResult[] = new Array(jobs.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const index = next++;
+        const { scenario, version } = jobs[index]!;
+        const result = await runOne(catalog, scenario, version, pki, await prepare(scenario));
+        results[index] = result;
+        options.onResult?.(result);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, jobs.length) }, worker));
+    return results;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, extraDir: string | undefined): Promise<ScenarioResult> {
+  const started = performance.now();
+  const command = scenarioCommand(catalog, scenario);
+  const plan = planInstall(parseInstallFlags([...command, `--tls=${version}`]), {
+    pki, makeSelfSigned: selfSignedFleetServer, ...(extraDir ? { extraDir } : {}),
+  });
+  const flow = await runFlow(flowConfig(plan, 'ephemeral'));
+  const expected = Object.fromEntries(LEG_KEYS.map((key) => [key, resolveExpectation(scenario.expect[key], version)])) as Record<LegKey, ResolvedExpectation>;
+  const mismatches = LEG_KEYS.flatMap((key) => {
+    const leg = flow.legs.find((l) => `${l.from}->${l.to}` === key)!;
+    return compareLeg(expected[key], leg).map((problem) => `${key} ${problem}`);
+  });
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    tls: version,
+    pass: mismatches.length === 0,
+    expected,
+    legs: flow.legs,
+    mismatches,
+    command,
+    durationMs: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/**
+ * The catalog's file format (harness/README.md documents it for users). A scenario starts
+ * from a flow (an install command of Elastic's page), changes flags and certificates, and
+ * says what each leg must show.
+ */
+
+const duration = z.string().regex(/^[+-]?\d+[smhd]$/, 'a duration such as -1d, +30d, 12h');
+const leafBase = z.enum(['fleet-cert', 'agent-cert', 'es-cert', 'fleet-es-cert']);
+
+/** A certificate made for the scenario: a variant of a PKI leaf, or a CA of its own. */
+export const CertificateVariant = z.strictObject({
+  /** The leaf it varies: its issuer, names, usage and key, unless changed below. */
+  from: leafBase.optional(),
+  /** A new self-signed CA instead of a leaf. */
+  ca: z.literal(true).optional(),
+  /** fleet-ca, agent-ca, es-ca, or a CA defined in the same scenario. */
+  issuer: z.string().optional(),
+  commonName: z.string().optional(),
+  dnsNames: z.array(z.string()).optional(),
+  ipAddresses: z.array(z.string()).optional(),
+  /** false: the names go in the Common Name only, with no subjectAltName extension. */
+  subjectAltName: z.boolean().optional(),
+  notBefore: duration.optional(),
+  notAfter: duration.optional(),
+  extendedKeyUsage: z.union([z.array(z.enum(['serverAuth', 'clientAuth'])), z.literal('none')]).optional(),
+  keyType: z.enum(['rsa', 'ecdsa']).optional(),
+}).refine((v) => Boolean(v.from) !== Boolean(v.ca), { message: 'a certificate is either `from` a PKI leaf or `ca: true`' });
+
+/** A value, or one value per TLS version. */
+const perVersion = <T extends z.ZodType>(schema: T) => z.union([schema, z.strictObject({ '1.2': schema, '1.3': schema })]);
+
+const LegExpectation = z.strictObject({
+  ok: perVersion(z.boolean()),
+  rejectedBy: perVersion(z.enum(['client', 'server']).nullable()).optional(),
+  phase: perVersion(z.enum(['connect', 'handshake', 'after-handshake', 'http']).nullable()).optional(),
+  alert: perVersion(z.string().nullable()).optional(),
+  clientCertificatePresented: perVersion(z.boolean()).optional(),
+  /** Not attempted, and why (e.g. Fleet Server never became healthy). */
+  skipped: z.boolean().optional(),
+  /** Each component's line; `{address}` stands for an IP:port, `{any}` for any text. */
+  logs: z.strictObject({
+    agent: perVersion(z.string()).optional(),
+    'fleet-server': perVersion(z.string()).optional(),
+    elasticsearch: perVersion(z.string()).optional(),
+  }).optional(),
+});
+
+export const LEG_KEYS = ['agent->fleet-server', 'fleet-server->elasticsearch'] as const;
+export type LegKey = (typeof LEG_KEYS)[number];
+
+export const ScenarioFile = z.strictObject({
+  /** Matches the file name; what `fleet-tls run ID` takes. */
+  id: z.string().regex(/^[a-z0-9]+(?:[.-][a-z0-9]+)*$/, 'lowercase words joined by . and -'),
+  title: z.string().min(1),
+  /** The base install command, from harness/flows/<flow>.yaml. */
+  flow: z.string().min(1),
+  description: z.string().optional(),
+  /** Install flags to set (a string or true) or remove (null), in the agent's own names without `--`. */
+  flags: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])).optional(),
+  certificates: z.record(z.string().regex(/^[a-z0-9-]+$/), CertificateVariant).optional(),
+  /** The TLS versions it runs under (default both). */
+  tls: z.array(z.enum(['1.2', '1.3'])).min(1).optional(),
+  expect: z.strictObject({
+    'agent->fleet-server': LegExpectation,
+    'fleet-server->elasticsearch': LegExpectation,
+  }),
+  /** Where the scenario's facts come from (reference files, issues, recordings). */
+  sources: z.array(z.string()).optional(),
+});
+
+export type ScenarioData = z.infer<typeof ScenarioFile>;
+export type LegExpectationData = z.infer<typeof LegExpectation>;
+export type CertificateVariantData = z.infer<typeof CertificateVariant>;
+
+export const FlowFile = z.strictObject({
+  title: z.string(),
+  description: z.string().optional(),
+  /** The `elastic-agent install` arguments, one per item, as on Elastic's page. */
+  command: z.array(z.string().startsWith('-')).min(1),
+});
+
+export type FlowData = z.infer<typeof FlowFile>;

@@ -1,0 +1,43 @@
+import { execa, type ResultPromise } from 'execa';
+import { freePort } from './net.js';
+
+export interface OpensslServer {
+  readonly port: number;
+  /** Everything s_server printed so far (stdout and stderr). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `openssl s_server -www` on a free port: answers every request with a status page that says
+ * whether a client certificate came. Resolves once it accepts connections.
+ */
+export async function opensslServer(args: readonly string[]): Promise<OpensslServer> {
+  const port = await freePort();
+  // stdin stays open: s_server quits when it reads end-of-file there.
+  const child: ResultPromise = execa('openssl', ['s_server', '-accept', String(port), '-www', ...args], {
+    stdin: 'pipe', all: true, reject: false, buffer: false,
+  });
+  let text = '';
+  child.all!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  const deadline = Date.now() + 10_000;
+  while (!text.includes('ACCEPT')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`openssl s_server did not start: ${text}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    port,
+    output: () => text,
+    stop: async () => {
+      child.kill();
+      await child;
+    },
+  };
+}
+
+/** s_server may print its error line a moment after the client gave up: wait for it, bounded. */
+export async function waitForOutput(server: OpensslServer, pattern: RegExp, timeoutMs = 3_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(server.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return server.output();
+}

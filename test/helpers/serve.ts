@@ -1,0 +1,43 @@
+import type { ResultPromise } from 'execa';
+import { fleetTls } from './cli.js';
+import { freePort } from './net.js';
+
+export interface Served {
+  readonly fleetServerPort: number;
+  readonly esPort: number;
+  readonly ready: { elasticsearch: string; fleetServer: string; fleetServerStatus: string; serviceToken: string; enrollmentToken: string | null };
+  /** The components' log lines so far, as `serve --json` streams them. */
+  logs(): Array<{ component: string; level: string; message: string }>;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  readonly process: ResultPromise;
+}
+
+/** `fleet-tls serve --json` as a child process on free ports; resolves when it prints its endpoints. */
+export async function serve(certs: string, extra: readonly string[] = []): Promise<Served> {
+  const [fleetServerPort, esPort] = [await freePort(), await freePort()];
+  const child = fleetTls(['serve', '--json', '--certs', certs, '--fleet-server-port', String(fleetServerPort), '--es-port', String(esPort), ...extra], { buffer: false });
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  const lines = () => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const deadline = Date.now() + 20_000;
+  let ready: Served['ready'] | undefined;
+  while (!ready) {
+    ready = lines().find((l) => 'ready' in l)?.ready as Served['ready'] | undefined;
+    if (!ready && (Date.now() > deadline || child.exitCode !== null)) throw new Error(`serve did not start: ${text}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const logs = () => lines().filter((l) => 'message' in l) as Array<{ component: string; level: string; message: string }>;
+  return {
+    fleetServerPort, esPort, ready, logs, process: child,
+    async waitForLog(pattern, timeoutMs = 3_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = logs().find((l) => pattern.test(l.message));
+        if (hit) return hit.message;
+        if (Date.now() > until) throw new Error(`no log line matches ${pattern}: ${JSON.stringify(logs())}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../src/scenarios/catalog.js';
+import { runScenarios, type ScenarioResult } from '../../src/scenarios/run.js';
+import { sharedPki } from '../helpers/pki.js';
+
+const catalog = loadCatalog();
+let results: ScenarioResult[] = [];
+
+beforeAll(async () => {
+  results = await runScenarios(catalog, catalog.scenarios, await sharedPki());
+}, 60_000);
+
+const result = (id: string, tls: '1.2' | '1.3') => results.find((r) => r.id === id && r.tls === tls)!;
+const leg = (r: ScenarioResult, from: string) => r.legs.find((l) => l.from === from)!;
+
+describe('the built-in catalog', () => {
+  it('holds both flows of Elastic\'s page first, then the failures issue 2 lists', () => {
+    const ids = catalog.scenarios.map((s) => s.id);
+    expect(ids.slice(0, 2).sort()).toEqual(['flow.mutual', 'flow.one-way']);
+    expect(ids).toEqual(expect.arrayContaining([
+      'agent-fleet.one-way.agent-lacks-fleet-ca',
+      'agent-fleet.one-way.fleet-cert-wrong-host',
+      'agent-fleet.one-way.fleet-cert-expired',
+      'agent-fleet.mutual.agent-has-no-cert',
+      'agent-fleet.mutual.agent-cert-untrusted-ca',
+      'fleet-es.one-way.fleet-lacks-es-ca',
+      'fleet-es.one-way.es-requires-client-cert',
+    ]));
+  });
+
+  it.each(catalog.scenarios.flatMap((s) => ['1.2', '1.3'].map((tls) => [s.id, tls] as const)))(
+    '%s under TLS %s behaves as its file expects',
+    (id, tls) => {
+      const r = result(id, tls);
+      expect(r.mismatches).toEqual([]);
+      expect(r.pass).toBe(true);
+      for (const l of r.legs) if (l.tls) expect(l.tls.version).toBe(tls);
+    },
+  );
+});
+
+describe('what the files do not spell out', () => {
+  it('the mutual flow has a client certificate on both legs, each issued by the CA its server trusts', () => {
+    for (const tls of ['1.2', '1.3'] as const) {
+      const r = result('flow.mutual', tls);
+      expect(leg(r, 'agent').clientCertificate).toMatchObject({ presented: true, subject: 'CN=elastic-agent,O=fleet-tls-harness' });
+      expect(leg(r, 'fleet-server').clientCertificate).toMatchObject({ presented: true, subject: 'CN=fleet-server,O=fleet-tls-harness' });
+      expect(leg(r, 'agent').serverCertificate?.issuer).toBe('CN=fleet-ca,O=fleet-tls-harness');
+      expect(leg(r, 'fleet-server').serverCertificate?.issuer).toBe('CN=es-ca,O=fleet-tls-harness');
+    }
+  });
+
+  it('in TLS 1.3 Fleet Server refuses a missing client certificate after the agent sent its Finished', () => {
+    const timeline = leg(result('agent-fleet.mutual.agent-has-no-cert', '1.3'), 'agent').timeline!;
+    const clientFinished = timeline.findIndex((e) => e.sender === 'client' && e.what === 'Finished');
+    const alert = timeline.findIndex((e) => e.sender === 'server' && e.what === 'Alert');
+    expect(clientFinished).toBeGreaterThan(-1);
+    expect(alert).toBeGreaterThan(clientFinished);
+    expect(timeline[alert]!.detail).toMatchObject({ description: 116, encrypted: true, emulated: false });
+  });
+
+  it('in TLS 1.2 the same refusal comes before Fleet Server\'s Finished, in the clear', () => {
+    const timeline = leg(result('agent-fleet.mutual.agent-has-no-cert', '1.2'), 'agent').timeline!;
+    const alert = timeline.find((e) => e.sender === 'server' && e.what === 'Alert');
+    expect(alert?.detail).toMatchObject({ description: 42, encrypted: false });
+    expect(timeline.some((e) => e.sender === 'server' && e.what === 'Finished')).toBe(false);
+  });
+
+  it('an agent certificate from an untrusted CA leaves as an empty Certificate message, as Go sends it', () => {
+    for (const tls of ['1.2', '1.3'] as const) {
+      const agentLeg = leg(result('agent-fleet.mutual.agent-cert-untrusted-ca', tls), 'agent');
+      expect(agentLeg.clientCertificate?.why).toMatch(/^withheld, as Go does: its issuer CN=rogue-ca,O=fleet-tls-harness is not among the CAs the server asked for \(CN=fleet-ca,O=fleet-tls-harness; CN=agent-ca,O=fleet-tls-harness\)$/);
+      expect(agentLeg.timeline!.some((e) => e.sender === 'client' && e.what === 'Certificate')).toBe(true);
+      expect(agentLeg.timeline!.some((e) => e.sender === 'client' && e.what === 'CertificateVerify')).toBe(false);
+    }
+  });
+
+  it('the agent refusing a certificate sends bad_certificate during the handshake, before its Finished', () => {
+    const timeline = leg(result('agent-fleet.one-way.agent-lacks-fleet-ca', '1.3'), 'agent').timeline!;
+    const alert = timeline.find((e) => e.sender === 'client' && e.what === 'Alert');
+    expect(alert?.detail).toMatchObject({ description: 42, encrypted: true, emulated: true });
+    expect(timeline.some((e) => e.sender === 'client' && e.what === 'Finished')).toBe(false);
+  });
+});
