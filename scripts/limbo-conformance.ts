@@ -3,11 +3,8 @@
  * compares each verdict with what Go 1.19's crypto/tls client decided (go_result_now /
  * go_error_now, recorded at about the current date).
  *
- * Usage (from the repository root; Node 20 cannot run TypeScript, so compile first):
- *   npx tsc --rootDir . --outDir /tmp/fleet-tls-limbo --module NodeNext --moduleResolution NodeNext \
- *     --target ES2022 --lib ES2023 --types node --strict --noUncheckedIndexedAccess --skipLibCheck \
- *     scripts/limbo-conformance.ts
- *   node /tmp/fleet-tls-limbo/scripts/limbo-conformance.js [cases.jsonl]
+ * Usage, from the repository root: `npm run conformance:limbo [-- cases.jsonl]` (it compiles
+ * first: Node 20 cannot run TypeScript).
  * The cases file comes from argv, else FLEET_TLS_LIMBO_CASES, else
  * ../shared/testdata/x509-limbo/live-cases.jsonl relative to the working directory.
  * Exit status: 0 when every disagreement is on the allow-list below, 1 otherwise, 2 on bad input.

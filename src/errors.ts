@@ -57,3 +57,12 @@ export function systemErrorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Commander's message on one line: its suggestion moves into parentheses after the error. */
+export function oneLine(commanderMessage: string): string {
+  return commanderMessage
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+}

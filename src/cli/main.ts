@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { HarnessError } from '../errors.js';
+import { HarnessError, oneLine } from '../errors.js';
 import { registerCerts } from './commands/certs.js';
 import { registerInstall } from './commands/install.js';
 import { registerRun } from './commands/run.js';
@@ -33,7 +33,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return EXIT.ok;
-      io.err(`fleet-tls: FTH_USAGE: ${error.message.replace(/^error: /, '')}\n`);
+      io.err(`fleet-tls: FTH_USAGE: ${oneLine(error.message)}\n`);
       return EXIT.usage;
     }
     if (error instanceof HarnessError) {

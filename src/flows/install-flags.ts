@@ -1,5 +1,5 @@
 import { Command, Option, CommanderError } from 'commander';
-import { HarnessError } from '../errors.js';
+import { HarnessError, oneLine } from '../errors.js';
 
 /**
  * The flags of `elastic-agent install` that touch TLS, with their real meaning, and the
@@ -86,7 +86,7 @@ export function parseInstallFlags(argv: readonly string[]): ParsedFlags {
   try {
     command.parse([...argv], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) throw new HarnessError('FTH_USAGE', error.message.replace(/^error: /, ''));
+    if (error instanceof CommanderError) throw new HarnessError('FTH_USAGE', oneLine(error.message));
     throw error;
   }
   const values: Record<string, string | boolean> = {};

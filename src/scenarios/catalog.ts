@@ -70,7 +70,17 @@ function parseFile<T extends z.ZodType>(file: string, schema: T): z.infer<T> {
   const issue = result.error.issues[0]!;
   const key = issue.path.length ? issue.path.join('.') : '(top level)';
   const unknown = issue.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
-  throw new HarnessError('FTH_SCENARIO_SCHEMA', `${file}: ${key}${unknown}: ${issue.message}`);
+  throw new HarnessError('FTH_SCENARIO_SCHEMA', `${file}: ${key}${unknown}: ${describe(issue)}`);
+}
+
+/** A union's own message is just "Invalid input": say what its first form wanted instead. */
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_union' && issue.errors[0]?.[0]) {
+    const first = issue.errors[0][0];
+    const perVersion = issue.errors.length === 2 ? " (or one value per TLS version: { '1.2': ..., '1.3': ... })" : '';
+    return `${first.message}${perVersion}`;
+  }
+  return issue.message;
 }
 
 function checkScenario(file: string, scenario: ScenarioData, flows: ReadonlyMap<string, FlowData>): void {

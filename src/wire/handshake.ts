@@ -3,6 +3,7 @@
  * disagrees with its contents is a bad parse, not something to guess around) and ignore content
  * the interposer does not need.
  */
+import type { HarnessError } from '../errors.js';
 import { ByteReader, FrameSplitter, protocolError } from './record.js';
 
 export enum HandshakeType {
@@ -52,9 +53,13 @@ export class HandshakeReassembler {
     return this.splitter.push(fragment).map((raw) => ({ type: raw.readUInt8(0), body: raw.subarray(4), raw }));
   }
 
-  /** Non-zero when keys change is a violation: RFC 8446 §5.1 forbids splitting a message across keys. */
+  /** Non-zero at a key change means a violation: RFC 8446 §5.1 forbids a message across keys. */
   get buffered(): number {
     return this.splitter.buffered;
+  }
+
+  get failure(): HarnessError | undefined {
+    return this.splitter.failure;
   }
 }
 
@@ -89,25 +94,8 @@ export function findExtension(extensions: Extension[], type: number): Buffer | u
   return extensions.find((e) => e.type === type)?.data;
 }
 
-function u16s(data: Buffer, what: string): number[] {
-  if (data.length % 2 !== 0) throw protocolError(`${what}: odd list length ${data.length}`);
-  const out: number[] = [];
-  for (let i = 0; i < data.length; i += 2) out.push(data.readUInt16BE(i));
-  return out;
-}
-
-/** Most extensions hold exactly one length-prefixed list and nothing after it. */
-function listIn(data: Buffer, prefix: 1 | 2, what: string, min = 0): ByteReader {
-  const reader = new ByteReader(data, what);
-  const list = reader.sub(prefix, 'list', min);
-  reader.end();
-  return list;
-}
-
 function u16List(data: Buffer | undefined, prefix: 1 | 2, what: string): number[] | undefined {
-  if (data === undefined) return undefined;
-  const list = listIn(data, prefix, what, 2);
-  return u16s(list.bytes(list.remaining, 'list'), what);
+  return data && ByteReader.only(data, prefix, what, 2).u16s(what);
 }
 
 function emptyFlag(extensions: Extension[], type: number, what: string): boolean {
@@ -116,19 +104,23 @@ function emptyFlag(extensions: Extension[], type: number, what: string): boolean
   return data !== undefined;
 }
 
-export interface ClientHello {
+/** Fields both hellos share. */
+interface Hello {
   legacyVersion: number;
   random: Buffer;
   sessionId: Buffer;
+  extensions: Extension[];
+  extendedMasterSecret: boolean;
+}
+
+export interface ClientHello extends Hello {
   cipherSuites: number[];
   compressionMethods: number[];
-  extensions: Extension[];
   /** The first host_name in server_name (0). */
   serverName?: string;
   /** From supported_versions (43), else [legacyVersion]. */
   supportedVersions: number[];
   alpn: string[];
-  extendedMasterSecret: boolean;
   keyShareGroups: number[];
   signatureAlgorithms: number[];
 }
@@ -138,7 +130,7 @@ export function parseClientHello(body: Buffer): ClientHello {
   const legacyVersion = r.u16('legacy_version');
   const random = r.bytes(32, 'random');
   const sessionId = r.vector(1, 'legacy_session_id', 0, 32);
-  const cipherSuites = u16s(r.vector(2, 'cipher_suites', 2, 0xfffe), 'ClientHello cipher_suites');
+  const cipherSuites = r.sub(2, 'cipher_suites', 2).u16s('cipher_suites');
   const compressionMethods = [...r.vector(1, 'legacy_compression_methods', 1)];
   const extensions = parseExtensions(r, 'ClientHello');
   r.end();
@@ -155,7 +147,7 @@ export function parseClientHello(body: Buffer): ClientHello {
   const sni = ext(ExtensionType.ServerName);
   if (sni !== undefined) {
     // RFC 6066 needs a non-empty list in a ClientHello (only a ServerHello echoes it empty).
-    const list = listIn(sni, 2, 'server_name', 1);
+    const list = ByteReader.only(sni, 2, 'server_name', 1);
     while (list.remaining > 0) {
       const nameType = list.u8('name_type');
       const name = list.vector(2, 'host_name', 1).toString('latin1');
@@ -164,12 +156,12 @@ export function parseClientHello(body: Buffer): ClientHello {
   }
   const alpn = ext(ExtensionType.Alpn);
   if (alpn !== undefined) {
-    const list = listIn(alpn, 2, 'ALPN', 2);
+    const list = ByteReader.only(alpn, 2, 'ALPN', 2);
     while (list.remaining > 0) hello.alpn.push(list.vector(1, 'protocol name', 1).toString('latin1'));
   }
   const shares = ext(ExtensionType.KeyShare);
   if (shares !== undefined) {
-    const list = listIn(shares, 2, 'key_share');
+    const list = ByteReader.only(shares, 2, 'key_share');
     while (list.remaining > 0) {
       hello.keyShareGroups.push(list.u16('group'));
       list.vector(2, 'key_exchange', 1);
@@ -181,17 +173,12 @@ export function parseClientHello(body: Buffer): ClientHello {
 /** SHA-256("HelloRetryRequest"), the ServerHello.random that marks a HelloRetryRequest. */
 export const HELLO_RETRY_REQUEST_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex');
 
-export interface ServerHello {
-  legacyVersion: number;
-  random: Buffer;
-  sessionId: Buffer;
+export interface ServerHello extends Hello {
   cipherSuite: number;
   compressionMethod: number;
-  extensions: Extension[];
   /** From supported_versions (43), else legacyVersion. */
   selectedVersion: number;
   isHelloRetryRequest: boolean;
-  extendedMasterSecret: boolean;
   /** key_share: the server's group, or the group a HelloRetryRequest asks for. */
   keyShareGroup?: number;
 }
@@ -275,10 +262,10 @@ export function parseCertificateRequest(body: Buffer, tls13: boolean): Certifica
     if (sigs === undefined) throw protocolError('CertificateRequest: signature_algorithms extension missing');
     request.signatureAlgorithms = sigs;
     const cas = findExtension(extensions, ExtensionType.CertificateAuthorities);
-    if (cas !== undefined) authorities = listIn(cas, 2, 'certificate_authorities', 3);
+    if (cas !== undefined) authorities = ByteReader.only(cas, 2, 'certificate_authorities', 3);
   } else {
     request.certificateTypes = [...r.vector(1, 'certificate_types', 1)];
-    request.signatureAlgorithms = u16s(r.vector(2, 'supported_signature_algorithms', 2), 'CertificateRequest');
+    request.signatureAlgorithms = r.sub(2, 'supported_signature_algorithms', 2).u16s('signature algorithm');
     authorities = r.sub(2, 'certificate_authorities');
   }
   r.end();

@@ -29,8 +29,9 @@ const LINE = /^([A-Z][A-Z0-9_]*) ([0-9a-fA-F]{64}) ((?:[0-9a-fA-F]{2})+)$/;
 export function parseKeylogLine(line: Buffer | string): KeylogEntry {
   const text = (typeof line === 'string' ? line : line.toString('latin1')).replace(/\r?\n$/, '');
   const match = LINE.exec(text);
-  if (!match) throw protocolError(`not an NSS key log line: ${JSON.stringify(text.slice(0, 80))}`);
-  const [, label, random, secret] = match as unknown as [string, string, string, string];
+  // Never echo the line: a malformed one may still hold a live secret.
+  if (!match) throw protocolError(`not an NSS key log line (${text.length} characters, label ${JSON.stringify(text.split(' ', 1)[0]?.slice(0, 40))})`);
+  const [, label = '', random = '', secret = ''] = match;
   return { label, clientRandom: Buffer.from(random, 'hex'), secret: Buffer.from(secret, 'hex') };
 }
 

@@ -127,15 +127,20 @@ function headerProblem(type: number, version: number, length: number): string | 
   return undefined;
 }
 
-export function encodeRecord(type: number, version: number, fragment: Buffer): Buffer {
+/** A record header on its own: the AEAD additional data of TLS 1.3 is exactly this. */
+export function recordHeader(type: number, version: number, length: number): Buffer {
   if (!Number.isInteger(type) || type < 0 || type > 0xff) throw protocolError(`content type ${type} out of range`);
   if (!Number.isInteger(version) || version < 0 || version > 0xffff) throw protocolError(`record version ${version} out of range`);
-  if (fragment.length > MAX_CIPHERTEXT) throw protocolError(`record fragment of ${fragment.length} bytes exceeds ${MAX_CIPHERTEXT}`);
+  if (length > MAX_CIPHERTEXT) throw protocolError(`record fragment of ${length} bytes exceeds ${MAX_CIPHERTEXT}`);
   const header = Buffer.alloc(RECORD_HEADER_LENGTH);
   header.writeUInt8(type, 0);
   header.writeUInt16BE(version, 1);
-  header.writeUInt16BE(fragment.length, 3);
-  return Buffer.concat([header, fragment]);
+  header.writeUInt16BE(length, 3);
+  return header;
+}
+
+export function encodeRecord(type: number, version: number, fragment: Buffer): Buffer {
+  return Buffer.concat([recordHeader(type, version, fragment.length), fragment]);
 }
 
 /**
@@ -212,6 +217,22 @@ export class ByteReader {
 
   sub(prefix: 1 | 2 | 3, field: string, min = 0): ByteReader {
     return new ByteReader(this.vector(prefix, field, min), `${this.what} ${field}`);
+  }
+
+  /** A reader over data that must hold exactly one length-prefixed vector, as most extensions do. */
+  static only(data: Buffer, prefix: 1 | 2, what: string, min = 0): ByteReader {
+    const outer = new ByteReader(data, what);
+    const inner = outer.sub(prefix, 'list', min);
+    outer.end();
+    return inner;
+  }
+
+  /** All remaining bytes as u16 code points (cipher suites, groups, signature schemes). */
+  u16s(field: string): number[] {
+    if (this.remaining % 2 !== 0) throw protocolError(`${this.what}: ${field} has odd length ${this.remaining}`);
+    const out: number[] = [];
+    while (this.remaining > 0) out.push(this.u16(field));
+    return out;
   }
 
   /** Rejects trailing bytes: a length that disagrees with its contents means a bad parse. */

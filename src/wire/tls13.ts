@@ -5,11 +5,11 @@
  * traffic secrets, so this file starts from those. HKDF-Expand is written out because
  * node:crypto only offers extract-and-expand in one call.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 import { HarnessError } from '../errors.js';
-import { ContentType, MAX_PLAINTEXT, TLS12, encodeRecord, protocolError, type TlsRecord } from './record.js';
+import { ContentType, MAX_PLAINTEXT, TLS12, protocolError, recordHeader, type TlsRecord } from './record.js';
 import { HandshakeType, HELLO_RETRY_REQUEST_RANDOM } from './handshake.js';
-import { aeadOpen, aeadSeal, hashLength, requireAead, TAG_LENGTH, xorSequence, type HashName, type SuiteInfo } from './suites.js';
+import { aeadOpen, aeadSeal, hashLength, requireAead, TAG_LENGTH, xorSequence, type AeadName, type HashName, type SuiteInfo } from './suites.js';
 
 export function hkdfExtract(hash: HashName, salt: Buffer, ikm: Buffer): Buffer {
   return createHmac(hash, salt).update(ikm).digest();
@@ -71,7 +71,7 @@ export const MAX_TLS13_CIPHERTEXT = MAX_PLAINTEXT + 256;
 export class Tls13RecordProtection {
   sequence = 0n;
   readonly suite: SuiteInfo;
-  private readonly aead;
+  private readonly aead: AeadName;
   private readonly key: Buffer;
   private readonly iv: Buffer;
 
@@ -84,12 +84,12 @@ export class Tls13RecordProtection {
 
   /** A full TLSCiphertext record carrying `content` of `innerType`, padded with zeros. */
   seal(innerType: number, content: Buffer, padding = 0): Buffer {
+    if (!Number.isInteger(padding) || padding < 0) throw new HarnessError('FTH_INTERNAL', `padding ${padding} is not a byte count`);
     if (content.length > MAX_PLAINTEXT || content.length + 1 + padding > MAX_PLAINTEXT + 1) {
       throw protocolError(`TLS 1.3 record content of ${content.length} bytes plus ${padding} padding is too long`);
     }
     const inner = Buffer.concat([content, Buffer.from([innerType & 0xff]), Buffer.alloc(padding)]);
-    const header = encodeRecord(ContentType.ApplicationData, TLS12, Buffer.alloc(0));
-    header.writeUInt16BE(inner.length + TAG_LENGTH, 3);
+    const header = recordHeader(ContentType.ApplicationData, TLS12, inner.length + TAG_LENGTH);
     const sealed = aeadSeal(this.aead, this.key, this.nonce(), header, inner);
     this.sequence++;
     return Buffer.concat([header, sealed]);
@@ -113,8 +113,7 @@ export class Tls13RecordProtection {
     const length = record.fragment.length;
     if (length < TAG_LENGTH + 1 || length > MAX_TLS13_CIPHERTEXT) throw protocolError(`TLS 1.3 record length ${length} out of range`);
     // The AAD is the record header as sent, whatever legacy_record_version it claims.
-    const aad = encodeRecord(record.type, record.version, Buffer.alloc(0));
-    aad.writeUInt16BE(length, 3);
+    const aad = recordHeader(record.type, record.version, length);
     const inner = aeadOpen(this.aead, this.key, this.nonce(), aad, record.fragment);
     if (!inner) return undefined;
     this.sequence++;
@@ -156,12 +155,13 @@ export function tls13Transcript(suite: SuiteInfo, rawMessagesInOrder: Buffer[], 
   return hash.digest();
 }
 
+function isHelloRetryRequest(raw: Buffer | undefined): boolean {
+  return raw !== undefined && raw[0] === HandshakeType.ServerHello && raw.subarray(6, 38).equals(HELLO_RETRY_REQUEST_RANDOM);
+}
+
 /** Transcript-Hash that notices a HelloRetryRequest in second place by itself. */
 export function transcriptHash(suite: SuiteInfo, messages: Buffer[]): Buffer {
-  const second = messages[1];
-  const helloRetry =
-    second !== undefined && second[0] === HandshakeType.ServerHello && second.subarray(6, 38).equals(HELLO_RETRY_REQUEST_RANDOM);
-  return tls13Transcript(suite, messages, helloRetry);
+  return tls13Transcript(suite, messages, isHelloRetryRequest(messages[1]));
 }
 
 /**
@@ -169,20 +169,20 @@ export function transcriptHash(suite: SuiteInfo, messages: Buffer[]): Buffer {
  * at each Finished without rehashing from the start. Works for TLS 1.2 too (no HRR there).
  */
 export class RunningTranscript {
-  private hash;
-  private first: Buffer | undefined;
+  private hash: Hash;
   private count = 0;
+  /** Kept only while a HelloRetryRequest could still turn it into message_hash. */
+  private clientHello1: Buffer | undefined;
 
   constructor(private readonly suite: SuiteInfo) {
     this.hash = createHash(suite.hash);
   }
 
   add(raw: Buffer): void {
-    // A HelloRetryRequest rewrites history: ClientHello1 becomes its message_hash.
-    if (this.count === 1 && this.first !== undefined && raw[0] === HandshakeType.ServerHello && raw.subarray(6, 38).equals(HELLO_RETRY_REQUEST_RANDOM)) {
-      this.hash = createHash(this.suite.hash).update(messageHash(this.suite, this.first));
+    if (this.clientHello1 && isHelloRetryRequest(raw)) {
+      this.hash = createHash(this.suite.hash).update(messageHash(this.suite, this.clientHello1));
     }
-    this.first ??= raw;
+    this.clientHello1 = this.count === 0 && raw[0] === HandshakeType.ClientHello ? raw : undefined;
     this.count++;
     this.hash.update(raw);
   }

@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { ContentType, RecordReader, encodeAlert, TLS12, TLS13, type TlsRecord } from '../../../src/wire/record.js';
-import {
-  HandshakeReassembler,
-  HandshakeType,
-  parseCertificate,
-  parseCertificateRequest,
-  parseServerHello,
-} from '../../../src/wire/handshake.js';
-import { suiteByName, suiteInfo, type SuiteInfo } from '../../../src/wire/suites.js';
+import { TLS12, TLS13 } from '../../../src/wire/record.js';
+import { HandshakeType, parseCertificate, parseCertificateRequest, parseServerHello } from '../../../src/wire/handshake.js';
+import { suiteByName, type SuiteInfo } from '../../../src/wire/suites.js';
 import { SecretStore, parseKeylogLine } from '../../../src/wire/keylog.js';
-import { RunningTranscript, Tls13RecordProtection, finishedVerifyData, tls13Transcript, transcriptHash } from '../../../src/wire/tls13.js';
-import { Tls12RecordProtection, finished12, keyBlock } from '../../../src/wire/tls12.js';
+import { RunningTranscript, finishedVerifyData, tls13Transcript, transcriptHash } from '../../../src/wire/tls13.js';
+import { finished12 } from '../../../src/wire/tls12.js';
 import { makePki, removePki, subjectDer, type TestPki } from './helpers/pki.js';
-import { runSession, runWithServerHook, type Capture, type ServerChunkHook, type ToClient } from './helpers/live.js';
+import { runSession, runWithServerHook, type Capture } from './helpers/live.js';
+import { forgeAfterServerFinished } from './helpers/forge.js';
 import { decode, indexOfType, ofType, type Decoded } from './helpers/decode.js';
 
 let pki: TestPki;
@@ -204,81 +199,6 @@ describe('live Node TLS 1.2 sessions, decrypted from the key log', () => {
     }
   }
 });
-
-/**
- * A relay hook that forwards the server's records until its Finished has passed (decrypting
- * them as the interposer would, with the server's key log), then swallows everything Node's
- * server sends, so the forged alert reaches the client in their place.
- */
-function forgeAfterServerFinished(version: 'TLSv1.2' | 'TLSv1.3', description: number, sequence: bigint) {
-  return (serverKeylog: Buffer[]): { hook: ServerChunkHook; onSecureConnect: () => void } => {
-    const reader = new RecordReader();
-    const reassembler = new HandshakeReassembler();
-    const store = new SecretStore();
-    let clientRandom: Buffer | undefined;
-    let serverRandom: Buffer | undefined;
-    let suite: SuiteInfo | undefined;
-    let opener: { open(r: TlsRecord): { type: number; content: Buffer } } | undefined;
-    let finished = false;
-    let toClient: ToClient | undefined;
-    // Node has emitted every key log line the bytes in hand depend on: see the ordering notes.
-    const secret = (label: string): Buffer => {
-      for (const line of serverKeylog.splice(0)) {
-        const entry = parseKeylogLine(line);
-        clientRandom ??= entry.clientRandom;
-        store.set(entry);
-      }
-      const value = store.get(clientRandom!, label);
-      if (!value) throw new Error(`server has not logged ${label} yet`);
-      return value;
-    };
-    const tls12Keys = () => keyBlock(suite!, secret('CLIENT_RANDOM'), clientRandom!, serverRandom!);
-    const hook: ServerChunkHook = (chunk, write) => {
-      toClient = write;
-      const forward: Buffer[] = [];
-      for (const record of reader.push(chunk)) {
-        if (finished) continue;
-        forward.push(record.raw);
-        let content: Buffer | undefined;
-        if (record.type === ContentType.ChangeCipherSpec) {
-          if (version === 'TLSv1.2') opener = new Tls12RecordProtection(suite!, tls12Keys().serverKey, tls12Keys().serverIv);
-        } else if (opener || record.type === ContentType.ApplicationData) {
-          opener ??= new Tls13RecordProtection(suite!, secret('SERVER_HANDSHAKE_TRAFFIC_SECRET'));
-          content = opener.open(record).content;
-        } else if (record.type === ContentType.Handshake) {
-          content = record.fragment;
-        }
-        for (const message of content ? reassembler.push(content) : []) {
-          if (message.type === HandshakeType.ServerHello) {
-            const hello = parseServerHello(message.body);
-            serverRandom = hello.random;
-            suite = suiteInfo(hello.cipherSuite);
-          }
-          if (message.type === HandshakeType.Finished) finished = true;
-        }
-      }
-      return Buffer.concat(forward);
-    };
-    const onSecureConnect = (): void => {
-      const alert = encodeAlert(description);
-      let forged: Buffer;
-      if (version === 'TLSv1.3') {
-        const protection = new Tls13RecordProtection(suite!, secret('SERVER_TRAFFIC_SECRET_0'));
-        protection.sequence = sequence;
-        forged = protection.seal(ContentType.Alert, alert);
-      } else {
-        const keys = tls12Keys();
-        const protection = new Tls12RecordProtection(suite!, keys.serverKey, keys.serverIv);
-        protection.sequence = sequence;
-        forged = protection.seal(ContentType.Alert, alert);
-      }
-      // Node keeps a socket open after a post-handshake alert (it only emits 'error'), while Go
-      // closes the connection right after sending one: do what Go does.
-      toClient!(forged, true);
-    };
-    return { hook, onSecureConnect };
-  };
-}
 
 describe('forged alerts reach a Node client as if the server had sent them', () => {
   const cases: Array<[string, number, string]> = [

@@ -1,0 +1,24 @@
+import { it } from 'vitest';
+import { parseInstallFlags } from '../../../src/flows/install-flags.js';
+const t = (a: string[]) => { try { console.log(JSON.stringify(a), JSON.stringify(parseInstallFlags(a))); } catch (e) { console.log(JSON.stringify(a), (e as any).code, JSON.stringify((e as Error).message)); } };
+it('probe', () => {
+  t(['--url=https://x', '-a', 'ca.crt', '--insecure', '-f']);
+  t(['--url', 'https://a', '--url=https://b']);
+  t(['-a=ca.crt']);
+  t(['-aca.crt']);
+  t(['--insecure=true']);
+  t(['--insecure=false']);
+  t(['--nope']);
+  t(['--nope=3']);
+  t(['-z']);
+  t(['--url']);
+  t(['positional']);
+  t(['--url=a=b']);
+  t(['-if']);
+  t(['--elastic-agent-cert-key', 'a', '--elastic-agent-cert-key=b', '--proxy-url', 'x', '--proxy-disabled']);
+  t(['--url', '--insecure']);
+  t(['--url=']);
+  t(['--', '--url']);
+  t(['--help']);
+  t(['--tag', 'a', '--tag', 'b']);
+});
