@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   FTH_USAGE: { input: true, summary: 'bad command-line usage (unknown flag, missing or invalid value)' },
   FTH_CONFIG_VALUE: { input: true, summary: 'a setting has a value outside its allowed set' },
   FTH_FILE_UNREADABLE: { input: true, summary: 'a file cannot be read' },
+  FTH_FILE_UNWRITABLE: { input: true, summary: 'a file or directory cannot be written' },
   FTH_FILE_MALFORMED: { input: true, summary: 'a file does not hold what its flag expects (PEM, certificate, key)' },
   FTH_KEY_PASSPHRASE: { input: true, summary: 'an encrypted private key cannot be decrypted with the passphrase given' },
   FTH_KEY_MISMATCH: { input: true, summary: 'a private key does not belong to its certificate' },

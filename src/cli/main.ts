@@ -33,6 +33,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return EXIT.ok;
+      // No command at all: commander printed the help (to stderr); that is the whole answer.
+      if (error.code === 'commander.help') return EXIT.usage;
       io.err(`fleet-tls: FTH_USAGE: ${oneLine(error.message)}\n`);
       return EXIT.usage;
     }

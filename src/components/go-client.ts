@@ -3,8 +3,6 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ALERT, alertName } from '../wire/alerts.js';
 import { TlsTap, type CertificateRequestInfo, type Rejection } from '../wire/tap.js';
-import { TLS13 } from '../wire/session.js';
-import { suiteInfo } from '../wire/suites.js';
 import { versionName } from '../wire/timeline.js';
 import { nameToString, parseCertificate, type Cert } from '../x509/certificate.js';
 import { verifyServerChain } from '../x509/libs-verify.js';
@@ -215,7 +213,7 @@ function describeConnection(
   warnings: string[], nodeError: NodeJS.ErrnoException | undefined,
 ): ClientConnection {
   const session = tap.session;
-  const fatal = tap.alerts.find((a) => a.level === 2 || a.description !== ALERT.close_notify);
+  const fatal = tap.alerts.find((a) => a.description !== ALERT.close_notify);
   const rejectedBy = tap.rejection ? tap.rejection.by : fatal ? fatal.sender : null;
   const failed = rejectedBy !== null || !tap.clientHandshakeDone || tap.peerClose === 'reset';
   const phase: ClientConnection['phase'] = !failed
@@ -224,7 +222,7 @@ function describeConnection(
   return {
     local, localPort, remote, tap,
     version: session.version ? versionName(session.version) : null,
-    cipher: session.suite?.iana ?? (session.suite ? null : suiteNameFromTap(tap)),
+    cipher: session.suite?.iana ?? null,
     serverChain: tap.serverChain.map((der) => parseCertificate(der)),
     clientCertificate: clientCertificateSummary(tap, settings),
     rejectedBy: failed ? rejectedBy ?? 'server' : null,
@@ -233,11 +231,6 @@ function describeConnection(
     node: nodeError ? { code: nodeError.code ?? 'ERR', message: nodeError.message } : null,
     warnings,
   };
-}
-
-function suiteNameFromTap(tap: TlsTap): string | null {
-  const id = tap.session.suite?.id;
-  return id === undefined ? null : suiteInfo(id)?.iana ?? null;
 }
 
 function clientCertificateSummary(tap: TlsTap, settings: GoClientTls): ClientCertificateSummary | null {

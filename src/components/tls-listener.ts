@@ -53,6 +53,7 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export class TlsListener {
   readonly connections = new Map<number, ServerConnection>();
+  private readonly waiters = new Map<number, (connection: ServerConnection) => void>();
   private readonly http: http.Server;
   private readonly context: tls.SecureContext;
 
@@ -90,18 +91,24 @@ export class TlsListener {
     return (this.server.address() as net.AddressInfo).port;
   }
 
-  /** The connection whose client used `localPort`, once the server has settled its handshake. */
+  /**
+   * The connection whose client used `localPort`, once the server has settled its handshake.
+   * The client may finish before the server has even accepted (or settled) the connection, so
+   * this waits for both, bounded by `timeoutMs`.
+   */
   async connection(localPort: number | undefined, timeoutMs = 2_000): Promise<ServerConnection | undefined> {
     if (localPort === undefined) return undefined;
-    const deadline = Date.now() + timeoutMs;
-    while (!this.connections.has(localPort) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    const connection = this.connections.get(localPort);
-    if (connection) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([connection.done, new Promise((r) => { timer = setTimeout(r, Math.max(0, deadline - Date.now())); })]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs); });
+    const accepted = this.connections.get(localPort) ?? new Promise<ServerConnection>((resolve) => this.waiters.set(localPort, resolve));
+    try {
+      const connection = await Promise.race([accepted, timeout]);
+      if (connection) await Promise.race([connection.done, timeout]);
+      return connection;
+    } finally {
       clearTimeout(timer);
+      this.waiters.delete(localPort);
     }
-    return connection;
   }
 
   async close(): Promise<void> {
@@ -136,6 +143,7 @@ export class TlsListener {
     });
     (connection as { tap: TlsTap }).tap = tap;
     this.connections.set(remotePort, connection);
+    this.waiters.get(remotePort)?.(connection);
 
     const socket = new tls.TLSSocket(tap, {
       isServer: true,

@@ -68,11 +68,11 @@ export interface ParsedFlags {
   readonly inert: readonly string[];
 }
 
-/** Parses an install command line as the agent's pflag does: `--a=b`, `--a b`, `-a b`, last value wins. */
+/** Parses an install command line as the agent's pflag does: `--a=b`, `--a b`, `-a b`, `-a=b`, `--bool=false`; last value wins. */
 export function parseInstallFlags(argv: readonly string[]): ParsedFlags {
   const seen = new Map<string, string[]>();
   const command = new Command('install').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} }).allowExcessArguments(false);
-  for (const spec of [...AGENT_FLAGS, ...HARNESS_FLAGS]) {
+  for (const spec of SPECS) {
     const flags = `${spec.short ? `-${spec.short}, ` : ''}--${spec.name}${spec.kind === 'string' ? ' <value>' : ''}`;
     const option = new Option(flags, spec.description);
     if (spec.kind === 'string') {
@@ -83,8 +83,9 @@ export function parseInstallFlags(argv: readonly string[]): ParsedFlags {
     }
     command.addOption(option);
   }
+  const { args, booleans } = pflagForms(argv);
   try {
-    command.parse([...argv], { from: 'user' });
+    command.parse(args, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) throw new HarnessError('FTH_USAGE', oneLine(error.message));
     throw error;
@@ -93,7 +94,43 @@ export function parseInstallFlags(argv: readonly string[]): ParsedFlags {
   for (const [key, value] of Object.entries(command.opts<Record<string, string | boolean>>())) {
     values[key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)] = value;
   }
+  for (const [name, value] of booleans) values[name] = value;
   const repeated = Object.fromEntries([...seen].filter(([, list]) => list.length > 1));
-  const inert = [...AGENT_FLAGS].filter((f) => f.inert && values[f.name] !== undefined).map((f) => `--${f.name}`);
+  const inert = [...AGENT_FLAGS].filter((f) => f.inert && values[f.name] !== undefined && values[f.name] !== false).map((f) => `--${f.name}`);
   return { values, repeated, inert };
+}
+
+const SPECS = [...AGENT_FLAGS, ...HARNESS_FLAGS];
+const BY_SHORT = new Map(SPECS.filter((f) => f.short).map((f) => [f.short!, f]));
+const BY_NAME = new Map(SPECS.map((f) => [f.name, f]));
+/** strconv.ParseBool's spellings, which pflag accepts after `=`. */
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/**
+ * Takes out what commander does not read as pflag does: every boolean flag (`--insecure`,
+ * `-i`, `--insecure=false`; the last occurrence wins) and `-a=value` for a string shorthand.
+ */
+function pflagForms(argv: readonly string[]): { args: string[]; booleans: Map<string, boolean> } {
+  const args: string[] = [];
+  const booleans = new Map<string, boolean>();
+  let valueNext = false;
+  for (const argument of argv) {
+    const match = /^(--?)([^=]+)(?:=(.*))?$/s.exec(argument);
+    const spec = match ? (match[1] === '--' ? BY_NAME.get(match[2]!) : BY_SHORT.get(match[2]!)) : undefined;
+    if (valueNext || !match || !spec) {
+      // A string flag without `=` takes the next argument, whatever it looks like.
+      args.push(argument);
+      valueNext = false;
+    } else if (spec.kind === 'string') {
+      args.push(`--${spec.name}`, ...(match[3] === undefined ? [] : [match[3]]));
+      valueNext = match[3] === undefined;
+    } else {
+      const value = match[3];
+      if (value === undefined || TRUE.has(value)) booleans.set(spec.name, true);
+      else if (FALSE.has(value)) booleans.set(spec.name, false);
+      else throw new HarnessError('FTH_USAGE', `invalid argument "${value}" for "${match[1]}${match[2]}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
+    }
+  }
+  return { args, booleans };
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { HarnessError } from '../errors.js';
+import { HarnessError, systemErrorCode } from '../errors.js';
 import type { GoClientTls } from '../components/go-client.js';
-import { loadCertificateAuthorities, loadIdentity, MaterialError, type Identity } from '../tls/material.js';
+import { loadCertificateAuthorities, loadIdentity, MaterialError, type Identity, type MaterialRole } from '../tls/material.js';
 import { DEFAULT_VERSIONS, only, parseClientAuthentication, parseTlsVersion, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import { newServiceToken } from '../components/elasticsearch-api.js';
 import type { Cert } from '../x509/certificate.js';
@@ -110,7 +110,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
     try {
       agentIdentity = loadIdentity(agentCert, agentKey, file('elastic-agent-cert-key-passphrase'));
     } catch (error) {
-      if (!(error instanceof MaterialError) || !repeatedKey) throw flagError(error, '--elastic-agent-cert-key');
+      if (!(error instanceof MaterialError) || !repeatedKey) throw flagError(error, AGENT_PAIR);
       // Elastic Agent 9.0 wraps the libs error once with "Error" (reference: research on enroll.go).
       loadError = `Error: ${error.libsMessage}`;
     }
@@ -128,7 +128,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   const fleetCert = file('fleet-server-cert');
   const selfSigned = !fleetCert;
   const fleetIdentity = fleetCert
-    ? withFlag('--fleet-server-cert', () => loadIdentity(fleetCert, file('fleet-server-cert-key')!, file('fleet-server-cert-key-passphrase')))
+    ? withFlag(FLEET_PAIR, () => loadIdentity(fleetCert, file('fleet-server-cert-key')!, file('fleet-server-cert-key-passphrase')))
     : makeSelfSigned();
   if (selfSigned) notes.push('no --fleet-server-cert: Fleet Server uses a self-signed certificate for this host, as the agent generates one');
   const esUrlFlag = str('fleet-server-es');
@@ -136,7 +136,8 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   const esUrl = safeUrl(elasticsearchUrl, '--fleet-server-es');
   if (esUrl.protocol !== 'https:' && esUrl.protocol !== 'http:') throw usage('invalid connection string: scheme must be http or https');
   const tokenPath = file('fleet-server-service-token-path');
-  const serviceToken = str('fleet-server-service-token') ?? (tokenPath ? readToken(tokenPath) : undefined);
+  // An empty --fleet-server-service-token counts as absent, as in the agent.
+  const serviceToken = str('fleet-server-service-token') || (tokenPath ? readToken(tokenPath) : undefined);
   if (esUrlFlag && !serviceToken) throw usage('invalid connection string: must include a service token');
   const esCa = file('fleet-server-es-ca');
   const esClientCert = file('fleet-server-es-cert');
@@ -146,7 +147,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   const elasticsearchTls: GoClientTls = {
     verificationMode: v['fleet-server-es-insecure'] ? 'none' : 'full',
     ...(esCa ? { certificateAuthorities: withFlag('--fleet-server-es-ca', () => loadCertificateAuthorities([esCa])) } : {}),
-    ...(esClientCert && esClientKey ? { certificate: withFlag('--fleet-server-es-cert', () => loadIdentity(esClientCert, esClientKey)) } : {}),
+    ...(esClientCert && esClientKey ? { certificate: withFlag(FLEET_ES_PAIR, () => loadIdentity(esClientCert, esClientKey)) } : {}),
     ...(fingerprint ? { caTrustedFingerprint: fingerprint } : {}),
     versions: DEFAULT_VERSIONS,
   };
@@ -176,7 +177,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
     elasticsearch: {
       // A loopback URL names the port to listen on; any other host is mapped to a free local port.
       port: LOOPBACK.has(esUrl.hostname) && esUrlFlag ? Number(esUrl.port || 443) : 0,
-      identity: withFlag('--es-cert', () => loadIdentity(esCert, esKey)),
+      identity: withFlag(ES_PAIR, () => loadIdentity(esCert, esKey)),
       clientCertificateAuthorities: withFlag('--es-client-ca', () => loadCertificateAuthorities(esClientCas)),
       clientAuthentication: esClientAuthentication,
     },
@@ -206,7 +207,8 @@ function readToken(file: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (error) {
-    throw new HarnessError('FTH_FILE_UNREADABLE', `--fleet-server-service-token-path ${file}: ${(error as Error).message}`);
+    const reason = systemErrorCode(error) === 'ENOENT' ? 'no such file or directory' : (error as Error).message;
+    throw new HarnessError('FTH_FILE_UNREADABLE', `--fleet-server-service-token-path ${file}: ${reason}`);
   }
 }
 
@@ -226,15 +228,24 @@ function oneOf<T>(parse: () => T, message: string): T {
   }
 }
 
-function withFlag<T>(flag: string, load: () => T): T {
+/** The flags that give a certificate, its key, its passphrase or CAs: an error names the one at fault. */
+type FlagsByRole = Partial<Record<MaterialRole, string>> & { readonly certificate?: string };
+const AGENT_PAIR: FlagsByRole = { certificate: '--elastic-agent-cert', key: '--elastic-agent-cert-key', passphrase: '--elastic-agent-cert-key-passphrase' };
+const FLEET_PAIR: FlagsByRole = { certificate: '--fleet-server-cert', key: '--fleet-server-cert-key', passphrase: '--fleet-server-cert-key-passphrase' };
+const FLEET_ES_PAIR: FlagsByRole = { certificate: '--fleet-server-es-cert', key: '--fleet-server-es-cert-key' };
+const ES_PAIR: FlagsByRole = { certificate: '--es-cert', key: '--es-cert-key' };
+
+function withFlag<T>(flags: FlagsByRole | string, load: () => T): T {
   try {
     return load();
   } catch (error) {
-    throw flagError(error, flag);
+    throw flagError(error, flags);
   }
 }
 
-function flagError(error: unknown, flag: string): HarnessError {
+function flagError(error: unknown, flags: FlagsByRole | string): HarnessError {
+  const byRole: FlagsByRole = typeof flags === 'string' ? { certificate: flags, authority: flags } : flags;
+  const flag = (error instanceof MaterialError ? byRole[error.role] : undefined) ?? byRole.certificate ?? byRole.authority ?? 'a flag';
   if (error instanceof HarnessError) return new HarnessError(error.code, `${flag} ${error.message}`, { cause: error });
   return new HarnessError('FTH_FILE_MALFORMED', `${flag}: ${(error as Error).message}`, { cause: error });
 }

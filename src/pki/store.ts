@@ -1,5 +1,6 @@
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, chmod, rm } from 'node:fs/promises';
+import { readFile, rename, writeFile, chmod, rm } from 'node:fs/promises';
+import { ensureDir } from '../files.js';
 import path from 'node:path';
 import { HarnessError, systemErrorCode } from '../errors.js';
 import { decodePrivateKey, encodePrivateKey, generateKey, keyTypeOf, newPassphrase, type KeyType } from './keys.js';
@@ -77,7 +78,11 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
   for (const name of LEAF_NAMES) if (stale.has(name)) leaves[name] = issueLeaf(name, cas[LEAF_PROFILES[name].issuer], newKey.get(name)!, {}, now);
 
   const material: PkiMaterial = { keyType, cas, leaves, passphrase };
-  if (staleNames.length > 0) await writePki(dir, material, stale, manifest);
+  if (staleNames.length > 0) {
+    await writePki(dir, material, stale, manifest).catch((error: unknown) => {
+      throw new HarnessError('FTH_FILE_UNWRITABLE', `${dir}: cannot write the PKI there: ${(error as Error).message}`, { cause: error });
+    });
+  }
   const names: ReadonlyArray<PkiAction['name']> = [...CA_NAMES, ...LEAF_NAMES, PASSPHRASE_FILE];
   const actions = names.map((name): PkiAction =>
     stale.has(name) ? { name, action: 'generated', reason: stale.get(name)! } : { name, action: 'reused' });
@@ -86,7 +91,7 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
 
 /** Writes a complete in-memory PKI to `dir` (used by tests and by `ensurePki`). */
 export async function writePki(dir: string, pki: PkiMaterial, only?: ReadonlyMap<string, string>, previous?: Manifest): Promise<Pki> {
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const files: Record<string, string> = { ...(previous?.files ?? {}) };
   const put = async (file: string, content: string, secret: boolean) => {
     const target = path.join(dir, file);
@@ -142,7 +147,9 @@ async function readExisting(dir: string, manifest: Manifest | undefined, now: nu
   const state: ExistingState = { cas: {}, leaves: {}, problems: new Map(), foreign: new Set() };
   const read = async (file: string) => {
     const content = await readFile(path.join(dir, file), 'utf8').catch((error: unknown) => {
-      if (systemErrorCode(error) === 'ENOENT') return undefined;
+      const code = systemErrorCode(error);
+      if (code === 'ENOENT') return undefined;
+      if (code === 'ENOTDIR') throw new HarnessError('FTH_FILE_UNREADABLE', `${dir}: not a directory`, { cause: error });
       throw new HarnessError('FTH_FILE_UNREADABLE', `${path.join(dir, file)}: ${(error as Error).message}`, { cause: error });
     });
     if (content !== undefined && manifest?.files[file] !== sha256(content)) state.foreign.add(file);

@@ -32,7 +32,7 @@ export function renderScenarios(results: readonly ScenarioResult[], options: Ren
   const scenarios = new Set(results.map((r) => r.id)).size;
   const versions = [...new Set(results.map((r) => r.tls))].join(' and ');
   lines.push('');
-  lines.push(`${scenarios} scenarios under TLS ${versions}: ${passed === results.length ? c.green('every one behaved as its file expects') : c.red(`${results.length - passed} did not`)}`);
+  lines.push(`${scenarios} scenario${scenarios === 1 ? '' : 's'} under TLS ${versions}: ${passed === results.length ? c.green('every one behaved as its file expects') : c.red(`${results.length - passed} did not`)}`);
   lines.push(`${passed} passed, ${results.length - passed} failed`);
   return `${lines.join('\n')}\n`;
 }

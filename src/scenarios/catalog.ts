@@ -73,13 +73,9 @@ function parseFile<T extends z.ZodType>(file: string, schema: T): z.infer<T> {
   throw new HarnessError('FTH_SCENARIO_SCHEMA', `${file}: ${key}${unknown}: ${describe(issue)}`);
 }
 
-/** A union's own message is just "Invalid input": say what its first form wanted instead. */
+/** A plain union's message is just "Invalid input": say what its first form wanted instead. */
 function describe(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_union' && issue.errors[0]?.[0]) {
-    const first = issue.errors[0][0];
-    const perVersion = issue.errors.length === 2 ? " (or one value per TLS version: { '1.2': ..., '1.3': ... })" : '';
-    return `${first.message}${perVersion}`;
-  }
+  if (issue.code === 'invalid_union' && issue.message === 'Invalid input' && issue.errors[0]?.[0]) return issue.errors[0][0].message;
   return issue.message;
 }
 

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { ensureDir } from '../files.js';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { encodePrivateKey, generateKey, type KeyPair } from '../pki/keys.js';
@@ -15,7 +16,7 @@ import type { CertificateVariantData } from './schema.js';
  * it asks for another key type; CAs get keys of their own.
  */
 export async function materialise(variants: Readonly<Record<string, CertificateVariantData>>, pki: Pki, dir: string, now = Date.now()): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDir(dir, 0o700);
   const made = new Map<string, KeyedCertificate>();
   const issuerOf = (name: string): KeyedCertificate => made.get(name) ?? pki.cas[name as CaName];
   const ordered = Object.entries(variants).sort(([, a], [, b]) => Number(Boolean(b.ca)) - Number(Boolean(a.ca)));

@@ -28,8 +28,14 @@ export const CertificateVariant = z.strictObject({
   keyType: z.enum(['rsa', 'ecdsa']).optional(),
 }).refine((v) => Boolean(v.from) !== Boolean(v.ca), { message: 'a certificate is either `from` a PKI leaf or `ca: true`' });
 
-/** A value, or one value per TLS version. */
-const perVersion = <T extends z.ZodType>(schema: T) => z.union([schema, z.strictObject({ '1.2': schema, '1.3': schema })]);
+/** A value, or one value per TLS version; a wrong value says what the plain form wanted. */
+const perVersion = <T extends z.ZodType>(schema: T) =>
+  z.union([schema, z.strictObject({ '1.2': schema, '1.3': schema })], {
+    error: (issue) => {
+      const first = (issue as { errors?: Array<Array<{ message: string }>> }).errors?.[0]?.[0]?.message ?? 'Invalid input';
+      return `${first} (or one value per TLS version: { '1.2': ..., '1.3': ... })`;
+    },
+  });
 
 const LegExpectation = z.strictObject({
   ok: perVersion(z.boolean()),

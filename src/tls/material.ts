@@ -16,21 +16,30 @@ export interface Identity {
  * Fleet Server returns, `code` classifies it for the CLI.
  */
 export class MaterialError extends HarnessError {
-  constructor(code: ErrorCode, message: string, readonly libsMessage: string, readonly file: string) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly libsMessage: string,
+    readonly file: string,
+    /** Which input was at fault, so a caller can name the flag that gave it. */
+    readonly role: MaterialRole,
+  ) {
     super(code, message);
   }
 }
 
+export type MaterialRole = 'certificate' | 'key' | 'passphrase' | 'authority';
+
 /** A file path, or inline PEM as libs accepts it (a value whose trimmed form starts with `-`). */
 export type PemSource = string;
 
-function readSource(source: PemSource, what: string): { text: string; label: string } {
+function readSource(source: PemSource, role: MaterialRole): { text: string; label: string } {
   if (source.trim().startsWith('-')) return { text: source, label: 'inline PEM' };
   try {
     return { text: readFileSync(source, 'latin1'), label: source };
   } catch (error) {
     const reason = systemErrorCode(error) === 'ENOENT' ? 'no such file or directory' : (error as Error).message;
-    throw new MaterialError('FTH_FILE_UNREADABLE', `${source}: ${reason}`, `open ${source}: ${reason}`, source);
+    throw new MaterialError('FTH_FILE_UNREADABLE', `${source}: ${reason}`, `open ${source}: ${reason}`, source, role);
   }
 }
 
@@ -45,11 +54,11 @@ function pemBlocks(text: string): PemBlock[] {
 /** CA certificates from files or inline PEM (libs LoadCertificateAuthorities). */
 export function loadCertificateAuthorities(sources: readonly PemSource[]): Cert[] {
   return sources.flatMap((source) => {
-    const { text, label } = readSource(source, 'certificate authority');
+    const { text, label } = readSource(source, 'authority');
     const certs = safeParse(text);
     if (certs.length === 0) {
       throw new MaterialError('FTH_FILE_MALFORMED', `${label}: not a PEM certificate`,
-        `file is not a certificate adding ${label} to the list of known CAs`, label);
+        `file is not a certificate adding ${label} to the list of known CAs`, label, 'authority');
     }
     return certs;
   });
@@ -68,21 +77,21 @@ export function loadIdentity(certificate: PemSource, key: PemSource, passphraseP
     } catch (error) {
       const reason = systemErrorCode(error) === 'ENOENT' ? 'no such file or directory' : (error as Error).message;
       throw new MaterialError('FTH_FILE_UNREADABLE', `${passphrasePath}: ${reason}`,
-        `unable to read passphrase_file: open ${passphrasePath}: ${reason}`, passphrasePath);
+        `unable to read passphrase_file: open ${passphrasePath}: ${reason}`, passphrasePath, 'passphrase');
     }
   }
   const cert = readSource(certificate, 'certificate');
   const chain = safeParse(cert.text);
   if (chain.length === 0) {
     const message = pemBlocks(cert.text).length === 0 ? 'no pem file' : 'tls: failed to find any PEM data in certificate input';
-    throw new MaterialError('FTH_FILE_MALFORMED', `${cert.label}: no PEM certificate in it`, `${message} ${cert.label}`, cert.label);
+    throw new MaterialError('FTH_FILE_MALFORMED', `${cert.label}: no PEM certificate in it`, `${message} ${cert.label}`, cert.label, 'certificate');
   }
   const keyText = readSource(key, 'key');
   const privateKey = decodeKey(keyText.text, keyText.label, secret);
   const leaf = new X509Certificate(chain[0]!.der);
   if (!leaf.checkPrivateKey(privateKey)) {
     throw new MaterialError('FTH_KEY_MISMATCH', `${keyText.label}: the key does not belong to ${cert.label}`,
-      'tls: private key does not match public key', keyText.label);
+      'tls: private key does not match public key', keyText.label, 'key');
   }
   return {
     chain,
@@ -95,7 +104,7 @@ function decodeKey(text: string, label: string, passphrase: string): KeyObject {
   const blocks = pemBlocks(text);
   if (blocks.length === 0) {
     const message = text.length === 0 ? 'no PEM blocks' : 'no pem file';
-    throw new MaterialError('FTH_FILE_MALFORMED', `${label}: no PEM private key in it`, `${message} ${label}`, label);
+    throw new MaterialError('FTH_FILE_MALFORMED', `${label}: no PEM private key in it`, `${message} ${label}`, label, 'key');
   }
   const failures: string[] = [];
   for (const block of blocks) {
@@ -123,7 +132,7 @@ function decodeKey(text: string, label: string, passphrase: string): KeyObject {
   }
   const code: ErrorCode = failures.some((f) => f.includes('password') || f.includes('passphrase')) ? 'FTH_KEY_PASSPHRASE' : 'FTH_FILE_MALFORMED';
   const reason = failures[0] ?? 'no private key block';
-  throw new MaterialError(code, `${label}: ${reason}`, `${['no PEM blocks', ...failures].join('\n')} ${label}`, label);
+  throw new MaterialError(code, `${label}: ${reason}`, `${['no PEM blocks', ...failures].join('\n')} ${label}`, label, 'key');
 }
 
 function safeParse(text: string): Cert[] {

@@ -82,6 +82,7 @@ export class TlsTap extends Duplex {
   private clientJudged = false;
   private stopped = false;
   private sawInbound = false;
+  private firstBytes?: Buffer;
   private rewrite12?: Tls12Rewrite;
   private tls?: TLSSocket;
 
@@ -102,6 +103,11 @@ export class TlsTap extends Duplex {
     raw.on('end', () => {
       this.peerClose ??= 'fin';
       this.timeline.add(this.peer, 'Close');
+      // A peer that sent fewer bytes than a record header and left: hand them over as they are.
+      if (!this.sawInbound && this.firstBytes) {
+        this.sawInbound = true;
+        if (!this.stopped) this.push(this.firstBytes);
+      }
       this.flushGated();
       if (!this.stopped) this.push(null);
     });
@@ -128,7 +134,14 @@ export class TlsTap extends Duplex {
   override _read(): void {}
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (!this.stopped) for (const record of this.outbound.push(chunk)) this.onOutbound(record);
+    if (!this.stopped) {
+      // What OpenSSL writes is always well-formed; a parse failure here is a harness bug worth surfacing.
+      try {
+        for (const record of this.outbound.push(chunk)) this.onOutbound(record);
+      } catch (error) {
+        return callback(error as Error);
+      }
+    }
     callback();
   }
 
@@ -145,16 +158,35 @@ export class TlsTap extends Duplex {
   private onInbound(chunk: Buffer): void {
     if (this.stopped) return;
     if (!this.sawInbound) {
+      // Judge the first bytes only once a whole record header is there, as Go does.
+      this.firstBytes = this.firstBytes ? Buffer.concat([this.firstBytes, chunk]) : chunk;
+      if (this.firstBytes.length < 5) return;
+      chunk = this.firstBytes;
       this.sawInbound = true;
       if (!looksLikeTls(chunk)) return this.onNotTls(chunk);
     }
-    for (const record of this.inbound.push(chunk)) {
+    let records: TlsRecord[];
+    try {
+      records = this.inbound.push(chunk);
+    } catch (error) {
+      return this.abandon(error as Error);
+    }
+    for (const record of records) {
       this.session.feed(this.peer, record);
       if (this.stopped) return;
       if (this.gatedInbound.length > 0 || this.mustGate()) this.gatedInbound.push(record);
       else this.push(record.raw);
     }
+    if (this.inbound.failure) return this.abandon(this.inbound.failure);
     this.flushGated();
+  }
+
+  /** The byte stream is not TLS any more (a malformed record): close, as a TLS stack would. */
+  private abandon(error: Error): void {
+    this.stopped = true;
+    this.timeline.add(this.peer, 'Malformed', { reason: error.message });
+    this.raw.destroy();
+    this.tls?.destroy(error);
   }
 
   private onOutbound(record: TlsRecord): void {

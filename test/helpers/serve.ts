@@ -1,5 +1,5 @@
 import type { ResultPromise } from 'execa';
-import { fleetTls } from './cli.js';
+import { fleetTlsProcess } from './cli.js';
 import { freePort } from './net.js';
 
 export interface Served {
@@ -15,7 +15,7 @@ export interface Served {
 /** `fleet-tls serve --json` as a child process on free ports; resolves when it prints its endpoints. */
 export async function serve(certs: string, extra: readonly string[] = []): Promise<Served> {
   const [fleetServerPort, esPort] = [await freePort(), await freePort()];
-  const child = fleetTls(['serve', '--json', '--certs', certs, '--fleet-server-port', String(fleetServerPort), '--es-port', String(esPort), ...extra], { buffer: false });
+  const child = fleetTlsProcess(['serve', '--json', '--certs', certs, '--fleet-server-port', String(fleetServerPort), '--es-port', String(esPort), ...extra]);
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });

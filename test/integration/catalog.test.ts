@@ -28,7 +28,7 @@ describe('the built-in catalog', () => {
     ]));
   });
 
-  it.each(catalog.scenarios.flatMap((s) => ['1.2', '1.3'].map((tls) => [s.id, tls] as const)))(
+  it.each(catalog.scenarios.flatMap((s) => (['1.2', '1.3'] as const).map((tls) => [s.id, tls] as const)))(
     '%s under TLS %s behaves as its file expects',
     (id, tls) => {
       const r = result(id, tls);

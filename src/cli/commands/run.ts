@@ -43,7 +43,7 @@ export function registerRun(program: Command, io: Io): void {
       if (options.junit) {
         const file = path.resolve(io.cwd, options.junit);
         await writeFile(file, junitReport(results)).catch((error: Error) => {
-          throw new HarnessError('FTH_FILE_UNREADABLE', `--junit ${file}: ${error.message}`);
+          throw new HarnessError('FTH_FILE_UNWRITABLE', `--junit ${file}: ${error.message}`);
         });
       }
       if (options.json) {
