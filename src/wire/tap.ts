@@ -82,6 +82,7 @@ export class TlsTap extends Duplex {
   private clientJudged = false;
   private stopped = false;
   private sawInbound = false;
+  private outgoing: Buffer[] = [];
   private firstBytes?: Buffer;
   private rewrite12?: Tls12Rewrite;
   private tls?: TLSSocket;
@@ -141,6 +142,7 @@ export class TlsTap extends Duplex {
       } catch (error) {
         return callback(error as Error);
       }
+      this.flush();
     }
     callback();
   }
@@ -198,10 +200,22 @@ export class TlsTap extends Duplex {
     this.send(record);
   }
 
-  /** Puts one of OpenSSL's records on the wire, and records it as sent. */
+  /**
+   * Queues one of OpenSSL's records for the wire and records it as sent. A flight leaves in one
+   * write (see flush), as Go's and OpenSSL's do: records written one by one reach a peer in
+   * separate segments, and a peer that refuses the first and closes with the rest unread makes
+   * its kernel answer with a reset that destroys its own alert.
+   */
   private send(record: TlsRecord): void {
     this.session.feed(this.role, record);
-    this.raw.write(record.raw);
+    this.outgoing.push(record.raw);
+  }
+
+  private flush(): void {
+    if (this.outgoing.length === 0) return;
+    const bytes = this.outgoing.length === 1 ? this.outgoing[0]! : Buffer.concat(this.outgoing);
+    this.outgoing = [];
+    this.raw.write(bytes);
   }
 
   private onMessage(sender: Role, message: HandshakeMessage): void {
@@ -283,6 +297,7 @@ export class TlsTap extends Duplex {
     this.held = [];
     this.holding = false;
     for (const record of records) this.send(record);
+    this.flush();
   }
 
   private release(): void {
@@ -290,6 +305,7 @@ export class TlsTap extends Duplex {
     const held = this.held;
     this.held = [];
     for (const record of held) this.send(record);
+    this.flush();
   }
 
   private flushGated(): void {
@@ -329,7 +345,7 @@ export class TlsTap extends Duplex {
     if (tls13 && this.role === 'client') {
       // Go's client sends its middlebox ChangeCipherSpec before anything encrypted.
       const ccs = this.held.find((record) => record.type === ContentType.ChangeCipherSpec);
-      this.raw.write(ccs?.raw ?? encodeRecord(ContentType.ChangeCipherSpec, TLS12, Buffer.from([1])));
+      this.outgoing.push(ccs?.raw ?? encodeRecord(ContentType.ChangeCipherSpec, TLS12, Buffer.from([1])));
     }
     this.held = [];
     this.sendAlert(this.rejection.alert);
@@ -344,7 +360,8 @@ export class TlsTap extends Duplex {
     const record = secret && suite
       ? new Tls13RecordProtection(suite, secret).seal(ContentType.Alert, content)
       : encodeRecord(ContentType.Alert, TLS12, content);
-    this.raw.write(record);
+    this.outgoing.push(record);
+    this.flush();
     this.onAlert(this.role, AlertLevel.fatal, description, secret !== undefined, true);
   }
 
