@@ -1,4 +1,4 @@
-import { ContentType, type TlsRecord } from './record.js';
+import { ContentType, TLS12, TLS13, encodeRecord, type TlsRecord } from './record.js';
 import {
   HandshakeReassembler, HandshakeType, parseClientHello, parseServerHello,
   type HandshakeMessage,
@@ -9,8 +9,7 @@ import { Tls13RecordProtection } from './tls13.js';
 import { keyBlock, Tls12RecordProtection } from './tls12.js';
 
 export type Role = 'client' | 'server';
-export const TLS12 = 0x0303;
-export const TLS13 = 0x0304;
+export { TLS12, TLS13 };
 
 type Opener = { open(record: TlsRecord): { type: number; content: Buffer } };
 
@@ -85,6 +84,19 @@ export class TlsSession {
     if (!this.clientRandom) return undefined;
     const label = `${sender === 'client' ? 'CLIENT' : 'SERVER'}_${epoch === 'handshake' ? 'HANDSHAKE_TRAFFIC_SECRET' : 'TRAFFIC_SECRET_0'}`;
     return this.secrets.get(this.clientRandom, label);
+  }
+
+  /**
+   * A fatal alert from `sender` as its next record: in the clear before encryption starts,
+   * sealed under the sender's current TLS 1.3 epoch after. Undefined while that epoch's
+   * secret is not in the key log yet. Nothing was sent under the epoch before the alert,
+   * which holds wherever a Go or Java peer refuses a handshake.
+   */
+  sealAlert(sender: Role, description: number): { record: Buffer; encrypted: boolean } | undefined {
+    const content = Buffer.from([2, description]);
+    if (this.version !== TLS13 || !this.suite) return { record: encodeRecord(ContentType.Alert, TLS12, content), encrypted: false };
+    const secret = this.trafficSecret(sender, this.handshakeComplete(sender) ? 'application' : 'handshake');
+    return secret ? { record: new Tls13RecordProtection(this.suite, secret).seal(ContentType.Alert, content), encrypted: true } : undefined;
   }
 
   masterSecret(): Buffer | undefined {

@@ -5,47 +5,11 @@ import { ContentType, RecordReader, encodeRecord, looksLikeTls, type TlsRecord }
 import { HandshakeType, parseCertificate, parseCertificateRequest, parseClientHello, type HandshakeMessage } from './handshake.js';
 import { AlertLevel } from './alerts.js';
 import { TLS12, TLS13, TlsSession, type Role } from './session.js';
-import { Tls13RecordProtection } from './tls13.js';
 import { rewriteClientFlight12, rewriteClientFlight13, rewriteServerFinished12, type Tls12Rewrite } from './rewrite.js';
 import { newTimeline, type Timeline } from './timeline.js';
+import type { AlertSeen, CertificateRequestInfo, Rejection, TapPolicy } from './policy.js';
 
-/** A peer's refusal: the alert to put on the wire and the error this side reports. */
-export interface Rejection {
-  readonly alert: number;
-  readonly error: Error;
-}
-
-export interface CertificateRequestInfo {
-  readonly certificateAuthorities: readonly Buffer[];
-  readonly signatureAlgorithms: readonly number[];
-}
-
-/**
- * The decisions a real peer makes inside the handshake, which Node's OpenSSL makes
- * differently (or after the handshake, without an alert). Each runs synchronously at the
- * point of the handshake where the real component decides.
- */
-export interface TapPolicy {
-  /** Client: judge the server's chain (leaf first, as sent). */
-  verifyServer?(chain: readonly Buffer[]): Rejection | null;
-  /** Client: whether to send the configured certificate to a server asking with these CA names. */
-  sendClientCertificate?(request: CertificateRequestInfo): boolean;
-  /** Server: judge the client's chain (empty when it sent none). Called only when a certificate was requested. */
-  verifyClient?(chain: readonly Buffer[]): Rejection | null;
-  /** Server: the first bytes are not a TLS record; returns what to write back before closing. */
-  notTls?(firstBytes: Buffer): Buffer | undefined;
-}
-
-export interface AlertSeen {
-  readonly sender: Role;
-  readonly level: number;
-  readonly description: number;
-  readonly encrypted: boolean;
-  /** Whether the client had already finished its side of the handshake. */
-  readonly afterHandshake: boolean;
-  /** Sent by this tap in place of what OpenSSL would have done. */
-  readonly emulated: boolean;
-}
+export type { AlertSeen, CertificateRequestInfo, Rejection, TapPolicy };
 
 /**
  * Sits between a Node TLSSocket and its TCP socket, reads every record both ways (decrypting
@@ -85,14 +49,16 @@ export class TlsTap extends Duplex {
   private outgoing: Buffer[] = [];
   private firstBytes?: Buffer;
   private rewrite12?: Tls12Rewrite;
+  /** Client: the server's CertificateRequest does not list our issuer, so the flight is rewritten without it. */
+  private withhold = false;
   private tls?: TLSSocket;
 
   constructor(readonly raw: Socket, readonly role: Role, private readonly policy: TapPolicy = {}) {
     super({ allowHalfOpen: false });
     this.peer = role === 'client' ? 'server' : 'client';
     this.timeline = newTimeline();
-    // Go enables TCP_NODELAY on every connection; without it the tap's record-sized writes
-    // meet delayed ACKs and each handshake stalls for 40 ms.
+    // Go enables TCP_NODELAY on every connection; without it a small write after a flight
+    // waits out the peer's delayed ACK (40 ms on Linux).
     raw.setNoDelay(true);
     this.session = new TlsSession({
       message: (sender, message) => this.onMessage(sender, message),
@@ -276,8 +242,8 @@ export class TlsTap extends Duplex {
   private judgeServer(): void {
     const rejection = this.policy.verifyServer?.(this.serverChain) ?? null;
     if (rejection) return this.reject(rejection);
-    const withhold = this.certificateRequest !== undefined && this.policy.sendClientCertificate?.(this.certificateRequest) === false;
-    if (!withhold) return this.release();
+    this.withhold = this.certificateRequest !== undefined && this.policy.sendClientCertificate?.(this.certificateRequest) === false;
+    if (!this.withhold) return this.release();
     if (this.session.version === TLS12) {
       this.holding = true;
       this.rewrite12 = { awaitingServerFinished: false };
@@ -287,9 +253,7 @@ export class TlsTap extends Duplex {
 
   /** Once OpenSSL's whole flight is held, replaces it with the flight Go would have sent. */
   private maybeRewrite(): void {
-    if (!this.holding || this.rejection) return;
-    const withhold = this.certificateRequest !== undefined && this.policy.sendClientCertificate?.(this.certificateRequest) === false;
-    if (!withhold || !this.serverChain.length || !this.session.handshakeComplete('server') && this.session.version === TLS13) return;
+    if (!this.holding || !this.withhold || this.rejection) return;
     const records = this.session.version === TLS13
       ? rewriteClientFlight13(this.session, this.held)
       : this.rewrite12 && rewriteClientFlight12(this.session, this.held, this.rewrite12);
@@ -338,37 +302,21 @@ export class TlsTap extends Duplex {
 
   private finishRejection(): void {
     if (!this.rejection || this.stopped) return;
-    const tls13 = this.session.version === TLS13;
-    if (tls13 && !this.currentWriteSecret()) return;
+    const alert = this.session.sealAlert(this.role, this.rejection.alert);
+    if (!alert) return;
     this.stopped = true;
     this.holding = false;
-    if (tls13 && this.role === 'client') {
+    if (alert.encrypted && this.role === 'client') {
       // Go's client sends its middlebox ChangeCipherSpec before anything encrypted.
       const ccs = this.held.find((record) => record.type === ContentType.ChangeCipherSpec);
       this.outgoing.push(ccs?.raw ?? encodeRecord(ContentType.ChangeCipherSpec, TLS12, Buffer.from([1])));
     }
     this.held = [];
-    this.sendAlert(this.rejection.alert);
+    this.outgoing.push(alert.record);
+    this.flush();
+    this.onAlert(this.role, AlertLevel.fatal, this.rejection.alert, alert.encrypted, true);
     this.raw.end();
     this.tls?.destroy(this.rejection.error);
-  }
-
-  private sendAlert(description: number): void {
-    const content = Buffer.from([AlertLevel.fatal, description]);
-    const secret = this.session.version === TLS13 ? this.currentWriteSecret() : undefined;
-    const suite = this.session.suite;
-    const record = secret && suite
-      ? new Tls13RecordProtection(suite, secret).seal(ContentType.Alert, content)
-      : encodeRecord(ContentType.Alert, TLS12, content);
-    this.outgoing.push(record);
-    this.flush();
-    this.onAlert(this.role, AlertLevel.fatal, description, secret !== undefined, true);
-  }
-
-  /** The TLS 1.3 secret of this side's current write epoch; nothing was sent under a fresh one. */
-  private currentWriteSecret(): Buffer | undefined {
-    const epoch = this.session.handshakeComplete(this.role) ? 'application' : 'handshake';
-    return this.session.trafficSecret(this.role, epoch);
   }
 
   /**
