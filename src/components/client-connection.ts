@@ -1,0 +1,98 @@
+import { ALERT, alertName } from '../wire/alerts.js';
+import type { TlsTap } from '../wire/tap.js';
+import { versionName } from '../wire/timeline.js';
+import { nameToString, parseCertificate, type Cert } from '../x509/certificate.js';
+import { HTTPS_TO_HTTP_ERROR, remoteError, socketError } from '../dialects/go.js';
+import type { ClientCertificateSummary, Phase } from '../report/leg.js';
+import type { GoClientTls } from './go-client.js';
+
+/** Everything observed about one connection, from the client's side. */
+export interface ClientConnection {
+  readonly local: string;
+  readonly localPort?: number;
+  readonly remote: string;
+  readonly tap?: TlsTap;
+  readonly version: string | null;
+  readonly cipher: string | null;
+  readonly serverChain: readonly Cert[];
+  readonly clientCertificate: ClientCertificateSummary | null;
+  readonly rejectedBy: 'client' | 'server' | null;
+  readonly phase: Exclude<Phase, 'http'> | null;
+  readonly alert: string | null;
+  readonly node: { code: string; message: string } | null;
+  /** Warnings libs logs while verifying (`SSL/TLS verifications disabled.`, fingerprint notes). */
+  readonly warnings: readonly string[];
+}
+
+export function describeConnection(
+  tap: TlsTap, settings: GoClientTls, local: string, localPort: number | undefined, remote: string,
+  warnings: string[], nodeError: NodeJS.ErrnoException | undefined,
+): ClientConnection {
+  const session = tap.session;
+  const fatal = tap.alerts.find((a) => a.description !== ALERT.close_notify);
+  const rejectedBy = tap.rejection ? tap.rejection.by : fatal ? fatal.sender : null;
+  const failed = rejectedBy !== null || !tap.clientHandshakeDone || tap.peerClose === 'reset';
+  const phase: ClientConnection['phase'] = !failed
+    ? null
+    : fatal?.afterHandshake || (!fatal && tap.clientHandshakeDone) ? 'after-handshake' : 'handshake';
+  return {
+    local, localPort, remote, tap,
+    version: session.version ? versionName(session.version) : null,
+    cipher: session.suite?.iana ?? null,
+    serverChain: tap.serverChain.map((der) => parseCertificate(der)),
+    clientCertificate: clientCertificateSummary(tap, settings),
+    rejectedBy: failed ? rejectedBy ?? 'server' : null,
+    phase: failed ? phase : null,
+    alert: fatal ? alertName(fatal.description) : null,
+    node: nodeError ? { code: nodeError.code ?? 'ERR', message: nodeError.message } : null,
+    warnings,
+  };
+}
+
+function clientCertificateSummary(tap: TlsTap, settings: GoClientTls): ClientCertificateSummary | null {
+  const configured = settings.certificate?.chain[0];
+  const subject = configured?.subject;
+  if (!tap.certificateRequest) {
+    if (!tap.session.handshakeComplete('server')) return null;
+    return { presented: false, ...(subject ? { subject } : {}), why: 'the server did not ask for a client certificate' };
+  }
+  const sent = tap.clientChain;
+  if (sent && sent.length > 0) {
+    return { presented: true, subject: parseCertificate(sent[0]!).subject, why: 'the server asked for a client certificate' };
+  }
+  if (!configured) return { presented: false, why: 'the server asked for a client certificate and none is configured' };
+  if (sent === null) return { presented: false, subject: configured.subject, why: 'the handshake ended before the client sent its certificate' };
+  const asked = tap.certificateRequest.certificateAuthorities.map(nameOf).join('; ');
+  return {
+    presented: false,
+    subject: configured.subject,
+    why: `withheld, as Go does: its issuer ${configured.issuer} is not among the CAs the server asked for (${asked})`,
+  };
+}
+
+function nameOf(rawName: Buffer): string {
+  try {
+    return nameToString(rawName);
+  } catch {
+    return `${rawName.length}-byte name`;
+  }
+}
+
+export function goError(tap: TlsTap, nodeError: NodeJS.ErrnoException | undefined, local: string, remote: string): string {
+  if (tap.rejection?.by === 'client') return tap.rejection.error.message;
+  const fatal = tap.alerts.find((a) => a.sender === 'server' && a.description !== ALERT.close_notify);
+  if (fatal) return remoteError(fatal.description);
+  if (tap.peerNotTls && tap.peerNotTls.subarray(0, 5).toString('latin1') === 'HTTP/') return HTTPS_TO_HTTP_ERROR;
+  if (tap.peerClose === 'reset' || nodeError?.code === 'ECONNRESET') return socketError('reset', local, remote);
+  if (nodeError?.code === 'ETIMEDOUT') return 'context deadline exceeded';
+  return socketError('eof', local, remote);
+}
+
+export function failedConnection(remote: string, error: NodeJS.ErrnoException | null): ClientConnection {
+  return {
+    local: '', remote, version: null, cipher: null, serverChain: [], clientCertificate: null,
+    rejectedBy: error ? 'server' : null, phase: error ? 'connect' : null, alert: null,
+    node: error ? { code: error.code ?? 'ERR', message: error.message } : null, warnings: [],
+  };
+}
+
