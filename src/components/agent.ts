@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
 import { buildLeg } from '../report/build-leg.js';
@@ -41,15 +42,15 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   const version = options.version ?? '9.0.0';
   const base = options.url.replace(/\/+$/, '');
   const headers = {
-    authorization: `ApiKey ${options.enrollmentToken}`,
     'user-agent': `Elastic Agent v${version}`,
     'kbn-xsrf': '1',
     accept: 'application/json',
-    'x-request-id': crypto.randomUUID(),
+    'x-request-id': randomUUID(),
   };
-  const request = (method: 'POST', path: string, authorization: string, body: object) =>
+  // Enroll and checkin are both POSTs, each on its own connection (the agent uses two clients).
+  const request = (path: string, authorization: string, body: object) =>
     goRequest({
-      method, url: `${base}${path}`, headers: { ...headers, authorization }, body: JSON.stringify(body),
+      method: 'POST', url: `${base}${path}`, headers: { ...headers, authorization }, body: JSON.stringify(body),
       tls: options.tls, goRelease: options.goRelease ?? DEFAULT_GO,
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
     });
@@ -61,7 +62,7 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   if ((options.tls.verificationMode ?? 'full') === 'none') log.write('warn', 'SSL/TLS verifications disabled.');
 
   const enrollPath = '/api/fleet/agents/enroll';
-  const enrolled = await request('POST', enrollPath, `ApiKey ${options.enrollmentToken}`, {
+  const enrolled = await request(enrollPath, `ApiKey ${options.enrollmentToken}`, {
     type: 'PERMANENT', id: '', replace_token: '',
     metadata: { local: { elastic: { agent: { version, id: '' } }, host: { hostname: hostname() } }, user_provided: {}, tags: [] },
   });
@@ -75,7 +76,7 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   log.write('info', 'Successfully enrolled the Elastic Agent.');
 
   const checkinPath = `/api/fleet/agents/${item.id}/checkin`;
-  const checkin = await request('POST', checkinPath, `ApiKey ${item.access_api_key}`, { status: 'online', message: '', ack_token: '' });
+  const checkin = await request(checkinPath, `ApiKey ${item.access_api_key}`, { status: 'online', message: '', ack_token: '' });
   if (!checkin.response || checkin.response.status !== 200) {
     const reason = checkin.response
       ? `status code: ${checkin.response.status}, fleet-server returned an error: ${fleetError(checkin.response.body)}`

@@ -42,13 +42,14 @@ export async function runFlow(config: FlowConfig): Promise<FlowResult> {
         tls: config.fleetServer.elasticsearchTls,
         serviceToken: config.fleetServer.serviceToken,
         // Whatever host the URL names, the connection goes to the fake, as if DNS pointed there.
-        connectTo: { host: '127.0.0.1', port: es.port },
+        connectTo: { host: reachable(config.elasticsearch.host), port: es.port },
       },
       log: logs.fleetServer,
     });
     try {
-      const fleetToElasticsearch = await elasticsearchLeg(fs, es);
+      // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
       const agentToFleet = await agentLeg(config, fs, logs.agent);
+      const fleetToElasticsearch = await elasticsearchLeg(fs, es);
       return { ok: agentToFleet.ok && fleetToElasticsearch.ok, legs: [agentToFleet, fleetToElasticsearch], fleetServerState: fs.state, logs };
     } finally {
       await fs.close();
@@ -72,7 +73,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     url,
     tls: config.agent.tls,
     enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
-    connectTo: { host: '127.0.0.1', port: fs.port },
+    connectTo: { host: reachable(config.fleetServer.host), port: fs.port },
     fleetServer: fs,
     log,
   });
@@ -97,4 +98,11 @@ async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch): Pro
     ...(problem && failure ? { clientLog: failure.message } : {}),
     server: await es.connection(call.exchange.connection.localPort),
   });
+}
+
+/** Where to connect to a fake bound to `host` (a wildcard address is reached on loopback). */
+function reachable(host: string | undefined): string {
+  if (!host || host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host.replace(/^\[|\]$/g, '');
 }
