@@ -24,7 +24,8 @@ export function renderScenarios(results: readonly ScenarioResult[], options: Ren
     lines.push(`${mark} ${c.bold(result.id.padEnd(width))}  TLS ${result.tls}  ${c.dim(result.title)}`);
     for (const leg of result.legs) {
       const key = `${leg.from}->${leg.to}` as keyof ScenarioResult['expected'];
-      lines.push(...legLines(leg, c, result.pass ? undefined : result.expected[key].ok, options.verbose === true || !result.pass || !leg.ok));
+      const detailed = options.verbose === true || !result.pass || !leg.ok;
+      lines.push(...legLines(leg, c, result.pass ? undefined : result.expected[key].ok, detailed));
     }
     for (const mismatch of result.mismatches) lines.push(`    ${c.red('mismatch')} ${mismatch}`);
   }
@@ -43,25 +44,33 @@ export function renderLegs(legs: readonly Leg[], options: RenderOptions): string
   return `${legs.flatMap((leg) => legLines(leg, c, undefined, true)).join('\n')}\n`;
 }
 
-function legLines(leg: Leg, c: Colors, expectedOk: boolean | undefined, withLogs: boolean): string[] {
+/** A leg as one row; `detailed` adds the certificates and the components' lines under it. */
+function legLines(leg: Leg, c: Colors, expectedOk: boolean | undefined, detailed: boolean): string[] {
   const name = `${leg.from} ${ARROW} ${leg.to}`.padEnd(30);
   const state = leg.ok ? c.green('ok  ') : leg.skipped ? c.yellow('skip') : c.red('FAIL');
   const expectation = expectedOk === undefined ? '' : c.dim(` (expected ${expectedOk ? 'ok' : 'failure'})`);
-  const lines = [`    ${name}${state} ${summary(leg)}${expectation}`];
+  const lines = [`    ${name}${state} ${summary(leg)}${expectation}${detailed ? '' : c.dim(`  ${certificates(leg)}`)}`];
+  if (!detailed) return lines;
   const detail = (label: string, text: string) => lines.push(`        ${c.dim(label.padEnd(14))}${text}`);
   if (leg.serverCertificate) detail('server cert', `${leg.serverCertificate.subject}  issued by ${leg.serverCertificate.issuer}`);
   if (leg.clientCertificate) {
     const cc = leg.clientCertificate;
     detail('client cert', cc.presented ? `presented ${cc.subject ?? ''}` : `not presented${cc.subject ? ` (${cc.subject})` : ''}: ${cc.why ?? ''}`);
   }
-  if (withLogs) {
-    for (const [component, line] of Object.entries(leg.logs)) {
-      const [first = '', ...rest] = line.split('\n');
-      detail(component, first);
-      for (const more of rest) detail('', c.dim(more));
-    }
+  for (const [component, line] of Object.entries(leg.logs)) {
+    const [first = '', ...rest] = line.split('\n');
+    detail(component, first);
+    for (const more of rest) detail('', c.dim(more));
   }
   return lines;
+}
+
+/** Who presented what, in a few words: `server fleet-server (fleet-ca), client elastic-agent (agent-ca)`. */
+function certificates(leg: Leg): string {
+  const cn = (name: string) => /CN=([^,]+)/.exec(name)?.[1] ?? name;
+  const server = leg.serverCertificate ? `server ${cn(leg.serverCertificate.subject)} (${cn(leg.serverCertificate.issuer)})` : 'no server certificate';
+  const client = leg.clientCertificate?.presented ? `client ${cn(leg.clientCertificate.subject ?? '?')}` : 'no client certificate';
+  return `${server}, ${client}`;
 }
 
 function summary(leg: Leg): string {

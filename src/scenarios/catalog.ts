@@ -36,8 +36,9 @@ export function loadCatalog(dirs: readonly string[] = [BUILTIN_HARNESS]): Catalo
       scenarios.set(scenario.id, scenario);
     }
   }
-  // The page's two flows come first: every other scenario is a variation of one of them.
-  const ordered = [...scenarios.values()].sort((a, b) => Number(!a.id.startsWith('flow.')) - Number(!b.id.startsWith('flow.')));
+  // The page's two flows come first, in the page's order: every other scenario varies one of them.
+  const rank = (s: ScenarioData) => (!s.id.startsWith('flow.') ? 2 : s.flow === 'one-way' ? 0 : 1);
+  const ordered = [...scenarios.values()].sort((a, b) => rank(a) - rank(b));
   return { dirs, flows, scenarios: ordered };
 }
 
