@@ -6,11 +6,12 @@
  * Usage, from the repository root: `npm run conformance:limbo [-- cases.jsonl]` (it compiles
  * first: Node 20 cannot run TypeScript).
  * The cases file comes from argv, else FLEET_TLS_LIMBO_CASES, else
- * ../shared/testdata/x509-limbo/live-cases.jsonl relative to the working directory.
+ * ../shared/testdata/x509-limbo/live-cases.jsonl beside the repository.
  * Exit status: 0 when every disagreement is on the allow-list below, 1 otherwise, 2 on bad input.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parsePemCertificates, type Cert } from '../src/x509/certificate.js';
 import { goVerify, type KeyUsageName } from '../src/x509/go-verify.js';
 
@@ -106,7 +107,9 @@ function report(title: string, t: Tally): void {
 }
 
 function main(): number {
-  const file = process.argv[2] ?? process.env['FLEET_TLS_LIMBO_CASES'] ?? resolve(process.cwd(), '../shared/testdata/x509-limbo/live-cases.jsonl');
+  // Compiled to build/scripts/, two levels below the repository root.
+  const repository = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const file = process.argv[2] ?? process.env['FLEET_TLS_LIMBO_CASES'] ?? resolve(repository, '../shared/testdata/x509-limbo/live-cases.jsonl');
   let cases: LimboCase[];
   try {
     cases = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LimboCase);
