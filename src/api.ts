@@ -86,6 +86,7 @@ export function startFleetServer(options: StartFleetServerOptions): Promise<Fake
     elasticsearch: {
       url: options.elasticsearch.url,
       serviceToken: options.elasticsearch.serviceToken,
+      ...(options.elasticsearch instanceof FakeElasticsearch ? { connectTo: options.elasticsearch.endpoint } : {}),
       tls: {
         ...(options.trustElasticsearch === false ? {} : { certificateAuthorities: authorities(pki, 'es-ca') }),
         ...(options.presentClientCertificate === false ? {} : { certificate: identity(pki, 'fleet-es-cert') }),
@@ -112,7 +113,7 @@ export function enrollAgent(options: EnrollOptions): Promise<EnrollResult> {
   const cas = options.certificateAuthorities ?? ['fleet-ca'];
   return enroll({
     url: options.url ?? options.fleetServer.url,
-    connectTo: { host: '127.0.0.1', port: options.fleetServer.port },
+    connectTo: options.fleetServer.endpoint,
     enrollmentToken: options.fleetServer.enrollmentToken ?? '',
     fleetServer: options.fleetServer,
     tls: {

@@ -79,6 +79,11 @@ export class FakeElasticsearch implements AsyncDisposable {
     return this.listener.port;
   }
 
+  /** Where to connect to it from this machine, whatever host name a URL gives. */
+  get endpoint(): { host: string; port: number } {
+    return this.listener.endpoint;
+  }
+
   get url(): string {
     return `https://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }

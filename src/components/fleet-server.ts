@@ -94,6 +94,11 @@ export class FakeFleetServer implements AsyncDisposable {
     return this.listener.port;
   }
 
+  /** Where to connect to it from this machine, whatever host name a URL gives. */
+  get endpoint(): { host: string; port: number } {
+    return this.listener.endpoint;
+  }
+
   get url(): string {
     const host = this.options.host ?? '127.0.0.1';
     return `https://${host.includes(':') ? `[${host}]` : host}:${this.port}`;

@@ -91,6 +91,12 @@ export class TlsListener {
     return (this.server.address() as net.AddressInfo).port;
   }
 
+  /** Where a client on this machine connects: the bound address, or loopback for a wildcard one. */
+  get endpoint(): { host: string; port: number } {
+    const host = this.options.host === '0.0.0.0' || this.options.host === '' ? '127.0.0.1' : this.options.host === '::' ? '::1' : this.options.host;
+    return { host: host.replace(/^\[|\]$/g, ''), port: this.port };
+  }
+
   /**
    * The connection whose client used `localPort`, once the server has settled its handshake.
    * The client may finish before the server has even accepted (or settled) the connection, so

@@ -42,7 +42,7 @@ export async function runFlow(config: FlowConfig): Promise<FlowResult> {
         tls: config.fleetServer.elasticsearchTls,
         serviceToken: config.fleetServer.serviceToken,
         // Whatever host the URL names, the connection goes to the fake, as if DNS pointed there.
-        connectTo: { host: reachable(config.elasticsearch.host), port: es.port },
+        connectTo: es.endpoint,
       },
       log: logs.fleetServer,
     });
@@ -73,7 +73,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     url,
     tls: config.agent.tls,
     enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
-    connectTo: { host: reachable(config.fleetServer.host), port: fs.port },
+    connectTo: fs.endpoint,
     fleetServer: fs,
     log,
   });
@@ -100,9 +100,3 @@ async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch): Pro
   });
 }
 
-/** Where to connect to a fake bound to `host` (a wildcard address is reached on loopback). */
-function reachable(host: string | undefined): string {
-  if (!host || host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host.replace(/^\[|\]$/g, '');
-}

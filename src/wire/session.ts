@@ -1,4 +1,4 @@
-import { ContentType, TLS12, TLS13, encodeRecord, type TlsRecord } from './record.js';
+import { ContentType, TLS12, TLS13, encodeAlert, encodeRecord, type TlsRecord } from './record.js';
 import {
   HandshakeReassembler, HandshakeType, parseClientHello, parseServerHello,
   type HandshakeMessage,
@@ -93,7 +93,7 @@ export class TlsSession {
    * which holds wherever a Go or Java peer refuses a handshake.
    */
   sealAlert(sender: Role, description: number): { record: Buffer; encrypted: boolean } | undefined {
-    const content = Buffer.from([2, description]);
+    const content = encodeAlert(description, 2);
     if (this.version !== TLS13 || !this.suite) return { record: encodeRecord(ContentType.Alert, TLS12, content), encrypted: false };
     const secret = this.trafficSecret(sender, this.handshakeComplete(sender) ? 'application' : 'handshake');
     return secret ? { record: new Tls13RecordProtection(this.suite, secret).seal(ContentType.Alert, content), encrypted: true } : undefined;

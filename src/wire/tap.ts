@@ -307,7 +307,8 @@ export class TlsTap extends Duplex {
     this.stopped = true;
     this.holding = false;
     if (alert.encrypted && this.role === 'client') {
-      // Go's client sends its middlebox ChangeCipherSpec before anything encrypted.
+      // Go's client sends its middlebox ChangeCipherSpec before it reads the server's certificate
+      // (handshake_client_tls13.go: sendDummyChangeCipherSpec, then readServerCertificate).
       const ccs = this.held.find((record) => record.type === ContentType.ChangeCipherSpec);
       this.outgoing.push(ccs?.raw ?? encodeRecord(ContentType.ChangeCipherSpec, TLS12, Buffer.from([1])));
     }

@@ -5,10 +5,10 @@ import { HarnessError } from '../../errors.js';
 import { scenariosDocument } from '../../report/json.js';
 import { junitReport } from '../../report/junit.js';
 import { renderScenarios } from '../../report/terminal.js';
-import { BUILTIN_HARNESS, findScenarios, loadCatalog } from '../../scenarios/catalog.js';
+import { findScenarios } from '../../scenarios/catalog.js';
 import { runScenarios } from '../../scenarios/run.js';
 import type { Io } from '../io.js';
-import { describePki, parseCount, parseVersions, pkiFor } from './shared.js';
+import { catalogFor, describePki, parseCount, parseVersions, pkiFor } from './shared.js';
 
 interface RunOptions {
   json?: boolean;
@@ -35,7 +35,7 @@ export function registerRun(program: Command, io: Io): void {
     .action(async (ids: string[], options: RunOptions) => {
       const versions = parseVersions(options.tls);
       const concurrency = options.concurrency === undefined ? undefined : parseCount(options.concurrency, '--concurrency');
-      const catalog = loadCatalog([BUILTIN_HARNESS, ...(options.catalog ?? []).map((d) => path.resolve(io.cwd, d))]);
+      const catalog = catalogFor(io, options.catalog);
       const scenarios = findScenarios(catalog, ids);
       const started = performance.now();
       const { pki, actions } = await pkiFor(io, options.certs);

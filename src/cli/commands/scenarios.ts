@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { BUILTIN_HARNESS, loadCatalog } from '../../scenarios/catalog.js';
+import { catalogFor } from './shared.js';
 import type { Io } from '../io.js';
 
 export function registerScenarios(program: Command, io: Io): void {
@@ -10,7 +9,7 @@ export function registerScenarios(program: Command, io: Io): void {
     .option('--json', 'print it as JSON')
     .option('--catalog <dir...>', 'more catalog directories')
     .action((options: { json?: boolean; catalog?: string[] }) => {
-      const catalog = loadCatalog([BUILTIN_HARNESS, ...(options.catalog ?? []).map((d) => path.resolve(io.cwd, d))]);
+      const catalog = catalogFor(io, options.catalog);
       const rows = catalog.scenarios.map((s) => ({ id: s.id, title: s.title, flow: s.flow, tls: s.tls ?? ['1.2', '1.3'] }));
       if (options.json) {
         io.out(`${JSON.stringify({ scenarios: rows }, null, 2)}\n`);

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import { FakeElasticsearch } from '../../components/elasticsearch.js';
-import { FakeFleetServer } from '../../components/fleet-server.js';
+import { startElasticsearch, startFleetServer } from '../../api.js';
+import type { FakeFleetServer } from '../../components/fleet-server.js';
 import { newServiceToken } from '../../components/elasticsearch-api.js';
 import type { LogEntry } from '../../components/log.js';
 import { HarnessError } from '../../errors.js';
-import { identityFromPem } from '../../tls/material.js';
-import { DEFAULT_VERSIONS, only, parseClientAuthentication, type ClientAuthentication } from '../../tls/settings.js';
-import { parsePemCertificates } from '../../x509/certificate.js';
+import { parseClientAuthentication, type ClientAuthentication } from '../../tls/settings.js';
 import type { Io } from '../io.js';
 import { parsePort, parseVersions, pkiFor } from './shared.js';
 
@@ -43,27 +41,18 @@ export function registerServe(program: Command, io: Io): void {
       const fleetPort = parsePort(options.fleetServerPort, '--fleet-server-port');
       const esPort = parsePort(options.esPort, '--es-port');
       const versions = parseVersions(options.tls);
-      const range = versions.length === 1 ? only(versions[0]!) : DEFAULT_VERSIONS;
+      const tls = versions.length === 1 ? { tls: versions[0]! } : {};
       const { pki } = await pkiFor(io, options.certs);
-      const identity = (name: 'fleet-cert' | 'es-cert' | 'fleet-es-cert') => identityFromPem(pki.leaves[name].pem, pki.leaves[name].key);
-      const cas = (...names: Array<'fleet-ca' | 'agent-ca' | 'es-ca'>) => names.flatMap((n) => parsePemCertificates(pki.cas[n].pem));
       const serviceToken = options.serviceToken ?? newServiceToken();
       const print = (entry: LogEntry) => {
         if (options.quiet) return;
         io.out(options.json ? `${JSON.stringify({ component: entry.component, level: entry.level, message: entry.message })}\n` : `[${entry.component}] ${entry.message}\n`);
       };
 
-      const es = await FakeElasticsearch.start({
-        identity: identity('es-cert'), host: options.host, port: esPort, clientAuthentication: esClientAuth,
-        clientCertificateAuthorities: cas('es-ca'), versions: range, serviceToken,
-      });
+      const es = await startElasticsearch({ pki, host: options.host, port: esPort, clientAuthentication: esClientAuth, serviceToken, ...tls });
       let fleet: FakeFleetServer;
       try {
-        fleet = await FakeFleetServer.start({
-          identity: identity('fleet-cert'), host: options.host, port: fleetPort,
-          certificateAuthorities: cas('fleet-ca', 'agent-ca'), clientAuthentication: fleetServerClientAuth, versions: range,
-          elasticsearch: { url: es.url, serviceToken, tls: { certificateAuthorities: cas('es-ca'), certificate: identity('fleet-es-cert') } },
-        });
+        fleet = await startFleetServer({ pki, elasticsearch: es, host: options.host, port: fleetPort, clientAuthentication: fleetServerClientAuth, ...tls });
       } catch (error) {
         await es.close();
         throw error;

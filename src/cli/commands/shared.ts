@@ -1,12 +1,18 @@
 import path from 'node:path';
 import { HarnessError } from '../../errors.js';
 import { ensurePki, type Pki, type PkiAction } from '../../pki/store.js';
+import { BUILTIN_HARNESS, loadCatalog, type Catalog } from '../../scenarios/catalog.js';
 import { parseTlsVersion, TLS_VERSIONS, type TlsVersion } from '../../tls/settings.js';
 import type { Io } from '../io.js';
 
 /** Resolves `--certs`, then reuses or generates the PKI there (the fakes need it either way). */
 export async function pkiFor(io: Io, dir: string): Promise<{ pki: Pki; actions: PkiAction[] }> {
   return ensurePki({ dir: path.resolve(io.cwd, dir) });
+}
+
+/** The built-in catalog, then the directories of `--catalog`. */
+export function catalogFor(io: Io, extra: readonly string[] = []): Catalog {
+  return loadCatalog([BUILTIN_HARNESS, ...extra.map((dir) => path.resolve(io.cwd, dir))]);
 }
 
 export function describePki(pki: Pki, actions: readonly PkiAction[], io: Io): string {
