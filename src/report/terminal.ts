@@ -25,7 +25,7 @@ export function renderScenarios(results: readonly ScenarioResult[], options: Ren
     for (const leg of result.legs) {
       const key = `${leg.from}->${leg.to}` as keyof ScenarioResult['expected'];
       const detailed = options.verbose === true || !result.pass || !leg.ok;
-      lines.push(...legLines(leg, c, result.pass ? undefined : result.expected[key].ok, detailed));
+      lines.push(...legLines(leg, c, result.pass ? undefined : result.expected[key]?.ok, detailed));
     }
     for (const mismatch of result.mismatches) lines.push(`    ${c.red('mismatch')} ${mismatch}`);
   }

@@ -53,7 +53,8 @@ const LegExpectation = z.strictObject({
   }).optional(),
 });
 
-export const LEG_KEYS = ['agent->fleet-server', 'fleet-server->elasticsearch'] as const;
+/** In the order the agent meets them: enrolling, Fleet Server's own connection, then the agent's output. */
+export const LEG_KEYS = ['agent->fleet-server', 'fleet-server->elasticsearch', 'agent->elasticsearch'] as const;
 export type LegKey = (typeof LEG_KEYS)[number];
 
 export const ScenarioFile = z.strictObject({
@@ -63,6 +64,12 @@ export const ScenarioFile = z.strictObject({
   /** The base install command, from harness/flows/<flow>.yaml. */
   flow: z.string().min(1),
   description: z.string().optional(),
+  /** What is wrong, in a sentence a support engineer would say to the customer. */
+  cause: z.string().min(1).optional(),
+  /** The fix, in install-flag (or policy) terms. */
+  fix: z.string().min(1).optional(),
+  /** Which releases' wording the expected logs follow, where older releases worded it differently. */
+  emulates: z.string().min(1).optional(),
   /** Install flags to set (a string or true) or remove (null), in the agent's own names without `--`. */
   flags: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])).optional(),
   certificates: z.record(z.string().regex(/^[a-z0-9-]+$/), CertificateVariant).optional(),
@@ -71,6 +78,8 @@ export const ScenarioFile = z.strictObject({
   expect: z.strictObject({
     'agent->fleet-server': LegExpectation,
     'fleet-server->elasticsearch': LegExpectation,
+    /** The agent's output: it ships data to Elasticsearch with the policy's ssl settings. */
+    'agent->elasticsearch': LegExpectation.optional(),
   }),
   /** Where the scenario's facts come from (reference files, issues, recordings). */
   sources: z.array(z.string()).optional(),
