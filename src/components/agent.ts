@@ -48,18 +48,22 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     'x-request-id': randomUUID(),
   };
   // Enroll and checkin are both POSTs, each on its own connection (the agent uses two clients).
-  const request = (path: string, authorization: string, body: object) =>
-    goRequest({
+  const request = async (path: string, authorization: string, body: object) => {
+    const exchange = await goRequest({
       method: 'POST', url: `${base}${path}`, headers: { ...headers, authorization }, body: JSON.stringify(body),
       tls: options.tls, goRelease: options.goRelease ?? DEFAULT_GO,
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
     });
+    for (const warning of exchange.connection.warnings) log.warnOnce(warning);
+    return exchange;
+  };
+  const warnings = () => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
   const leg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined) => buildLeg({
     from: 'agent', to: 'fleet-server', url: `${base}${path}`, exchange, ok, method: 'POST',
     ...(clientLog ? { clientLog } : {}),
     ...(options.fleetServer ? { server: await options.fleetServer.connection(exchange.connection.localPort) } : {}),
   });
-  if ((options.tls.verificationMode ?? 'full') === 'none') log.write('warn', 'SSL/TLS verifications disabled.');
+  if ((options.tls.verificationMode ?? 'full') === 'none') log.warnOnce('SSL/TLS verifications disabled.');
 
   const enrollPath = '/api/fleet/agents/enroll';
   const enrolled = await request(enrollPath, `ApiKey ${options.enrollmentToken}`, {
@@ -70,7 +74,7 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   if (enrollError) {
     const line = `fail to enroll: fail to execute request to fleet-server: ${enrollError}`;
     log.write('error', line);
-    return { ok: false, leg: await leg(enrolled, false, enrollPath, line), log };
+    return { ok: false, leg: await leg(enrolled, false, enrollPath, [...warnings(), line].join('\n')), log };
   }
   const item = (JSON.parse(enrolled.response!.body) as { item: { id: string; access_api_key: string } }).item;
   log.write('info', 'Successfully enrolled the Elastic Agent.');
@@ -83,11 +87,11 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
       : `all hosts failed: requester 0/1 to host ${base}/ errored: Post "${base}${checkinPath}?": ${checkin.error}`;
     const line = `fail to checkin to fleet-server (uri: ${checkinPath}): ${reason}`;
     log.write('warn', `Possible transient error during checkin with fleet-server, retrying: ${line}`);
-    return { ok: false, agentId: item.id, leg: await leg(checkin, false, checkinPath, line), log };
+    return { ok: false, agentId: item.id, leg: await leg(checkin, false, checkinPath, [...warnings(), line].join('\n')), log };
   }
   const actions = (JSON.parse(checkin.response.body) as { actions?: Array<{ type: string; data?: { policy?: Record<string, unknown> } }> }).actions ?? [];
   const policy = actions.find((a) => a.type === 'POLICY_CHANGE')?.data?.policy;
-  const lines = log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
+  const lines = warnings();
   return {
     ok: true,
     agentId: item.id,

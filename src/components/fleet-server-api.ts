@@ -115,8 +115,11 @@ async function checkinAgent(context: FleetRouteContext, req: http.IncomingMessag
   if ('status' in auth) return auth;
   const agent = context.agents.get(agentId);
   if (!agent || agent.accessKeyId !== auth.apiKeyId) return failure(404, 'AgentNotFound', 'agent could not be found');
-  // The first checkin answers at once with the policy, as Fleet Server does for a new agent.
+  // The first checkin answers at once with the policy, as Fleet Server does for a new agent,
+  // with an API key of the agent's own for its output.
   const output = server.options.output ?? { hosts: [server.options.elasticsearch.url] };
+  const outputKey = await server.elasticsearch('POST', '/_security/api_key', { name: `${agentId}-output` });
+  const key = elasticError(outputKey) ? undefined : (JSON.parse(outputKey.response!.body) as { id: string; api_key: string });
   return {
     status: 200,
     body: {
@@ -131,7 +134,12 @@ async function checkinAgent(context: FleetRouteContext, req: http.IncomingMessag
           policy: {
             id: server.policyId,
             revision: 1,
-            outputs: { default: { type: 'elasticsearch', hosts: output.hosts, ...(output.ssl ? { ssl: output.ssl } : {}) } },
+            outputs: {
+              default: {
+                type: 'elasticsearch', hosts: output.hosts, ...(output.ssl ? { ssl: output.ssl } : {}),
+                ...(key ? { api_key: `${key.id}:${key.api_key}` } : {}),
+              },
+            },
             fleet: { hosts: [server.url] },
             inputs: [],
           },

@@ -9,6 +9,7 @@ import { goServerDialect } from './go-server.js';
 import { ComponentLog } from './log.js';
 import { TlsListener, type ServerConnection } from './tls-listener.js';
 import { fleetRoutes, type FleetRouteContext } from './fleet-server-api.js';
+import type { PolicyOutput } from './output.js';
 
 /** elastic-agent-client unit states, uppercase as Fleet Server reports them. */
 export type FleetServerState = 'STARTING' | 'HEALTHY' | 'DEGRADED' | 'FAILED' | 'STOPPING' | 'STOPPED';
@@ -24,6 +25,8 @@ export interface FleetServerOptions {
   /** --fleet-server-client-auth; defaults to none, as the agent CLI does. */
   readonly clientAuthentication?: ClientAuthentication;
   readonly versions?: VersionRange;
+  /** false: plain HTTP, as with --fleet-server-insecure-http. */
+  readonly tls?: boolean;
   /** --fleet-server-es, its TLS settings (--fleet-server-es-ca, -cert, -insecure) and the service token. */
   readonly elasticsearch: {
     readonly url: string;
@@ -33,7 +36,7 @@ export interface FleetServerOptions {
     readonly connectTo?: { readonly host: string; readonly port: number };
   };
   /** The Elasticsearch output handed to agents in their policy (hosts and ssl). */
-  readonly output?: { readonly hosts: readonly string[]; readonly ssl?: Readonly<Record<string, unknown>> };
+  readonly output?: PolicyOutput & { readonly hosts: readonly string[] };
   readonly policyId?: string;
   readonly version?: string;
   readonly goRelease?: GoRelease;
@@ -84,6 +87,7 @@ export class FakeFleetServer implements AsyncDisposable {
       dialect: goServerDialect(options.goRelease ?? DEFAULT_GO, clientCAs),
       log: server.log,
       handler: (req, res) => server.handle(req, res),
+      ...(options.tls === false ? { plain: true } : {}),
     });
     server.log.write('info', `Listening on ${host.includes(':') ? `[${host}]` : host}:${server.listener.port}`);
     await server.bootstrap();
@@ -101,7 +105,7 @@ export class FakeFleetServer implements AsyncDisposable {
 
   get url(): string {
     const host = this.options.host ?? '127.0.0.1';
-    return `https://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return `${this.options.tls === false ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 
   get healthy(): boolean {
@@ -126,6 +130,7 @@ export class FakeFleetServer implements AsyncDisposable {
       goRelease: this.options.goRelease ?? DEFAULT_GO,
       ...(this.options.elasticsearch.connectTo ? { connectTo: this.options.elasticsearch.connectTo } : {}),
     });
+    for (const warning of exchange.connection.warnings) this.log.warnOnce(warning);
     this.elasticsearchCalls.push({ method, path, exchange });
     // A long `serve` makes calls for every agent: keep the bootstrap's and the most recent ones.
     if (this.elasticsearchCalls.length > 500) this.elasticsearchCalls.splice(3, 1);

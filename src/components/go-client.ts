@@ -19,6 +19,11 @@ export interface GoClientTls {
   readonly caTrustedFingerprint?: string;
   readonly caSha256?: readonly string[];
   readonly versions?: VersionRange;
+  /**
+   * `go` (default): withhold a certificate whose issuer the server's CertificateRequest does not
+   * list, as Go does. `always`: send it anyway, as curl and OpenSSL clients do.
+   */
+  readonly sendCertificate?: 'go' | 'always';
 }
 
 export interface GoRequest {
@@ -92,7 +97,7 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
   const warnings: string[] = [];
   const tap = new TlsTap(raw, 'client', {
     verifyServer: (chain) => verifyServer(chain, settings, host, warnings, request.goRelease ?? DEFAULT_GO),
-    ...(settings.certificate ? { sendClientCertificate: (req: CertificateRequestInfo) => acceptable(settings.certificate!, req) } : {}),
+    ...(settings.certificate && settings.sendCertificate !== 'always' ? { sendClientCertificate: (req: CertificateRequestInfo) => acceptable(settings.certificate!, req) } : {}),
   });
   const versions = settings.versions ?? DEFAULT_VERSIONS;
   const socket = tls.connect({
@@ -100,12 +105,7 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
     // Go sends SNI only for host names; Node would warn about an IP here.
     servername: net.isIP(host) ? '' : host,
     rejectUnauthorized: false,
-    minVersion: NODE_VERSION[versions.min],
-    maxVersion: NODE_VERSION[versions.max],
-    ciphers: GO_CIPHERS,
-    ...(settings.certificate
-      ? { cert: settings.certificate.certPem, key: settings.certificate.keyPem, secureOptions: NO_EXTENDED_MASTER_SECRET }
-      : {}),
+    secureContext: clientContext(settings.certificate, versions),
   });
   tap.attach(socket);
   let nodeError: NodeJS.ErrnoException | undefined;
@@ -120,6 +120,30 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
   const connection = describeConnection(tap, settings, local, localPort, remote, warnings, nodeError);
   if (response) return { response, connection };
   return { error: goError(tap, nodeError, local, remote), connection };
+}
+
+/**
+ * Building a context parses the key each time, which cost a tenth of a catalog run: one context
+ * per identity and version range serves every connection made with them.
+ */
+const contexts = new WeakMap<object, Map<string, tls.SecureContext>>();
+const NO_IDENTITY = {};
+
+function clientContext(identity: Identity | undefined, versions: VersionRange): tls.SecureContext {
+  const byVersions = contexts.get(identity ?? NO_IDENTITY) ?? new Map<string, tls.SecureContext>();
+  contexts.set(identity ?? NO_IDENTITY, byVersions);
+  const key = `${versions.min}-${versions.max}`;
+  let context = byVersions.get(key);
+  if (!context) {
+    context = tls.createSecureContext({
+      minVersion: NODE_VERSION[versions.min],
+      maxVersion: NODE_VERSION[versions.max],
+      ciphers: GO_CIPHERS,
+      ...(identity ? { cert: identity.certPem, key: identity.keyPem, secureOptions: NO_EXTENDED_MASTER_SECRET } : {}),
+    });
+    byVersions.set(key, context);
+  }
+  return context;
 }
 
 function verifyServer(chainDer: readonly Buffer[], settings: GoClientTls, host: string, warnings: string[], release: GoRelease): Rejection | null {

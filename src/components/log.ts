@@ -31,6 +31,11 @@ export class ComponentLog extends EventEmitter<{ entry: [LogEntry] }> {
     return entry;
   }
 
+  /** A warning that libs logs once per configuration, however many connections repeat it. */
+  warnOnce(message: string): void {
+    if (!this.entries.some((entry) => entry.level === 'warn' && entry.message === message)) this.write('warn', message);
+  }
+
   /** Entries whose message contains `text` (tests and the explain command look lines up this way). */
   find(text: string): LogEntry[] {
     return this.entries.filter((entry) => entry.message.includes(text));

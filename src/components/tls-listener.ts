@@ -33,7 +33,12 @@ export interface TlsListenerOptions {
   readonly handler: http.RequestListener;
   readonly log: ComponentLog;
   readonly component: string;
+  /** No TLS at all (Fleet Server's `--fleet-server-insecure-http`): plain HTTP on the port. */
+  readonly plain?: boolean;
 }
+
+/** What Go's net/http answers a request line it cannot parse, such as a TLS ClientHello on a plain port. */
+const GO_BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
 
 /** One accepted connection as the server saw it. */
 export interface ServerConnection {
@@ -46,6 +51,8 @@ export interface ServerConnection {
   nodeError?: NodeJS.ErrnoException;
   /** The line the component logged about the handshake, if any. */
   logLine?: string;
+  /** The client spoke something other than TLS and the dialect answered it. */
+  notTls?: boolean;
   readonly done: Promise<void>;
 }
 
@@ -70,7 +77,12 @@ export class TlsListener {
       ciphers: options.dialect.ciphers,
       honorCipherOrder: true,
     });
-    server.on('connection', (raw) => this.accept(raw));
+    if (options.plain) {
+      this.http.on('clientError', (_error, socket: net.Socket) => socket.end(GO_BAD_REQUEST));
+      server.on('connection', (raw) => this.http.emit('connection', raw));
+    } else {
+      server.on('connection', (raw) => this.accept(raw));
+    }
   }
 
   static async start(options: TlsListenerOptions): Promise<TlsListener> {
@@ -103,7 +115,7 @@ export class TlsListener {
    * this waits for both, bounded by `timeoutMs`.
    */
   async connection(localPort: number | undefined, timeoutMs = 2_000): Promise<ServerConnection | undefined> {
-    if (localPort === undefined) return undefined;
+    if (localPort === undefined || this.options.plain) return undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs); });
     const accepted = this.connections.get(localPort) ?? new Promise<ServerConnection>((resolve) => this.waiters.set(localPort, resolve));
@@ -143,6 +155,7 @@ export class TlsListener {
         : {}),
       notTls: (first) => {
         const answer = dialect.notTls(first, connection);
+        connection.notTls = true;
         if (answer.log) this.record(connection, answer.log, 'warn');
         return answer.reply === undefined ? undefined : Buffer.from(answer.reply, 'latin1');
       },
@@ -168,7 +181,7 @@ export class TlsListener {
     socket.on('error', (error: NodeJS.ErrnoException) => { connection.nodeError ??= error; });
     socket.on('close', () => {
       clearTimeout(timer);
-      if (!connection.secure && connection.logLine === undefined) {
+      if (!connection.secure && connection.logLine === undefined && !connection.notTls) {
         const line = dialect.handshakeFailure(connection);
         if (line) this.record(connection, line, 'error');
       }

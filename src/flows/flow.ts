@@ -1,4 +1,5 @@
-import { enrollAgent } from '../components/agent.js';
+import { enrollAgent, type EnrollResult } from '../components/agent.js';
+import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
 import type { GoClientTls } from '../components/go-client.js';
@@ -14,6 +15,8 @@ export interface FlowConfig {
     readonly elasticsearchTls: GoClientTls;
     readonly serviceToken: string;
   };
+  /** The token Elasticsearch knows, when it is not the one Fleet Server sends. */
+  readonly elasticsearchServiceToken?: string;
   readonly agent: {
     readonly url: string;
     readonly tls: GoClientTls;
@@ -25,7 +28,7 @@ export interface FlowConfig {
 
 export interface FlowResult {
   readonly ok: boolean;
-  /** agent → fleet-server, then fleet-server → elasticsearch. */
+  /** agent → fleet-server, fleet-server → elasticsearch, then the agent's output to elasticsearch. */
   readonly legs: readonly Leg[];
   readonly fleetServerState: FleetServerState;
   readonly logs: { readonly agent: ComponentLog; readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog };
@@ -33,7 +36,7 @@ export interface FlowResult {
 
 export async function runFlow(config: FlowConfig): Promise<FlowResult> {
   const logs = { agent: new ComponentLog('agent'), fleetServer: new ComponentLog('fleet-server'), elasticsearch: new ComponentLog('elasticsearch') };
-  const es = await FakeElasticsearch.start({ ...config.elasticsearch, serviceToken: config.fleetServer.serviceToken, log: logs.elasticsearch });
+  const es = await FakeElasticsearch.start({ ...config.elasticsearch, serviceToken: config.elasticsearchServiceToken ?? config.fleetServer.serviceToken, log: logs.elasticsearch });
   try {
     const fs = await FakeFleetServer.start({
       ...config.fleetServer,
@@ -48,9 +51,15 @@ export async function runFlow(config: FlowConfig): Promise<FlowResult> {
     });
     try {
       // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
-      const agentToFleet = await agentLeg(config, fs, logs.agent);
+      const enrolled = await agentLeg(config, fs, logs.agent);
+      const agentToFleet = 'leg' in enrolled ? enrolled.leg : enrolled;
       const fleetToElasticsearch = await elasticsearchLeg(fs, es);
-      return { ok: agentToFleet.ok && fleetToElasticsearch.ok, legs: [agentToFleet, fleetToElasticsearch], fleetServerState: fs.state, logs };
+      const output = 'leg' in enrolled ? outputOf(enrolled) : undefined;
+      const agentToElasticsearch = output
+        ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: logs.agent })
+        : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent got no policy from Fleet Server');
+      const legs = [agentToFleet, fleetToElasticsearch, agentToElasticsearch];
+      return { ok: legs.every((leg) => leg.ok), legs, fleetServerState: fs.state, logs };
     } finally {
       await fs.close();
     }
@@ -59,7 +68,14 @@ export async function runFlow(config: FlowConfig): Promise<FlowResult> {
   }
 }
 
-async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<Leg> {
+/** The Elasticsearch output of the policy the agent's first checkin delivered. */
+function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
+  if (!enrolled.ok) return undefined;
+  const outputs = enrolled.policy?.outputs as Record<string, PolicyOutput> | undefined;
+  return outputs?.default ?? Object.values(outputs ?? {}).find((o) => o.type === 'elasticsearch');
+}
+
+async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<EnrollResult | Leg> {
   const { url } = config.agent;
   if (!fs.healthy) {
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
@@ -77,7 +93,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     fleetServer: fs,
     log,
   });
-  return result.leg;
+  return result;
 }
 
 /** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */
@@ -95,7 +111,7 @@ async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch): Pro
     exchange: call.exchange,
     ok: problem === undefined,
     method: call.method,
-    ...(problem && failure ? { clientLog: failure.message } : {}),
+    ...(problem && failure ? { clientLog: [...call.exchange.connection.warnings, failure.message].join('\n') } : {}),
     server: await es.connection(call.exchange.connection.localPort),
   });
 }

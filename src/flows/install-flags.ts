@@ -33,6 +33,7 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   { name: 'fleet-server-cert', kind: 'string', description: 'certificate Fleet Server presents to agents (absent: a self-signed one for this host, as the agent makes)' },
   { name: 'fleet-server-cert-key', kind: 'string', description: 'private key of --fleet-server-cert' },
   { name: 'fleet-server-cert-key-passphrase', kind: 'string', description: 'path of a file holding the passphrase of --fleet-server-cert-key' },
+  { name: 'fleet-server-insecure-http', kind: 'boolean', description: 'Fleet Server listens on plain HTTP, without TLS (for use behind a TLS-terminating proxy)' },
   { name: 'fleet-server-client-auth', kind: 'string', description: 'none, optional or required: whether Fleet Server asks agents for a client certificate (default none)' },
   { name: 'fleet-server-service-token', kind: 'string', description: 'service token Fleet Server sends to Elasticsearch (the fake Elasticsearch accepts it)' },
   { name: 'fleet-server-service-token-path', kind: 'string', description: 'file holding the service token' },

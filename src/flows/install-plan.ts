@@ -22,6 +22,8 @@ export interface InstallPlan {
     readonly port: number;
     readonly identity: Identity;
     readonly selfSigned: boolean;
+    /** false with --fleet-server-insecure-http. */
+    readonly tls: boolean;
     readonly certificateAuthorities: readonly Cert[];
     readonly clientAuthentication: ClientAuthentication;
     readonly elasticsearchUrl: string;
@@ -55,6 +57,11 @@ export interface PlanContext {
   readonly makeSelfSigned: () => Identity;
   /** A directory whose `<name>.crt` / `<name>.key` win over the PKI's for `/path/to/<name>` (scenario certificates). */
   readonly extraDir?: string;
+  /**
+   * A catalog scenario reproduces the agent failing on its own certificate or key: such an
+   * error becomes the agent's failure instead of the harness's bad input.
+   */
+  readonly agentKeyErrorsAreFailures?: boolean;
 }
 
 export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPlan {
@@ -110,7 +117,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
     try {
       agentIdentity = loadIdentity(agentCert, agentKey, file('elastic-agent-cert-key-passphrase'));
     } catch (error) {
-      if (!(error instanceof MaterialError) || !repeatedKey) throw flagError(error, AGENT_PAIR);
+      if (!(error instanceof MaterialError) || !(repeatedKey || context.agentKeyErrorsAreFailures)) throw flagError(error, AGENT_PAIR);
       // Elastic Agent 9.0 wraps the libs error once with "Error" (reference: research on enroll.go).
       loadError = `Error: ${error.libsMessage}`;
     }
@@ -167,6 +174,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       port,
       identity: fleetIdentity,
       selfSigned,
+      tls: !v['fleet-server-insecure-http'],
       certificateAuthorities: agentCas ?? [],
       clientAuthentication,
       elasticsearchUrl,
@@ -191,10 +199,12 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
  * Elastic's page writes `/path/to/<name>`: the harness reads `<name>.crt`, `<name-without-key>.key`
  * or the passphrase file from the scenario's directory, then from the PKI directory.
  */
-function placeholder(value: string, context: PlanContext, notes: string[]): string {
+export function placeholder(value: string, context: Pick<PlanContext, 'pki' | 'extraDir'>, notes: string[] = []): string {
   const match = /^\/path\/to\/([\w.-]+)$/.exec(value);
   if (!match) return value;
   const name = match[1]!;
+  const exact = context.extraDir ? path.join(context.extraDir, name) : undefined;
+  if (exact && existsSync(exact)) return exact;
   const file = name.endsWith('-key-passphrase') ? name : name.endsWith('-key') ? `${name.slice(0, -4)}.key` : `${name}.crt`;
   const extra = context.extraDir ? path.join(context.extraDir, file) : undefined;
   const mapped = extra && existsSync(extra) ? extra : path.join(context.pki.dir, file);

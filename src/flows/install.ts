@@ -4,6 +4,7 @@ import { issueCa, issueLeaf } from '../pki/generate.js';
 import { identityFromPem, type Identity } from '../tls/material.js';
 import type { Pki } from '../pki/store.js';
 import type { Leg } from '../report/leg.js';
+import type { PolicyOutput } from '../components/output.js';
 import { parseInstallFlags } from './install-flags.js';
 import { planInstall, type InstallPlan } from './install-plan.js';
 import { runFlow, type FlowConfig } from './flow.js';
@@ -38,6 +39,7 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
     },
     fleetServer: {
       identity: plan.fleetServer.identity,
+      tls: plan.fleetServer.tls,
       host: plan.fleetServer.host,
       port: ephemeral ? 0 : plan.fleetServer.port,
       certificateAuthorities: plan.fleetServer.certificateAuthorities,
@@ -47,6 +49,7 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
       elasticsearchTls: plan.fleetServer.elasticsearchTls,
       serviceToken: plan.fleetServer.serviceToken,
       ...(plan.fleetServer.policyId ? { policyId: plan.fleetServer.policyId } : {}),
+      output: mirroredOutput(plan),
     },
     agent: {
       url: plan.url,
@@ -68,4 +71,20 @@ export function selfSignedFleetServer(): Identity {
   const ca = issueCa(`${name} Fleet Server CA`, caKey);
   const leaf = issueLeaf('fleet-cert', ca, leafKey, { subject: { commonName: name }, dnsNames: [name], ipAddresses: [] });
   return identityFromPem(leaf.pem, leaf.key);
+}
+
+/**
+ * The policy's Elasticsearch output when nothing else says: the same host and trust as Fleet
+ * Server's own connection, as an administrator who set up Fleet's output to match would have.
+ */
+function mirroredOutput(plan: InstallPlan): PolicyOutput & { hosts: string[] } {
+  const tls = plan.fleetServer.elasticsearchTls;
+  return {
+    hosts: [plan.fleetServer.elasticsearchUrl],
+    ssl: {
+      ...(tls.certificateAuthorities?.length ? { certificate_authorities: tls.certificateAuthorities.map((c) => c.pem) } : {}),
+      ...(tls.verificationMode && tls.verificationMode !== 'full' ? { verification_mode: tls.verificationMode } : {}),
+      ...(tls.caTrustedFingerprint ? { ca_trusted_fingerprint: tls.caTrustedFingerprint } : {}),
+    },
+  };
 }

@@ -1,27 +1,52 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { ensureDir } from '../files.js';
 import path from 'node:path';
-import { X509Certificate } from 'node:crypto';
-import { encodePrivateKey, generateKey, type KeyPair } from '../pki/keys.js';
+import { ensureDir } from '../files.js';
+import { encodePrivateKey, generateKey, type KeyPair, type PrivateKeyEncoding } from '../pki/keys.js';
 import { issueCa, issueLeaf, type KeyedCertificate } from '../pki/generate.js';
 import { ENCRYPTED_KEY, LEAF_PROFILES, ORGANIZATION, type CaName, type LeafName } from '../pki/profiles.js';
 import type { CertificateSpec } from '../pki/issue.js';
 import type { Pki } from '../pki/store.js';
-import type { CertificateVariantData } from './schema.js';
+import { HarnessError } from '../errors.js';
+import type { CertificateVariantData, PassphraseFileData } from './schema.js';
+
+/** A certificate the scenario made, with the issuer it hangs from (for chain files). */
+interface Made extends KeyedCertificate {
+  readonly parent?: string;
+  readonly selfSigned: boolean;
+}
+
+/** Every certificate a scenario can name: its own, then the PKI's. */
+export interface ScenarioMaterial {
+  readonly dir: string;
+  readonly certificates: ReadonlyMap<string, KeyedCertificate>;
+}
 
 /**
- * Writes a scenario's certificates to `dir` as `<name>.crt` and `<name>.key`, so the flow reads
- * real files through the same `/path/to/<name>` placeholders as the PKI's own objects. A leaf
- * variant keeps its base leaf's key (the scenario is about the certificate, not the key) unless
- * it asks for another key type; CAs get keys of their own.
+ * Writes a scenario's certificates to `dir` as `<name>.crt` and `<name>.key` and its
+ * passphrase files as `<name>`, so the flow reads real files through the same
+ * `/path/to/<name>` placeholders as the PKI's own objects. A leaf variant keeps its base leaf's
+ * key (the scenario is about the certificate, not the key) unless it asks for another key type
+ * or another certificate's key; CAs get keys of their own.
  */
-export async function materialise(variants: Readonly<Record<string, CertificateVariantData>>, pki: Pki, dir: string, now = Date.now()): Promise<void> {
+export async function materialise(
+  variants: Readonly<Record<string, CertificateVariantData>>,
+  pki: Pki,
+  dir: string,
+  passphraseFiles: Readonly<Record<string, PassphraseFileData>> = {},
+  now = Date.now(),
+): Promise<ScenarioMaterial> {
   await ensureDir(dir, 0o700);
-  const made = new Map<string, KeyedCertificate>();
-  const issuerOf = (name: string): KeyedCertificate => made.get(name) ?? pki.cas[name as CaName];
-  const ordered = Object.entries(variants).sort(([, a], [, b]) => Number(Boolean(b.ca)) - Number(Boolean(a.ca)));
-  for (const [name, variant] of ordered) {
-    const key = await keyFor(variant, pki);
+  const made = new Map<string, Made>();
+  const known = (name: string): KeyedCertificate | undefined =>
+    made.get(name) ?? pki.cas[name as CaName] ?? pki.leaves[name as LeafName];
+  const issuerOf = (name: string): KeyedCertificate => {
+    const issuer = made.get(name) ?? pki.cas[name as CaName];
+    if (!issuer) throw new HarnessError('FTH_SCENARIO_SCHEMA', `certificates: issuer '${name}' is neither a PKI CA nor a CA of the scenario defined before it`);
+    return issuer;
+  };
+  for (const [name, variant] of issuingOrder(variants)) {
+    const key = await keyFor(variant, pki, known);
     const overrides: Partial<CertificateSpec> = {
       ...(variant.notBefore ? { notBefore: new Date(now + offset(variant.notBefore)) } : {}),
       ...(variant.notAfter ? { notAfter: new Date(now + offset(variant.notAfter)) } : {}),
@@ -30,18 +55,71 @@ export async function materialise(variants: Readonly<Record<string, CertificateV
       ...(variant.ipAddresses ? { ipAddresses: variant.ipAddresses } : {}),
       ...(variant.subjectAltName === false ? { subjectAltName: false } : {}),
       ...(variant.extendedKeyUsage ? { extendedKeyUsage: variant.extendedKeyUsage === 'none' ? null : variant.extendedKeyUsage } : {}),
+      ...(variant.isCA === false ? { isCA: false, keyUsage: ['digitalSignature', 'keyCertSign'] as const } : {}),
     };
-    const issued = variant.ca
-      ? issueCa(variant.commonName ?? name, key, now, overrides)
-      : issueLeaf(variant.from!, issuerOf(variant.issuer ?? defaultIssuer(variant.from!)), key, overrides, now);
+    let issued: Made;
+    if (variant.ca) {
+      const parent = variant.issuer ? issuerOf(variant.issuer) : undefined;
+      issued = {
+        ...issueCa(variant.commonName ?? name, key, now, { ...overrides, ...(parent ? { issuer: { der: parent.der, key: parent.key } } : {}) }),
+        ...(variant.issuer ? { parent: variant.issuer } : {}),
+        selfSigned: !parent,
+      };
+    } else {
+      const parent = variant.issuer ?? defaultIssuer(variant.from!);
+      issued = { ...issueLeaf(variant.from!, issuerOf(parent), key, overrides, now), parent, selfSigned: false };
+    }
     made.set(name, issued);
-    await writeFile(path.join(dir, `${name}.crt`), issued.pem, { mode: 0o644 });
-    const encoding = variant.from === ENCRYPTED_KEY ? { format: 'pkcs8-encrypted' as const, passphrase: pki.passphrase } : { format: 'pkcs8' as const };
-    await writeFile(path.join(dir, `${name}.key`), encodePrivateKey(issued.key, encoding), { mode: 0o600 });
+    await writeFile(path.join(dir, `${name}.crt`), chainPem(name, variant.chain ?? 'with-intermediates', made, pki), { mode: 0o644 });
+    await writeFile(path.join(dir, `${name}.key`), encodePrivateKey(issued.key, keyEncoding(variant, pki)), { mode: 0o600 });
   }
+  for (const [name, file] of Object.entries(passphraseFiles)) {
+    await writeFile(path.join(dir, name), `${file.value ?? pki.passphrase}${file.trailingNewline ? '\n' : ''}`, { mode: 0o600 });
+  }
+  return { dir, certificates: new Map([...Object.entries(pki.cas), ...Object.entries(pki.leaves), ...made]) };
 }
 
-async function keyFor(variant: CertificateVariantData, pki: Pki): Promise<Pick<KeyPair, 'privateKey' | 'publicKey'>> {
+/** CAs before the leaves they issue, each CA after its own issuer. */
+function issuingOrder(variants: Readonly<Record<string, CertificateVariantData>>): Array<[string, CertificateVariantData]> {
+  const entries = Object.entries(variants);
+  const done = new Set<string>();
+  const ordered: Array<[string, CertificateVariantData]> = [];
+  const visit = (name: string, variant: CertificateVariantData, depth: number) => {
+    if (done.has(name) || depth > entries.length) return;
+    const parent = variant.issuer !== undefined ? variants[variant.issuer] : undefined;
+    if (parent) visit(variant.issuer!, parent, depth + 1);
+    done.add(name);
+    ordered.push([name, variant]);
+  };
+  for (const [name, variant] of entries.filter(([, v]) => v.ca)) visit(name, variant, 0);
+  for (const [name, variant] of entries) visit(name, variant, 0);
+  return ordered;
+}
+
+/** The .crt file: the certificate, then the scenario CAs above it (the PKI's roots only with `with-root`). */
+function chainPem(name: string, chain: NonNullable<CertificateVariantData['chain']>, made: ReadonlyMap<string, Made>, pki: Pki): string {
+  const pems = [made.get(name)!.pem];
+  if (chain === 'leaf') return pems.join('');
+  let parent = made.get(name)!.parent;
+  while (parent !== undefined) {
+    const above = made.get(parent);
+    if (!above) {
+      if (chain === 'with-root') pems.push(pki.cas[parent as CaName].pem);
+      break;
+    }
+    if (above.selfSigned && chain !== 'with-root') break;
+    pems.push(above.pem);
+    parent = above.parent;
+  }
+  return pems.join('');
+}
+
+async function keyFor(variant: CertificateVariantData, pki: Pki, known: (name: string) => KeyedCertificate | undefined): Promise<Pick<KeyPair, 'privateKey' | 'publicKey'>> {
+  if (variant.keyOf) {
+    const other = known(variant.keyOf);
+    if (!other) throw new HarnessError('FTH_SCENARIO_SCHEMA', `certificates: keyOf '${variant.keyOf}' names no certificate defined before it`);
+    return { privateKey: other.key, publicKey: new X509Certificate(other.der).publicKey };
+  }
   const base = variant.from ? pki.leaves[variant.from] : undefined;
   if (base && (!variant.keyType || variant.keyType === pki.keyType)) {
     return { privateKey: base.key, publicKey: new X509Certificate(base.der).publicKey };
@@ -49,8 +127,36 @@ async function keyFor(variant: CertificateVariantData, pki: Pki): Promise<Pick<K
   return generateKey(variant.keyType ?? pki.keyType);
 }
 
+function keyEncoding(variant: CertificateVariantData, pki: Pki): PrivateKeyEncoding {
+  const format = variant.keyFormat ?? (variant.from === ENCRYPTED_KEY ? 'pkcs8-encrypted' : 'pkcs8');
+  switch (format) {
+    case 'pkcs8': return { format: 'pkcs8' };
+    case 'pkcs8-encrypted': return { format: 'pkcs8-encrypted', passphrase: pki.passphrase };
+    case 'pkcs1': return { format: 'traditional' };
+    case 'legacy-encrypted': return { format: 'traditional-encrypted', passphrase: pki.passphrase };
+  }
+}
+
 function defaultIssuer(leaf: LeafName): CaName {
   return LEAF_PROFILES[leaf].issuer;
+}
+
+/**
+ * `{fingerprint:NAME}` (hex SHA-256 of the DER, as `ca_trusted_fingerprint` wants),
+ * `{fingerprint-colons:NAME}` (the same as `openssl x509 -fingerprint` prints it) and
+ * `{pin:NAME}` (base64 SHA-256 of the public key, as `ca_sha256` wants) in a flag value.
+ */
+export function expandCertificateTemplates(value: string, certificates: ReadonlyMap<string, Pick<KeyedCertificate, 'der'>>): string {
+  return value.replace(/\{(fingerprint|fingerprint-colons|pin):([a-z0-9-]+)\}/g, (_, kind: string, name: string) => {
+    const cert = certificates.get(name);
+    if (!cert) throw new HarnessError('FTH_SCENARIO_SCHEMA', `{${kind}:${name}}: no certificate named '${name}'`);
+    if (kind === 'pin') {
+      const spki = new X509Certificate(cert.der).publicKey.export({ type: 'spki', format: 'der' });
+      return createHash('sha256').update(spki).digest('base64');
+    }
+    const hex = createHash('sha256').update(cert.der).digest('hex');
+    return kind === 'fingerprint' ? hex : hex.toUpperCase().match(/../g)!.join(':');
+  });
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };

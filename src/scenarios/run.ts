@@ -2,14 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseInstallFlags } from '../flows/install-flags.js';
-import { planInstall } from '../flows/install-plan.js';
+import { placeholder, planInstall } from '../flows/install-plan.js';
 import { flowConfig, selfSignedFleetServer } from '../flows/install.js';
 import { runFlow } from '../flows/flow.js';
 import type { Pki } from '../pki/store.js';
 import type { Leg } from '../report/leg.js';
 import { TLS_VERSIONS, type TlsVersion } from '../tls/settings.js';
 import type { Catalog } from './catalog.js';
-import { materialise } from './certificates.js';
+import { expandCertificateTemplates, materialise, type ScenarioMaterial } from './certificates.js';
+import { applySettings, policyOutput } from './setup.js';
 import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
 import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
 
@@ -56,11 +57,13 @@ export async function runScenarios(catalog: Catalog, scenarios: readonly Scenari
   try {
     const jobs = scenarios.flatMap((scenario) =>
       (options.versions ?? TLS_VERSIONS).filter((v) => !scenario.tls || scenario.tls.includes(v)).map((version) => ({ scenario, version })));
-    const prepared = new Map<string, Promise<string | undefined>>();
+    const prepared = new Map<string, Promise<ScenarioMaterial | undefined>>();
     const prepare = (scenario: ScenarioData) => {
       if (!prepared.has(scenario.id)) {
         const dir = path.join(work, scenario.id);
-        prepared.set(scenario.id, scenario.certificates ? materialise(scenario.certificates, pki, dir).then(() => dir) : Promise.resolve(undefined));
+        prepared.set(scenario.id, scenario.certificates || scenario.passphraseFiles
+          ? materialise(scenario.certificates ?? {}, pki, dir, scenario.passphraseFiles)
+          : Promise.resolve(undefined));
       }
       return prepared.get(scenario.id)!;
     };
@@ -82,13 +85,20 @@ export async function runScenarios(catalog: Catalog, scenarios: readonly Scenari
   }
 }
 
-async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, extraDir: string | undefined): Promise<ScenarioResult> {
+async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, material: ScenarioMaterial | undefined): Promise<ScenarioResult> {
   const started = performance.now();
   const command = scenarioCommand(catalog, scenario);
-  const plan = planInstall(parseInstallFlags([...command, `--tls=${version}`]), {
-    pki, makeSelfSigned: selfSignedFleetServer, ...(extraDir ? { extraDir } : {}),
+  const certificates = material?.certificates ?? new Map([...Object.entries(pki.cas), ...Object.entries(pki.leaves)]);
+  const context = { pki, ...(material ? { extraDir: material.dir } : {}) };
+  const plan = planInstall(parseInstallFlags([...command.map((a) => expandCertificateTemplates(a, certificates)), `--tls=${version}`]), {
+    ...context, makeSelfSigned: selfSignedFleetServer, agentKeyErrorsAreFailures: true,
   });
-  const flow = await runFlow(flowConfig(plan, 'ephemeral'));
+  const base = flowConfig(plan, 'ephemeral');
+  const output = policyOutput(catalog.flows.get(scenario.flow)!.output, scenario.output, {
+    path: (value) => placeholder(value, context),
+    value: (value) => expandCertificateTemplates(value, certificates),
+  });
+  const flow = await runFlow(applySettings({ ...base, fleetServer: { ...base.fleetServer, ...(output ? { output } : {}) } }, scenario.settings));
   const keys = LEG_KEYS.filter((key) => scenario.expect[key] !== undefined);
   const expected = Object.fromEntries(keys.map((key) => [key, resolveExpectation(scenario.expect[key]!, version)])) as Partial<Record<LegKey, ResolvedExpectation>>;
   const mismatches = keys.flatMap((key) => {

@@ -26,7 +26,72 @@ export const CertificateVariant = z.strictObject({
   notAfter: duration.optional(),
   extendedKeyUsage: z.union([z.array(z.enum(['serverAuth', 'clientAuth'])), z.literal('none')]).optional(),
   keyType: z.enum(['rsa', 'ecdsa']).optional(),
+  /** Another certificate's key (a PKI leaf or one of the scenario's): the key then does not match. */
+  keyOf: z.string().optional(),
+  /** How the key file is written (default: encrypted PKCS#8 for agent-cert variants, PKCS#8 otherwise). */
+  keyFormat: z.enum(['pkcs8', 'pkcs8-encrypted', 'pkcs1', 'legacy-encrypted']).optional(),
+  /** For `ca: true`: false issues it with CA:FALSE, a certificate that signs others without the right to. */
+  isCA: z.boolean().optional(),
+  /** What the .crt file holds: the leaf alone, with its intermediates (default), or up to the root. */
+  chain: z.enum(['leaf', 'with-intermediates', 'with-root']).optional(),
 }).refine((v) => Boolean(v.from) !== Boolean(v.ca), { message: 'a certificate is either `from` a PKI leaf or `ca: true`' });
+
+/** A passphrase file made for the scenario; the PKI's passphrase unless `value` is given. */
+export const PassphraseFile = z.strictObject({
+  value: z.string().optional(),
+  /** As `echo` writes it: the agent reads the file untrimmed, so the newline is part of the passphrase. */
+  trailingNewline: z.boolean().optional(),
+});
+
+const protocols = z.array(z.enum(['TLSv1.2', 'TLSv1.3'])).min(1);
+const verificationMode = z.enum(['full', 'strict', 'certificate', 'none']);
+
+/** The ssl settings of a Go client of elastic-agent-libs, beyond what install flags say. */
+const GoClientSettings = z.strictObject({
+  'ssl.verification_mode': verificationMode.optional(),
+  'ssl.supported_protocols': protocols.optional(),
+});
+
+/**
+ * Component settings that install flags do not reach, in each component's own configuration
+ * names, plus the harness's `client` knobs.
+ */
+export const Settings = z.strictObject({
+  /** The agent's `fleet.ssl` (its connection to Fleet Server). */
+  agent: GoClientSettings.extend({
+    /**
+     * `go` (default): withhold a certificate whose issuer the server does not list, as Go does.
+     * `always`: send it anyway, as curl and OpenSSL clients do.
+     */
+    'client.send_certificate': z.enum(['go', 'always']).optional(),
+  }).optional(),
+  'fleet-server': z.strictObject({
+    'server.ssl.supported_protocols': protocols.optional(),
+    /** `unset`: CAs configured without the key, which libs reads as required. */
+    'server.ssl.client_authentication': z.enum(['none', 'optional', 'required', 'unset']).optional(),
+    'output.elasticsearch.ssl.verification_mode': verificationMode.optional(),
+    'output.elasticsearch.ssl.supported_protocols': protocols.optional(),
+    /** Whether the listener speaks TLS at all (`--fleet-server-insecure-http` makes it false). */
+    'server.tls': z.boolean().optional(),
+  }).optional(),
+  elasticsearch: z.strictObject({
+    'xpack.security.http.ssl.supported_protocols': protocols.optional(),
+    /** false: Elasticsearch does not know Fleet Server's service token (deleted, or from another cluster). */
+    knows_service_token: z.boolean().optional(),
+  }).optional(),
+});
+
+/** The Elasticsearch output of the agent's policy (Kibana: Fleet → Settings → Outputs). */
+export const Output = z.strictObject({
+  hosts: z.array(z.url()).min(1).optional(),
+  /** Paths or `/path/to/<name>` placeholders; read by the harness and handed to the agent inline, as Kibana does. */
+  'ssl.certificate_authorities': z.array(z.string()).nullable().optional(),
+  'ssl.verification_mode': verificationMode.nullable().optional(),
+  'ssl.ca_trusted_fingerprint': z.string().nullable().optional(),
+  'ssl.certificate': z.string().nullable().optional(),
+  'ssl.key': z.string().nullable().optional(),
+  'ssl.supported_protocols': protocols.nullable().optional(),
+});
 
 /** A value, or one value per TLS version; a wrong value says what the plain form wanted. */
 const perVersion = <T extends z.ZodType>(schema: T) =>
@@ -73,6 +138,10 @@ export const ScenarioFile = z.strictObject({
   /** Install flags to set (a string or true) or remove (null), in the agent's own names without `--`. */
   flags: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])).optional(),
   certificates: z.record(z.string().regex(/^[a-z0-9-]+$/), CertificateVariant).optional(),
+  passphraseFiles: z.record(z.string().regex(/^[a-z0-9-]+$/), PassphraseFile).optional(),
+  settings: Settings.optional(),
+  /** Changes to the flow's output (null removes a setting). */
+  output: Output.optional(),
   /** The TLS versions it runs under (default both). */
   tls: z.array(z.enum(['1.2', '1.3'])).min(1).optional(),
   expect: z.strictObject({
@@ -88,12 +157,17 @@ export const ScenarioFile = z.strictObject({
 export type ScenarioData = z.infer<typeof ScenarioFile>;
 export type LegExpectationData = z.infer<typeof LegExpectation>;
 export type CertificateVariantData = z.infer<typeof CertificateVariant>;
+export type SettingsData = z.infer<typeof Settings>;
+export type OutputData = z.infer<typeof Output>;
+export type PassphraseFileData = z.infer<typeof PassphraseFile>;
 
 export const FlowFile = z.strictObject({
   title: z.string(),
   description: z.string().optional(),
   /** The `elastic-agent install` arguments, one per item, as on Elastic's page. */
   command: z.array(z.string().startsWith('-')).min(1),
+  /** The Elasticsearch output Fleet hands the agent in its policy. */
+  output: Output.optional(),
 });
 
 export type FlowData = z.infer<typeof FlowFile>;

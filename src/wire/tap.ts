@@ -131,7 +131,9 @@ export class TlsTap extends Duplex {
       if (this.firstBytes.length < 5) return;
       chunk = this.firstBytes;
       this.sawInbound = true;
-      if (!looksLikeTls(chunk)) return this.onNotTls(chunk);
+      // A server may refuse the ClientHello outright: its first record is then an alert.
+      const refusal = this.role === 'client' && chunk[0] === ContentType.Alert && chunk[1] === 3;
+      if (!looksLikeTls(chunk) && !refusal) return this.onNotTls(chunk);
     }
     let records: TlsRecord[];
     try {

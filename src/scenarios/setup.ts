@@ -1,0 +1,91 @@
+import type { PolicyOutput } from '../components/output.js';
+import type { FlowConfig } from '../flows/flow.js';
+import { newServiceToken } from '../components/elasticsearch-api.js';
+import { parseTlsVersion, type VersionRange } from '../tls/settings.js';
+import type { OutputData, SettingsData } from './schema.js';
+
+/** `ssl.supported_protocols` as a version range (libs and Elasticsearch both take a list). */
+function range(protocols: readonly string[] | undefined): VersionRange | undefined {
+  if (!protocols?.length) return undefined;
+  const versions = protocols.map((p) => parseTlsVersion(p, 'supported_protocols'));
+  return { min: versions.includes('1.2') ? '1.2' : '1.3', max: versions.includes('1.3') ? '1.3' : '1.2' };
+}
+
+const defined = <T extends object>(value: T): Partial<T> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/**
+ * A scenario's component settings on top of the configuration its install command gives.
+ * Settings win over the run's TLS version: a version-mismatch scenario names its versions.
+ */
+export function applySettings(config: FlowConfig, settings: SettingsData | undefined): FlowConfig {
+  if (!settings) return config;
+  const agent = settings.agent ?? {};
+  const fleet = settings['fleet-server'] ?? {};
+  const es = settings.elasticsearch ?? {};
+  const fleetAuth = fleet['server.ssl.client_authentication'];
+  return {
+    elasticsearch: {
+      ...config.elasticsearch,
+      ...defined({ versions: range(es['xpack.security.http.ssl.supported_protocols']) }),
+    },
+    fleetServer: {
+      ...config.fleetServer,
+      ...defined({
+        versions: range(fleet['server.ssl.supported_protocols']),
+        // libs ServerConfig: CAs without an explicit client_authentication mean required.
+        clientAuthentication: fleetAuth === 'unset'
+          ? ((config.fleetServer.certificateAuthorities?.length ?? 0) > 0 ? 'required' as const : 'none' as const)
+          : fleetAuth,
+        tls: fleet['server.tls'],
+      }),
+      elasticsearchTls: {
+        ...config.fleetServer.elasticsearchTls,
+        ...defined({
+          verificationMode: fleet['output.elasticsearch.ssl.verification_mode'],
+          versions: range(fleet['output.elasticsearch.ssl.supported_protocols']),
+        }),
+      },
+    },
+    agent: {
+      ...config.agent,
+      tls: {
+        ...config.agent.tls,
+        ...defined({
+          verificationMode: agent['ssl.verification_mode'],
+          versions: range(agent['ssl.supported_protocols']),
+          sendCertificate: agent['client.send_certificate'],
+        }),
+      },
+    },
+    ...(es['knows_service_token'] === false ? { elasticsearchServiceToken: newServiceToken('token-deleted') } : {}),
+  };
+}
+
+/**
+ * The policy's output: the flow's, changed by the scenario's (null removes a setting), with
+ * `/path/to/<name>` placeholders resolved.
+ */
+export function policyOutput(
+  base: OutputData | undefined,
+  change: OutputData | undefined,
+  expand: { readonly path: (value: string) => string; readonly value: (value: string) => string },
+): (PolicyOutput & { hosts: string[] }) | undefined {
+  const resolve = (value: string) => expand.path(expand.value(value));
+  if (!base && !change) return undefined;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(change ?? {})) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  const data = merged as OutputData;
+  const ssl = defined({
+    certificate_authorities: data['ssl.certificate_authorities']?.map(resolve),
+    verification_mode: data['ssl.verification_mode'] ?? undefined,
+    ca_trusted_fingerprint: data['ssl.ca_trusted_fingerprint'] ? expand.value(data['ssl.ca_trusted_fingerprint']) : undefined,
+    certificate: data['ssl.certificate'] ? resolve(data['ssl.certificate']) : undefined,
+    key: data['ssl.key'] ? resolve(data['ssl.key']) : undefined,
+    supported_protocols: data['ssl.supported_protocols'] ?? undefined,
+  });
+  return { hosts: data.hosts ?? ['https://localhost:9200'], ...(Object.keys(ssl).length ? { ssl } : {}) };
+}
