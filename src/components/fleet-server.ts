@@ -4,7 +4,7 @@ import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
 import type { Cert } from '../x509/certificate.js';
 import { DEFAULT_VERSIONS, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
-import { goRequest, type GoClientTls, type GoExchange } from './go-client.js';
+import { GoTransport, goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { goServerDialect } from './go-server.js';
 import { ComponentLog } from './log.js';
 import { TlsListener, type ServerConnection } from './tls-listener.js';
@@ -64,6 +64,8 @@ export class FakeFleetServer implements AsyncDisposable {
   readonly policyId: string;
   readonly version: string;
   private listener!: TlsListener;
+  /** go-elasticsearch keeps its connection to Elasticsearch open between calls. */
+  private readonly elasticsearchTransport = new GoTransport();
   private readonly agents = new Map<string, { accessKeyId: string }>();
 
   private constructor(readonly options: FleetServerOptions, log: ComponentLog) {
@@ -127,6 +129,7 @@ export class FakeFleetServer implements AsyncDisposable {
       },
       ...(body ? { body: JSON.stringify(body) } : {}),
       tls: this.options.elasticsearch.tls,
+      transport: this.elasticsearchTransport,
       goRelease: this.options.goRelease ?? DEFAULT_GO,
       ...(this.options.elasticsearch.connectTo ? { connectTo: this.options.elasticsearch.connectTo } : {}),
     });
@@ -145,6 +148,7 @@ export class FakeFleetServer implements AsyncDisposable {
 
   async close(): Promise<void> {
     this.state = 'STOPPED';
+    this.elasticsearchTransport.close();
     await this.listener.close();
   }
 

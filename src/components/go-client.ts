@@ -39,6 +39,45 @@ export interface GoRequest {
    * the URL's host name still drives SNI, verification and the Host header.
    */
   readonly connectTo?: { readonly host: string; readonly port: number };
+  /** The client's transport: its kept-alive connection is reused, as Go's http.Transport does. */
+  readonly transport?: GoTransport;
+}
+
+/** An open connection a transport keeps for the next request. */
+interface KeptConnection {
+  readonly key: string;
+  readonly tls: GoClientTls | undefined;
+  readonly socket: tls.TLSSocket;
+  readonly agent: http.Agent;
+  readonly connection: ClientConnection;
+}
+
+/**
+ * A Go http.Client's connection reuse: after a response the connection stays open, and the
+ * next request to the same place goes over it without a new handshake (so one leg may carry
+ * several requests, as Fleet Server's connection to Elasticsearch does).
+ */
+export class GoTransport {
+  private kept?: KeptConnection;
+
+  /** The kept connection, if it fits the request and is still open. */
+  take(key: string, settings: GoClientTls | undefined): KeptConnection | undefined {
+    const kept = this.kept;
+    this.kept = undefined;
+    if (kept && kept.key === key && kept.tls === settings && !kept.socket.destroyed && kept.socket.writable) return kept;
+    kept?.agent.destroy();
+    return undefined;
+  }
+
+  keep(connection: KeptConnection): void {
+    this.kept?.agent.destroy();
+    this.kept = connection;
+  }
+
+  close(): void {
+    this.kept?.agent.destroy();
+    this.kept = undefined;
+  }
 }
 
 export interface GoResponse {
@@ -79,6 +118,18 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const settings = request.tls ?? {};
   const target = request.connectTo ?? { host, port };
+  const key = `${url.protocol}//${host}:${port}@${target.host}:${target.port}`;
+  const kept = request.transport?.take(key, request.tls);
+  if (kept) {
+    const response = await exchange(request, url, { agent: kept.agent }).catch(() => undefined);
+    // A connection the server closed while idle: Go retries on a new one, and so does this.
+    if (response) {
+      if (keepsAlive(response)) request.transport!.keep(kept);
+      else kept.agent.destroy();
+      return { response, connection: kept.connection };
+    }
+    kept.agent.destroy();
+  }
   const raw = net.connect(target);
   const remote = net.isIPv6(target.host) ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
   const connected = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
@@ -111,15 +162,33 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
   let nodeError: NodeJS.ErrnoException | undefined;
   socket.on('error', (error: NodeJS.ErrnoException) => { nodeError ??= error; });
 
-  const response = await exchange(request, url, socket).catch((error: NodeJS.ErrnoException) => {
+  // With a transport, an agent around this one socket gives Node's HTTP keep-alive handling.
+  const agent = request.transport ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
+  if (agent) {
+    agent.createConnection = () => socket;
+    // Node's default sets TCP options on the socket it gets, which a TLS socket over the tap
+    // does not survive; the raw socket underneath stays as it is.
+    agent.keepSocketAlive = () => true;
+  }
+  const response = await exchange(request, url, agent ? { agent } : { socket }).catch((error: NodeJS.ErrnoException) => {
     nodeError ??= error;
     return undefined;
   });
+  if (response && agent && keepsAlive(response) && !socket.destroyed) {
+    const connection = describeConnection(tap, settings, local, localPort, remote, warnings, nodeError);
+    request.transport!.keep({ key, tls: request.tls, socket, agent, connection });
+    return { response, connection };
+  }
+  agent?.destroy();
   socket.destroy();
   await settled(raw);
   const connection = describeConnection(tap, settings, local, localPort, remote, warnings, nodeError);
   if (response) return { response, connection };
   return { error: goError(tap, nodeError, local, remote), connection };
+}
+
+function keepsAlive(response: GoResponse): boolean {
+  return !/\bclose\b/i.test(String(response.headers.connection ?? ''));
 }
 
 /**
@@ -167,7 +236,7 @@ function acceptable(identity: Identity, request: CertificateRequestInfo): boolea
   return identity.chain.some((cert) => request.certificateAuthorities.some((ca) => ca.equals(cert.rawIssuer)));
 }
 
-async function exchange(request: GoRequest, url: URL, socket: net.Socket): Promise<GoResponse> {
+async function exchange(request: GoRequest, url: URL, via: { socket: net.Socket } | { agent: http.Agent }): Promise<GoResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request({
       method: request.method,
@@ -175,8 +244,8 @@ async function exchange(request: GoRequest, url: URL, socket: net.Socket): Promi
       port: url.port,
       path: `${url.pathname}${url.search}`,
       headers: { ...(request.body ? { 'content-type': 'application/json' } : {}), ...request.headers },
-      // No `agent`: Node then uses createConnection (with `agent: false` it would dial the URL itself).
-      createConnection: () => socket,
+      // Without `agent`, Node uses createConnection (with `agent: false` it would dial the URL itself).
+      ...('agent' in via ? { agent: via.agent } : { createConnection: () => via.socket }),
       timeout: request.timeoutMs ?? 10_000,
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('context deadline exceeded'), { code: 'ETIMEDOUT' })));
@@ -192,7 +261,7 @@ async function exchange(request: GoRequest, url: URL, socket: net.Socket): Promi
 }
 
 async function plainRequest(request: GoRequest, url: URL, raw: net.Socket, local: string, localPort: number | undefined, remote: string): Promise<GoExchange> {
-  const response = await exchange(request, url, raw).catch((error: NodeJS.ErrnoException) => error);
+  const response = await exchange(request, url, { socket: raw }).catch((error: NodeJS.ErrnoException) => error);
   raw.destroy();
   const connection: ClientConnection = { ...failedConnection(remote, null), local, ...(localPort ? { localPort } : {}) };
   if (response instanceof Error) {

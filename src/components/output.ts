@@ -3,7 +3,7 @@ import { buildLeg, skippedLeg } from '../report/build-leg.js';
 import type { Leg } from '../report/leg.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError } from '../tls/material.js';
 import { parseTlsVersion, parseVerificationMode, type VersionRange } from '../tls/settings.js';
-import { goRequest, type GoClientTls, type GoExchange } from './go-client.js';
+import { GoTransport, goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './tls-listener.js';
 
@@ -59,9 +59,11 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
     'user-agent': `Elastic-filebeat/${options.version ?? '9.0.0'} (linux; amd64)`,
     ...(options.output.api_key ? { authorization: `ApiKey ${Buffer.from(options.output.api_key).toString('base64')}` } : {}),
   };
+  // libbeat's client pings and publishes over one kept-alive connection.
+  const transport = new GoTransport();
   const request = async (method: 'GET' | 'POST', path: string, body?: string) => {
     const exchange = await goRequest({
-      method, url: `${url}${path}`, headers, tls, goRelease: options.goRelease ?? DEFAULT_GO,
+      method, url: `${url}${path}`, headers, tls, transport, goRelease: options.goRelease ?? DEFAULT_GO,
       ...(body !== undefined ? { body } : {}),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
     });
@@ -81,15 +83,18 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
     const lines = [...(ping.connection.phase === 'handshake' || ping.connection.phase === 'connect' ? [`Error dialing ${ping.error}`] : []),
       `Failed to connect to ${backoff}: ${pingProblem}`];
     for (const line of lines) log.write('error', line);
+    transport.close();
     return leg(ping, false, 'GET', '', [...warnings(), ...lines].join('\n'));
   }
   const bulk = await request('POST', '/_bulk', '{"create":{"_index":"logs-generic-default"}}\n{"message":"fleet-tls-harness"}\n');
   const bulkProblem = failure(bulk, 'Post', `${url}/_bulk`);
   if (bulkProblem) {
+    transport.close();
     const line = `Failed to publish events caused by: ${bulkProblem}`;
     log.write('error', line);
     return leg(bulk, false, 'POST', '/_bulk', [...warnings(), line].join('\n'));
   }
+  transport.close();
   const established = `Connection to ${backoff} established`;
   log.write('info', established);
   return leg(ping, true, 'GET', '', [...warnings(), established].join('\n'));

@@ -104,6 +104,23 @@ describe('fleet-tls run', () => {
     expect((await stat(path.join(certs, 'fleet-ca.key'))).mode & 0o777).toBe(0o600);
   });
 
+  it('spreads a larger run over worker threads and reports it in catalog order, keep-alive legs intact', async () => {
+    const ids = [
+      'agent-fleet.one-way.agent-lacks-fleet-ca', 'agent-fleet.one-way.fleet-cert-expired', 'agent-fleet.one-way.fleet-cert-wrong-host',
+      'agent-fleet.one-way.fleet-cert-self-signed', 'agent-fleet.one-way.fleet-cert-wrong-eku', 'agent-fleet.one-way.ip-without-ip-san',
+      'fleet-es.one-way.fleet-lacks-es-ca', 'fleet-es.one-way.es-cert-expired', 'fleet-es.one-way.es-cert-wrong-host',
+      'fleet-es.fingerprint.no-match', 'fleet-es.fingerprint.with-colons', 'output.one-way.output-lacks-es-ca',
+    ];
+    const result = await fleetTls(['run', ...ids, '--tls', '1.3', '--json', '--certs', path.join(dir, 'fresh-certs')]);
+    expect(result.exitCode).toBe(0);
+    const report = JSON.parse(result.stdout) as { ok: boolean; scenarios: Array<{ id: string; pass: boolean; legs: Array<{ from: string; to: string; ok: boolean }> }> };
+    const order = [...ids].sort((a, b) => (a < b ? -1 : 1));
+    expect(report.scenarios.map((s) => s.id).sort()).toEqual(order);
+    expect(report.scenarios.every((s) => s.pass)).toBe(true);
+    const output = report.scenarios.find((s) => s.id === 'output.one-way.output-lacks-es-ca')!;
+    expect(output.legs.map((l) => `${l.from}->${l.to}:${l.ok}`)).toEqual(['agent->fleet-server:true', 'fleet-server->elasticsearch:true', 'agent->elasticsearch:false']);
+  });
+
   it('writes JUnit XML with one test case per scenario and TLS version', async () => {
     const file = path.join(dir, 'junit.xml');
     const result = await fleetTls(['run', 'agent-fleet.one-way.agent-lacks-fleet-ca', '--junit', file, '--certs', path.join(dir, 'fresh-certs')]);
