@@ -34,12 +34,14 @@ export interface EnrollResult {
 }
 
 /**
- * Enrolls a fake Elastic Agent and checks in once, as `elastic-agent enroll` does (release 9.0:
- * an enrollment TLS error ends the command at once; 9.1+ retries it until --enroll-timeout).
+ * Enrolls a fake Elastic Agent and checks in once, as `elastic-agent enroll` does. Release 9.2's
+ * wording: a request that got no answer is retried (`Error detected: ..., will retry in a
+ * moment.`) until --enroll-timeout, and the command ends with `fail to enroll: <last error>`;
+ * 9.0 printed only that last line, at once.
  */
 export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> {
   const log = options.log ?? new ComponentLog('agent');
-  const version = options.version ?? '9.0.0';
+  const version = options.version ?? '9.2.0';
   const base = options.url.replace(/\/+$/, '');
   const headers = {
     'user-agent': `Elastic Agent v${version}`,
@@ -72,7 +74,11 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   });
   const enrollError = enrollmentError(enrolled);
   if (enrollError) {
-    const line = `fail to enroll: fail to execute request to fleet-server: ${enrollError}`;
+    const failure = `fail to execute request to fleet-server: ${enrollError}`;
+    // Since 9.1 the agent retries a request that got no answer until --enroll-timeout, and the
+    // command then ends with the last error.
+    if (!enrolled.response) log.write('warn', `Error detected: ${failure}, will retry in a moment.`);
+    const line = `fail to enroll: ${failure}`;
     log.write('error', line);
     return { ok: false, leg: await leg(enrolled, false, enrollPath, [...warnings(), line].join('\n')), log };
   }

@@ -19,7 +19,7 @@ export interface ElasticsearchState {
 
 export function newElasticsearchState(options: { version?: string; serviceToken?: string; nodeName?: string } = {}): ElasticsearchState {
   return {
-    version: options.version ?? '9.0.0',
+    version: options.version ?? '9.2.0',
     clusterName: 'fleet-tls-harness',
     clusterUuid: randomBytes(16).toString('base64url').slice(0, 22),
     nodeName: options.nodeName ?? 'es-node-1',

@@ -71,7 +71,7 @@ export class FakeFleetServer implements AsyncDisposable {
   private constructor(readonly options: FleetServerOptions, log: ComponentLog) {
     this.log = log;
     this.policyId = options.policyId ?? 'fleet-server-policy';
-    this.version = options.version ?? '9.0.0';
+    this.version = options.version ?? '9.2.0';
   }
 
   static async start(options: FleetServerOptions): Promise<FakeFleetServer> {

@@ -56,7 +56,7 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
   }
   if (tls.verificationMode === 'none') log.warnOnce('SSL/TLS verifications disabled.');
   const headers: Record<string, string> = {
-    'user-agent': `Elastic-filebeat/${options.version ?? '9.0.0'} (linux; amd64)`,
+    'user-agent': `Elastic-filebeat/${options.version ?? '9.2.0'} (linux; amd64)`,
     ...(options.output.api_key ? { authorization: `ApiKey ${Buffer.from(options.output.api_key).toString('base64')}` } : {}),
   };
   // libbeat's client pings and publishes over one kept-alive connection.
