@@ -57,7 +57,7 @@ export async function runFlow(config: FlowConfig): Promise<FlowResult> {
       const output = 'leg' in enrolled ? outputOf(enrolled) : undefined;
       const agentToElasticsearch = output
         ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: logs.agent })
-        : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent got no policy from Fleet Server');
+        : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
       const legs = [agentToFleet, fleetToElasticsearch, agentToElasticsearch];
       return { ok: legs.every((leg) => leg.ok), legs, fleetServerState: fs.state, logs };
     } finally {
