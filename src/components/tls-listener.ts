@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -58,6 +59,36 @@ export interface ServerConnection {
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/**
+ * Server contexts by what goes into them: a catalog run starts two servers per scenario with the
+ * same few identities, and building a context (parsing the key) was a tenth of the run.
+ */
+const contexts = new Map<string, tls.SecureContext>();
+
+function serverContext(options: TlsListenerOptions): tls.SecureContext {
+  const { identity, clientCertificateAuthorities: cas, versions, dialect } = options;
+  const key = createHash('sha256')
+    .update([identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers].join('\0'))
+    .digest('hex');
+  let context = contexts.get(key);
+  if (!context) {
+    context = tls.createSecureContext({
+      cert: identity.certPem,
+      key: identity.keyPem,
+      // The CertificateRequest's CA names, as Go's ClientCAs and Java's trust store list them;
+      // stand-ins, so OpenSSL does not also chain the server's certificate to them.
+      ...(cas.length > 0 ? { ca: cas.map((c) => caNameStandIn(c.rawSubject)) } : {}),
+      minVersion: NODE_VERSION[versions.min],
+      maxVersion: NODE_VERSION[versions.max],
+      ciphers: dialect.ciphers,
+      honorCipherOrder: true,
+    });
+    if (contexts.size >= 64) contexts.delete(contexts.keys().next().value!);
+    contexts.set(key, context);
+  }
+  return context;
+}
+
 export class TlsListener {
   readonly connections = new Map<number, ServerConnection>();
   private readonly waiters = new Map<number, (connection: ServerConnection) => void>();
@@ -66,17 +97,7 @@ export class TlsListener {
 
   private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions) {
     this.http = http.createServer({ keepAliveTimeout: 1_000 }, options.handler);
-    this.context = tls.createSecureContext({
-      cert: options.identity.certPem,
-      key: options.identity.keyPem,
-      // The CertificateRequest's CA names, as Go's ClientCAs and Java's trust store list them;
-      // stand-ins, so OpenSSL does not also chain the server's certificate to them.
-      ...(options.clientCertificateAuthorities.length > 0 ? { ca: options.clientCertificateAuthorities.map((c) => caNameStandIn(c.rawSubject)) } : {}),
-      minVersion: NODE_VERSION[options.versions.min],
-      maxVersion: NODE_VERSION[options.versions.max],
-      ciphers: options.dialect.ciphers,
-      honorCipherOrder: true,
-    });
+    this.context = serverContext(options);
     if (options.plain) {
       this.http.on('clientError', (_error, socket: net.Socket) => socket.end(GO_BAD_REQUEST));
       server.on('connection', (raw) => this.http.emit('connection', raw));

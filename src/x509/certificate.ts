@@ -165,8 +165,24 @@ function readExtensions(tbs: DerReader): CertExtension[] {
   return out;
 }
 
-/** x509.ParseCertificate: throws CertificateParseError with Go's message. */
+const parsed = new Map<string, Cert>();
+const PARSED_LIMIT = 512;
+
+/**
+ * x509.ParseCertificate: throws CertificateParseError with Go's message. The same few
+ * certificates cross every handshake of a run, so parses are remembered (a Cert is immutable).
+ */
 export function parseCertificate(der: Buffer): Cert {
+  const key = der.toString('base64');
+  const known = parsed.get(key);
+  if (known) return known;
+  const cert = parseDer(der);
+  if (parsed.size >= PARSED_LIMIT) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, cert);
+  return cert;
+}
+
+function parseDer(der: Buffer): Cert {
   const top = new DerReader(der);
   const raw = top.readElement(TAG.SEQUENCE) ?? fail('x509: malformed certificate');
   const input = new DerReader(new DerReader(raw).read(TAG.SEQUENCE) ?? fail('x509: malformed certificate'));
