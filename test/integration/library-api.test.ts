@@ -46,7 +46,10 @@ describe('the library API, as a test author uses it', () => {
     expect(result.ok).toBe(false);
     expect(result.leg).toMatchObject({
       ok: false, rejectedBy: 'client', phase: 'handshake', alert: 'bad_certificate',
-      logs: { agent: 'fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority' },
+      logs: {
+        agent: 'Error detected: fail to execute request to fleet-server: x509: certificate signed by unknown authority, will retry in a moment.\n' +
+          'fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority',
+      },
     });
     expect(result.leg.logs['fleet-server']).toMatch(/^http: TLS handshake error from 127\.0\.0\.1:\d+: remote error: tls: bad certificate$/);
   });
