@@ -155,8 +155,8 @@ describe.each(TLS)('server certificates, TLS %s: real Go 1.19 and the fakes agre
   const goRequestFor = (c: ServerCertCase, port: number): GoPeerRequest => ({
     url: `https://${c.host}:${port}/`, cas: [c.trust], minVersion: tls, maxVersion: tls,
   });
-  const fakeRequest = (c: ServerCertCase, port: number, mode: 'strict' | 'full') => goRequest({
-    method: 'GET', url: `https://${c.host}:${port}/`, goRelease: '1.19',
+  const fakeRequest = (c: ServerCertCase, port: number, mode: 'strict' | 'full', goRelease: GoRelease = '1.19') => goRequest({
+    method: 'GET', url: `https://${c.host}:${port}/`, goRelease,
     tls: { certificateAuthorities: parsePemCertificates(c.trustCa.pem), verificationMode: mode, versions: only(tls) },
   });
 
@@ -166,12 +166,13 @@ describe.each(TLS)('server certificates, TLS %s: real Go 1.19 and the fakes agre
     const fake = { fake: id };
     const realPort = goPeer.port(id);
     const fakePort = fleetServers.get(id)!.port;
-    const [goVsGo, goVsFake, fakeVsGo, fakeVsFake, fullVsGo] = await Promise.all([
+    const [goVsGo, goVsFake, fakeVsGo, fakeVsFake, fullVsGo, strict124VsGo] = await Promise.all([
       viaGo(goRequestFor(c, realPort), real),
       viaGo(goRequestFor(c, fakePort), fake),
       viaFake(fakeRequest(c, realPort, 'strict'), real),
       viaFake(fakeRequest(c, fakePort, 'strict'), fake),
       viaFake(fakeRequest(c, realPort, 'full'), real),
+      viaFake(fakeRequest(c, realPort, 'strict', '1.24'), real),
     ]);
     const error = expectedServerCertError(c);
     // Every server-certificate failure reaches the server as the client's bad_certificate alert.
@@ -184,6 +185,8 @@ describe.each(TLS)('server certificates, TLS %s: real Go 1.19 and the fakes agre
     // libs' `full` mode differs from Go's own verification only in accepting a CN-only certificate.
     if (id === 'cn-only-no-san') expect(fullVsGo).toMatchObject({ error: undefined, status: 200, log: undefined });
     else expect(fullVsGo).toEqual({ ...fakeVsGo, status: fullVsGo.status });
+    // Go >= 1.20 wraps its own verification error (CL 449336); only `strict` lets Go verify.
+    expect(strict124VsGo).toEqual({ ...fakeVsGo, ...(error === null ? {} : { error: `tls: failed to verify certificate: ${error}` }) });
   });
 });
 
