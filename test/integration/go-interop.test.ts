@@ -151,7 +151,7 @@ function expectedServerCertError(c: ServerCertCase): string | null {
   return SERVER_CERT_ERRORS[c.id]!?.replace('EXPIRY', rfc3339(leaf.notAfter)).replace('START', rfc3339(leaf.notBefore)) ?? null;
 }
 
-describe.each(TLS)('server certificates, TLS %s: real Go 1.19 and the fakes agree', (tls) => {
+describe.concurrent.each(TLS)('server certificates, TLS %s: real Go 1.19 and the fakes agree', (tls) => {
   const goRequestFor = (c: ServerCertCase, port: number): GoPeerRequest => ({
     url: `https://${c.host}:${port}/`, cas: [c.trust], minVersion: tls, maxVersion: tls,
   });
@@ -224,7 +224,7 @@ function as124(observed: Observed, tls: TlsVersion): Observed {
   return { ...observed, log, error: `remote error: tls: ${alert}` };
 }
 
-describe.each(TLS)('client certificates, TLS %s: real Go 1.19 and the fakes agree', (tls) => {
+describe.concurrent.each(TLS)('client certificates, TLS %s: real Go 1.19 and the fakes agree', (tls) => {
   const goRequestFor = (c: ClientCase, port: number): GoPeerRequest => {
     const material = c.material ? clients[c.material] : undefined;
     return {
@@ -275,7 +275,7 @@ describe.each(TLS)('client certificates, TLS %s: real Go 1.19 and the fakes agre
   });
 });
 
-describe('TLS versions and plain HTTP: real Go 1.19 and the fakes agree', () => {
+describe.concurrent('TLS versions and plain HTTP: real Go 1.19 and the fakes agree', () => {
   it.each([
     ['a client capped at TLS 1.2 meets a TLS 1.3-only server', '1.3', { min: '1.2', max: '1.2' }],
     ['a TLS 1.3-only client meets a TLS 1.2-only server', '1.2', { min: '1.3', max: '1.3' }],

@@ -172,7 +172,7 @@ async function both(name: string, request: (port: number) => GoPeerRequest) {
   return { onJava: onJava!, onFake: onFake!, event, connection };
 }
 
-describe.each(['1.2', '1.3'] as const)('client certificates on the Elasticsearch port, TLS %s', (tls: TlsVersion) => {
+describe.concurrent.each(['1.2', '1.3'] as const)('client certificates on the Elasticsearch port, TLS %s', (tls: TlsVersion) => {
   it.each(CASES.map((c) => [c.id, c] as const))('%s: the JDK, the dialect and the fake agree', async (_id, c) => {
     const material = c.material ? clients[c.material] : undefined;
     const request = (port: number): GoPeerRequest => ({
@@ -213,8 +213,13 @@ describe.each(['1.2', '1.3'] as const)('client certificates on the Elasticsearch
   });
 });
 
-describe.each(['1.2', '1.3'] as const)('Elasticsearch certificates Fleet Server rejects, TLS %s', (tls: TlsVersion) => {
-  it.each(['unknown-ca', 'hostname-mismatch', 'expired', 'no-serverauth-eku', 'incomplete-chain'])('%s: the JDK only learns of the bad_certificate alert, as the fake logs it', async (id) => {
+const SERVER_CERT_FAILURES = [
+  'unknown-ca', 'self-signed', 'hostname-mismatch', 'cn-only-no-san', 'ip-without-ip-san', 'expired', 'not-yet-valid',
+  'no-serverauth-eku', 'ca-without-ca-true-as-root', 'ca-without-ca-true-as-intermediate', 'incomplete-chain',
+];
+
+describe.concurrent.each(['1.2', '1.3'] as const)('Elasticsearch certificates Fleet Server rejects, TLS %s', (tls: TlsVersion) => {
+  it.each(SERVER_CERT_FAILURES)('%s: the JDK only learns of the bad_certificate alert, as the fake logs it', async (id) => {
     const c = serverCases.find((s) => s.id === id)!;
     const request = (port: number): GoPeerRequest => ({ url: `https://${c.host}:${port}/`, cas: [c.trust], minVersion: tls, maxVersion: tls });
     const { onJava, onFake, event, connection } = await both(id, request);
@@ -232,7 +237,7 @@ describe.each(['1.2', '1.3'] as const)('Elasticsearch certificates Fleet Server 
   });
 });
 
-describe('TLS versions and plain HTTP on the Elasticsearch port', () => {
+describe.concurrent('TLS versions and plain HTTP on the Elasticsearch port', () => {
   it.each([
     ['only-tls13', { min: '1.2', max: '1.2' }, '[TLSv1.2]', '[TLSv1.3]'],
     ['only-tls12', { min: '1.3', max: '1.3' }, '[TLSv1.3]', '[TLSv1.2]'],
