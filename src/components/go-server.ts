@@ -36,6 +36,8 @@ export function goServerDialect(release: GoRelease, clientCAs: readonly Cert[]):
       return { log: handshakeErrorLine(connection.remote, 'tls: first record does not look like a TLS handshake') };
     },
     handshakeFailure(connection) {
+      // Plain HTTP was answered with 400 by notTls; net/http logs nothing for it.
+      if (connection.tap.peerNotTls) return undefined;
       return handshakeErrorLine(connection.remote, goServerError(connection));
     },
   };

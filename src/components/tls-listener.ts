@@ -52,8 +52,6 @@ export interface ServerConnection {
   nodeError?: NodeJS.ErrnoException;
   /** The line the component logged about the handshake, if any. */
   logLine?: string;
-  /** The client spoke something other than TLS and the dialect answered it. */
-  notTls?: boolean;
   readonly done: Promise<void>;
 }
 
@@ -176,7 +174,6 @@ export class TlsListener {
         : {}),
       notTls: (first) => {
         const answer = dialect.notTls(first, connection);
-        connection.notTls = true;
         if (answer.log) this.record(connection, answer.log, 'warn');
         return answer.reply === undefined ? undefined : Buffer.from(answer.reply, 'latin1');
       },
@@ -202,7 +199,7 @@ export class TlsListener {
     socket.on('error', (error: NodeJS.ErrnoException) => { connection.nodeError ??= error; });
     socket.on('close', () => {
       clearTimeout(timer);
-      if (!connection.secure && connection.logLine === undefined && !connection.notTls) {
+      if (!connection.secure && connection.logLine === undefined) {
         const line = dialect.handshakeFailure(connection);
         if (line) this.record(connection, line, 'error');
       }

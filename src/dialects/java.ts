@@ -5,9 +5,23 @@ import { goVerify } from '../x509/go-verify.js';
 
 /**
  * What Elasticsearch's HTTP layer (Netty over the JDK's JSSE) throws, sends and logs.
- * Strings are those recorded on OpenJDK 17.0.15 (reference/java-behaviour.md); JDK 23 and
- * late JDK 21 updates prefix JSSE messages with the alert name, which is not emulated yet.
+ *
+ * Two JSSE wordings, both checked against a real JDK (test/integration/java-interop.test.ts):
+ * - 'jdk17': OpenJDK 17.0.15 (reference/java-behaviour.md), the default here for now.
+ * - 'alert-named': JDK-8311644 (JDK 22+, backported to 21u and 17u; Debian's 17.0.21 has it,
+ *   and so does the JDK current Elasticsearch bundles). Every exception JSSE raises for a fatal
+ *   alert starts with `(<alert>) `, its causes do not change, and a missing client certificate
+ *   is refused with handshake_failure (TLS 1.2) or certificate_required (TLS 1.3).
  */
+export type JsseWording = 'jdk17' | 'alert-named';
+export const DEFAULT_JSSE: JsseWording = 'jdk17';
+
+export interface JsseOptions {
+  readonly wording?: JsseWording;
+  /** The handshake is TLS 1.3 (only the alert for a missing client certificate depends on it). */
+  readonly tls13?: boolean;
+}
+
 export class JavaSslException extends Error {
   override readonly name = 'JavaSslException';
   /** `class: message` for the exception and each cause, outermost first. */
@@ -20,16 +34,27 @@ export class JavaSslException extends Error {
   }
 }
 
+/** JSSE's fatal-alert exception: the alert's name in front of the message from JDK-8311644 on. */
+function fatal(alert: number, message: string, causes: readonly string[], wording: JsseWording = DEFAULT_JSSE): JavaSslException {
+  const prefix = wording === 'alert-named' ? `(${alertName(alert)}) ` : '';
+  return new JavaSslException([`javax.net.ssl.SSLHandshakeException: ${prefix}${message}`, ...causes], alert);
+}
+
 const PATH_BUILDING = 'PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target';
 
 /**
  * JSSE's judgement of a client certificate (trust manager, then the end-entity checker),
  * given Elasticsearch's `client_authentication` and the CAs it trusts for clients.
  */
-export function judgeClientCertificate(chain: readonly Cert[], required: boolean, trusted: readonly Cert[], now = new Date()): Rejection | null {
+export function judgeClientCertificate(
+  chain: readonly Cert[], required: boolean, trusted: readonly Cert[], now = new Date(), options: JsseOptions = {},
+): Rejection | null {
+  const wording = options.wording ?? DEFAULT_JSSE;
   const [leaf, ...intermediates] = chain;
   if (!leaf) {
-    return required ? handshakeFailure(ALERT.bad_certificate, 'Empty client certificate chain') : null;
+    if (!required) return null;
+    const alert = wording === 'jdk17' ? ALERT.bad_certificate : options.tls13 ? ALERT.certificate_required : ALERT.handshake_failure;
+    return fatal(alert, 'Empty client certificate chain', [], wording).toRejection();
   }
   const verdict = goVerify(leaf, { roots: [...trusted], intermediates, keyUsages: ['any'], currentTime: now });
   if (!verdict.ok && verdict.error.kind === 'CertificateInvalid' && verdict.error.reason === 'Expired') {
@@ -39,46 +64,40 @@ export function judgeClientCertificate(chain: readonly Cert[], required: boolean
       ? `java.security.cert.CertificateExpiredException: NotAfter: ${javaDate(cert.notAfter)}`
       : `java.security.cert.CertificateNotYetValidException: NotBefore: ${javaDate(cert.notBefore)}`;
     const validation = 'PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed';
-    return new JavaSslException([
-      `javax.net.ssl.SSLHandshakeException: ${validation}`,
+    return fatal(ALERT.certificate_unknown, validation, [
       `sun.security.validator.ValidatorException: ${validation}`,
       'java.security.cert.CertPathValidatorException: validity check failed',
       cause,
-    ], ALERT.certificate_unknown).toRejection();
+    ], wording).toRejection();
   }
   if (!verdict.ok) {
-    return new JavaSslException([
-      `javax.net.ssl.SSLHandshakeException: ${PATH_BUILDING}`,
+    return fatal(ALERT.certificate_unknown, PATH_BUILDING, [
       `sun.security.validator.ValidatorException: ${PATH_BUILDING}`,
       'sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target',
-    ], ALERT.certificate_unknown).toRejection();
+    ], wording).toRejection();
   }
   const eku = leaf.extKeyUsage;
   if (eku.length > 0 && !eku.includes('clientAuth') && !eku.includes('any')) {
     const message = 'Extended key usage does not permit use for TLS client authentication';
-    return new JavaSslException([
-      `javax.net.ssl.SSLHandshakeException: ${message}`,
-      `sun.security.validator.ValidatorException: ${message}`,
-    ], ALERT.certificate_unknown).toRejection();
+    return fatal(ALERT.certificate_unknown, message, [`sun.security.validator.ValidatorException: ${message}`], wording).toRejection();
   }
   return null;
 }
 
-export function handshakeFailure(alert: number, message: string): Rejection {
-  return new JavaSslException([`javax.net.ssl.SSLHandshakeException: ${message}`], alert).toRejection();
+export function handshakeFailure(alert: number, message: string, wording: JsseWording = DEFAULT_JSSE): Rejection {
+  return fatal(alert, message, [], wording).toRejection();
 }
 
 /** The peer refused the handshake with an alert. */
-export function receivedAlert(alert: number): JavaSslException {
-  return new JavaSslException([`javax.net.ssl.SSLHandshakeException: Received fatal alert: ${alertName(alert)}`], alert);
+export function receivedAlert(alert: number, wording: JsseWording = DEFAULT_JSSE): JavaSslException {
+  return fatal(alert, `Received fatal alert: ${alertName(alert)}`, [], wording);
 }
 
 /** JSSE's refusal when no protocol version is shared. */
-export function unsupportedVersions(offered: readonly number[], accepted: readonly string[]): JavaSslException {
+export function unsupportedVersions(offered: readonly number[], accepted: readonly string[], wording: JsseWording = DEFAULT_JSSE): JavaSslException {
   const names = offered.map((v) => (v === 0x0304 ? 'TLSv1.3' : v === 0x0303 ? 'TLSv1.2' : v === 0x0302 ? 'TLSv1.1' : 'TLSv1'));
-  return new JavaSslException([
-    `javax.net.ssl.SSLHandshakeException: The client supported protocol versions [${names.join(', ')}] are not accepted by server preferences [${accepted.join(', ')}]`,
-  ], ALERT.protocol_version);
+  const message = `The client supported protocol versions [${names.join(', ')}] are not accepted by server preferences [${accepted.join(', ')}]`;
+  return fatal(ALERT.protocol_version, message, [], wording);
 }
 
 /** Java's `Date.toString()` in UTC, the form JSSE's CertificateExpiredException uses. */

@@ -131,9 +131,10 @@ export class TlsTap extends Duplex {
       if (this.firstBytes.length < 5) return;
       chunk = this.firstBytes;
       this.sawInbound = true;
-      // A server may refuse the ClientHello outright: its first record is then an alert.
-      const refusal = this.role === 'client' && chunk[0] === ContentType.Alert && chunk[1] === 3;
-      if (!looksLikeTls(chunk) && !refusal) return this.onNotTls(chunk);
+      // A server may refuse the ClientHello with a plaintext alert as its first record (Go and
+      // JSSE do for protocol_version); Go's client reads it as `remote error: tls: ...`.
+      const alertFirst = this.role === 'client' && chunk[0] === ContentType.Alert && chunk[1] === 3;
+      if (!looksLikeTls(chunk) && !alertFirst) return this.onNotTls(chunk);
     }
     let records: TlsRecord[];
     try {

@@ -122,3 +122,35 @@ describe('JSSE messages', () => {
     expect([alertName(rejection.alert), rejection.error.message]).toEqual(['handshake_failure', 'javax.net.ssl.SSLHandshakeException: no cipher suites in common']);
   });
 });
+
+describe("JSSE's alert-named wording (JDK-8311644: Debian's 17.0.21, JDK 22+)", () => {
+  const named = { wording: 'alert-named' } as const;
+
+  it('refuses a missing client certificate with handshake_failure in TLS 1.2 and certificate_required in TLS 1.3', () => {
+    expect(judged(judgeClientCertificate([], true, [esCa], new Date(), { ...named, tls13: false }))).toEqual({
+      alert: 'handshake_failure', chain: ['javax.net.ssl.SSLHandshakeException: (handshake_failure) Empty client certificate chain'],
+    });
+    expect(judged(judgeClientCertificate([], true, [esCa], new Date(), { ...named, tls13: true }))).toEqual({
+      alert: 'certificate_required', chain: ['javax.net.ssl.SSLHandshakeException: (certificate_required) Empty client certificate chain'],
+    });
+  });
+
+  it('names the alert in front of the outermost message only; the causes keep their words', () => {
+    expect(judged(judgeClientCertificate([expired], true, [esCa], new Date(), named))).toEqual({
+      alert: 'certificate_unknown',
+      chain: [
+        `javax.net.ssl.SSLHandshakeException: (certificate_unknown) ${VALIDATION}`,
+        `sun.security.validator.ValidatorException: ${VALIDATION}`,
+        'java.security.cert.CertPathValidatorException: validity check failed',
+        'java.security.cert.CertificateExpiredException: NotAfter: Fri Jan 01 00:00:00 UTC 2021',
+      ],
+    });
+    expect(judged(judgeClientCertificate([untrusted], true, [esCa], new Date(), named))?.chain[0]).toBe(`javax.net.ssl.SSLHandshakeException: (certificate_unknown) ${PATH_BUILDING}`);
+  });
+
+  it('names the alert in received alerts and version refusals too', () => {
+    expect(receivedAlert(ALERT.bad_certificate, 'alert-named').message).toBe('javax.net.ssl.SSLHandshakeException: (bad_certificate) Received fatal alert: bad_certificate');
+    expect(unsupportedVersions([0x0303], ['TLSv1.3'], 'alert-named').message)
+      .toBe('javax.net.ssl.SSLHandshakeException: (protocol_version) The client supported protocol versions [TLSv1.2] are not accepted by server preferences [TLSv1.3]');
+  });
+});

@@ -1,0 +1,26 @@
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The first executable among `candidates` (absolute paths, or names looked up on PATH). A
+ * missing tool fails the test file with how to get it: these tests hold the fakes against real
+ * peers, and skipping them would report agreement nobody checked.
+ */
+export function requireTool(candidates: readonly string[], install: string): string {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const candidate of candidates) {
+    const options = path.isAbsolute(candidate) ? [candidate] : dirs.map((dir) => path.join(dir, candidate));
+    for (const file of options) {
+      try {
+        accessSync(file, constants.X_OK);
+        return file;
+      } catch {
+        // not here; try the next
+      }
+    }
+  }
+  throw new Error(`${candidates.join(' or ')} not found: run .ci/run as root, or install ${install} (apt-get install ${install})`);
+}
+
+export const goTool = () => requireTool(['/usr/lib/go-1.19/bin/go', 'go'], 'golang-1.19-go');
+export const javaTool = () => requireTool(['java'], 'openjdk-17-jdk-headless');
