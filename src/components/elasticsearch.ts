@@ -1,6 +1,6 @@
 import { ALERT, alertName } from '../wire/alerts.js';
 import { HarnessError } from '../errors.js';
-import { judgeClientCertificate, receivedAlert, unsupportedVersions } from '../dialects/java.js';
+import { DEFAULT_JSSE, judgeClientCertificate, receivedAlert, unsupportedVersions, type JsseWording } from '../dialects/java.js';
 import type { Cert } from '../x509/certificate.js';
 import { DEFAULT_VERSIONS, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
@@ -23,6 +23,7 @@ export interface ElasticsearchOptions {
   readonly version?: string;
   readonly nodeName?: string;
   readonly log?: ComponentLog;
+  readonly jsse?: JsseWording;
 }
 
 /** JSSE's server cipher order as Elasticsearch configures it (AES-256 first, server order wins). */
@@ -63,7 +64,7 @@ export class FakeElasticsearch implements AsyncDisposable {
       clientCertificateAuthorities: trusted,
       clientAuthentication,
       versions: options.versions ?? DEFAULT_VERSIONS,
-      dialect: nettyDialect(state.nodeName, trusted, options.versions ?? DEFAULT_VERSIONS),
+      dialect: nettyDialect(state.nodeName, trusted, options.versions ?? DEFAULT_VERSIONS, options.jsse ?? DEFAULT_JSSE),
       log,
       handler: (req, res) => {
         const chunks: Buffer[] = [];
@@ -127,7 +128,7 @@ function expandIpv6(address: string): string {
   return groups.map((g) => parseInt(g, 16).toString(16)).join(':');
 }
 
-function nettyDialect(node: string, trusted: readonly Cert[], versions: VersionRange): ServerDialect {
+function nettyDialect(node: string, trusted: readonly Cert[], versions: VersionRange, jsse: JsseWording): ServerDialect {
   // JSSE names what it accepts, newest first.
   const accepted = (['1.3', '1.2'] as const).filter((v) => v >= versions.min && v <= versions.max).map((v) => `TLSv${v}`);
   const warn = (logger: string, message: string) => `[WARN ][${logger}] [${node}] ${message}`;
@@ -136,7 +137,7 @@ function nettyDialect(node: string, trusted: readonly Cert[], versions: VersionR
     `io.netty.handler.codec.DecoderException: ${exception}`;
   return {
     ciphers: JSSE_CIPHERS,
-    verifyClient: (chain, _tls13, clientAuthentication) => judgeClientCertificate(chain, clientAuthentication === 'required', trusted),
+    verifyClient: (chain, tls13, clientAuthentication) => judgeClientCertificate(chain, clientAuthentication === 'required', trusted, new Date(), { wording: jsse, tls13 }),
     notTls: (_first, connection) => ({
       // Netty rejects the record before JSSE sees it, closes, and answers nothing.
       log: warn('o.e.h.n.Netty4HttpServerTransport', `received plaintext http traffic on an https channel, closing connection ${channel(connection)}`),
@@ -148,13 +149,13 @@ function nettyDialect(node: string, trusted: readonly Cert[], versions: VersionR
         return caught(connection, chain[0]!);
       }
       const fromClient = tap.alerts.find((a) => a.sender === 'client' && a.description !== ALERT.close_notify);
-      if (fromClient?.description === ALERT.certificate_unknown) {
+      if (fromClient?.description === ALERT.certificate_unknown && jsse === 'jdk17') {
         return warn('o.e.h.n.Netty4HttpServerTransport', `http client did not trust this server's certificate, closing connection ${channel(connection)}`);
       }
-      if (fromClient) return caught(connection, receivedAlert(fromClient.description).message);
+      if (fromClient) return caught(connection, receivedAlert(fromClient.description, jsse).message);
       const ours = tap.alerts.find((a) => a.sender === 'server' && !a.emulated);
       if (ours?.description === ALERT.protocol_version) {
-        return caught(connection, unsupportedVersions(tap.offeredVersions, accepted).message);
+        return caught(connection, unsupportedVersions(tap.offeredVersions, accepted, jsse).message);
       }
       if (ours) return caught(connection, `javax.net.ssl.SSLHandshakeException: ${alertName(ours.description)}`);
       // A peer that closes mid-handshake is logged only at DEBUG (`closed during ssl handshake`).

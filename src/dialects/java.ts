@@ -7,14 +7,14 @@ import { goVerify } from '../x509/go-verify.js';
  * What Elasticsearch's HTTP layer (Netty over the JDK's JSSE) throws, sends and logs.
  *
  * Two JSSE wordings, both checked against a real JDK (test/integration/java-interop.test.ts):
- * - 'jdk17': OpenJDK 17.0.15 (reference/java-behaviour.md), the default here for now.
- * - 'alert-named': JDK-8311644 (JDK 22+, backported to 21u and 17u; Debian's 17.0.21 has it,
- *   and so does the JDK current Elasticsearch bundles). Every exception JSSE raises for a fatal
- *   alert starts with `(<alert>) `, its causes do not change, and a missing client certificate
- *   is refused with handshake_failure (TLS 1.2) or certificate_required (TLS 1.3).
+ * - 'alert-named' (the default): JDK-8311644 (JDK 22+, backported to 21u and 17u; Debian's
+ *   17.0.21 has it, and so does the JDK current Elasticsearch bundles). Every exception JSSE
+ *   raises for a fatal alert starts with `(<alert>) `, its causes do not change, and a missing
+ *   client certificate is refused with handshake_failure (TLS 1.2) or certificate_required (TLS 1.3).
+ * - 'jdk17': OpenJDK 17.0.15 and older (reference/java-behaviour.md), for older Elasticsearch.
  */
 export type JsseWording = 'jdk17' | 'alert-named';
-export const DEFAULT_JSSE: JsseWording = 'jdk17';
+export const DEFAULT_JSSE: JsseWording = 'alert-named';
 
 export interface JsseOptions {
   readonly wording?: JsseWording;

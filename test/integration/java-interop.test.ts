@@ -3,7 +3,7 @@ import { authorities, identity } from '../../src/api.js';
 import { FakeElasticsearch } from '../../src/components/elasticsearch.js';
 import { goRequest } from '../../src/components/go-client.js';
 import type { ServerConnection } from '../../src/components/tls-listener.js';
-import { DEFAULT_JSSE, JavaSslException, judgeClientCertificate, receivedAlert, unsupportedVersions, type JsseWording } from '../../src/dialects/java.js';
+import { JavaSslException, judgeClientCertificate, receivedAlert, unsupportedVersions, type JsseWording } from '../../src/dialects/java.js';
 import type { Pki } from '../../src/pki/store.js';
 import { ALERT, alertName, goAlertText } from '../../src/wire/alerts.js';
 import { only, type ClientAuthentication, type TlsVersion, type VersionRange } from '../../src/tls/settings.js';
@@ -68,10 +68,10 @@ beforeAll(async () => {
   wording = wordingOf(java.version);
   const started = await Promise.all([
     ...Object.entries(SERVERS).map(async ([name, s]) => [name, await FakeElasticsearch.start({
-      identity: identity(pki, 'es-cert'), clientCertificateAuthorities: authorities(pki, 'es-ca'), clientAuthentication: s.auth,
+      jsse: wording, identity: identity(pki, 'es-cert'), clientCertificateAuthorities: authorities(pki, 'es-ca'), clientAuthentication: s.auth,
       ...(s.versions ? { versions: s.versions } : {}),
     })] as const),
-    ...serverCases.map(async (c) => [c.id, await FakeElasticsearch.start({ identity: c.material.identity })] as const),
+    ...serverCases.map(async (c) => [c.id, await FakeElasticsearch.start({ jsse: wording, identity: c.material.identity })] as const),
   ]);
   for (const [name, fake] of started) fakes.set(name, fake);
 }, 60_000);
@@ -181,7 +181,7 @@ describe.concurrent.each(['1.2', '1.3'] as const)('client certificates on the El
     });
     const { onJava, onFake, event, connection } = await both(c.server, request);
     const real = recorded(c, wording, tls);
-    const fake = recorded(c, DEFAULT_JSSE, tls);
+    const fake = recorded(c, wording, tls);
     // The dialect, asked for this JDK's wording, about the chain the Go client really sent.
     const dialect = judgeClientCertificate(c.sends && material ? material.identity.chain : [], c.server === 'need', authorities(pki, 'es-ca'), new Date(), { wording, tls13: tls === '1.3' });
     if (real === null || fake === null) {
@@ -232,7 +232,7 @@ describe.concurrent.each(['1.2', '1.3'] as const)('Elasticsearch certificates Fl
     expect([now(onFake.unwrapped), now(fleet.error)]).toEqual([now(onJava.unwrapped), now(onJava.unwrapped)]);
     expect(event).toMatchObject({ event: 'failed', chain: [receivedAlert(ALERT.bad_certificate, wording).message] });
     expect(event).toMatchObject({ chain: [`javax.net.ssl.SSLHandshakeException: ${wording === 'alert-named' ? '(bad_certificate) ' : ''}Received fatal alert: bad_certificate`] });
-    expect(fakeException(connection).logged).toBe(receivedAlert(ALERT.bad_certificate).message);
+    expect(fakeException(connection).logged).toBe(receivedAlert(ALERT.bad_certificate, wording).message);
     expect(connection?.logLine).toMatch(CAUGHT);
   });
 });
@@ -250,7 +250,7 @@ describe.concurrent('TLS versions and plain HTTP on the Elasticsearch port', () 
     expect(event).toMatchObject({ event: 'failed', chain: [`javax.net.ssl.SSLHandshakeException: ${wording === 'alert-named' ? '(protocol_version) ' : ''}${message}`] });
     expect(event).toMatchObject({ chain: [unsupportedVersions([version], [accepted.slice(1, -1)], wording).message] });
     expect(plaintextAlert(event)).toBe('protocol_version');
-    expect(fakeException(connection).logged).toBe(unsupportedVersions([version], [accepted.slice(1, -1)]).message);
+    expect(fakeException(connection).logged).toBe(unsupportedVersions([version], [accepted.slice(1, -1)], wording).message);
   });
 
   it('plain HTTP: JSSE calls it plaintext; Netty (emulated, not checkable here) stops it before JSSE', async () => {

@@ -28,6 +28,9 @@ const untrusted = parse(issueLeaf('fleet-es-cert', issueCa('rogue-ca', ec()), cl
 const PATH_BUILDING = 'PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target';
 const VALIDATION = 'PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check failed';
 
+/** OpenJDK 17.0.15's wording, before the JDK-8311644 backport; the default is the current one. */
+const JDK17 = { wording: 'jdk17' as const };
+
 function judged(rejection: Rejection | null): { alert: string; chain: readonly string[] } | null {
   if (rejection === null) return null;
   expect(rejection.error).toBeInstanceOf(JavaSslException);
@@ -47,23 +50,23 @@ describe('javaDate', () => {
   });
 });
 
-describe('judgeClientCertificate, as JSSE judges a client certificate (OpenJDK 17)', () => {
+describe('judgeClientCertificate, as JSSE judges a client certificate (OpenJDK 17.0.15)', () => {
   it('refuses an empty chain when a certificate is required: Empty client certificate chain, bad_certificate', () => {
-    expect(judged(judgeClientCertificate([], true, [esCa]))).toEqual({
+    expect(judged(judgeClientCertificate([], true, [esCa], new Date(), JDK17))).toEqual({
       alert: 'bad_certificate', chain: ['javax.net.ssl.SSLHandshakeException: Empty client certificate chain'],
     });
   });
 
   it('accepts an empty chain when a certificate is optional', () => {
-    expect(judgeClientCertificate([], false, [esCa])).toBeNull();
+    expect(judgeClientCertificate([], false, [esCa], new Date(), JDK17)).toBeNull();
   });
 
   it('accepts a clientAuth certificate from a trusted CA', () => {
-    expect(judgeClientCertificate([good], true, [esCa])).toBeNull();
+    expect(judgeClientCertificate([good], true, [esCa], new Date(), JDK17)).toBeNull();
   });
 
   it('refuses a certificate from an untrusted CA with the PKIX path building chain, certificate_unknown', () => {
-    expect(judged(judgeClientCertificate([untrusted], false, [esCa]))).toEqual({
+    expect(judged(judgeClientCertificate([untrusted], false, [esCa], new Date(), JDK17))).toEqual({
       alert: 'certificate_unknown',
       chain: [
         `javax.net.ssl.SSLHandshakeException: ${PATH_BUILDING}`,
@@ -74,7 +77,7 @@ describe('judgeClientCertificate, as JSSE judges a client certificate (OpenJDK 1
   });
 
   it('refuses an expired certificate with validity check failed, ending in CertificateExpiredException', () => {
-    expect(judged(judgeClientCertificate([expired], true, [esCa]))).toEqual({
+    expect(judged(judgeClientCertificate([expired], true, [esCa], new Date(), JDK17))).toEqual({
       alert: 'certificate_unknown',
       chain: [
         `javax.net.ssl.SSLHandshakeException: ${VALIDATION}`,
@@ -86,12 +89,12 @@ describe('judgeClientCertificate, as JSSE judges a client certificate (OpenJDK 1
   });
 
   it('refuses a certificate not valid yet, ending in CertificateNotYetValidException', () => {
-    expect(judged(judgeClientCertificate([notYetValid], true, [esCa]))?.chain.at(-1))
+    expect(judged(judgeClientCertificate([notYetValid], true, [esCa], new Date(), JDK17))?.chain.at(-1))
       .toBe('java.security.cert.CertificateNotYetValidException: NotBefore: Thu Mar 05 10:20:30 UTC 2099');
   });
 
   it('refuses a serverAuth-only certificate: Extended key usage does not permit use for TLS client authentication', () => {
-    expect(judged(judgeClientCertificate([serverAuthOnly], true, [esCa]))).toEqual({
+    expect(judged(judgeClientCertificate([serverAuthOnly], true, [esCa], new Date(), JDK17))).toEqual({
       alert: 'certificate_unknown',
       chain: [
         'javax.net.ssl.SSLHandshakeException: Extended key usage does not permit use for TLS client authentication',
@@ -103,22 +106,22 @@ describe('judgeClientCertificate, as JSSE judges a client certificate (OpenJDK 1
 
 describe('JSSE messages', () => {
   it('refuses a client whose versions the server does not accept, with protocol_version', () => {
-    const onlyTls12 = unsupportedVersions([0x0303], ['TLSv1.3']);
+    const onlyTls12 = unsupportedVersions([0x0303], ['TLSv1.3'], 'jdk17');
     expect([onlyTls12.chain, alertName(onlyTls12.alert)]).toEqual([
       ['javax.net.ssl.SSLHandshakeException: The client supported protocol versions [TLSv1.2] are not accepted by server preferences [TLSv1.3]'],
       'protocol_version',
     ]);
-    expect(unsupportedVersions([0x0304], ['TLSv1.2']).chain).toEqual([
+    expect(unsupportedVersions([0x0304], ['TLSv1.2'], 'jdk17').chain).toEqual([
       'javax.net.ssl.SSLHandshakeException: The client supported protocol versions [TLSv1.3] are not accepted by server preferences [TLSv1.2]',
     ]);
   });
 
   it('reports an alert received from the peer by its RFC name', () => {
-    expect(receivedAlert(ALERT.bad_certificate).chain).toEqual(['javax.net.ssl.SSLHandshakeException: Received fatal alert: bad_certificate']);
+    expect(receivedAlert(ALERT.bad_certificate, 'jdk17').chain).toEqual(['javax.net.ssl.SSLHandshakeException: Received fatal alert: bad_certificate']);
   });
 
   it('makes a one-exception rejection with its alert', () => {
-    const rejection = handshakeFailure(ALERT.handshake_failure, 'no cipher suites in common');
+    const rejection = handshakeFailure(ALERT.handshake_failure, 'no cipher suites in common', 'jdk17');
     expect([alertName(rejection.alert), rejection.error.message]).toEqual(['handshake_failure', 'javax.net.ssl.SSLHandshakeException: no cipher suites in common']);
   });
 });
@@ -152,5 +155,12 @@ describe("JSSE's alert-named wording (JDK-8311644: Debian's 17.0.21, JDK 22+)", 
     expect(receivedAlert(ALERT.bad_certificate, 'alert-named').message).toBe('javax.net.ssl.SSLHandshakeException: (bad_certificate) Received fatal alert: bad_certificate');
     expect(unsupportedVersions([0x0303], ['TLSv1.3'], 'alert-named').message)
       .toBe('javax.net.ssl.SSLHandshakeException: (protocol_version) The client supported protocol versions [TLSv1.2] are not accepted by server preferences [TLSv1.3]');
+  });
+});
+
+describe('the default wording', () => {
+  it('is the current JDK\'s, which names the alert, as the JDK bundled with current Elasticsearch does', () => {
+    expect(receivedAlert(ALERT.bad_certificate).message).toBe('javax.net.ssl.SSLHandshakeException: (bad_certificate) Received fatal alert: bad_certificate');
+    expect(judged(judgeClientCertificate([], true, [esCa], new Date(), { tls13: false }))?.alert).toBe('handshake_failure');
   });
 });
