@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { HarnessError, systemErrorCode } from '../errors.js';
 import type { GoClientTls } from '../components/go-client.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError, type Identity, type MaterialRole } from '../tls/material.js';
+import { loadJavaAuthorities, loadJavaIdentity, loadKeystoreIdentity } from '../tls/java-material.js';
 import { DEFAULT_VERSIONS, only, parseClientAuthentication, parseTlsVersion, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import { newServiceToken } from '../components/elasticsearch-api.js';
 import type { Cert } from '../x509/certificate.js';
@@ -153,10 +154,16 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   };
   if (!esUrlFlag) notes.push('no --fleet-server-es: the agent enrolls into a Fleet Server the harness sets up from --certs');
 
-  // Elasticsearch: the harness's own flags, falling back on --certs.
+  // Elasticsearch: the harness's own flags, falling back on --certs. It reads them as Java does
+  // (DER certificates, PKCS#12 keystores), not as libs does.
+  const esKeystore = file('es-keystore');
+  if (esKeystore && (str('es-cert') || str('es-cert-key'))) throw usage('--es-keystore and --es-cert/--es-cert-key are mutually exclusive, as ssl.keystore.path and ssl.certificate are');
   const esCert = file('es-cert') ?? pki.certPath('es-cert');
   const esKey = file('es-cert-key') ?? pki.keyPath('es-cert');
   const esClientCas = list('es-client-ca') ?? [pki.certPath('es-ca')];
+  const esIdentity = esKeystore
+    ? withFlag({ certificate: '--es-keystore', passphrase: '--es-keystore-password' }, () => loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? ''))
+    : withFlag(ES_PAIR, () => loadJavaIdentity(esCert, esKey));
   const port = Number(str('fleet-server-port') ?? 8220);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
   return {
@@ -177,8 +184,8 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
     elasticsearch: {
       // A loopback URL names the port to listen on; any other host is mapped to a free local port.
       port: LOOPBACK.has(esUrl.hostname) && esUrlFlag ? Number(esUrl.port || 443) : 0,
-      identity: withFlag(ES_PAIR, () => loadIdentity(esCert, esKey)),
-      clientCertificateAuthorities: withFlag('--es-client-ca', () => loadCertificateAuthorities(esClientCas)),
+      identity: esIdentity,
+      clientCertificateAuthorities: withFlag('--es-client-ca', () => loadJavaAuthorities(esClientCas, str('es-keystore-password') ?? '')),
       clientAuthentication: esClientAuthentication,
     },
     versions,
@@ -191,7 +198,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
  * Elastic's page writes `/path/to/<name>`: the harness reads `<name>.crt`, `<name-without-key>.key`
  * or the passphrase file from the scenario's directory, then from the PKI directory.
  */
-function placeholder(value: string, context: PlanContext, notes: string[]): string {
+export function placeholder(value: string, context: PlanContext, notes: string[]): string {
   const match = /^\/path\/to\/([\w.-]+)$/.exec(value);
   if (!match) return value;
   const name = match[1]!;
