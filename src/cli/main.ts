@@ -3,6 +3,7 @@ import { HarnessError, oneLine } from '../errors.js';
 import { registerCerts } from './commands/certs.js';
 import { registerInstall } from './commands/install.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerProbe } from './commands/probe.js';
 import { registerRun } from './commands/run.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerServe } from './commands/serve.js';
@@ -23,6 +24,7 @@ export function buildProgram(io: Io): Command {
   registerInstall(program, io);
   registerScenarios(program, io);
   registerDoctor(program, io);
+  registerProbe(program, io);
   return program;
 }
 
