@@ -93,7 +93,10 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   const esUrl = new URL(str('fleet-server-es') ?? 'https://localhost:9200');
   const loadError = (inspected: InspectedIdentity | undefined, who: string) =>
     inspected && !inspected.loaded ? `${who} cannot load its certificate and key (${inspected.findings.find((f) => f.severity === 'error')?.message ?? 'see the findings'})` : undefined;
-  const fleetLoadError = loadError(fleet, 'Fleet Server') ?? loadError(fleetEs, 'Fleet Server');
+  // A CA file libs cannot read stops Fleet Server (it takes --certificate-authorities as its client CAs too).
+  const unreadableCas = [...(agentTrust?.findings ?? []), ...(esTrust?.findings ?? [])].find((f) => f.code.startsWith('FORMAT_'));
+  const fleetLoadError = loadError(fleet, 'Fleet Server') ?? loadError(fleetEs, 'Fleet Server') ??
+    (unreadableCas ? `Fleet Server cannot load ${unreadableCas.flag} ${unreadableCas.file} (${unreadableCas.message})` : undefined);
   const es = predictLeg({
     from: 'fleet-server', to: 'elasticsearch', host: esUrl.hostname.replace(/^\[|\]$/g, ''), mode: v['fleet-server-es-insecure'] ? 'none' : 'full',
     trustFlag: '--fleet-server-es-ca', roots: esTrust ? esTrust.certs : 'system',

@@ -93,7 +93,8 @@ function keyFindings(flags: IdentityFlags, content: Content): Finding[] {
         toPkcs8Fix(flags.key)));
     } else if (!['PRIVATE KEY', 'ENCRYPTED PRIVATE KEY'].includes(key.label) && key.encoding === 'pkcs8') {
       out.push(finding('info', flags.keyFlag, flags.key, 'KEY_LABEL_MISMATCH',
-        `${what}: Go reads the body whatever the label says, but OpenSSL and Java tools refuse it`, `openssl pkey -in ${sh(flags.key)} -out ${sh(`${flags.key}.pkcs8`)} only after relabelling it "PRIVATE KEY"`));
+        `${what}: Go reads the body whatever the label says, but OpenSSL and Java tools refuse it`,
+        `nothing for the agent; for other tools relabel it: sed 's/BEGIN ${key.label}/BEGIN PRIVATE KEY/;s/END ${key.label}/END PRIVATE KEY/' ${sh(flags.key)}`));
     }
   }
   return out;
