@@ -162,7 +162,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   const esKey = file('es-cert-key') ?? pki.keyPath('es-cert');
   const esClientCas = list('es-client-ca') ?? [pki.certPath('es-ca')];
   const esIdentity = esKeystore
-    ? withFlag({ certificate: '--es-keystore', passphrase: '--es-keystore-password' }, () => loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? ''))
+    ? withFlag('--es-keystore', () => loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? ''))
     : withFlag(ES_PAIR, () => loadJavaIdentity(esCert, esKey));
   const port = Number(str('fleet-server-port') ?? 8220);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
