@@ -20,7 +20,7 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => {
   const scratch = await scratchDir('fth-doctor-');
   cleanup = scratch.cleanup;
-  [c, pki] = await Promise.all([customerPki(scratch.dir), createPki({ dir: path.join(scratch.dir, 'certs') })]);
+  [c, pki] = await Promise.all([customerPki(scratch.dir), createPki({ dir: path.join(scratch.dir, 'certs'), keyType: 'ecdsa' })]);
 }, 30_000);
 afterAll(() => cleanup());
 

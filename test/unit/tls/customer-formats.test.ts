@@ -3,7 +3,6 @@
  * crypto/tls) read them, and as Java reads a certutil-shaped PKCS#12.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeContent } from '../../../src/tls/formats.js';
