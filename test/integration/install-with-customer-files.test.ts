@@ -3,6 +3,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki } from '../../src/api.js';
 import type { Leg } from '../../src/report/leg.js';
+import { runCli } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/io.js';
 import { fleetTls } from '../helpers/cli.js';
 import { customerPki, P12_PASSWORD, type CustomerPki } from '../helpers/customer-pki.js';
 import { freePort } from '../helpers/net.js';
@@ -24,9 +26,13 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => cleanup());
 
+/** The CLI in-process (the first test runs the built binary, as a user does). */
 async function install(args: readonly string[]) {
-  const result = await fleetTls(['install', ...args, '--certs', path.join(c.dir, 'certs'), '--json'], { cwd: c.dir });
-  return { ...result, report: result.stdout ? (JSON.parse(result.stdout) as { ok: boolean; legs: Leg[] }) : undefined };
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, isTty: false, cwd: c.dir, untilStopped: () => new Promise(() => {}) };
+  const exitCode = await runCli(['install', ...args, '--certs', path.join(c.dir, 'certs'), '--json'], io);
+  return { exitCode, stdout, stderr, report: stdout ? (JSON.parse(stdout) as { ok: boolean; legs: Leg[] }) : undefined };
 }
 const legOf = (legs: readonly Leg[], from: string) => legs.find((l) => l.from === from)!;
 
@@ -67,7 +73,8 @@ const certutilEs = () => [`--es-keystore=${c.file('elastic-certificates.p12')}`,
 
 describe('install on files made with the openssl CLI', () => {
   it('runs the one-way command with a chain file and an encrypted PKCS#8 key', async () => {
-    const { exitCode, report, stderr } = await install(await oneWay(opensslEs()));
+    const { exitCode, stdout, stderr } = await fleetTls(['install', ...(await oneWay(opensslEs())), '--certs', path.join(c.dir, 'certs'), '--json'], { cwd: c.dir });
+    const report = JSON.parse(stdout) as { ok: boolean; legs: Leg[] };
     expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: '' });
     expect(legOf(report!.legs, 'agent')).toMatchObject({ ok: true, serverCertificate: { subject: 'CN=fleet-server', issuer: 'CN=Customer Intermediate CA' } });
     expect(legOf(report!.legs, 'fleet-server')).toMatchObject({ ok: true, serverCertificate: { subject: 'CN=elasticsearch' } });
@@ -113,6 +120,6 @@ describe('install with Elasticsearch on a certutil-shaped elastic-certificates.p
   it('refuses a wrong keystore password with exit 2 and one line naming the flag and the file', async () => {
     const { exitCode, stderr, stdout } = await install([...(await oneWay(certutilEs())), '--es-keystore-password=wrong']);
     expect({ exitCode, stdout }).toEqual({ exitCode: 2, stdout: '' });
-    expect(stderr).toBe(`fleet-tls: FTH_KEY_PASSPHRASE: --es-keystore ${c.file('elastic-certificates.p12')}: the PKCS#12 password is wrong (keystore password was incorrect)`);
+    expect(stderr).toBe(`fleet-tls: FTH_KEY_PASSPHRASE: --es-keystore ${c.file('elastic-certificates.p12')}: the PKCS#12 password is wrong (keystore password was incorrect)\n`);
   });
 });
