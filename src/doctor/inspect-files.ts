@@ -148,7 +148,9 @@ export function inspectIdentity(flags: IdentityFlags, options: InspectOptions = 
 }
 
 function loadFailure(flags: IdentityFlags, error: MaterialError): Finding {
-  const said = error.libsMessage.replace(/\n/g, ', ');
+  const hidden = error.code === 'FTH_KEY_PASSPHRASE' && error.libsMessage.startsWith('no pem file')
+    ? '; libs says only "no pem file" because something follows the key block' : '';
+  const said = error.libsMessage.replace(/\n/g, ', ') + hidden;
   if (error.code === 'FTH_KEY_MISMATCH') {
     return finding('error', flags.keyFlag, flags.key, 'KEY_MISMATCH', `the key does not belong to ${flags.cert} (${said})`,
       `use the key ${flags.cert} was issued for; compare openssl x509 -noout -pubkey -in ${sh(flags.cert)} | openssl sha256 with openssl pkey -pubout -in ${sh(flags.key)} | openssl sha256`);

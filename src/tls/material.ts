@@ -80,6 +80,9 @@ function readPemFile(source: PemSource, passphrase: string, role: MaterialRole):
     const decoded = pemDecode(content);
     if (!decoded) {
       if (blocks.length === 0) {
+        // After a block that failed to decrypt, anything left (even a blank line) makes libs say
+        // "no pem file", hiding the real failure: the harness names it.
+        if (errors.length > 0) throw failedBlocks(errors, label, role, `no pem file ${label}`);
         const what = role === 'key' ? 'no PEM private key in it' : 'no PEM certificate in it';
         throw new MaterialError('FTH_FILE_MALFORMED', `${label}: ${what}${holding(bytes)}`, `no pem file ${label}`, label, role);
       }
@@ -97,13 +100,14 @@ function readPemFile(source: PemSource, passphrase: string, role: MaterialRole):
     if ('error' in result) errors.push(result.error);
     else blocks.push(result.block);
   }
-  if (blocks.length === 0) {
-    const libs = `${['no PEM blocks', ...errors].join('\n')} ${label}`;
-    const passphraseTrouble = errors.some((e) => /passphrase|password/.test(e));
-    const reason = errors[0] ?? 'no PEM blocks';
-    throw new MaterialError(passphraseTrouble ? 'FTH_KEY_PASSPHRASE' : 'FTH_FILE_MALFORMED', `${label}: ${reason}`, libs, label, role);
-  }
+  if (blocks.length === 0) throw failedBlocks(errors, label, role, `${['no PEM blocks', ...errors].join('\n')} ${label}`);
   return { blocks, warnings, label, bytes };
+}
+
+function failedBlocks(errors: readonly string[], label: string, role: MaterialRole, libs: string): MaterialError {
+  const passphraseTrouble = errors.some((e) => /passphrase|password/.test(e));
+  const reason = errors[0] ?? 'no PEM blocks';
+  return new MaterialError(passphraseTrouble ? 'FTH_KEY_PASSPHRASE' : 'FTH_FILE_MALFORMED', `${label}: ${reason}`, libs, label, role);
 }
 
 /** CA certificates from files or inline PEM (libs LoadCertificateAuthorities, Go AppendCertsFromPEM). */
