@@ -30,12 +30,13 @@ export function sh(value: string): string {
 const stem = (file: string) => file.replace(/\.(p12|pfx|der|cer|crt|pem|key)$/i, '');
 
 /** How to turn what a customer brought into what the agent's flag reads (PEM). */
-export function conversionFix(kind: 'der-certificate' | 'der-key' | 'pkcs12', role: 'certificate' | 'key' | 'authority', file: string): string {
+export function conversionFix(kind: 'der-certificate' | 'der-key' | 'pkcs12', role: 'certificate' | 'key' | 'authority' | 'key-entry-ca', file: string): string {
   const f = sh(file);
   const base = stem(file);
   if (kind === 'der-certificate') return `openssl x509 -inform der -in ${f} -out ${sh(`${base}.pem`)}`;
   if (kind === 'der-key') return `openssl pkey -inform der -in ${f} -out ${sh(`${base}.key.pem`)}`;
   if (role === 'authority') return `openssl pkcs12 -in ${f} -cacerts -nokeys -out ${sh(`${base}-ca.crt`)}`;
+  if (role === 'key-entry-ca') return `openssl pkcs12 -in ${f} -clcerts -nokeys -out ${sh(`${base}-ca.crt`)}`;
   if (role === 'key') return `openssl pkcs12 -in ${f} -nocerts -nodes -out ${sh(`${base}.key`)}`;
   return `openssl pkcs12 -in ${f} -clcerts -nokeys -out ${sh(`${base}.crt`)} && openssl pkcs12 -in ${f} -nocerts -nodes -out ${sh(`${base}.key`)} && openssl pkcs12 -in ${f} -cacerts -nokeys -out ${sh(`${base}-ca.crt`)}`;
 }

@@ -187,8 +187,10 @@ export function inspectAuthorities(flag: string, files: readonly string[], optio
       findings.push(finding('error', flag, file, 'FORMAT_DER', `${content.summary}: libs reads PEM only (file is not a certificate adding ${file} to the list of known CAs)`, conversionFix('der-certificate', 'authority', file)));
     } else if (content.kind === 'pkcs12') {
       const store = keystoreOf(flag, file, options);
-      found = store.trusted.length ? [...store.trusted] : [...(store.identity?.chain.slice(1) ?? [])];
-      findings.push(finding('error', flag, file, 'FORMAT_PKCS12', `a PKCS#12 keystore (${store.entries.map((e) => `${e.alias} (${e.kind})`).join(', ')}): libs reads PEM only`, conversionFix('pkcs12', 'authority', file)));
+      // elastic-stack-ca.p12 holds its CA as a key entry; elastic-certificates.p12 as a `ca` certificate entry.
+      found = store.trusted.length ? [...store.trusted] : (store.identity?.chain ?? []).filter((cert) => cert.isCA);
+      const fix = store.trusted.length ? conversionFix('pkcs12', 'authority', file) : conversionFix('pkcs12', 'key-entry-ca', file);
+      findings.push(finding('error', flag, file, 'FORMAT_PKCS12', `a PKCS#12 keystore (${store.entries.map((e) => `${e.alias} (${e.kind})`).join(', ')}): libs reads PEM only`, fix));
     } else throw notWhatItWants(flag, file, content, 'a CA certificate');
     for (const cert of found) {
       if (!cert.isCA) findings.push(finding('warning', flag, file, 'CA_NOT_CA', `${cert.subject} is not a CA certificate (no basicConstraints CA:TRUE): it can only vouch for itself`, 'give the certificate of the CA that issued the server or client certificate'));

@@ -72,7 +72,15 @@ export function loadKeystoreIdentity(file: string, password = ''): Identity {
 export function loadJavaAuthorities(files: readonly string[], password = ''): Cert[] {
   return files.flatMap((file) => {
     const bytes = read(file, 'certificate');
-    if (describeContent(bytes).kind === 'pkcs12') return [...readKeystore(file, password).trusted];
+    if (describeContent(bytes).kind === 'pkcs12') {
+      const store = readKeystore(file, password);
+      if (store.trusted.length === 0) {
+        throw new MaterialError('FTH_FILE_MALFORMED',
+          `${file}: the keystore has no trusted certificate entry (entries: ${store.entries.map((e) => `${e.alias} (${e.kind})`).join(', ') || 'none'}); Java ignores certificates without its trusted-key-usage attribute, which openssl pkcs12 -export does not write`,
+          `the truststore [${file}] does not contain any trusted certificate entries`, file, 'authority');
+      }
+      return [...store.trusted];
+    }
     return certificates(file, bytes);
   });
 }

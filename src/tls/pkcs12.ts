@@ -25,11 +25,20 @@ export interface Keystore {
   readonly entries: readonly KeystoreEntry[];
   /** The first key entry, ready for a TLS server. */
   readonly identity?: Identity;
-  /** The certificate entries (certutil's `ca`): what a truststore made of this file trusts. */
+  /** The trusted certificate entries (certutil's `ca`): what a truststore made of this file trusts. */
   readonly trusted: readonly Cert[];
 }
 
-interface Bag { readonly alias?: string; readonly localKeyId?: string; readonly cert?: Cert; readonly key?: KeyObject }
+interface Bag { readonly alias?: string; readonly localKeyId?: string; readonly trusted?: boolean; readonly cert?: Cert; readonly key?: KeyObject }
+
+/**
+ * Java's trusted-key-usage bag attribute: only certificates carrying it load as trusted
+ * certificate entries (keytool and certutil write it; `openssl pkcs12 -export` does not
+ * before OpenSSL 3.2's -jdktrust, so Java ignores its `-caname` certificates as entries).
+ */
+const ORACLE_TRUSTED_KEY_USAGE = '2.16.840.1.113894.746875.1.1';
+forge.pki.oids[ORACLE_TRUSTED_KEY_USAGE] = 'oracleTrustedKeyUsage';
+forge.pki.oids.oracleTrustedKeyUsage = ORACLE_TRUSTED_KEY_USAGE;
 
 /** Java's message when the MAC does not verify with the password (KeyStore.load). */
 export const WRONG_KEYSTORE_PASSWORD = 'keystore password was incorrect';
@@ -68,11 +77,7 @@ export function readKeystore(file: string, password = ''): Keystore {
     entries.push({ alias: bag.alias ?? '(no alias)', kind: 'key', chain });
     identity ??= { chain, certPem: chain.map((c) => c.pem).join(''), keyPem: bag.key!.export({ type: 'pkcs8', format: 'pem' }) as string };
   }
-  const keyIds = new Set(bags.filter((b) => b.key && b.localKeyId).map((b) => b.localKeyId));
-  const trusted = bags.filter((b) => b.cert && !(b.localKeyId && keyIds.has(b.localKeyId)));
-  for (const bag of trusted) {
-    // A chain certificate Java adds to a key entry is not an entry of its own unless named.
-    if (bag.alias === undefined && entries.some((e) => e.chain.includes(bag.cert!))) continue;
+  for (const bag of bags.filter((b) => b.cert && b.trusted)) {
     entries.push({ alias: bag.alias ?? bag.cert!.subject, kind: 'certificate', chain: [bag.cert!] });
   }
   return { file, entries, ...(identity ? { identity } : {}), trusted: entries.filter((e) => e.kind === 'certificate').map((e) => e.chain[0]!) };
@@ -85,7 +90,8 @@ function toPublic(key: KeyObject): KeyObject {
 function toBag(bag: forge.pkcs12.Bag): Bag {
   const alias = bag.attributes.friendlyName?.[0];
   const localKeyId = bag.attributes.localKeyId?.[0] ? forge.util.bytesToHex(bag.attributes.localKeyId[0]) : undefined;
-  const base = { ...(alias !== undefined ? { alias } : {}), ...(localKeyId ? { localKeyId } : {}) };
+  const trusted = (bag.attributes as Record<string, unknown>).oracleTrustedKeyUsage !== undefined;
+  const base = { ...(alias !== undefined ? { alias } : {}), ...(localKeyId ? { localKeyId } : {}), ...(trusted ? { trusted } : {}) };
   if (bag.cert) {
     const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(), 'binary');
     return { ...base, cert: parseCertificate(der) };

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 
 /**
- * Certificates as customers make them: with the openssl CLI, in every format they bring.
+ * Certificates as customers make them: with the openssl CLI, in every format they bring, and
+ * a PKCS#12 shaped like elasticsearch-certutil's (keytool adds its trusted `ca` entry).
  * Keys are EC P-256 unless the format needs RSA (PKCS#1, `-traditional`), to stay fast.
  */
 export interface CustomerPki {
@@ -78,11 +79,16 @@ export async function customerPki(dir: string): Promise<CustomerPki> {
   await sign(dir, 'rsa-agent', 'rsa-agent.key', '/CN=rsa agent', 'root', CLIENT);
   await Promise.all([
     run(['rsa', '-in', 'rsa-agent.key', '-aes256', '-traditional', '-passout', `pass:${PASSPHRASE}`, '-out', 'rsa-agent-legacy.key']),
-    // elasticsearch-certutil's elastic-certificates.p12: the instance key entry and a `ca` entry.
+    // What `openssl pkcs12 -export` makes of the same: its `-caname ca` certificate is no Java entry.
     run(['pkcs12', '-export', '-in', 'es.crt', '-inkey', 'es.key', '-name', 'instance', '-certfile', 'root.crt', '-caname', 'ca',
-      '-passout', `pass:${P12_PASSWORD}`, '-out', 'elastic-certificates.p12']),
+      '-passout', `pass:${P12_PASSWORD}`, '-out', 'openssl-export.p12']),
     run(['pkcs12', '-export', '-in', 'fleet.crt', '-inkey', 'fleet.key', '-name', 'fleet-server', '-certfile', 'int.crt',
       '-passout', 'pass:', '-out', 'fleet-nopass.p12']),
   ]);
+  // elasticsearch-certutil's elastic-certificates.p12 is written by Java's KeyStore API: the instance key
+  // entry, then a trusted `ca` entry, which keytool adds the same way.
+  await copyFile(path.join(dir, 'openssl-export.p12'), path.join(dir, 'elastic-certificates.p12'));
+  await execa('keytool', ['-importcert', '-noprompt', '-alias', 'ca', '-file', 'root.crt', '-keystore', 'elastic-certificates.p12',
+    '-storetype', 'PKCS12', '-storepass', P12_PASSWORD], { cwd: dir });
   return { dir, file: (name) => path.join(dir, name) };
 }

@@ -131,13 +131,20 @@ describe('keys and chains made with the openssl CLI, read as libs reads them', (
 });
 
 describe('PKCS#12 shaped like elasticsearch-certutil\'s, read as Java reads it', () => {
-  it('lists the instance key entry with its chain and the `ca` certificate entry', () => {
+  it('lists the instance key entry with its chain and the trusted `ca` entry', () => {
     const store = readKeystore(f('elastic-certificates.p12'), P12_PASSWORD);
     expect(store.entries.map((e) => [e.alias, e.kind, e.chain.map((c) => c.subject)])).toEqual([
       ['instance', 'key', ['CN=elasticsearch', 'CN=Customer root CA']],
       ['ca', 'certificate', ['CN=Customer root CA']],
     ]);
     expect(store.trusted.map((c) => c.subject)).toEqual(['CN=Customer root CA']);
+  });
+
+  it('ignores, as Java does, the `-caname ca` certificate of openssl pkcs12 -export (no trusted-key-usage attribute)', () => {
+    const store = readKeystore(f('openssl-export.p12'), P12_PASSWORD);
+    expect(store.entries.map((e) => [e.alias, e.kind])).toEqual([['instance', 'key']]);
+    expect(failure(() => loadJavaAuthorities([f('openssl-export.p12')], P12_PASSWORD)).libsMessage)
+      .toBe(`the truststore [${f('openssl-export.p12')}] does not contain any trusted certificate entries`);
   });
 
   it('gives the fake Elasticsearch the key entry\'s chain, and reads an empty password', () => {
