@@ -4,7 +4,7 @@
  * the predictions. A disagreement is reported, never smoothed over.
  */
 import { HarnessError } from '../errors.js';
-import { parseInstallFlags } from '../flows/install-flags.js';
+import { parseInstallFlags, type ParsedFlags } from '../flows/install-flags.js';
 import { placeholder, planInstall, type InstallPlan, type PlanContext } from '../flows/install-plan.js';
 import { flowConfig, selfSignedFleetServer } from '../flows/install.js';
 import { runFlow } from '../flows/flow.js';
@@ -52,7 +52,8 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   } catch (error) {
     // Usage errors end here; a file the components cannot load is what the doctor is for.
     if (!(error instanceof HarnessError) || !(error.cause instanceof MaterialError)) throw error;
-    startError = error.message;
+    plan = withoutAgentCertificate(flags, context, error);
+    startError = plan ? `${error.message} (the agent fails to enroll; Fleet Server runs without it)` : error.message;
   }
   const notes: string[] = [];
   const v = flags.values;
@@ -140,6 +141,24 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   const sorted = unique(findings).sort((a, b) => rank(a) - rank(b));
   const ok = !sorted.some((f) => f.severity === 'error') && compared.every((c) => (c.actual ?? c.outcome) === 'ok' && c.agrees !== false);
   return { ok, findings: sorted, predictions: compared, legs, ...(startError ? { startError } : {}) };
+}
+
+const AGENT_CERTIFICATE_FLAGS = ['elastic-agent-cert', 'elastic-agent-cert-key', 'elastic-agent-cert-key-passphrase'];
+
+/**
+ * The agent failing to load its own certificate stops only the agent: Fleet Server still
+ * bootstraps against Elasticsearch. The plan is made without those files and the agent then
+ * fails with libs' error, as install does for the page's repeated --elastic-agent-cert-key.
+ */
+function withoutAgentCertificate(flags: ParsedFlags, context: PlanContext, error: HarnessError): InstallPlan | undefined {
+  if (!AGENT_CERTIFICATE_FLAGS.some((name) => error.message.startsWith(`--${name} `))) return undefined;
+  const values = Object.fromEntries(Object.entries(flags.values).filter(([name]) => !AGENT_CERTIFICATE_FLAGS.includes(name)));
+  try {
+    const plan = planInstall({ ...flags, values }, context);
+    return { ...plan, agent: { ...plan.agent, loadError: `Error: ${(error.cause as MaterialError).libsMessage}` } };
+  } catch {
+    return undefined;
+  }
 }
 
 const rank = (f: Finding) => ({ error: 0, warning: 1, info: 2 })[f.severity];

@@ -155,6 +155,14 @@ describe('doctor naming each fault, its fix, and a prediction the handshake conf
     expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'ok', 'ok', true]]);
   });
 
+  it('an agent key that does not decrypt stops the agent only: Fleet Server still reaches Elasticsearch', async () => {
+    const result = await diagnose({ 'fleet-server-client-auth': 'required', 'elastic-agent-cert': c.file('rsa-agent.crt'),
+      'elastic-agent-cert-key': c.file('rsa-agent-legacy.key'), 'elastic-agent-cert-key-passphrase': c.file('passphrase-newline') });
+    expect(problems(result)).toEqual(['error PASSPHRASE_TRAILING_NEWLINE --elastic-agent-cert-key-passphrase', 'warning KEY_LEGACY_ENCRYPTED --elastic-agent-cert-key']);
+    expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'not-attempted', 'not-attempted', true]]);
+    expect(result.legs[0]!.logs.agent).toBe(`Error: no PEM blocks\nfailed to decrypt PKCS#1 key: x509: decryption password incorrect ${c.file('rsa-agent-legacy.key')}`);
+  });
+
   it('a fingerprint pasted with colons: FINGERPRINT_FORMAT; Fleet Server never becomes healthy', async () => {
     const result = await diagnose({ 'fleet-server-es-ca': undefined, 'fleet-server-es-ca-trusted-fingerprint': 'AB:CD' });
     expect(problems(result)).toEqual(['error FINGERPRINT_FORMAT --fleet-server-es-ca-trusted-fingerprint']);

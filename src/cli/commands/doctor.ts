@@ -59,7 +59,7 @@ export function renderDoctor(result: DoctorResult): string {
     lines.push(`${f.severity.padEnd(7)} ${f.code} ${f.flag}${f.file ? ` ${f.file}` : ''}`, `        ${f.message}`);
     if (f.fix) lines.push(`        fix: ${f.fix}`);
   }
-  if (result.startError) lines.push(`the stack cannot start with these files: ${result.startError}`);
+  if (result.startError) lines.push(`a component cannot start with these files: ${result.startError}`);
   lines.push('legs (prediction | handshake):');
   for (const p of result.predictions) {
     const verdict = p.actual === null ? '(static: not run)' : `${OUTCOME[p.actual]}${p.agrees ? ' (agrees)' : ' (DISAGREES with the prediction)'}`;
