@@ -28,6 +28,8 @@ export class MaterialError extends HarnessError {
     readonly file: string,
     /** Which input was at fault, so a caller can name the flag that gave it. */
     readonly role: MaterialRole,
+    /** The lines libs logs on the way, in order (warn and error level, logger "tls"). */
+    readonly logs: readonly string[] = [],
   ) {
     super(code, message);
   }
@@ -75,6 +77,9 @@ function readPemFile(source: PemSource, passphrase: string, role: MaterialRole):
   const blocks: PemBlock[] = [];
   const errors: string[] = [];
   const warnings: string[] = [];
+  // What libs logs: the deprecation warning, a line per dropped block, then the failure.
+  const logs: string[] = [];
+  const failed = (libs: string) => [...logs, role === 'key' ? `Failed reading key file: ${libs.slice(0, -label.length - 1)}` : `Failed reading certificate file ${label}: ${libs.slice(0, -label.length - 1)}`];
   let content = text;
   while (content.length > 0) {
     const decoded = pemDecode(content);
@@ -82,9 +87,9 @@ function readPemFile(source: PemSource, passphrase: string, role: MaterialRole):
       if (blocks.length === 0) {
         // After a block that failed to decrypt, anything left (even a blank line) makes libs say
         // "no pem file", hiding the real failure: the harness names it.
-        if (errors.length > 0) throw failedBlocks(errors, label, role, `no pem file ${label}`);
+        if (errors.length > 0) throw failedBlocks(errors, label, role, `no pem file ${label}`, failed(`no pem file ${label}`));
         const what = role === 'key' ? 'no PEM private key in it' : 'no PEM certificate in it';
-        throw new MaterialError('FTH_FILE_MALFORMED', `${label}: ${what}${holding(bytes)}`, `no pem file ${label}`, label, role);
+        throw new MaterialError('FTH_FILE_MALFORMED', `${label}: ${what}${holding(bytes)}`, `no pem file ${label}`, label, role, failed(`no pem file ${label}`));
       }
       break;
     }
@@ -93,21 +98,27 @@ function readPemFile(source: PemSource, passphrase: string, role: MaterialRole):
     let result: { block: PemBlock } | { error: string } = { block };
     if (isLegacyEncrypted(block)) {
       warnings.push(LEGACY_PEM_WARNING);
+      logs.push(LEGACY_PEM_WARNING);
       result = decryptLegacyBlock(block, passphrase);
+      if ('error' in result) logs.push(`Dropping encrypted pem block with private key, block type '${block.type}', could not decrypt PKCS#1: ${result.error}`);
     } else if (block.type === 'ENCRYPTED PRIVATE KEY') {
       result = decryptPkcs8Block(block, passphrase);
+      if ('error' in result) logs.push(`Dropping encrypted pem block with private key, block type '${block.type}', could not decrypt as PKCS8: ${result.error}`);
     }
     if ('error' in result) errors.push(result.error);
     else blocks.push(result.block);
   }
-  if (blocks.length === 0) throw failedBlocks(errors, label, role, `${['no PEM blocks', ...errors].join('\n')} ${label}`);
+  if (blocks.length === 0) {
+    const libs = `${['no PEM blocks', ...errors].join('\n')} ${label}`;
+    throw failedBlocks(errors, label, role, libs, failed(libs));
+  }
   return { blocks, warnings, label, bytes };
 }
 
-function failedBlocks(errors: readonly string[], label: string, role: MaterialRole, libs: string): MaterialError {
+function failedBlocks(errors: readonly string[], label: string, role: MaterialRole, libs: string, logs: readonly string[]): MaterialError {
   const passphraseTrouble = errors.some((e) => /passphrase|password/.test(e));
   const reason = errors[0] ?? 'no PEM blocks';
-  return new MaterialError(passphraseTrouble ? 'FTH_KEY_PASSPHRASE' : 'FTH_FILE_MALFORMED', `${label}: ${reason}`, libs, label, role);
+  return new MaterialError(passphraseTrouble ? 'FTH_KEY_PASSPHRASE' : 'FTH_FILE_MALFORMED', `${label}: ${reason}`, libs, label, role, logs);
 }
 
 /** CA certificates from files or inline PEM (libs LoadCertificateAuthorities, Go AppendCertsFromPEM). */
@@ -166,10 +177,11 @@ type ReadFile = ReturnType<typeof readPemFile>;
 
 /** Go's tls.X509KeyPair over the decoded blocks; its errors reach the agent unwrapped. */
 function x509KeyPair(cert: ReadFile, key: ReadFile): { chain: Cert[]; privateKey: KeyObject } {
+  const logs = (message: string) => [...cert.warnings, ...key.warnings, `Failed loading client certificate ${message}`];
   const certFail = (message: string) =>
-    new MaterialError('FTH_FILE_MALFORMED', `${cert.label}: no PEM certificate in it${holding(cert.bytes)}`, message, cert.label, 'certificate');
+    new MaterialError('FTH_FILE_MALFORMED', `${cert.label}: no PEM certificate in it${holding(cert.bytes)}`, message, cert.label, 'certificate', logs(message));
   const keyFail = (code: ErrorCode, summary: string, message: string) =>
-    new MaterialError(code, `${key.label}: ${summary}`, message, key.label, 'key');
+    new MaterialError(code, `${key.label}: ${summary}`, message, key.label, 'key', logs(message));
 
   const certBlocks = cert.blocks.filter((b) => b.type === 'CERTIFICATE');
   if (certBlocks.length === 0) {

@@ -116,6 +116,23 @@ describe('loadIdentity', () => {
     });
   });
 
+  it('keeps the lines libs logs on the way: the deprecation warning, the dropped block, the failure', () => {
+    const logsOf = (load: () => unknown): readonly string[] => {
+      try {
+        load();
+      } catch (error) {
+        return (error as MaterialError).logs;
+      }
+      throw new Error('loaded without an error');
+    };
+    expect(logsOf(() => loadIdentity(file('agent.crt'), file('agent-legacy-encrypted.key'), file('wrong-passphrase')))).toEqual([
+      'Encrypted PKCS#1 PEM keys are deprecated and insecure, support will be removed in a future release; please convert the key to encrypted PKCS#8',
+      "Dropping encrypted pem block with private key, block type 'EC PRIVATE KEY', could not decrypt PKCS#1: failed to decrypt PKCS#1 key: x509: decryption password incorrect",
+      'Failed reading key file: no PEM blocks\nfailed to decrypt PKCS#1 key: x509: decryption password incorrect',
+    ]);
+    expect(logsOf(() => loadIdentity(file('agent.crt'), file('fleet.key')))).toEqual(['Failed loading client certificate tls: private key does not match public key']);
+  });
+
   it('reads the passphrase file untrimmed, so a trailing newline fails like a wrong passphrase', () => {
     expect(materialError(() => loadIdentity(file('agent.crt'), file('agent-pkcs8-encrypted.key'), file('passphrase-with-newline')))).toMatchObject({
       code: 'FTH_KEY_PASSPHRASE',
