@@ -38,7 +38,8 @@ const SERVER = 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serv
 const CLIENT = 'extendedKeyUsage=clientAuth\n';
 const CA = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n';
 
-export async function customerPki(dir: string): Promise<CustomerPki> {
+/** `certutilTrust`: give elastic-certificates.p12 its trusted `ca` entry with keytool (a JVM start, so only where needed). */
+export async function customerPki(dir: string, options: { certutilTrust?: boolean } = {}): Promise<CustomerPki> {
   const run = (args: readonly string[], input?: string) => openssl(dir, args, input);
   // Roots: the customer's, and another one nobody trusts.
   await Promise.all(['root', 'other-root'].map(async (name) => {
@@ -88,7 +89,7 @@ export async function customerPki(dir: string): Promise<CustomerPki> {
   // elasticsearch-certutil's elastic-certificates.p12 is written by Java's KeyStore API: the instance key
   // entry, then a trusted `ca` entry, which keytool adds the same way.
   await copyFile(path.join(dir, 'openssl-export.p12'), path.join(dir, 'elastic-certificates.p12'));
-  await execa('keytool', ['-importcert', '-noprompt', '-alias', 'ca', '-file', 'root.crt', '-keystore', 'elastic-certificates.p12',
+  if (options.certutilTrust) await execa('keytool', ['-importcert', '-noprompt', '-alias', 'ca', '-file', 'root.crt', '-keystore', 'elastic-certificates.p12',
     '-storetype', 'PKCS12', '-storepass', P12_PASSWORD], { cwd: dir });
   return { dir, file: (name) => path.join(dir, name) };
 }

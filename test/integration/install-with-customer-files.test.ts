@@ -22,7 +22,7 @@ beforeAll(async () => {
   const scratch = await scratchDir('fth-install-customer-');
   cleanup = scratch.cleanup;
   // The harness's own PKI is made once here (the CLI would make it on first use); ECDSA is quick.
-  [c] = await Promise.all([customerPki(scratch.dir), createPki({ dir: path.join(scratch.dir, 'certs'), keyType: 'ecdsa' })]);
+  [c] = await Promise.all([customerPki(scratch.dir, { certutilTrust: true }), createPki({ dir: path.join(scratch.dir, 'certs'), keyType: 'ecdsa' })]);
 }, 30_000);
 afterAll(() => cleanup());
 

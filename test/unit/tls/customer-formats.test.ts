@@ -19,7 +19,7 @@ const f = (name: string) => pki.file(name);
 beforeAll(async () => {
   const scratch = await scratchDir('fth-formats-');
   cleanup = scratch.cleanup;
-  pki = await customerPki(scratch.dir);
+  pki = await customerPki(scratch.dir, { certutilTrust: true });
   const relabel = (await readFile(f('fleet.key'), 'latin1')).replace(/PRIVATE KEY-----/g, 'X').replace(/-----BEGIN X/, '-----BEGIN EC PRIVATE KEY-----').replace(/-----END X/, '-----END EC PRIVATE KEY-----');
   await Promise.all([
     // A PKCS#8 body under a traditional label, as Elastic's test certutil writes keys.
