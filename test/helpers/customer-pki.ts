@@ -85,6 +85,8 @@ export async function customerPki(dir: string, options: { certutilTrust?: boolea
       '-passout', `pass:${P12_PASSWORD}`, '-out', 'openssl-export.p12']),
     run(['pkcs12', '-export', '-in', 'fleet.crt', '-inkey', 'fleet.key', '-name', 'fleet-server', '-certfile', 'int.crt',
       '-passout', 'pass:', '-out', 'fleet-nopass.p12']),
+    // certutil ca's elastic-stack-ca.p12: the CA as the key entry `ca`, no password.
+    run(['pkcs12', '-export', '-in', 'root.crt', '-inkey', 'root.key', '-name', 'ca', '-passout', 'pass:', '-out', 'elastic-stack-ca.p12']),
   ]);
   // elasticsearch-certutil's elastic-certificates.p12 is written by Java's KeyStore API: the instance key
   // entry, then a trusted `ca` entry, which keytool adds the same way.

@@ -218,6 +218,27 @@ describe('fleet-tls doctor on the command line', () => {
     expect(result).toEqual({ status: 2, out: '', err: `fleet-tls: FTH_FILE_MALFORMED: ${flag} ${c.file(file)}: ${holds}\n` });
   });
 
+  it('reads a password-protected PKCS#12 given to an agent flag with --p12-password, and refuses it without', async () => {
+    const flags = argv({ ...oneWay(), 'fleet-server-cert': c.file('openssl-export.p12'), 'fleet-server-cert-key': c.file('openssl-export.p12') });
+    expect(await cli('doctor', ...flags, certs(), '--static')).toEqual({
+      status: 2, out: '',
+      err: `fleet-tls: FTH_KEY_PASSPHRASE: --fleet-server-cert ${c.file('openssl-export.p12')}: the PKCS#12 password is wrong (keystore password was incorrect) (give it with --p12-password)\n`,
+    });
+    const read = await cli('doctor', ...flags, certs(), '--static', '--p12-password', P12_PASSWORD, '--json');
+    expect(read.status).toBe(1);
+    const doc = JSON.parse(read.out) as DoctorResult;
+    expect(doc.findings.find((f) => f.code === 'FORMAT_PKCS12' && f.flag === '--fleet-server-cert')?.message)
+      .toBe(`a PKCS#12 keystore with instance (key): the agent reads PEM only (no pem file ${c.file('openssl-export.p12')})`);
+  });
+
+  it('tells how to take the CA out of certutil\'s elastic-stack-ca.p12, where it is the key entry', async () => {
+    const result = await diagnose({ 'certificate-authorities': c.file('elastic-stack-ca.p12') }, { static: true });
+    expect(result.findings.find((f) => f.code === 'FORMAT_PKCS12')).toMatchObject({
+      severity: 'error', flag: '--certificate-authorities', message: 'a PKCS#12 keystore (ca (key)): libs reads PEM only',
+      fix: `openssl pkcs12 -in ${c.file('elastic-stack-ca.p12')} -clcerts -nokeys -out ${path.join(c.dir, 'elastic-stack-ca-ca.crt')}`,
+    });
+  });
+
   it('refuses an unreadable file and a wrong PKCS#12 password with exit 2', async () => {
     expect(await cli('doctor', ...argv({ ...oneWay(), 'fleet-server-cert': c.file('missing.crt') }), certs()))
       .toEqual({ status: 2, out: '', err: `fleet-tls: FTH_FILE_UNREADABLE: --fleet-server-cert ${c.file('missing.crt')}: no such file or directory\n` });
