@@ -67,7 +67,8 @@ const simple = (kind: ContentKind, summary: string, extra: Partial<Content> = {}
 /** Whether DER bytes look like a PKCS#12 PFX: SEQUENCE { INTEGER 3, ContentInfo(data) , ... }. */
 export function isPkcs12(bytes: Buffer): boolean {
   try {
-    const top = forge.asn1.fromDer(forge.util.createBuffer(bytes.toString('binary')), { strict: false, parseAllBytes: false } as never);
+    // Lenient: only the first elements matter, and a MAC or trailing bytes must not get in the way.
+    const top = forge.asn1.fromDer(forge.util.createBuffer(bytes.toString('binary')), false);
     const [version, authSafe] = top.value as forge.asn1.Asn1[];
     if (version?.type !== forge.asn1.Type.INTEGER || (version.value as string).charCodeAt(0) !== 3) return false;
     const oid = forge.asn1.derToOid((authSafe!.value as forge.asn1.Asn1[])[0]!.value as string);

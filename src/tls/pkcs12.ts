@@ -54,7 +54,7 @@ export function readKeystore(file: string, password = ''): Keystore {
   if (!isPkcs12(bytes)) {
     const what = describeContent(bytes).summary;
     throw new MaterialError('FTH_FILE_MALFORMED', `${file}: not a PKCS#12 keystore (it holds ${what})`,
-      'java.io.IOException: toDerInputStream rejects tag type', file, 'certificate');
+      `java.io.IOException: toDerInputStream rejects tag type ${bytes[0] ?? 0}`, file, 'certificate');
   }
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
