@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { HarnessError, oneLine } from '../errors.js';
 import { registerCerts } from './commands/certs.js';
 import { registerInstall } from './commands/install.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerProbe } from './commands/probe.js';
 import { registerRun } from './commands/run.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerServe } from './commands/serve.js';
@@ -21,6 +23,8 @@ export function buildProgram(io: Io): Command {
   registerServe(program, io);
   registerInstall(program, io);
   registerScenarios(program, io);
+  registerDoctor(program, io);
+  registerProbe(program, io);
   return program;
 }
 

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { HarnessError, systemErrorCode } from '../errors.js';
 import type { GoClientTls } from '../components/go-client.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError, type Identity, type MaterialRole } from '../tls/material.js';
+import { loadJavaAuthorities, loadJavaIdentity, loadKeystoreIdentity } from '../tls/java-material.js';
 import { DEFAULT_VERSIONS, only, parseClientAuthentication, parseTlsVersion, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import { newServiceToken } from '../components/elasticsearch-api.js';
 import type { Cert } from '../x509/certificate.js';
@@ -160,10 +161,16 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   };
   if (!esUrlFlag) notes.push('no --fleet-server-es: the agent enrolls into a Fleet Server the harness sets up from --certs');
 
-  // Elasticsearch: the harness's own flags, falling back on --certs.
+  // Elasticsearch: the harness's own flags, falling back on --certs. It reads them as Java does
+  // (DER certificates, PKCS#12 keystores), not as libs does.
+  const esKeystore = file('es-keystore');
+  if (esKeystore && (str('es-cert') || str('es-cert-key'))) throw usage('--es-keystore and --es-cert/--es-cert-key are mutually exclusive, as ssl.keystore.path and ssl.certificate are');
   const esCert = file('es-cert') ?? pki.certPath('es-cert');
   const esKey = file('es-cert-key') ?? pki.keyPath('es-cert');
   const esClientCas = list('es-client-ca') ?? [pki.certPath('es-ca')];
+  const esIdentity = esKeystore
+    ? withFlag('--es-keystore', () => loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? ''))
+    : withFlag(ES_PAIR, () => loadJavaIdentity(esCert, esKey));
   const port = Number(str('fleet-server-port') ?? 8220);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
   return {
@@ -185,8 +192,8 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
     elasticsearch: {
       // A loopback URL names the port to listen on; any other host is mapped to a free local port.
       port: LOOPBACK.has(esUrl.hostname) && esUrlFlag ? Number(esUrl.port || 443) : 0,
-      identity: withFlag(ES_PAIR, () => loadIdentity(esCert, esKey)),
-      clientCertificateAuthorities: withFlag('--es-client-ca', () => loadCertificateAuthorities(esClientCas)),
+      identity: esIdentity,
+      clientCertificateAuthorities: withFlag('--es-client-ca', () => loadJavaAuthorities(esClientCas, str('es-keystore-password') ?? '')),
       clientAuthentication: esClientAuthentication,
     },
     versions,

@@ -1,7 +1,10 @@
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { HarnessError, systemErrorCode, type ErrorCode } from '../errors.js';
-import { parsePemCertificates, type Cert } from '../x509/certificate.js';
+import { parseCertificate, parsePemCertificates, type Cert } from '../x509/certificate.js';
+import { describeContent } from './formats.js';
+import { decryptLegacyBlock, decryptPkcs8Block, goParsePrivateKey, isLegacyEncrypted } from './go-keys.js';
+import { pemDecode, pemDecodeAll, type PemBlock } from './pem.js';
 
 /** A certificate chain (leaf first) with its private key, ready for Node's TLS. */
 export interface Identity {
@@ -9,6 +12,8 @@ export interface Identity {
   readonly certPem: string;
   /** Decrypted, PKCS#8. */
   readonly keyPem: string;
+  /** What libs logged at warn level while loading (the legacy encryption deprecation). */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -23,6 +28,8 @@ export class MaterialError extends HarnessError {
     readonly file: string,
     /** Which input was at fault, so a caller can name the flag that gave it. */
     readonly role: MaterialRole,
+    /** The lines libs logs on the way, in order (warn and error level, logger "tls"). */
+    readonly logs: readonly string[] = [],
   ) {
     super(code, message);
   }
@@ -33,41 +40,115 @@ export type MaterialRole = 'certificate' | 'key' | 'passphrase' | 'authority';
 /** A file path, or inline PEM as libs accepts it (a value whose trimmed form starts with `-`). */
 export type PemSource = string;
 
-function readSource(source: PemSource, role: MaterialRole): { text: string; label: string } {
-  if (source.trim().startsWith('-')) return { text: source, label: 'inline PEM' };
+/** libs IsPEMString. */
+export const isInlinePem = (source: string): boolean => source.trim().startsWith('-');
+
+/** libs (since v0.42.0) logs this for every legacy encrypted block it decrypts. */
+export const LEGACY_PEM_WARNING =
+  'Encrypted PKCS#1 PEM keys are deprecated and insecure, support will be removed in a future release; please convert the key to encrypted PKCS#8';
+
+const reasonOf = (error: unknown) => (systemErrorCode(error) === 'ENOENT' ? 'no such file or directory' : (error as Error).message);
+
+function readSource(source: PemSource, role: MaterialRole): { text: string; label: string; bytes: Buffer } {
+  if (isInlinePem(source)) return { text: source, label: 'inline PEM', bytes: Buffer.from(source, 'latin1') };
   try {
-    return { text: readFileSync(source, 'latin1'), label: source };
+    const bytes = readFileSync(source);
+    return { text: bytes.toString('latin1'), label: source, bytes };
   } catch (error) {
-    const reason = systemErrorCode(error) === 'ENOENT' ? 'no such file or directory' : (error as Error).message;
-    throw new MaterialError('FTH_FILE_UNREADABLE', `${source}: ${reason}`, `open ${source}: ${reason}`, source, role);
+    const reason = reasonOf(error);
+    // LoadCertificateAuthorities prints its nil *PEMReader after the open error.
+    const libs = role === 'authority' ? `open ${source}: ${reason} reading <nil>` : `open ${source}: ${reason}`;
+    throw new MaterialError('FTH_FILE_UNREADABLE', `${source}: ${reason}`, libs, source, role);
   }
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
-
-interface PemBlock { readonly label: string; readonly text: string; readonly headers: boolean }
-
-function pemBlocks(text: string): PemBlock[] {
-  return [...text.matchAll(PEM_BLOCK)].map((m) => ({ label: m[1]!, text: m[0], headers: /^[A-Za-z-]+:/m.test(m[2]!) }));
+/** What a file holds, in a few words, when that is worth telling (anything but plain text). */
+function holding(bytes: Buffer): string {
+  const content = describeContent(bytes);
+  return content.kind === 'text' ? '' : ` (it holds ${content.summary})`;
 }
 
-/** CA certificates from files or inline PEM (libs LoadCertificateAuthorities). */
+/**
+ * libs readPEMFile: every block decoded by Go's pem.Decode, encrypted ones decrypted with the
+ * passphrase (failures are collected, the block dropped), the rest passed through.
+ */
+function readPemFile(source: PemSource, passphrase: string, role: MaterialRole): { blocks: PemBlock[]; warnings: string[]; label: string; bytes: Buffer } {
+  const { text, label, bytes } = readSource(source, role);
+  const blocks: PemBlock[] = [];
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  // What libs logs: the deprecation warning, a line per dropped block, then the failure.
+  const logs: string[] = [];
+  const failed = (libs: string) => [...logs, role === 'key' ? `Failed reading key file: ${libs.slice(0, -label.length - 1)}` : `Failed reading certificate file ${label}: ${libs.slice(0, -label.length - 1)}`];
+  let content = text;
+  while (content.length > 0) {
+    const decoded = pemDecode(content);
+    if (!decoded) {
+      if (blocks.length === 0) {
+        // After a block that failed to decrypt, anything left (even a blank line) makes libs say
+        // "no pem file", hiding the real failure: the harness names it.
+        if (errors.length > 0) throw failedBlocks(errors, label, role, `no pem file ${label}`, failed(`no pem file ${label}`));
+        const what = role === 'key' ? 'no PEM private key in it' : 'no PEM certificate in it';
+        throw new MaterialError('FTH_FILE_MALFORMED', `${label}: ${what}${holding(bytes)}`, `no pem file ${label}`, label, role, failed(`no pem file ${label}`));
+      }
+      break;
+    }
+    content = decoded.rest;
+    const block = decoded.block;
+    let result: { block: PemBlock } | { error: string } = { block };
+    if (isLegacyEncrypted(block)) {
+      warnings.push(LEGACY_PEM_WARNING);
+      logs.push(LEGACY_PEM_WARNING);
+      result = decryptLegacyBlock(block, passphrase);
+      if ('error' in result) logs.push(`Dropping encrypted pem block with private key, block type '${block.type}', could not decrypt PKCS#1: ${result.error}`);
+    } else if (block.type === 'ENCRYPTED PRIVATE KEY') {
+      result = decryptPkcs8Block(block, passphrase);
+      if ('error' in result) logs.push(`Dropping encrypted pem block with private key, block type '${block.type}', could not decrypt as PKCS8: ${result.error}`);
+    }
+    if ('error' in result) errors.push(result.error);
+    else blocks.push(result.block);
+  }
+  if (blocks.length === 0) {
+    const libs = `${['no PEM blocks', ...errors].join('\n')} ${label}`;
+    throw failedBlocks(errors, label, role, libs, failed(libs));
+  }
+  return { blocks, warnings, label, bytes };
+}
+
+function failedBlocks(errors: readonly string[], label: string, role: MaterialRole, libs: string, logs: readonly string[]): MaterialError {
+  const passphraseTrouble = errors.some((e) => /passphrase|password/.test(e));
+  const reason = errors[0] ?? 'no PEM blocks';
+  return new MaterialError(passphraseTrouble ? 'FTH_KEY_PASSPHRASE' : 'FTH_FILE_MALFORMED', `${label}: ${reason}`, libs, label, role, logs);
+}
+
+/** CA certificates from files or inline PEM (libs LoadCertificateAuthorities, Go AppendCertsFromPEM). */
 export function loadCertificateAuthorities(sources: readonly PemSource[]): Cert[] {
   return sources.flatMap((source) => {
-    const { text, label } = readSource(source, 'authority');
-    const certs = safeParse(text);
+    const { text, label, bytes } = readSource(source, 'authority');
+    const certs = pemDecodeAll(text)
+      .filter((b) => b.type === 'CERTIFICATE' && Object.keys(b.headers).length === 0)
+      .flatMap((b) => {
+        try {
+          return [parseCertificate(b.bytes)];
+        } catch {
+          // AppendCertsFromPEM skips a certificate it cannot parse.
+          return [];
+        }
+      });
     if (certs.length === 0) {
-      throw new MaterialError('FTH_FILE_MALFORMED', `${label}: not a PEM certificate`,
-        `file is not a certificate adding ${label} to the list of known CAs`, label, 'authority');
+      const debug = isInlinePem(source) ? 'inline' : label;
+      throw new MaterialError('FTH_FILE_MALFORMED', `${label}: not a PEM certificate${holding(bytes)}`,
+        `file is not a certificate adding ${debug} to the list of known CAs`, label, 'authority');
     }
     return certs;
   });
 }
 
 /**
- * A certificate and key as libs LoadCertificate reads them (release of Elastic Agent 9.0):
- * the passphrase file verbatim (a trailing newline is part of the passphrase), encrypted
- * PKCS#8 and legacy `Proc-Type: 4,ENCRYPTED` keys, and its error texts.
+ * A certificate and key as libs LoadCertificate reads them (elastic-agent-libs 0.42): the
+ * passphrase file verbatim (a trailing newline is part of the passphrase), encrypted PKCS#8
+ * (PBES2) and legacy `Proc-Type: 4,ENCRYPTED` keys (with the deprecation warning), then Go's
+ * tls.X509KeyPair with its error texts.
  */
 export function loadIdentity(certificate: PemSource, key: PemSource, passphrasePath?: string, passphrase?: string): Identity {
   let secret = passphrase ?? '';
@@ -75,72 +156,68 @@ export function loadIdentity(certificate: PemSource, key: PemSource, passphraseP
     try {
       secret = readFileSync(passphrasePath, 'latin1');
     } catch (error) {
-      const reason = systemErrorCode(error) === 'ENOENT' ? 'no such file or directory' : (error as Error).message;
+      const reason = reasonOf(error);
       throw new MaterialError('FTH_FILE_UNREADABLE', `${passphrasePath}: ${reason}`,
         `unable to read passphrase_file: open ${passphrasePath}: ${reason}`, passphrasePath, 'passphrase');
     }
   }
-  const cert = readSource(certificate, 'certificate');
-  const chain = safeParse(cert.text);
-  if (chain.length === 0) {
-    const message = pemBlocks(cert.text).length === 0 ? 'no pem file' : 'tls: failed to find any PEM data in certificate input';
-    throw new MaterialError('FTH_FILE_MALFORMED', `${cert.label}: no PEM certificate in it`, `${message} ${cert.label}`, cert.label, 'certificate');
-  }
-  const keyText = readSource(key, 'key');
-  const privateKey = decodeKey(keyText.text, keyText.label, secret);
-  const leaf = new X509Certificate(chain[0]!.der);
-  if (!leaf.checkPrivateKey(privateKey)) {
-    throw new MaterialError('FTH_KEY_MISMATCH', `${keyText.label}: the key does not belong to ${cert.label}`,
-      'tls: private key does not match public key', keyText.label, 'key');
-  }
+  const cert = readPemFile(certificate, secret, 'certificate');
+  const keyFile = readPemFile(key, secret, 'key');
+  const { chain, privateKey } = x509KeyPair(cert, keyFile);
+  const warnings = [...cert.warnings, ...keyFile.warnings];
   return {
     chain,
     certPem: chain.map((c) => c.pem).join(''),
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 
-function decodeKey(text: string, label: string, passphrase: string): KeyObject {
-  const blocks = pemBlocks(text);
-  if (blocks.length === 0) {
-    const message = text.length === 0 ? 'no PEM blocks' : 'no pem file';
-    throw new MaterialError('FTH_FILE_MALFORMED', `${label}: no PEM private key in it`, `${message} ${label}`, label, 'key');
-  }
-  const failures: string[] = [];
-  for (const block of blocks) {
-    const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || block.headers;
-    if (!encrypted) {
-      if (!block.label.includes('PRIVATE KEY')) continue;
-      try {
-        return createPrivateKey(block.text);
-      } catch {
-        failures.push('tls: failed to parse private key');
-        continue;
-      }
-    }
-    if (!passphrase) {
-      failures.push('no passphrase available');
-      continue;
-    }
-    try {
-      return createPrivateKey({ key: block.text, passphrase });
-    } catch {
-      failures.push(block.label === 'ENCRYPTED PRIVATE KEY'
-        ? 'failed to parse key: pkcs8: incorrect password'
-        : 'failed to decrypt PKCS#1 key: x509: decryption password incorrect');
-    }
-  }
-  const code: ErrorCode = failures.some((f) => f.includes('password') || f.includes('passphrase')) ? 'FTH_KEY_PASSPHRASE' : 'FTH_FILE_MALFORMED';
-  const reason = failures[0] ?? 'no private key block';
-  throw new MaterialError(code, `${label}: ${reason}`, `${['no PEM blocks', ...failures].join('\n')} ${label}`, label, 'key');
-}
+type ReadFile = ReturnType<typeof readPemFile>;
 
-function safeParse(text: string): Cert[] {
-  try {
-    return parsePemCertificates(text);
-  } catch {
-    return [];
+/** Go's tls.X509KeyPair over the decoded blocks; its errors reach the agent unwrapped. */
+function x509KeyPair(cert: ReadFile, key: ReadFile): { chain: Cert[]; privateKey: KeyObject } {
+  const logs = (message: string) => [...cert.warnings, ...key.warnings, `Failed loading client certificate ${message}`];
+  const certFail = (message: string) =>
+    new MaterialError('FTH_FILE_MALFORMED', `${cert.label}: no PEM certificate in it${holding(cert.bytes)}`, message, cert.label, 'certificate', logs(message));
+  const keyFail = (code: ErrorCode, summary: string, message: string) =>
+    new MaterialError(code, `${key.label}: ${summary}`, message, key.label, 'key', logs(message));
+
+  const certBlocks = cert.blocks.filter((b) => b.type === 'CERTIFICATE');
+  if (certBlocks.length === 0) {
+    const skipped = cert.blocks.map((b) => b.type);
+    if (skipped.length === 0) throw certFail('tls: failed to find any PEM data in certificate input');
+    if (skipped.length === 1 && skipped[0]!.endsWith('PRIVATE KEY')) {
+      throw certFail('tls: failed to find certificate PEM data in certificate input, but did find a private key; PEM inputs may have been switched');
+    }
+    throw certFail(`tls: failed to find "CERTIFICATE" PEM block in certificate input after skipping PEM blocks of the following types: [${skipped.join(' ')}]`);
   }
+  const keyIndex = key.blocks.findIndex((b) => b.type === 'PRIVATE KEY' || b.type.endsWith(' PRIVATE KEY'));
+  if (keyIndex < 0) {
+    const skipped = key.blocks.map((b) => b.type);
+    const summary = `no PEM private key in it${holding(key.bytes)}`;
+    if (skipped.length === 1 && skipped[0] === 'CERTIFICATE') throw keyFail('FTH_FILE_MALFORMED', summary, 'tls: found a certificate rather than a key in the PEM for the private key');
+    throw keyFail('FTH_FILE_MALFORMED', summary, `tls: failed to find PEM block with type ending in "PRIVATE KEY" in key input after skipping PEM blocks of the following types: [${skipped.join(' ')}]`);
+  }
+  let chain: Cert[];
+  try {
+    chain = certBlocks.map((b) => parseCertificate(b.bytes));
+  } catch (error) {
+    throw new MaterialError('FTH_FILE_MALFORMED', `${cert.label}: the certificate does not parse (${(error as Error).message})`,
+      (error as Error).message, cert.label, 'certificate');
+  }
+  const parsed = goParsePrivateKey(key.blocks[keyIndex]!.bytes);
+  if ('error' in parsed) throw keyFail('FTH_FILE_MALFORMED', `the private key does not parse (${parsed.error})`, parsed.error);
+  const leaf = chain[0]!;
+  const expected = { RSA: 'rsa', ECDSA: 'ec', Ed25519: 'ed25519' }[leaf.publicKeyAlgorithm as string];
+  if (expected === undefined) throw certFail('tls: unknown public key algorithm');
+  if (parsed.key.asymmetricKeyType !== expected) {
+    throw keyFail('FTH_KEY_MISMATCH', `the key is not of the type of ${cert.label}'s key`, 'tls: private key type does not match public key type');
+  }
+  if (!leaf.publicKey || !createPublicKey(parsed.key).equals(leaf.publicKey)) {
+    throw keyFail('FTH_KEY_MISMATCH', `the key does not belong to ${cert.label}`, 'tls: private key does not match public key');
+  }
+  return { chain, privateKey: parsed.key };
 }
 
 /** An in-memory identity from PEM text (the harness's own PKI). */

@@ -129,7 +129,7 @@ describe('install with bad input', () => {
     ['a missing file', async () => (await oneWay(real)).map((a) => (a.startsWith('--fleet-server-es-ca=') ? '--fleet-server-es-ca=/nowhere/es-ca.crt' : a)),
       /^fleet-tls: FTH_FILE_UNREADABLE: --fleet-server-es-ca \/nowhere\/es-ca\.crt: no such file or directory$/],
     ['a certificate flag given a key', async () => (await oneWay(real)).map((a) => (a.startsWith('--fleet-server-cert=') ? `--fleet-server-cert=${real('fleet-cert-key')}` : a)),
-      /^fleet-tls: FTH_FILE_MALFORMED: --fleet-server-cert \/.*\/fleet-cert\.key: no PEM certificate in it$/],
+      /^fleet-tls: FTH_FILE_MALFORMED: --fleet-server-cert \/.*\/fleet-cert\.key: no PEM certificate in it \(it holds a PEM private key \(.+\)\)$/],
     ['a relative path where the agent wants an absolute one', async () => (await oneWay(real)).map((a) => (a.startsWith('--certificate-authorities=') ? '--certificate-authorities=certs/fleet-ca.crt' : a)),
       /^fleet-tls: FTH_USAGE: --certificate-authorities must be provided as an absolute path$/],
     ['a misspelt client authentication mode', async () => [...(await oneWay(real)), '--fleet-server-client-auth=require'],

@@ -1,7 +1,4 @@
-/**
- * src/tls/material.ts (kept here because test/unit/tls/ was outside this change's files;
- * it belongs in test/unit/tls/material.test.ts).
- */
+/** src/tls/material.ts: certificates and keys read as elastic-agent-libs and Go's crypto/tls read them. */
 import { createPrivateKey } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -76,7 +73,9 @@ describe('loadIdentity', () => {
     const identity = loadIdentity(pki.leaves['agent-cert'].pem, keyPem);
     expect(identity.chain[0]!.der.equals(pki.leaves['agent-cert'].der)).toBe(true);
     const inlineEncrypted = encodePrivateKey(pki.leaves['agent-cert'].key, { format: 'pkcs8-encrypted', passphrase: PASSPHRASE });
-    expect(loadIdentity(`\n  ${pki.leaves['agent-cert'].pem}`, inlineEncrypted, undefined, PASSPHRASE).keyPem).toBe(keyPem);
+    expect(loadIdentity(`\n${pki.leaves['agent-cert'].pem}`, inlineEncrypted, undefined, PASSPHRASE).keyPem).toBe(keyPem);
+    // libs only trims to decide the value is PEM; Go's pem.Decode then needs BEGIN at the start of a line.
+    expect(materialError(() => loadIdentity(`  ${pki.leaves['agent-cert'].pem}`, keyPem)).libsMessage).toBe('no pem file inline PEM');
   });
 
   it('fails a key file with no PEM in it as libs does: no pem file <path>', () => {
@@ -117,6 +116,23 @@ describe('loadIdentity', () => {
     });
   });
 
+  it('keeps the lines libs logs on the way: the deprecation warning, the dropped block, the failure', () => {
+    const logsOf = (load: () => unknown): readonly string[] => {
+      try {
+        load();
+      } catch (error) {
+        return (error as MaterialError).logs;
+      }
+      throw new Error('loaded without an error');
+    };
+    expect(logsOf(() => loadIdentity(file('agent.crt'), file('agent-legacy-encrypted.key'), file('wrong-passphrase')))).toEqual([
+      'Encrypted PKCS#1 PEM keys are deprecated and insecure, support will be removed in a future release; please convert the key to encrypted PKCS#8',
+      "Dropping encrypted pem block with private key, block type 'EC PRIVATE KEY', could not decrypt PKCS#1: failed to decrypt PKCS#1 key: x509: decryption password incorrect",
+      'Failed reading key file: no PEM blocks\nfailed to decrypt PKCS#1 key: x509: decryption password incorrect',
+    ]);
+    expect(logsOf(() => loadIdentity(file('agent.crt'), file('fleet.key')))).toEqual(['Failed loading client certificate tls: private key does not match public key']);
+  });
+
   it('reads the passphrase file untrimmed, so a trailing newline fails like a wrong passphrase', () => {
     expect(materialError(() => loadIdentity(file('agent.crt'), file('agent-pkcs8-encrypted.key'), file('passphrase-with-newline')))).toMatchObject({
       code: 'FTH_KEY_PASSPHRASE',
@@ -142,9 +158,12 @@ describe('loadIdentity', () => {
     });
   });
 
-  it('fails a certificate file holding only a key: tls: failed to find any PEM data in certificate input', () => {
-    expect(materialError(() => loadIdentity(file('agent.key'), file('agent.key'))).libsMessage)
-      .toBe(`tls: failed to find any PEM data in certificate input ${file('agent.key')}`);
+  it('fails a certificate file holding only a key as Go X509KeyPair does: PEM inputs may have been switched', () => {
+    expect(materialError(() => loadIdentity(file('agent.key'), file('agent.key')))).toMatchObject({
+      code: 'FTH_FILE_MALFORMED',
+      libsMessage: 'tls: failed to find certificate PEM data in certificate input, but did find a private key; PEM inputs may have been switched',
+      message: `${file('agent.key')}: no PEM certificate in it (it holds a PEM private key (PKCS#8))`,
+    });
   });
 
   it('fails a missing file with open <path>: no such file or directory', () => {
@@ -186,11 +205,11 @@ describe('loadCertificateAuthorities', () => {
     });
   });
 
-  it('fails a missing CA file with open <path>: no such file or directory', () => {
+  it('fails a missing CA file with open <path>: no such file or directory reading <nil> (libs prints its nil reader)', () => {
     const missing = file('missing-ca.crt');
     expect(materialError(() => loadCertificateAuthorities([missing]))).toMatchObject({
       code: 'FTH_FILE_UNREADABLE',
-      libsMessage: `open ${missing}: no such file or directory`,
+      libsMessage: `open ${missing}: no such file or directory reading <nil>`,
     });
   });
 });

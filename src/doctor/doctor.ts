@@ -1,0 +1,191 @@
+/**
+ * `fleet-tls doctor`: an install command's files inspected without a handshake, each leg
+ * predicted, then (unless static) the real handshakes run with those files and set beside
+ * the predictions. A disagreement is reported, never smoothed over.
+ */
+import { HarnessError } from '../errors.js';
+import { parseInstallFlags, type ParsedFlags } from '../flows/install-flags.js';
+import { placeholder, planInstall, type InstallPlan, type PlanContext } from '../flows/install-plan.js';
+import { flowConfig, selfSignedFleetServer } from '../flows/install.js';
+import { runFlow } from '../flows/flow.js';
+import type { Pki } from '../pki/store.js';
+import type { Leg } from '../report/leg.js';
+import { loadJavaAuthorities, loadJavaIdentity, loadKeystoreIdentity } from '../tls/java-material.js';
+import { MaterialError } from '../tls/material.js';
+import { parseClientAuthentication } from '../tls/settings.js';
+import type { Cert } from '../x509/certificate.js';
+import { finding, type Finding } from './findings.js';
+import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
+import { predictLeg, type Outcome, type Prediction } from './predict.js';
+
+export interface DoctorOptions {
+  readonly pki: Pki;
+  /** Inspect and predict only: no handshake. */
+  readonly static?: boolean;
+  readonly p12Password?: string;
+  readonly now?: Date;
+}
+
+export interface LegComparison extends Prediction {
+  /** What the handshake did; null with --static. */
+  readonly actual: Outcome | null;
+  readonly agrees: boolean | null;
+}
+
+export interface DoctorResult {
+  readonly ok: boolean;
+  readonly findings: readonly Finding[];
+  /** Fleet Server to Elasticsearch first: the agent's leg depends on it. */
+  readonly predictions: readonly LegComparison[];
+  readonly legs: readonly Leg[];
+  /** Why the stack could not start with these files, when it could not. */
+  readonly startError?: string;
+}
+
+export async function doctor(argv: readonly string[], options: DoctorOptions): Promise<DoctorResult> {
+  const flags = parseInstallFlags(argv);
+  const context: PlanContext = { pki: options.pki, makeSelfSigned: selfSignedFleetServer };
+  let plan: InstallPlan | undefined;
+  let startError: string | undefined;
+  try {
+    plan = planInstall(flags, context);
+  } catch (error) {
+    // Usage errors end here; a file the components cannot load is what the doctor is for.
+    if (!(error instanceof HarnessError) || !(error.cause instanceof MaterialError)) throw error;
+    plan = withoutAgentCertificate(flags, context, error);
+    startError = plan ? `${error.message} (the agent fails to enroll; Fleet Server runs without it)` : error.message;
+  }
+  const notes: string[] = [];
+  const v = flags.values;
+  const str = (name: string) => (typeof v[name] === 'string' && v[name] !== '' ? (v[name] as string) : undefined);
+  const file = (name: string) => (str(name) === undefined ? undefined : placeholder(str(name)!, context, notes));
+  const list = (name: string) => str(name)?.split(',').filter(Boolean).map((p) => placeholder(p, context, notes));
+  const inspect = { ...(options.p12Password !== undefined ? { p12Password: options.p12Password } : {}), ...(options.now ? { now: options.now } : {}) };
+  const now = options.now ?? new Date();
+  const findings: Finding[] = [];
+
+  const identity = (certFlag: string, keyFlag: string, passphraseFlag: string | undefined, usage: 'serverAuth' | 'clientAuth'): InspectedIdentity | undefined => {
+    const cert = file(certFlag.slice(2));
+    const key = file(keyFlag.slice(2));
+    if (!cert || !key) return undefined;
+    const passphrase = passphraseFlag ? file(passphraseFlag.slice(2)) : undefined;
+    const inspected = inspectIdentity({ certFlag, keyFlag, cert, key, usage, ...(passphraseFlag ? { passphraseFlag } : {}), ...(passphrase ? { passphrase } : {}) }, inspect);
+    findings.push(...inspected.findings);
+    return inspected;
+  };
+  const fleet = identity('--fleet-server-cert', '--fleet-server-cert-key', '--fleet-server-cert-key-passphrase', 'serverAuth');
+  const agent = identity('--elastic-agent-cert', '--elastic-agent-cert-key', '--elastic-agent-cert-key-passphrase', 'clientAuth');
+  const fleetEs = identity('--fleet-server-es-cert', '--fleet-server-es-cert-key', undefined, 'clientAuth');
+  const agentCas = list('certificate-authorities');
+  const agentTrust = agentCas ? inspectAuthorities('--certificate-authorities', agentCas, inspect) : undefined;
+  const esCa = file('fleet-server-es-ca');
+  const esTrust = esCa ? inspectAuthorities('--fleet-server-es-ca', [esCa], inspect) : undefined;
+  findings.push(...(agentTrust?.findings ?? []), ...(esTrust?.findings ?? []));
+
+  // The fake Elasticsearch, read as Java reads it; trouble here is the harness's input.
+  const esKeystore = file('es-keystore');
+  const esCertFile = esKeystore ?? file('es-cert') ?? options.pki.certPath('es-cert');
+  const esIdentity = harnessInput(esKeystore ? '--es-keystore' : '--es-cert', () => (esKeystore
+    ? loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? '')
+    : loadJavaIdentity(esCertFile, file('es-cert-key') ?? options.pki.keyPath('es-cert'))));
+  findings.push(...leafFindings(esKeystore ? '--es-keystore' : '--es-cert', esCertFile, esIdentity.chain[0]!, 'serverAuth', now));
+  const esClientCas = harnessInput('--es-client-ca', () => loadJavaAuthorities(list('es-client-ca') ?? [options.pki.certPath('es-ca')], str('es-keystore-password') ?? ''));
+
+  const esUrl = new URL(str('fleet-server-es') ?? 'https://localhost:9200');
+  const loadError = (inspected: InspectedIdentity | undefined, who: string) =>
+    inspected && !inspected.loaded ? `${who} cannot load its certificate and key (${inspected.findings.find((f) => f.severity === 'error')?.message ?? 'see the findings'})` : undefined;
+  // A CA file libs cannot read stops Fleet Server (it takes --certificate-authorities as its client CAs too).
+  const unreadableCas = [...(agentTrust?.findings ?? []), ...(esTrust?.findings ?? [])].find((f) => f.code.startsWith('FORMAT_'));
+  const fleetLoadError = loadError(fleet, 'Fleet Server') ?? loadError(fleetEs, 'Fleet Server') ??
+    (unreadableCas ? `Fleet Server cannot load ${unreadableCas.flag} ${unreadableCas.file} (${unreadableCas.message})` : undefined);
+  const es = predictLeg({
+    from: 'fleet-server', to: 'elasticsearch', host: esUrl.hostname.replace(/^\[|\]$/g, ''), mode: v['fleet-server-es-insecure'] ? 'none' : 'full',
+    trustFlag: '--fleet-server-es-ca', roots: esTrust ? esTrust.certs : 'system',
+    ...(str('fleet-server-es-ca-trusted-fingerprint') ? { caTrustedFingerprint: str('fleet-server-es-ca-trusted-fingerprint')! } : {}),
+    serverFlag: esKeystore ? '--es-keystore' : '--es-cert', serverFile: esCertFile, serverChain: esIdentity.chain,
+    ...(fleetLoadError ? { clientLoadError: fleetLoadError } : {}),
+    clientFlag: '--fleet-server-es-cert', ...(file('fleet-server-es-cert') ? { clientFile: file('fleet-server-es-cert')! } : {}),
+    ...(fleetEs ? { clientChain: fleetEs.chain } : {}),
+    clientAuthentication: clientAuth(str('es-client-auth') ?? 'optional'), clientCAFlag: '--es-client-ca', clientCAs: esClientCas, server: 'java', now,
+  });
+  findings.push(...es.findings);
+  const fleetChain: readonly Cert[] = fleet?.chain ?? plan?.fleetServer.identity.chain ?? [];
+  if (!fleet) findings.push(finding('info', '--fleet-server-cert', null, 'TRUST_SYSTEM_ROOTS', 'no --fleet-server-cert: the agent generates a self-signed certificate for this host, which agents trust only with its CA or --insecure', '--fleet-server-cert and --fleet-server-cert-key for a certificate of your CA'));
+  const agentLeg = predictLeg({
+    from: 'agent', to: 'fleet-server', host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
+    trustFlag: '--certificate-authorities', roots: agentTrust ? agentTrust.certs : 'system',
+    ...(str('ca-sha256') ? { caSha256: str('ca-sha256')!.split(',').filter(Boolean) } : {}),
+    serverFlag: '--fleet-server-cert', serverFile: file('fleet-server-cert') ?? '(self-signed)', serverChain: fleetChain,
+    ...(fleetLoadError ? { serverLoadError: fleetLoadError } : es.prediction.outcome !== 'ok' ? { serverLoadError: 'Fleet Server did not become healthy' } : {}),
+    ...(loadError(agent, 'the agent') ? { clientLoadError: loadError(agent, 'the agent')! } : {}),
+    clientFlag: '--elastic-agent-cert', ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}),
+    ...(agent ? { clientChain: agent.chain } : {}),
+    clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'), clientCAFlag: '--certificate-authorities', clientCAs: agentTrust?.certs ?? [], server: 'go', now,
+  });
+  findings.push(...agentLeg.findings);
+  const predictions = [es.prediction, agentLeg.prediction];
+
+  let legs: Leg[] = [];
+  let compared: LegComparison[];
+  if (options.static) compared = predictions.map((p) => ({ ...p, actual: null, agrees: null }));
+  else if (!plan) compared = predictions.map((p) => ({ ...p, actual: 'not-attempted', agrees: p.outcome === 'not-attempted' }));
+  else {
+    const flow = await runFlow(flowConfig(plan, 'ephemeral'));
+    legs = [...flow.legs];
+    compared = predictions.map((p) => {
+      const leg = legs.find((l) => l.from === p.from && l.to === p.to);
+      const actual: Outcome = !leg || leg.skipped ? 'not-attempted' : leg.ok ? 'ok' : leg.rejectedBy === 'client' ? 'rejected-by-client' : 'rejected-by-server';
+      return { ...p, actual, agrees: actual === p.outcome };
+    });
+  }
+  const sorted = unique(findings).sort((a, b) => rank(a) - rank(b));
+  const ok = !sorted.some((f) => f.severity === 'error') && compared.every((c) => (c.actual ?? c.outcome) === 'ok' && c.agrees !== false);
+  return { ok, findings: sorted, predictions: compared, legs, ...(startError ? { startError } : {}) };
+}
+
+const AGENT_CERTIFICATE_FLAGS = ['elastic-agent-cert', 'elastic-agent-cert-key', 'elastic-agent-cert-key-passphrase'];
+
+/**
+ * The agent failing to load its own certificate stops only the agent: Fleet Server still
+ * bootstraps against Elasticsearch. The plan is made without those files and the agent then
+ * fails with libs' error, as install does for the page's repeated --elastic-agent-cert-key.
+ */
+function withoutAgentCertificate(flags: ParsedFlags, context: PlanContext, error: HarnessError): InstallPlan | undefined {
+  if (!AGENT_CERTIFICATE_FLAGS.some((name) => error.message.startsWith(`--${name} `))) return undefined;
+  const values = Object.fromEntries(Object.entries(flags.values).filter(([name]) => !AGENT_CERTIFICATE_FLAGS.includes(name)));
+  try {
+    const plan = planInstall({ ...flags, values }, context);
+    return { ...plan, agent: { ...plan.agent, loadError: `Error: ${(error.cause as MaterialError).libsMessage}` } };
+  } catch {
+    return undefined;
+  }
+}
+
+const rank = (f: Finding) => ({ error: 0, warning: 1, info: 2 })[f.severity];
+
+function unique(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.code}|${f.flag}|${f.file}|${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function clientAuth(value: string) {
+  try {
+    return parseClientAuthentication(value);
+  } catch {
+    throw new HarnessError('FTH_USAGE', `client authentication must be one of [none, optional, required], not '${value}'`);
+  }
+}
+
+function harnessInput<T>(flag: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof HarnessError) throw new HarnessError(error.code, `${flag} ${error.message}`, { cause: error });
+    throw error;
+  }
+}

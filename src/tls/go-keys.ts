@@ -1,0 +1,148 @@
+/**
+ * How the agent's Go code reads private keys: crypto/tls parsePrivateKey (PKCS#1, then
+ * PKCS#8, then SEC1, whatever the PEM label says), youmark/pkcs8 for `ENCRYPTED PRIVATE KEY`
+ * (PBES2 only), and x509.DecryptPEMBlock for legacy `Proc-Type: 4,ENCRYPTED` blocks.
+ * Node decrypts; these functions decide what Go would accept and in which words it refuses.
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import { pemEncode, type PemBlock } from './pem.js';
+
+/** The curves crypto/x509 parses (elliptic.P224..P521). */
+const GO_CURVES = new Set(['secp224r1', 'prime256v1', 'secp384r1', 'secp521r1']);
+
+export type KeyEncoding = 'pkcs1' | 'pkcs8' | 'sec1';
+
+function tryDer(der: Buffer, type: KeyEncoding): KeyObject | undefined {
+  try {
+    return createPrivateKey({ key: der, format: 'der', type });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which encoding a DER private key body is in, as Go tries them; undefined when none parses. */
+export function keyEncodingOf(der: Buffer): { encoding: KeyEncoding; key: KeyObject } | undefined {
+  for (const encoding of ['pkcs1', 'pkcs8', 'sec1'] as const) {
+    const key = tryDer(der, encoding);
+    if (key) return { encoding, key };
+  }
+  return undefined;
+}
+
+/** crypto/tls parsePrivateKey: the key, or Go's error text. */
+export function goParsePrivateKey(der: Buffer): { key: KeyObject } | { error: string } {
+  const pkcs1 = tryDer(der, 'pkcs1');
+  if (pkcs1) return { key: pkcs1 };
+  const pkcs8 = tryDer(der, 'pkcs8');
+  if (pkcs8) {
+    const type = pkcs8.asymmetricKeyType;
+    if (type === 'rsa' || type === 'ed25519' || (type === 'ec' && GO_CURVES.has(pkcs8.asymmetricKeyDetails?.namedCurve ?? ''))) return { key: pkcs8 };
+    // Go >= 1.20 parses X25519 into *ecdh.PrivateKey, which crypto/tls then refuses by name.
+    if (type === 'x25519') return { error: 'tls: found unknown private key type in PKCS#8 wrapping' };
+  }
+  const sec1 = tryDer(der, 'sec1');
+  if (sec1 && GO_CURVES.has(sec1.asymmetricKeyDetails?.namedCurve ?? '')) return { key: sec1 };
+  return { error: 'tls: failed to parse private key' };
+}
+
+const PBES2 = '1.2.840.113549.1.5.13';
+const PBKDF2 = '1.2.840.113549.1.5.12';
+const SCRYPT = '1.3.6.1.4.1.11591.4.11';
+const PRF_OK = new Set(['1.2.840.113549.2.7', '1.2.840.113549.2.9']);
+const CIPHERS_OK = new Set([
+  '2.16.840.1.101.3.4.1.2', '2.16.840.1.101.3.4.1.6', '2.16.840.1.101.3.4.1.22', '2.16.840.1.101.3.4.1.26',
+  '2.16.840.1.101.3.4.1.42', '2.16.840.1.101.3.4.1.46', '1.2.840.113549.3.7',
+]);
+const CIPHER_NAMES: Record<string, string> = {
+  '2.16.840.1.101.3.4.1.2': 'AES-128-CBC', '2.16.840.1.101.3.4.1.22': 'AES-192-CBC', '2.16.840.1.101.3.4.1.42': 'AES-256-CBC',
+  '2.16.840.1.101.3.4.1.6': 'AES-128-GCM', '2.16.840.1.101.3.4.1.26': 'AES-192-GCM', '2.16.840.1.101.3.4.1.46': 'AES-256-GCM',
+  '1.2.840.113549.3.7': 'DES-EDE3-CBC', '1.2.840.113549.3.2': 'RC2-CBC', '1.3.14.3.2.7': 'DES-CBC',
+};
+
+/** What an EncryptedPrivateKeyInfo says about its protection, for the doctor and for youmark's refusals. */
+export interface Pkcs8Encryption {
+  readonly scheme: string;
+  /** youmark/pkcs8's refusal before any password is tried, or undefined when it would try. */
+  readonly unsupported?: string;
+}
+
+export function pkcs8Encryption(der: Buffer): Pkcs8Encryption {
+  try {
+    const top = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
+    const algorithm = (top.value as forge.asn1.Asn1[])[0]!;
+    const [oidNode, params] = algorithm.value as forge.asn1.Asn1[];
+    const oid = forge.asn1.derToOid(oidNode!.value as string);
+    if (oid !== PBES2) return { scheme: `PBES1 (${forge.pki.oids[oid] ?? oid})`, unsupported: 'pkcs8: only PBES2 supported' };
+    const [kdf, enc] = params!.value as forge.asn1.Asn1[];
+    const kdfOid = forge.asn1.derToOid((kdf!.value as forge.asn1.Asn1[])[0]!.value as string);
+    const encOid = forge.asn1.derToOid((enc!.value as forge.asn1.Asn1[])[0]!.value as string);
+    const cipher = CIPHER_NAMES[encOid] ?? encOid;
+    if (!CIPHERS_OK.has(encOid)) return { scheme: `PBES2 ${cipher}`, unsupported: `pkcs8: unsupported cipher (OID: ${encOid})` };
+    if (kdfOid === SCRYPT) return { scheme: `PBES2 scrypt ${cipher}` };
+    if (kdfOid !== PBKDF2) return { scheme: `PBES2 ${cipher}`, unsupported: `pkcs8: unsupported KDF (OID: ${kdfOid})` };
+    const kdfParams = ((kdf!.value as forge.asn1.Asn1[])[1]!.value as forge.asn1.Asn1[]);
+    const prf = kdfParams.find((p) => p.type === forge.asn1.Type.SEQUENCE);
+    const prfOid = prf ? forge.asn1.derToOid((prf.value as forge.asn1.Asn1[])[0]!.value as string) : '1.2.840.113549.2.7';
+    const prfName = prfOid === '1.2.840.113549.2.9' ? 'HMAC-SHA256' : prfOid === '1.2.840.113549.2.7' ? 'HMAC-SHA1' : prfOid;
+    if (!PRF_OK.has(prfOid)) return { scheme: `PBES2 PBKDF2 ${prfName} ${cipher}`, unsupported: 'pkcs8: unsupported hash function' };
+    return { scheme: `PBES2 PBKDF2 ${prfName} ${cipher}` };
+  } catch {
+    return { scheme: 'unknown', unsupported: 'pkcs8: only PKCS #5 v2.0 supported' };
+  }
+}
+
+/**
+ * libs decryptPKCS8Key: the decrypted key re-labelled `RSA PRIVATE KEY` or `ECDSA PRIVATE KEY`
+ * around a PKCS#8 body, or the error libs joins into its message.
+ */
+export function decryptPkcs8Block(block: PemBlock, passphrase: string): { block: PemBlock } | { error: string } {
+  if (!passphrase) return { error: 'no passphrase available' };
+  const { unsupported } = pkcs8Encryption(block.bytes);
+  if (unsupported) return { error: `failed to parse key: ${unsupported}` };
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pemEncode({ type: block.type, bytes: block.bytes }), passphrase });
+  } catch {
+    return { error: 'failed to parse key: pkcs8: incorrect password' };
+  }
+  const type = key.asymmetricKeyType;
+  // youmark's own parse goes through x509.ParsePKCS8PrivateKey, which knows only Go's curves.
+  if (type === 'ec' && !GO_CURVES.has(key.asymmetricKeyDetails?.namedCurve ?? '')) return { error: 'failed to parse key: pkcs8: incorrect password' };
+  if (type !== 'rsa' && type !== 'ec') {
+    const goType = type === 'ed25519' ? 'ed25519.PrivateKey' : type === 'x25519' ? '*ecdh.PrivateKey' : undefined;
+    return { error: goType ? `unknown key type ${goType}` : 'failed to parse key: pkcs8: incorrect password' };
+  }
+  const bytes = key.export({ type: 'pkcs8', format: 'der' });
+  return { block: { type: type === 'rsa' ? 'RSA PRIVATE KEY' : 'ECDSA PRIVATE KEY', headers: {}, bytes } };
+}
+
+/** The DEK-Info ciphers x509.DecryptPEMBlock knows (rfc1423Algos). */
+const LEGACY_CIPHERS = new Set(['DES-CBC', 'DES-EDE3-CBC', 'AES-128-CBC', 'AES-192-CBC', 'AES-256-CBC']);
+
+/** x509.IsEncryptedPEMBlock: a DEK-Info header is all it looks for. */
+export function isLegacyEncrypted(block: PemBlock): boolean {
+  return 'DEK-Info' in block.headers;
+}
+
+/**
+ * libs decryptPKCS1Key. Go checks only the CBC padding, so about one wrong passphrase in 256
+ * "decrypts" to noise and fails later as a key that does not parse; Node always refuses it,
+ * and this reports the common case.
+ */
+export function decryptLegacyBlock(block: PemBlock, passphrase: string): { block: PemBlock } | { error: string } {
+  if (!passphrase) return { error: 'no passphrase available' };
+  const dek = block.headers['DEK-Info'] ?? '';
+  const [mode, iv] = dek.split(',');
+  if (!mode || !iv) return { error: 'failed to decrypt PKCS#1 key: x509: malformed DEK-Info header' };
+  if (!LEGACY_CIPHERS.has(mode)) return { error: 'failed to decrypt PKCS#1 key: x509: unknown encryption mode' };
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pemEncode(block), passphrase });
+  } catch {
+    return { error: 'failed to decrypt PKCS#1 key: x509: decryption password incorrect' };
+  }
+  const encoding: KeyEncoding = block.type === 'RSA PRIVATE KEY' ? 'pkcs1' : block.type === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8';
+  const bytes = key.export({ type: encoding, format: 'der' } as never) as Buffer;
+  return { block: { type: block.type, headers: {}, bytes } };
+}
