@@ -16,7 +16,7 @@ import { parseClientAuthentication } from '../tls/settings.js';
 import type { Cert } from '../x509/certificate.js';
 import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
-import { predictLeg, type Outcome, type Prediction } from './predict.js';
+import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
 
 export interface DoctorOptions {
   readonly pki: Pki;
@@ -98,7 +98,7 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   const unreadableCas = [...(agentTrust?.findings ?? []), ...(esTrust?.findings ?? [])].find((f) => f.code.startsWith('FORMAT_'));
   const fleetLoadError = loadError(fleet, 'Fleet Server') ?? loadError(fleetEs, 'Fleet Server') ??
     (unreadableCas ? `Fleet Server cannot load ${unreadableCas.flag} ${unreadableCas.file} (${unreadableCas.message})` : undefined);
-  const es = predictLeg({
+  const esSetup: LegSetup = {
     from: 'fleet-server', to: 'elasticsearch', host: esUrl.hostname.replace(/^\[|\]$/g, ''), mode: v['fleet-server-es-insecure'] ? 'none' : 'full',
     trustFlag: '--fleet-server-es-ca', roots: esTrust ? esTrust.certs : 'system',
     ...(str('fleet-server-es-ca-trusted-fingerprint') ? { caTrustedFingerprint: str('fleet-server-es-ca-trusted-fingerprint')! } : {}),
@@ -107,7 +107,8 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     clientFlag: '--fleet-server-es-cert', ...(file('fleet-server-es-cert') ? { clientFile: file('fleet-server-es-cert')! } : {}),
     ...(fleetEs ? { clientChain: fleetEs.chain } : {}),
     clientAuthentication: clientAuth(str('es-client-auth') ?? 'optional'), clientCAFlag: '--es-client-ca', clientCAs: esClientCas, server: 'java', now,
-  });
+  };
+  const es = predictLeg(esSetup);
   findings.push(...es.findings);
   const fleetChain: readonly Cert[] = fleet?.chain ?? plan?.fleetServer.identity.chain ?? [];
   if (!fleet) findings.push(finding('info', '--fleet-server-cert', null, 'TRUST_SYSTEM_ROOTS', 'no --fleet-server-cert: the agent generates a self-signed certificate for this host, which agents trust only with its CA or --insecure', '--fleet-server-cert and --fleet-server-cert-key for a certificate of your CA'));
@@ -123,7 +124,14 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'), clientCAFlag: '--certificate-authorities', clientCAs: agentTrust?.certs ?? [], server: 'go', now,
   });
   findings.push(...agentLeg.findings);
-  const predictions = [es.prediction, agentLeg.prediction];
+  // The output leg: install's policy output trusts what Fleet Server's own connection trusts and
+  // has no client certificate. Its findings would repeat Fleet Server's, so only the prediction counts.
+  const { clientFile: _f, clientChain: _c, clientLoadError: _e, ...outputSetup } = esSetup;
+  const output = predictLeg({
+    ...outputSetup, from: 'agent', to: 'elasticsearch', clientFlag: 'the output\'s ssl.certificate',
+    ...(agentLeg.prediction.outcome !== 'ok' ? { serverLoadError: 'the agent did not enroll, so it has no policy to ship data with' } : {}),
+  });
+  const predictions = [es.prediction, agentLeg.prediction, output.prediction];
 
   let legs: Leg[] = [];
   let compared: LegComparison[];

@@ -21,8 +21,10 @@ export interface FlowConfig {
     readonly url: string;
     readonly tls: GoClientTls;
     readonly enrollmentToken?: string;
-    /** The agent could not load its own certificate: it fails before connecting, with this error. */
+    /** The agent could not load its own certificate: it fails before connecting, with these lines. */
     readonly loadError?: string;
+    /** What libs logged while loading the agent's certificate. */
+    readonly warnings?: readonly string[];
   };
 }
 
@@ -81,8 +83,9 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
     return skippedLeg('agent', 'fleet-server', url, 'Fleet Server did not become healthy', `Fleet Server - ${fs.stateMessage}`);
   }
+  for (const warning of config.agent.warnings ?? []) log.warnOnce(warning);
   if (config.agent.loadError) {
-    log.write('error', config.agent.loadError);
+    for (const line of config.agent.loadError.split('\n')) log.write('error', line);
     return skippedLeg('agent', 'fleet-server', url, 'the agent could not load its client certificate and key', config.agent.loadError);
   }
   const result = await enrollAgent({

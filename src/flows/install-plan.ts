@@ -14,8 +14,10 @@ export interface InstallPlan {
   readonly url: string;
   readonly agent: {
     readonly tls: GoClientTls;
-    /** The agent's own certificate could not be loaded: it fails as the real agent would. */
+    /** The agent's own certificate could not be loaded: it fails as the real agent would (libs' lines, then the error). */
     readonly loadError?: string;
+    /** What libs logs while loading the agent's certificate (the legacy-key deprecation). */
+    readonly warnings?: readonly string[];
     readonly enrollmentToken?: string;
   };
   readonly fleetServer: {
@@ -119,8 +121,8 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       agentIdentity = loadIdentity(agentCert, agentKey, file('elastic-agent-cert-key-passphrase'));
     } catch (error) {
       if (!(error instanceof MaterialError) || !(repeatedKey || context.agentKeyErrorsAreFailures)) throw flagError(error, AGENT_PAIR);
-      // Elastic Agent 9.0 wraps the libs error once with "Error" (reference: research on enroll.go).
-      loadError = `Error: ${error.libsMessage}`;
+      // libs logs on its way (Dropping ..., Failed loading ...); the agent then wraps its error once with "Error".
+      loadError = [...error.logs, `Error: ${error.libsMessage}`].join('\n');
     }
   }
   const caSha256 = str('ca-sha256')?.split(',').filter(Boolean);
@@ -175,7 +177,12 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
   return {
     url,
-    agent: { tls: agentTls, ...(loadError ? { loadError } : {}), ...(str('enrollment-token') ? { enrollmentToken: str('enrollment-token')! } : {}) },
+    agent: {
+      tls: agentTls,
+      ...(loadError ? { loadError } : {}),
+      ...(agentIdentity?.warnings ? { warnings: agentIdentity.warnings } : {}),
+      ...(str('enrollment-token') ? { enrollmentToken: str('enrollment-token')! } : {}),
+    },
     fleetServer: {
       host: str('fleet-server-host') ?? '127.0.0.1',
       port,

@@ -56,6 +56,7 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
       tls: plan.agent.tls,
       ...(plan.agent.enrollmentToken ? { enrollmentToken: plan.agent.enrollmentToken } : {}),
       ...(plan.agent.loadError ? { loadError: plan.agent.loadError } : {}),
+      ...(plan.agent.warnings ? { warnings: plan.agent.warnings } : {}),
     },
   };
 }
@@ -74,8 +75,9 @@ export function selfSignedFleetServer(): Identity {
 }
 
 /**
- * The policy's Elasticsearch output when nothing else says: the same host and trust as Fleet
- * Server's own connection, as an administrator who set up Fleet's output to match would have.
+ * The policy's Elasticsearch output when nothing else says: the same host, trust and client
+ * certificate as Fleet Server's own connection, as an administrator who set up Fleet's output
+ * to match would have.
  */
 function mirroredOutput(plan: InstallPlan): PolicyOutput & { hosts: string[] } {
   const tls = plan.fleetServer.elasticsearchTls;
@@ -85,6 +87,7 @@ function mirroredOutput(plan: InstallPlan): PolicyOutput & { hosts: string[] } {
       ...(tls.certificateAuthorities?.length ? { certificate_authorities: tls.certificateAuthorities.map((c) => c.pem) } : {}),
       ...(tls.verificationMode && tls.verificationMode !== 'full' ? { verification_mode: tls.verificationMode } : {}),
       ...(tls.caTrustedFingerprint ? { ca_trusted_fingerprint: tls.caTrustedFingerprint } : {}),
+      ...(tls.certificate ? { certificate: tls.certificate.certPem, key: tls.certificate.keyPem } : {}),
     },
   };
 }

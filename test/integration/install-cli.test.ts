@@ -104,7 +104,7 @@ describe('install with the commands of Elastic\'s page', () => {
     expect(report!.ok).toBe(false);
     const agent = legOf(report!.legs, 'agent');
     expect(agent.skipped).toBe('the agent could not load its client certificate and key');
-    expect(agent.logs.agent).toBe(`Error: no pem file ${pki.passphrasePath}`);
+    expect(agent.logs.agent).toBe(`Failed reading key file: no pem file\nError: no pem file ${pki.passphrasePath}`);
     expect(stderr).toBe('hint: --elastic-agent-cert-key was given 2 times and the last value wins (/path/to/agent-cert-key-passphrase); ' +
       'Elastic\'s page repeats it where it means --elastic-agent-cert-key-passphrase');
     expect(report!.hints).toHaveLength(1);

@@ -60,7 +60,7 @@ describe('predictLeg for a client certificate Elasticsearch judges', () => {
   it('predicts JSSE\'s rejection of a client certificate with only serverAuth', () => {
     const serverOnly = parse(issueLeaf('fleet-es-cert', caKeyed, ec(), { extendedKeyUsage: ['serverAuth'] }).pem);
     const result = predictLeg(withClient('required', [ca], [serverOnly]));
-    expect(result.prediction).toMatchObject({ outcome: 'rejected-by-server', message: 'javax.net.ssl.SSLHandshakeException: Extended key usage does not permit use for TLS client authentication' });
+    expect(result.prediction).toMatchObject({ outcome: 'rejected-by-server', message: 'javax.net.ssl.SSLHandshakeException: (certificate_unknown) Extended key usage does not permit use for TLS client authentication' });
     expect(codes(result)).toEqual(['error CLIENT_CERT_UNTRUSTED']);
   });
 });

@@ -183,7 +183,7 @@ describe('planInstall with the page\'s repeated --elastic-agent-cert-key', () =>
     const { 'elastic-agent-cert-key-passphrase': _, ...withoutPassphrase } = MUTUAL;
     const args = [...argv(withoutPassphrase), '--elastic-agent-cert-key=/path/to/agent-cert-key-passphrase'];
     const p = plan(args);
-    expect(p.agent.loadError).toBe(`Error: no pem file ${pki.passphrasePath}`);
+    expect(p.agent.loadError).toBe(`Failed reading key file: no pem file\nError: no pem file ${pki.passphrasePath}`);
     expect(p.agent.tls.certificate).toBeUndefined();
     expect(p.hints).toEqual([
       '--elastic-agent-cert-key was given 2 times and the last value wins (/path/to/agent-cert-key-passphrase); ' +
