@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { HarnessError, oneLine } from '../errors.js';
 import { registerCerts } from './commands/certs.js';
+import { registerExplain } from './commands/explain.js';
 import { registerInstall } from './commands/install.js';
 import { registerRun } from './commands/run.js';
 import { registerScenarios } from './commands/scenarios.js';
@@ -21,6 +22,7 @@ export function buildProgram(io: Io): Command {
   registerServe(program, io);
   registerInstall(program, io);
   registerScenarios(program, io);
+  registerExplain(program, io);
   return program;
 }
 
