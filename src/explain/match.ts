@@ -87,7 +87,10 @@ function compare(message: MessageForms, template: TemplateLine): Pick<ScenarioMa
     const found = matchWhole(glob, line);
     return found && { kind, olderWording, score: round(BASE[kind] - cost - WILDCARD_COST * (found.wildcardChars / Math.max(1, line.length))) };
   };
-  const direct = whole('exact', message.presented, template.presented) ?? whole('wrapper', message.canonical, template.canonical);
+  // A template without a relay wrapper is the bare error: the same error relayed is still it.
+  const direct = whole('exact', message.presented, template.presented)
+    ?? whole('wrapper', message.canonical, template.canonical)
+    ?? (template.marker === null && message.marker !== null ? whole('wrapper', message.bare, template.canonical) : null);
   if (direct) return direct;
   // Part of a message pasted (the bare x509 error), or a message inside text no wrapper explains;
   // never across legs (the agent's `fail to enroll: x509: ...` is not Beats' `Error dialing x509: ...`).

@@ -125,7 +125,7 @@ export function renderExplanation(document: ExplainDocument): string {
     out.push(`   cause      ${m.cause}`);
     out.push(`   fix        ${m.fix}`);
     out.push(`   reproduce  ${m.reproduce}`);
-    out.push(`   emulates   ${m.install}`);
+    out.push(`   install    ${m.install}`);
     if (m.note) out.push(`   note       ${m.note}`);
     out.push('');
   });

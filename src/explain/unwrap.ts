@@ -28,7 +28,7 @@ export function pastedMessages(text: string): string[] {
   for (const physical of text.split(/\r?\n/).filter((l) => l.trim() !== '').slice(0, MAX_LINES)) {
     const line = unquote(physical.trim().slice(0, MAX_LINE_CHARS));
     for (const message of [...structuredMessages(line), line]) {
-      for (const piece of message.split(/\r?\n|\\r?\\n/)) if (piece.trim() !== '' && !out.includes(piece.trim())) out.push(piece.trim());
+      for (const piece of message.split(/\r?\n|\\(?:r\\)?n/)) if (piece.trim() !== '' && !out.includes(piece.trim())) out.push(piece.trim());
     }
   }
   return out;

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Explainer } from '../../src/explain/match.js';
+import { loadCatalog, type Catalog } from '../../src/scenarios/catalog.js';
+import { runScenarios } from '../../src/scenarios/run.js';
 import { cliInProcess, gapCatalog } from '../helpers/explain.js';
+import { sharedPki } from '../helpers/pki.js';
 
 /**
  * Every TLS entry of reference/failure-messages.md, verbatim as users pasted it (copied here:
@@ -80,5 +84,35 @@ describe('the same lines inside the wrappers users paste them in', () => {
     const { status, matches } = await explainJson(line);
     expect(status).toBe(0);
     expect(matches[0]?.scenario).toBe(scenario);
+  });
+});
+
+describe('and the scenario explain names writes the line when it runs', () => {
+  // Only built-in scenarios run (the fixtures are for matching); as the catalog grows, so does this.
+  const builtin = loadCatalog();
+  const runnable = FAILURE_MESSAGES.filter(([, , id]) => builtin.scenarios.some((s) => s.id === id));
+  const runs = new Map<string, ReturnType<typeof runScenarios>>();
+  const runOnce = (id: string) => {
+    if (!runs.has(id)) runs.set(id, sharedPki().then((pki) => runScenarios(builtin, builtin.scenarios.filter((s) => s.id === id), pki)));
+    return runs.get(id)!;
+  };
+
+  it('has built-in scenarios to run for some entries', () => {
+    expect(runnable.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(runnable)('%s: a run of the scenario writes the line, hosts and ports aside', async (_entry, line, id) => {
+    const scenario = builtin.scenarios.find((s) => s.id === id)!;
+    const results = await runOnce(scenario.id);
+    const written = results.flatMap((r) => r.legs.flatMap((leg) => Object.values(leg.logs).flatMap((text) => (text ?? '').split('\n'))));
+    // The lines the run wrote, as another wording of a scenario of their own: the pasted line must
+    // match them as it matches the scenario file.
+    const asWritten: Catalog = {
+      ...builtin,
+      scenarios: [{ ...scenario, expect: { 'agent->fleet-server': { ok: true }, 'fleet-server->elasticsearch': { ok: true } }, alsoSeenAs: written.filter((w) => w.trim() !== '') }],
+    };
+    const fromFile = new Explainer(builtin).explain(line).matches.find((m) => m.scenario.id === id)!;
+    const fromRun = new Explainer(asWritten).explain(line).matches[0];
+    expect(fromRun?.kind).toBe(fromFile.kind);
   });
 });
