@@ -7,7 +7,8 @@
  *                   `fail to enroll: ...`, `Fleet Server - Error - ` against Fleet Server's own line)
  *   contains  0.60-0.80  one holds the other, by how much of the longer it covers
  *   similar   <0.50  shared words in order; only offered as "closest" when nothing matches
- * Text a template's `{any}` absorbs costs up to 0.3 (a template that is mostly `{any}` says little); another release's wording (`alsoSeenAs`) 0.03.
+ * Text a template's `{any}` absorbs costs up to 0.3 (a template that is mostly `{any}` says
+ * little); another release's wording (`alsoSeenAs`) costs 0.03.
  * Equal scores go to the scenario that changes its flow least (the commoner mistake), then to
  * catalog order, so the answer never depends on anything but the line and the catalog.
  */

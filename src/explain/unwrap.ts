@@ -46,17 +46,24 @@ function structuredMessages(line: string): string[] {
     try {
       const record = JSON.parse(line) as Record<string, unknown>;
       const error = record.error as { message?: unknown } | undefined;
-      return [record.message, record['error.message'], error?.message].filter((v): v is string => typeof v === 'string');
+      const fields = [record.message, record['error.message'], error?.message].filter((v): v is string => typeof v === 'string');
+      return withJoined(fields);
     } catch {
       // Cut short or edited by hand: read the fields one by one.
-      return ['message', 'error.message'].flatMap((key) => quotedField(line, key));
+      return withJoined(['message', 'error.message'].flatMap((key) => quotedField(line, key)));
     }
   }
   return /(?:^|\s)msg="/.test(line) ? quotedField(line, 'msg', '=') : [];
 }
 
+/** zerolog's `.Err(err).Msg("Fleet Server failed")` reads `Fleet Server failed: <err>` as text. */
+function withJoined(fields: string[]): string[] {
+  const distinct = [...new Set(fields)];
+  return distinct.length === 2 ? [`${distinct[0]}: ${distinct[1]}`, ...distinct] : distinct;
+}
+
 function quotedField(line: string, key: string, separator = ':'): string[] {
-  const pattern = new RegExp(`"?${key.replace('.', '\\.')}"?\\s*${separator}\\s*"((?:[^"\\\\]|\\\\.)*)"`, 'g');
+  const pattern = new RegExp(`(?:^|[{,\\s])"?${key.replace('.', '\\.')}"?\\s*${separator}\\s*"((?:[^"\\\\]|\\\\.)*)"`, 'g');
   return [...line.matchAll(pattern)].map((m) => {
     try {
       return JSON.parse(`"${m[1]}"`) as string;
@@ -111,8 +118,10 @@ const RELAYS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^Error dialing /, '[output] '],
   [/^Failed to connect to backoff\(elasticsearch\(<url>\)\): /, '[output] '],
   [/^Connection marked as failed because the onConnect callback failed: /, '[output] '],
-  // Go's *url.Error, which older agents printed and Beats still print.
-  [/(^|\] )(?:Get|Post|Head|Put|Delete) "<url>": /, '$1'],
+  // Go's *url.Error, which older agents printed and Beats still print, and the prefix Go 1.20 and
+  // later put on its own verification errors: the same x509 error either way.
+  [/(^|\] |: )(?:Get|Post|Head|Put|Delete) "<url>": /, '$1'],
+  [/(^|\] |: )tls: failed to verify certificate: (?=x509: )/, '$1'],
 ];
 
 /** The message with its relay wrappers turned into leg markers (input: presented text). */

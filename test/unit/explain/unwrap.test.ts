@@ -5,7 +5,12 @@ import { formsOf, pastedMessages } from '../../../src/explain/unwrap.js';
 describe('pastedMessages', () => {
   it('takes message and error.message from an ECS line', () => {
     expect(pastedMessages('{"log.level":"error","message":"Fleet Server failed","error":{"message":"x509: bad"},"ecs.version":"1.6.0"}'))
-      .toEqual(['Fleet Server failed', 'x509: bad', '{"log.level":"error","message":"Fleet Server failed","error":{"message":"x509: bad"},"ecs.version":"1.6.0"}']);
+      .toEqual(['Fleet Server failed: x509: bad', 'Fleet Server failed', 'x509: bad', '{"log.level":"error","message":"Fleet Server failed","error":{"message":"x509: bad"},"ecs.version":"1.6.0"}']);
+  });
+
+  it('also reads message and error.message joined, as zerolog\'s text output would print them', () => {
+    expect(pastedMessages('{"log.level":"error","message":"Fleet Server failed","error.message":"x509: bad"}').slice(0, 3))
+      .toEqual(['Fleet Server failed: x509: bad', 'Fleet Server failed', 'x509: bad']);
   });
 
   it('reads the message of an ECS line cut short with … as issues quote it', () => {
@@ -13,7 +18,7 @@ describe('pastedMessages', () => {
   });
 
   it('takes the error.message field of a flattened ECS line, unescaping its quotes', () => {
-    expect(pastedMessages('{"message":"failed",…,"error.message":"say \\"no\\""')).toEqual(['failed', 'say "no"', '{"message":"failed",…,"error.message":"say \\"no\\""']);
+    expect(pastedMessages('{"message":"failed",…,"error.message":"say \\"no\\""')).toEqual(['failed: say "no"', 'failed', 'say "no"', '{"message":"failed",…,"error.message":"say \\"no\\""']);
   });
 
   it('takes logfmt\'s msg', () => {
@@ -56,6 +61,8 @@ describe('formsOf', () => {
     ['Fleet Server\'s own line', 'Fleet Server failed: failed version compatibility check with elasticsearch: x509: bad', '[fleet-server] failed version compatibility check with elasticsearch: x509: bad'],
     ['Beats\' backoff line with Go\'s *url.Error', 'Failed to connect to backoff(elasticsearch(https://es:9200)): Get "https://es:9200": x509: bad', '[output] x509: bad'],
     ['an older agent\'s *url.Error', 'fail to enroll: Post "https://fleet:8220/api/fleet/agents/enroll?": x509: bad', '[enroll] x509: bad'],
+    ['a *url.Error after the agent\'s own words', 'fail to enroll: fail to execute request to fleet-server: Post "https://fleet:8220/api": x509: bad', '[enroll] fail to execute request to fleet-server: x509: bad'],
+    ['Go 1.20\'s prefix on its own verification errors', 'fail to enroll: fail to execute request to fleet-server: tls: failed to verify certificate: x509: bad', '[enroll] fail to execute request to fleet-server: x509: bad'],
   ])('turns %s into a leg marker', (_what, line, canonical) => {
     expect(formsOf(line).canonical).toBe(canonical);
   });
