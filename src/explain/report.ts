@@ -121,7 +121,7 @@ export function renderExplanation(document: ExplainDocument): string {
   document.matches.slice(0, SHOWN).forEach((m, i) => {
     const where = m.component ? `${m.component}, ${m.leg!.replace('->', ' → ')}${m.tls ? `, TLS ${m.tls}` : ''}` : 'another release\'s wording';
     out.push(`${i + 1}. ${m.scenario}  ${m.score.toFixed(2)} ${KIND[m.match]} (${where})`);
-    out.push(`   ${m.title}`);
+    if (m.title !== m.cause) out.push(`   ${m.title}`);
     out.push(`   cause      ${m.cause}`);
     out.push(`   fix        ${m.fix}`);
     out.push(`   reproduce  ${m.reproduce}`);
