@@ -80,6 +80,9 @@ const RULES: ReadonlyArray<readonly [RegExp, string | ((...groups: string[]) => 
   [new RegExp(`(?<![\\w.-]|<[a-z][a-z0-9]*>)${IPV4}(?![\\w]|[.-]+(?:\\w|<[a-z][a-z0-9]*>)|<[a-z][a-z0-9]*>)`, 'g'), P('host')],
   [new RegExp(`(?<![\\w.@/-]|<[a-z][a-z0-9]*>)(?:${LOWER_LABEL}\\.)+${NOT_FILE}[a-z]{2,24}(?![\\w-]|<[a-z][a-z0-9]*>|\\.\\w|\\.<[a-z][a-z0-9]*>)`, 'g'), P('host')],
   [/(?<![\w.-]|<[a-z][a-z0-9]*>)localhost(?![\w-]|<[a-z][a-z0-9]*>|\.\w|\.<[a-z][a-z0-9]*>)/g, P('host')],
+  // Go's host name error lists the certificate's names, however many and whatever they are.
+  [/\bcertificate is valid for (?:[^\s,]+, )*[^\s,]+, not [^\s,]+/g, `certificate is valid for ${P('host')}, not ${P('host')}`],
+  [/\bbut wanted to match (?!<host>)[^\s,]+/g, `but wanted to match ${P('host')}`],
   // Absolute paths, POSIX and Windows (Elasticsearch's /127.0.0.1:9200 is an address by now).
   [/(?<![\w.:/-]|<[a-z][a-z0-9]*>)\/[\w.@%+~-]+(?:\/[\w.@%+~-]*)*/g, P('path')],
   [/\b[A-Za-z]:\\[^\s"'<>]+/g, P('path')],
