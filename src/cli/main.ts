@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { HarnessError, oneLine } from '../errors.js';
 import { registerCerts } from './commands/certs.js';
+import { registerExplain } from './commands/explain.js';
 import { registerInstall } from './commands/install.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerProbe } from './commands/probe.js';
@@ -25,6 +26,7 @@ export function buildProgram(io: Io): Command {
   registerScenarios(program, io);
   registerDoctor(program, io);
   registerProbe(program, io);
+  registerExplain(program, io);
   return program;
 }
 

@@ -135,6 +135,11 @@ export const ScenarioFile = z.strictObject({
   fix: z.string().min(1).optional(),
   /** Which releases' wording the expected logs follow, where older releases worded it differently. */
   emulates: z.string().min(1).optional(),
+  /**
+   * The same failure as other releases (or modes) word it, as log templates (`{address}`,
+   * `{any}`): `fleet-tls explain` matches them a little below the current wording and says so.
+   */
+  alsoSeenAs: z.array(z.string().min(1)).optional(),
   /** Install flags to set (a string or true) or remove (null), in the agent's own names without `--`. */
   flags: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])).optional(),
   certificates: z.record(z.string().regex(/^[a-z0-9-]+$/), CertificateVariant).optional(),

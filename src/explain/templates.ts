@@ -1,0 +1,79 @@
+/**
+ * Every line the catalog says a component writes, and every other release's wording of it
+ * (`alsoSeenAs`), prepared once for comparison with pasted lines.
+ */
+import type { Catalog } from '../scenarios/catalog.js';
+import { LEG_KEYS, type LegKey, type ScenarioData } from '../scenarios/schema.js';
+import type { TlsVersion } from '../tls/settings.js';
+import { compileGlob, type Glob } from './glob.js';
+import { normaliseTemplate } from './normalise.js';
+import { bare, canonical, markerOf, presented } from './unwrap.js';
+
+export type Component = 'agent' | 'fleet-server' | 'elasticsearch';
+
+/** Where a template line comes from: a leg's expected log, or the scenario's `alsoSeenAs`. */
+export type TemplateOrigin =
+  | { readonly kind: 'log'; readonly leg: LegKey; readonly component: Component; readonly tls: TlsVersion | null }
+  | { readonly kind: 'alsoSeenAs' };
+
+export interface TemplateLine {
+  readonly scenario: ScenarioData;
+  /** The scenario's place in the catalog, the last tie-breaker. */
+  readonly order: number;
+  readonly origin: TemplateOrigin;
+  /** The line as the scenario file has it (one line of a multi-line template). */
+  readonly text: string;
+  readonly presented: Glob;
+  readonly canonical: Glob;
+  readonly bare: Glob;
+  /** The leg marker its relay wrapper left, if any (`[fleet-server] `). */
+  readonly marker: string | null;
+  readonly tokens: readonly string[];
+}
+
+/** A template line needs this many words of its own to mean anything (not `{any}`, not `Exiting`). */
+const MIN_WORDS = 2;
+
+export function catalogTemplates(catalog: Catalog): TemplateLine[] {
+  const lines: TemplateLine[] = [];
+  catalog.scenarios.forEach((scenario, order) => {
+    const add = (template: string, origin: TemplateOrigin) => {
+      for (const text of template.split('\n')) {
+        const prepared = prepare(text);
+        if (prepared) lines.push({ scenario, order, origin, text, ...prepared });
+      }
+    };
+    for (const leg of LEG_KEYS) {
+      for (const [component, value] of Object.entries(scenario.expect[leg]?.logs ?? {})) {
+        if (value === undefined) continue;
+        if (typeof value === 'string') {
+          add(value, { kind: 'log', leg, component: component as Component, tls: null });
+        } else if (value['1.2'] === value['1.3']) {
+          add(value['1.2'], { kind: 'log', leg, component: component as Component, tls: null });
+        } else {
+          for (const tls of ['1.2', '1.3'] as const) add(value[tls], { kind: 'log', leg, component: component as Component, tls });
+        }
+      }
+    }
+    for (const wording of scenario.alsoSeenAs ?? []) add(wording, { kind: 'alsoSeenAs' });
+  });
+  return lines;
+}
+
+function prepare(text: string): Pick<TemplateLine, 'presented' | 'canonical' | 'bare' | 'marker' | 'tokens'> | null {
+  const shown = presented(normaliseTemplate(text));
+  if (words(shown.replaceAll('<any>', ' ')) < MIN_WORDS) return null;
+  const canon = canonical(shown);
+  const bareText = bare(canon);
+  return { presented: compileGlob(shown), canonical: compileGlob(canon), bare: compileGlob(bareText), marker: markerOf(canon), tokens: tokens(bareText.replaceAll('<any>', ' ')) };
+}
+
+/** Words of the text's own, placeholders aside. */
+export function words(text: string): number {
+  return (text.replace(/<[a-z0-9]+>/g, ' ').match(/[A-Za-z][A-Za-z0-9]+/g) ?? []).length;
+}
+
+/** Lower-case words and placeholders, in order: what similarity compares. */
+export function tokens(text: string): string[] {
+  return (text.toLowerCase().match(/<[a-z0-9]+>|[a-z0-9]+/g) ?? []).slice(0, 400);
+}
