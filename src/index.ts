@@ -27,3 +27,8 @@ export { parseCertificate, parsePemCertificates, type Cert } from './x509/certif
 
 export type { Leg, CertificateSummary, ClientCertificateSummary, Phase, ComponentName } from './report/leg.js';
 export { HarnessError, ERROR_CODES, isHarnessError, type ErrorCode } from './errors.js';
+
+export { Explainer, explainLine, type Explanation, type ScenarioMatch } from './explain/match.js';
+export { explainDocument, type ExplainDocument } from './explain/report.js';
+export { doctor, type DoctorOptions, type DoctorResult } from './doctor/doctor.js';
+export { probe, type ProbeOptions, type ProbeResult } from './probe/probe.js';
