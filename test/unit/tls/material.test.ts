@@ -213,3 +213,22 @@ describe('loadCertificateAuthorities', () => {
     });
   });
 });
+
+describe('loading the same pair again', () => {
+  it('gives the identity already loaded while the files hold the same bytes', () => {
+    const first = loadIdentity(file('agent.crt'), file('agent-pkcs8-encrypted.key'), file('passphrase'));
+    expect(loadIdentity(file('agent.crt'), file('agent-pkcs8-encrypted.key'), file('passphrase'))).toBe(first);
+  });
+
+  it('reads a file anew once it changed, and fails as that file now does', async () => {
+    await writeFile(file('changing.key'), encodePrivateKey(pki.leaves['agent-cert'].key, { format: 'pkcs8' }));
+    expect(loadIdentity(file('agent.crt'), file('changing.key')).chain[0]!.subject).toContain('elastic-agent');
+    await writeFile(file('changing.key'), encodePrivateKey(pki.leaves['fleet-cert'].key, { format: 'pkcs8' }));
+    expect(() => loadIdentity(file('agent.crt'), file('changing.key'))).toThrow(MaterialError);
+  });
+
+  it('tells a passphrase given as text from another', () => {
+    expect(loadIdentity(file('agent.crt'), file('agent-pkcs8-encrypted.key'), undefined, PASSPHRASE).chain).toHaveLength(1);
+    expect(() => loadIdentity(file('agent.crt'), file('agent-pkcs8-encrypted.key'), undefined, 'incorrect horse')).toThrow(MaterialError);
+  });
+});
