@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { HarnessError, oneLine } from '../errors.js';
 import { registerCerts } from './commands/certs.js';
 import { registerInstall } from './commands/install.js';
+import { registerLoad } from './commands/load.js';
 import { registerRun } from './commands/run.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerServe } from './commands/serve.js';
@@ -21,6 +22,7 @@ export function buildProgram(io: Io): Command {
   registerServe(program, io);
   registerInstall(program, io);
   registerScenarios(program, io);
+  registerLoad(program, io);
   return program;
 }
 

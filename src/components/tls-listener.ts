@@ -33,6 +33,12 @@ export interface TlsListenerOptions {
   readonly handler: http.RequestListener;
   readonly log: ComponentLog;
   readonly component: string;
+  /**
+   * Serve TLS without the record tap (load tests): same certificates, same client-certificate
+   * judgement after the handshake, no per-connection reports. A rejected client is cut off
+   * without Go's alert.
+   */
+  readonly direct?: boolean;
 }
 
 /** One accepted connection as the server saw it. */
@@ -69,6 +75,9 @@ export class TlsListener {
       maxVersion: NODE_VERSION[options.versions.max],
       ciphers: options.dialect.ciphers,
       honorCipherOrder: true,
+      // OpenSSL refuses to resume a session that asked for a client certificate without one
+      // (internal_error); tls.Server sets it, a bare secure context does not.
+      sessionIdContext: options.component.slice(0, 32),
     });
     server.on('connection', (raw) => this.accept(raw));
   }
@@ -124,6 +133,7 @@ export class TlsListener {
   }
 
   private accept(raw: net.Socket): void {
+    if (this.options.direct) return this.acceptDirect(raw);
     const { dialect, clientAuthentication } = this.options;
     let settle!: () => void;
     const done = new Promise<void>((resolve) => { settle = resolve; });
@@ -178,8 +188,64 @@ export class TlsListener {
     });
   }
 
+  private acceptDirect(raw: net.Socket): void {
+    const { dialect, clientAuthentication } = this.options;
+    raw.setNoDelay(true);
+    const socket = new tls.TLSSocket(raw, {
+      isServer: true,
+      secureContext: this.context,
+      requestCert: clientAuthentication !== 'none',
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
+    socket.on('secure', () => {
+      clearTimeout(timer);
+      if (clientAuthentication !== 'none') {
+        const chain = peerChain(socket);
+        const verdict = this.clientVerdicts.judge(chain, () =>
+          dialect.verifyClient(chain.map((der) => parseCertificate(der)), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
+        if (!verdict) return socket.destroy();
+      }
+      this.http.emit('connection', socket);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => clearTimeout(timer));
+  }
+
+  private readonly clientVerdicts = new VerdictCache();
+
   private record(connection: ServerConnection, line: string, level: 'warn' | 'error'): void {
     connection.logLine = line;
     this.options.log.write(level, line, { remote: connection.remote });
+  }
+}
+
+/** The chain the client sent, leaf first, as DER (X509Certificate: no JS object per field). */
+function peerChain(socket: tls.TLSSocket): Buffer[] {
+  const chain: Buffer[] = [];
+  let cert = socket.getPeerX509Certificate();
+  while (cert && !chain.some((der) => der.equals(cert!.raw))) {
+    chain.push(cert.raw);
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
+/**
+ * Thousands of agents present the same few chains: a verdict is reused for a second, so the
+ * direct path does not parse the same certificate on every handshake.
+ */
+class VerdictCache {
+  private readonly verdicts = new Map<string, { ok: boolean; until: number }>();
+
+  judge(chain: readonly Buffer[], verify: () => boolean): boolean {
+    const key = chain.map((der) => der.toString('base64')).join('.');
+    const now = Date.now();
+    const known = this.verdicts.get(key);
+    if (known && known.until > now) return known.ok;
+    const ok = verify();
+    if (this.verdicts.size > 100) this.verdicts.clear();
+    this.verdicts.set(key, { ok, until: now + 1_000 });
+    return ok;
   }
 }
