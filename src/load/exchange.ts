@@ -44,8 +44,14 @@ export interface Exchange {
 
 const TIMEOUT_MS = 10_000;
 
-/** Opens a connection (resuming `session` when given), handshakes, waits for the TLS session to settle. */
-export function connect(target: Target, session?: Buffer): Promise<tls.TLSSocket> {
+/** A connection, and the latest session it was given to resume later. */
+interface Connection {
+  readonly socket: tls.TLSSocket;
+  ticket?: Buffer;
+}
+
+/** Opens a connection (resuming `session` when given) and handshakes. */
+export function connect(target: Target, session?: Buffer): Promise<Connection> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host: target.host, port: target.port, secureContext: target.context,
@@ -53,12 +59,15 @@ export function connect(target: Target, session?: Buffer): Promise<tls.TLSSocket
       checkServerIdentity: (_name, cert) => tls.checkServerIdentity(target.servername, cert),
       ...(session ? { session } : {}),
     });
+    // TLS 1.2 hands its ticket over inside the handshake, 1.3 after it.
+    const connection: Connection = { socket };
+    socket.on('session', (ticket: Buffer) => { connection.ticket = ticket; });
     socket.setNoDelay(true);
     socket.setTimeout(TIMEOUT_MS, () => socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     socket.once('secureConnect', () => {
       socket.off('error', reject);
       socket.setTimeout(0);
-      resolve(socket);
+      resolve(connection);
     });
     socket.once('error', reject);
   });
@@ -72,12 +81,11 @@ export async function request(
   target: Target, path: string, headers: Record<string, string>, body: string, session?: Buffer, onSocket?: (socket: tls.TLSSocket) => void,
 ): Promise<Exchange> {
   const started = performance.now();
-  const socket = await connect(target, session);
+  const connection = await connect(target, session);
+  const { socket } = connection;
   // A long poll is silent by design; everything else must answer within the timeout.
   if (onSocket) onSocket(socket);
   else socket.setTimeout(TIMEOUT_MS, () => socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-  let ticket: Buffer | undefined;
-  socket.on('session', (s: Buffer) => { ticket = s; });
   try {
     const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request({
@@ -94,7 +102,7 @@ export async function request(
       });
       req.end(body);
     });
-    return { ...response, resumed: socket.isSessionReused(), ...(ticket ?? session ? { session: (ticket ?? session)! } : {}), ms: performance.now() - started };
+    return { ...response, resumed: socket.isSessionReused(), ...(connection.ticket ?? session ? { session: (connection.ticket ?? session)! } : {}), ms: performance.now() - started };
   } finally {
     socket.destroy();
   }
@@ -103,10 +111,9 @@ export async function request(
 /** The bare pair's exchange: handshake, one byte each way, close; no HTTP at all. */
 export async function bareExchange(target: Target, session?: Buffer): Promise<Exchange> {
   const started = performance.now();
-  const socket = await connect(target, session);
+  const connection = await connect(target, session);
+  const { socket } = connection;
   socket.setTimeout(TIMEOUT_MS, () => socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-  let ticket: Buffer | undefined;
-  socket.on('session', (s: Buffer) => { ticket = s; });
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('data', () => resolve());
@@ -114,7 +121,7 @@ export async function bareExchange(target: Target, session?: Buffer): Promise<Ex
       socket.once('end', () => resolve());
       socket.write('x');
     });
-    return { status: 200, body: '', resumed: socket.isSessionReused(), ...(ticket ?? session ? { session: (ticket ?? session)! } : {}), ms: performance.now() - started };
+    return { status: 200, body: '', resumed: socket.isSessionReused(), ...(connection.ticket ?? session ? { session: (connection.ticket ?? session)! } : {}), ms: performance.now() - started };
   } finally {
     socket.destroy();
   }

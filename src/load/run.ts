@@ -34,6 +34,7 @@ const HERE = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 /** Runs the load and returns its report; the fake server, if any, is stopped before it returns. */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  if (options.url) await reachable(new URL(options.url));
   const { pki } = await ensurePki({ dir: options.certs });
   const agent = identity(pki, 'agent-cert');
   const material = { certPem: agent.certPem, keyPem: agent.keyPem, caPem: pki.cas['fleet-ca'].pem };
@@ -42,7 +43,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   });
   try {
     const url = options.url ?? server!.ready.url;
-    if (options.url) await reachable(new URL(url));
     const spec: AgentsSpec = {
       kind: options.bare ? 'bare' : 'fleet-server',
       agents: options.agents, concurrency: options.concurrency, durationMs: options.durationMs,
