@@ -1,5 +1,5 @@
 import https from 'node:https';
-import net from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { GoClientTls, GoExchange } from './go-client.js';
 import { failedConnection } from './client-connection.js';
 
@@ -19,6 +19,15 @@ export class ElasticsearchPool {
       ...(tls.certificateAuthorities ? { ca: tls.certificateAuthorities.map((c) => c.pem) } : {}),
       ...(tls.certificate ? { cert: tls.certificate.certPem, key: tls.certificate.keyPem } : {}),
       rejectUnauthorized: (tls.verificationMode ?? 'full') !== 'none',
+    });
+    // Node's agent drops a socket whose server announces `keep-alive: timeout=1` (the fakes'
+    // http servers do); Go's transport keeps it, so this one does too.
+    Object.assign(this.agent, {
+      keepSocketAlive: (socket: Socket) => {
+        socket.setKeepAlive(true, 1_000);
+        socket.unref();
+        return true;
+      },
     });
     const target = connectTo ?? { host: url.hostname, port: Number(url.port || 443) };
     this.remote = `${target.host}:${target.port}`;
