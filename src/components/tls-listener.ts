@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -203,7 +204,7 @@ export class TlsListener {
       if (clientAuthentication !== 'none') {
         const chain = peerChain(socket);
         const verdict = this.clientVerdicts.judge(chain, () =>
-          dialect.verifyClient(chain.map((der) => parseCertificate(der)), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
+          dialect.verifyClient(chain.map((x509) => parseCertificate(x509.raw)), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
         if (!verdict) return socket.destroy();
       }
       this.http.emit('connection', socket);
@@ -220,12 +221,12 @@ export class TlsListener {
   }
 }
 
-/** The chain the client sent, leaf first, as DER (X509Certificate: no JS object per field). */
-function peerChain(socket: tls.TLSSocket): Buffer[] {
-  const chain: Buffer[] = [];
+/** The chain the client sent, leaf first (X509Certificate: no JS object per field). */
+function peerChain(socket: tls.TLSSocket): X509Certificate[] {
+  const chain: X509Certificate[] = [];
   let cert = socket.getPeerX509Certificate();
-  while (cert && !chain.some((der) => der.equals(cert!.raw))) {
-    chain.push(cert.raw);
+  while (cert && chain.length < 10 && !chain.some((c) => c.fingerprint256 === cert!.fingerprint256)) {
+    chain.push(cert);
     cert = cert.issuerCertificate;
   }
   return chain;
@@ -238,8 +239,8 @@ function peerChain(socket: tls.TLSSocket): Buffer[] {
 class VerdictCache {
   private readonly verdicts = new Map<string, { ok: boolean; until: number }>();
 
-  judge(chain: readonly Buffer[], verify: () => boolean): boolean {
-    const key = chain.map((der) => der.toString('base64')).join('.');
+  judge(chain: readonly X509Certificate[], verify: () => boolean): boolean {
+    const key = chain.map((c) => c.fingerprint256).join('/');
     const now = Date.now();
     const known = this.verdicts.get(key);
     if (known && known.until > now) return known.ok;

@@ -49,12 +49,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       sessions: options.sessions, enrollmentToken: options.enrollmentToken ?? server?.ready.enrollmentToken ?? '',
     };
     const input: WorkerInput = { url, material, tls: options.tls, spec, ...(options.hold ? { hold: true } : {}) };
+    const serverCpuStart = server ? await server.ask<number>('cpu') : 0;
     const worker = new Worker(HERE('./client-worker.js'), { workerData: input });
     const started = performance.now();
     const rssFresh = options.hold && server ? await server.ask<number>('rss') : null;
     let rssPrepared: number | null = null;
     let hold: { connections: number; rss: number | null } | undefined;
-    const done = await new Promise<{ stats: LoadStats; seconds: number; rss: number }>((resolve, reject) => {
+    const done = await new Promise<{ stats: LoadStats; seconds: number; rss: number; cpuMs: number }>((resolve, reject) => {
       worker.on('error', reject);
       worker.on('message', (message: WorkerMessage) => {
         if (message.progress) options.onProgress?.({ ...message.progress, seconds: (performance.now() - started) / 1000 });
@@ -71,10 +72,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
             worker.postMessage({ stop: true });
           }, reject);
         }
-        if (message.done) resolve({ stats: message.done, seconds: message.seconds ?? 0, rss: message.rss ?? 0 });
+        if (message.done) resolve({ stats: message.done, seconds: message.seconds ?? 0, rss: message.rss ?? 0, cpuMs: message.cpuMs ?? 0 });
       });
     });
     await worker.terminate();
+    const cpuMs = { client: Math.round(done.cpuMs), server: server ? Math.round((await server.ask<number>('cpu')) - serverCpuStart) : null };
     let holdReport: HoldReport | undefined;
     if (hold) {
       // From the fresh server: each agent's enrolment state counts too, and memory freed after
@@ -86,7 +88,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         clientRssBytes: done.rss,
       };
     }
-    return report(done.stats, done.seconds, holdReport);
+    return report(done.stats, done.seconds, cpuMs, holdReport);
   } finally {
     await server?.close();
   }
@@ -99,6 +101,7 @@ interface WorkerMessage {
   done?: LoadStats;
   seconds?: number;
   rss?: number;
+  cpuMs?: number;
 }
 
 /**
@@ -148,7 +151,7 @@ class LoadServer {
     return new LoadServer(child, ready);
   }
 
-  ask<T>(what: 'rss' | 'held'): Promise<T> {
+  ask<T>(what: 'rss' | 'held' | 'cpu'): Promise<T> {
     return new Promise((resolve) => {
       const listener = (message: Record<string, unknown>) => {
         if (what in message) {

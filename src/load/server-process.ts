@@ -3,6 +3,8 @@
  * serving each get a core. Started with fork(); talks over IPC:
  *   parent -> { start: ServerSpec }     child -> { ready: ServerReady } | { failed: message }
  *   parent -> { rss: true }             child -> { rss: bytes }
+ *   parent -> { held: true }            child -> { held: long polls held now }
+ *   parent -> { cpu: true }             child -> { cpu: milliseconds of CPU used so far }
  * and exits when the parent disconnects.
  */
 import tls from 'node:tls';
@@ -81,8 +83,12 @@ export const BARE_REPLY = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: c
 if (process.send && process.argv[2] === '--load-server') {
   const send = (message: object) => process.send!(message);
   let running: { held(): number; close(): Promise<void> } | undefined;
-  process.on('message', (message: { start?: ServerSpec; rss?: boolean; held?: boolean }) => {
+  process.on('message', (message: { start?: ServerSpec; rss?: boolean; held?: boolean; cpu?: boolean }) => {
     if (message.held) send({ held: running?.held() ?? 0 });
+    if (message.cpu) {
+      const cpu = process.cpuUsage();
+      send({ cpu: (cpu.user + cpu.system) / 1000 });
+    }
     if (message.start) {
       startLoadServer(message.start).then((server) => {
         running = server;

@@ -43,6 +43,8 @@ export interface LoadReport {
   readonly errors: Readonly<Record<string, number>>;
   readonly resumed: number;
   readonly seconds: number;
+  /** CPU time the load generator and (when it is ours) the server used: robust to a busy machine. */
+  readonly cpuMs: { readonly client: number; readonly server: number | null };
   readonly hold?: HoldReport;
 }
 
@@ -58,7 +60,7 @@ export interface HoldReport {
   readonly clientRssBytes: number;
 }
 
-export function report(stats: LoadStats, seconds: number, hold?: HoldReport): LoadReport {
+export function report(stats: LoadStats, seconds: number, cpuMs: LoadReport['cpuMs'], hold?: HoldReport): LoadReport {
   const sorted = Float64Array.from(stats.latencies).sort();
   const round = (n: number) => Math.round(n * 100) / 100;
   return {
@@ -68,6 +70,7 @@ export function report(stats: LoadStats, seconds: number, hold?: HoldReport): Lo
     errors: stats.errors,
     resumed: stats.resumed,
     seconds: round(seconds),
+    cpuMs,
     ...(hold ? { hold } : {}),
   };
 }

@@ -21,6 +21,7 @@ interface LoadJson {
   errors: Record<string, number>;
   resumed: number;
   seconds: number;
+  cpuMs: { client: number; server: number | null };
   hold?: { connections: number; serverRssBeforeBytes: number | null; serverRssPreparedBytes: number | null; serverRssAfterBytes: number | null; bytesPerConnection: number | null; clientRssBytes: number };
 }
 
@@ -34,7 +35,7 @@ describe('fleet-tls load against the fake Fleet Server', () => {
     const { exitCode, json, stderr } = await load(['--agents', '4', '--concurrency', '4', '--duration', '1s']);
     expect(stderr).toBe('');
     expect(exitCode).toBe(0);
-    expect(Object.keys(json!)).toEqual(['handshakes', 'handshakesPerSecond', 'latencyMs', 'errors', 'resumed', 'seconds']);
+    expect(Object.keys(json!)).toEqual(['handshakes', 'handshakesPerSecond', 'latencyMs', 'errors', 'resumed', 'seconds', 'cpuMs']);
     // Four enrolments, then checkins for the rest of the second.
     expect(json!.handshakes).toBeGreaterThan(4);
     // seconds is rounded to 10 ms, so the rate agrees with the count to within 1 %.
@@ -44,6 +45,8 @@ describe('fleet-tls load against the fake Fleet Server', () => {
     expect(json!.latencyMs.p95).toBeLessThanOrEqual(json!.latencyMs.p99);
     expect(json!.errors).toEqual({});
     expect(json!.resumed).toBe(0);
+    expect(json!.cpuMs.client).toBeGreaterThan(0);
+    expect(json!.cpuMs.server).toBeGreaterThan(0);
   });
 
   it('resumes each agent\'s last session with --sessions resume: only the first handshake per agent is full', async () => {
@@ -75,6 +78,19 @@ describe('fleet-tls load --url against `fleet-tls serve` (record tap, mutual TLS
     expect(json!.errors).toEqual({});
     expect(json!.handshakes).toBeGreaterThan(2);
     expect(exitCode).toBe(0);
+  });
+
+  it('refuses a Fleet Server whose certificate its --certs CAs do not verify, counting each as a TLS error', async () => {
+    const { dir, cleanup: remove } = await scratchDir();
+    try {
+      const { exitCode, json } = await fleetTls(['load', '--json', '--certs', `${dir}/other`, '--url', served.ready.fleetServer, '--enrollment-token', served.ready.enrollmentToken!, '--agents', '2', '--concurrency', '2', '--duration', '300ms'])
+        .then((r) => ({ exitCode: r.exitCode, json: JSON.parse(r.stdout) as LoadJson }));
+      expect(Object.keys(json.errors)).toEqual(['tls:UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+      expect(json.handshakes).toBe(0);
+      expect(exitCode).toBe(1);
+    } finally {
+      await remove();
+    }
   });
 
   it('counts every refused enrolment as http:401 and exits 1 for an enrollment token Elasticsearch does not know', async () => {

@@ -71,6 +71,7 @@ function render(r: LoadReport): string {
     `per second        ${r.handshakesPerSecond}`,
     `latency ms        p50 ${r.latencyMs.p50}  p95 ${r.latencyMs.p95}  p99 ${r.latencyMs.p99}`,
     `errors            ${Object.entries(r.errors).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+    `CPU ms/handshake  client ${perHandshake(r.cpuMs.client, r.handshakes)}, server ${r.cpuMs.server === null ? 'n/a' : perHandshake(r.cpuMs.server, r.handshakes)}`,
   ];
   if (r.hold) {
     const mib = (n: number | null) => (n === null ? 'n/a' : `${(n / 2 ** 20).toFixed(1)} MiB`);
@@ -82,6 +83,10 @@ function render(r: LoadReport): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+function perHandshake(ms: number, handshakes: number): string {
+  return handshakes > 0 ? (ms / handshakes).toFixed(2) : 'n/a';
 }
 
 /** `10`, `10s`, `500ms`, `2m`: a positive duration in milliseconds. */
