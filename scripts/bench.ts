@@ -71,7 +71,7 @@ async function catalog(certs: string, ids: readonly string[] = []): Promise<Cata
   };
 }
 
-interface LoadJson { handshakesPerSecond: number; errors: Record<string, number>; latencyMs: { p50: number; p95: number; p99: number }; hold?: { connections: number; serverRssAfterBytes: number; bytesPerConnection: number; clientRssBytes: number } }
+interface LoadJson { handshakes: number; cpuMs: { client: number; server: number | null }; handshakesPerSecond: number; errors: Record<string, number>; latencyMs: { p50: number; p95: number; p99: number }; hold?: { connections: number; serverRssAfterBytes: number; bytesPerConnection: number; clientRssBytes: number } }
 async function load(certs: string, extra: readonly string[]): Promise<LoadJson> {
   const result = await fleetTls(['load', '--json', '--certs', certs, '--tls', '1.3', ...extra]);
   return JSON.parse(result.stdout) as LoadJson;
@@ -181,6 +181,9 @@ async function main(): Promise<void> {
     const fake: number[] = [];
     const sTimes: number[] = [];
     const fakeLatency: Array<LoadJson['latencyMs']> = [];
+    const cpu = (r: LoadJson) => (r.cpuMs.client + (r.cpuMs.server ?? 0)) / r.handshakes;
+    const bareCpu: number[] = [];
+    const fakeCpu: number[] = [];
     const loadErrors: string[] = [];
     const duration = `${LOAD_SECONDS}s`;
     for (let i = 0; i < LOAD_RUNS; i++) {
@@ -189,6 +192,8 @@ async function main(): Promise<void> {
       bare.push(b.handshakesPerSecond);
       fake.push(f.handshakesPerSecond);
       fakeLatency.push(f.latencyMs);
+      bareCpu.push(cpu(b));
+      fakeCpu.push(cpu(f));
       for (const r of [b, f]) loadErrors.push(...Object.entries(r.errors).map(([k, n]) => `${k} ${n}`));
       sTimes.push(await sTime(certs, LOAD_SECONDS));
     }
@@ -205,7 +210,10 @@ async function main(): Promise<void> {
     rows.push({ figure: 'openssl s_time vs s_server, handshakes/s', value: sTimeStat, unit: '/s' });
     rows.push({ figure: 'fleet-tls load (fake Fleet Server), handshakes/s', value: fakeStat, unit: '/s', target: '>= 0.9x bare', ratio: `${vsBare.median.toFixed(2)}x (${vsBare.min.toFixed(2)}-${vsBare.max.toFixed(2)})`, met: vsBare.median >= 0.9 });
     rows.push({ figure: '  the same against openssl s_time', value: fakeStat, unit: '/s', target: '>= 2x s_time', ratio: `${vsSTime.median.toFixed(2)}x (${vsSTime.min.toFixed(2)}-${vsSTime.max.toFixed(2)})`, met: vsSTime.median >= 2 });
-    rows.push({ figure: 'fleet-tls load --tap (record tap), 1 run', value: stat([tapped.handshakesPerSecond]), unit: '/s', ratio: `${(tapped.handshakesPerSecond / bareStat.median).toFixed(2)}x bare` });
+    const cpuRatio = perRun(bareCpu, fakeCpu);
+    rows.push({ figure: 'CPU per handshake, bare pair (client+server)', value: stat(bareCpu), unit: 'ms' });
+    rows.push({ figure: 'CPU per handshake, fleet-tls load + fake', value: stat(fakeCpu), unit: 'ms', target: '(>= 0.9x bare)', ratio: `${cpuRatio.median.toFixed(2)}x (${cpuRatio.min.toFixed(2)}-${cpuRatio.max.toFixed(2)})` });
+    rows.push({ figure: 'fleet-tls load --tap (record tap), 1 run', value: stat([tapped.handshakesPerSecond]), unit: '/s', ratio: `${(tapped.handshakesPerSecond / bareStat.median).toFixed(2)}x bare, ${cpu(tapped).toFixed(2)} ms CPU` });
     rows.push({ figure: 'fleet-tls load --sessions resume, 1 run', value: stat([resumed.handshakesPerSecond]), unit: '/s', ratio: `${(resumed.handshakesPerSecond / bareStat.median).toFixed(2)}x bare` });
     for (const p of ['p50', 'p95', 'p99'] as const) rows.push({ figure: `  latency ${p} (connect to response, 32 in flight)`, value: stat(fakeLatency.map((l) => l[p])), unit: 'ms' });
 
