@@ -4,7 +4,7 @@
  *   { progress: { handshakes, errors } }   every 200 ms
  *   { prepared: true }                     hold: every agent enrolled and has its policy
  *   { sent: n }                            hold (after { hold }): n long polls are connected
- *   { done: LoadStats, seconds, rss, cpuMs }  at the end (after { stop } in hold mode)
+ *   { done: LoadStats, seconds }           at the end (after { stop } in hold mode)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AgentFleet, type AgentsSpec } from './agents.js';
@@ -27,12 +27,10 @@ if (parentPort) {
   const errors = () => Object.values(fleet.stats.errors).reduce((a, b) => a + b, 0);
   const ticker = setInterval(() => port.postMessage({ progress: { handshakes: fleet.stats.handshakes, errors: errors(), held: fleet.held } }), 200);
   const started = performance.now();
-  const cpuStart = process.cpuUsage();
   let seconds = 0;
   const finish = () => {
     clearInterval(ticker);
-    const cpu = process.cpuUsage(cpuStart);
-    port.postMessage({ done: fleet.stats, seconds, rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 });
+    port.postMessage({ done: fleet.stats, seconds });
   };
   port.on('message', (message: { hold?: boolean; stop?: boolean }) => {
     if (message.hold) {

@@ -1,14 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { HarnessError } from '../errors.js';
 import { ensurePki } from '../pki/store.js';
 import { identity } from '../api.js';
 import type { TlsVersion } from '../tls/settings.js';
-import type { AgentsSpec } from './agents.js';
 import type { ServerReady, ServerSpec } from './server-process.js';
-import { report, type HoldReport, type LoadReport, type LoadStats } from './stats.js';
+import { report, type HoldReport, type LoadReport } from './stats.js';
+import { ClientWorkers, shares } from './workers.js';
 import type { WorkerInput } from './client-worker.js';
 
 export interface LoadOptions {
@@ -43,65 +43,50 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   });
   try {
     const url = options.url ?? server!.ready.url;
-    const spec: AgentsSpec = {
-      kind: options.bare ? 'bare' : 'fleet-server',
-      agents: options.agents, concurrency: options.concurrency, durationMs: options.durationMs,
-      sessions: options.sessions, enrollmentToken: options.enrollmentToken ?? server?.ready.enrollmentToken ?? '',
-    };
-    const input: WorkerInput = { url, material, tls: options.tls, spec, ...(options.hold ? { hold: true } : {}) };
+    // Our server has a core of its own; another server may be anywhere, so use every core.
+    const count = Math.max(1, Math.min(server ? 1 : availableParallelism(), options.agents, options.concurrency));
+    const agents = shares(options.agents, count);
+    const concurrency = shares(options.concurrency, count);
+    const inputs = agents.map((n, i): WorkerInput => ({
+      url, material, tls: options.tls, ...(options.hold ? { hold: true } : {}),
+      spec: {
+        kind: options.bare ? 'bare' : 'fleet-server', agents: n, concurrency: concurrency[i]!, durationMs: options.durationMs,
+        sessions: options.sessions, enrollmentToken: options.enrollmentToken ?? server?.ready.enrollmentToken ?? '',
+      },
+    }));
     const serverCpuStart = server ? await server.ask<number>('cpu') : 0;
-    const worker = new Worker(HERE('./client-worker.js'), { workerData: input });
-    const started = performance.now();
     const rssFresh = options.hold && server ? await server.ask<number>('rss') : null;
-    let rssPrepared: number | null = null;
-    let hold: { connections: number; rss: number | null } | undefined;
-    const done = await new Promise<{ stats: LoadStats; seconds: number; rss: number; cpuMs: number }>((resolve, reject) => {
-      worker.on('error', reject);
-      worker.on('message', (message: WorkerMessage) => {
-        if (message.progress) options.onProgress?.({ ...message.progress, seconds: (performance.now() - started) / 1000 });
-        if (message.prepared) {
-          // Memory per connection is what holding adds: measured after enrolment's churn.
-          void (server ? server.ask<number>('rss') : Promise.resolve(null)).then((rss) => {
-            rssPrepared = rss;
-            worker.postMessage({ hold: true });
-          }, reject);
-        }
-        if (message.sent !== undefined) {
-          void heldByServer(server, message.sent).then((figures) => {
-            hold = figures;
-            worker.postMessage({ stop: true });
-          }, reject);
-        }
-        if (message.done) resolve({ stats: message.done, seconds: message.seconds ?? 0, rss: message.rss ?? 0, cpuMs: message.cpuMs ?? 0 });
-      });
-    });
-    await worker.terminate();
-    const cpuMs = { client: Math.round(done.cpuMs), server: server ? Math.round((await server.ask<number>('cpu')) - serverCpuStart) : null };
+    const cpuStart = process.cpuUsage();
+    const started = performance.now();
+    const workers = new ClientWorkers(inputs, (p) => options.onProgress?.({ ...p, seconds: (performance.now() - started) / 1000 }));
     let holdReport: HoldReport | undefined;
-    if (hold) {
+    if (options.hold) {
+      await workers.prepared();
+      // Memory the agents' enrolment left behind, for comparison with what holding adds.
+      const rssPrepared = server ? await server.ask<number>('rss') : null;
+      const sent = await workers.hold();
+      const held = await heldByServer(server, sent);
+      const clientRss = process.memoryUsage().rss;
+      workers.stop();
       // From the fresh server: each agent's enrolment state counts too, and memory freed after
       // enrolment and reused by the held connections cannot hide any of them.
-      const grown = hold.rss !== null && rssFresh !== null ? hold.rss - rssFresh : null;
+      const grown = held.rss !== null && rssFresh !== null ? held.rss - rssFresh : null;
       holdReport = {
-        connections: hold.connections, serverRssBeforeBytes: rssFresh, serverRssPreparedBytes: rssPrepared, serverRssAfterBytes: hold.rss,
-        bytesPerConnection: grown !== null && hold.connections > 0 ? Math.round(grown / hold.connections) : null,
-        clientRssBytes: done.rss,
+        connections: held.connections, serverRssBeforeBytes: rssFresh, serverRssPreparedBytes: rssPrepared, serverRssAfterBytes: held.rss,
+        bytesPerConnection: grown !== null && held.connections > 0 ? Math.round(grown / held.connections) : null,
+        clientRssBytes: clientRss,
       };
     }
+    const done = await workers.done();
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuMs = {
+      client: Math.round((cpu.user + cpu.system) / 1000),
+      server: server ? Math.round((await server.ask<number>('cpu')) - serverCpuStart) : null,
+    };
     return report(done.stats, done.seconds, cpuMs, holdReport);
   } finally {
     await server?.close();
   }
-}
-
-interface WorkerMessage {
-  progress?: { handshakes: number; errors: number; held: number };
-  prepared?: true;
-  sent?: number;
-  done?: LoadStats;
-  seconds?: number;
-  rss?: number;
-  cpuMs?: number;
 }
 
 /**
