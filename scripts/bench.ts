@@ -71,7 +71,7 @@ async function catalog(certs: string, ids: readonly string[] = []): Promise<Cata
   };
 }
 
-interface LoadJson { handshakes: number; cpuMs: { client: number; server: number | null }; handshakesPerSecond: number; errors: Record<string, number>; latencyMs: { p50: number; p95: number; p99: number }; hold?: { connections: number; serverRssAfterBytes: number; bytesPerConnection: number; clientRssBytes: number } }
+interface LoadJson { handshakes: number; seconds: number; cpuMs: { client: number; server: number | null }; handshakesPerSecond: number; errors: Record<string, number>; latencyMs: { p50: number; p95: number; p99: number }; hold?: { connections: number; serverRssAfterBytes: number; bytesPerConnection: number; clientRssBytes: number } }
 async function load(certs: string, extra: readonly string[]): Promise<LoadJson> {
   const result = await fleetTls(['load', '--json', '--certs', certs, '--tls', '1.3', ...extra]);
   return JSON.parse(result.stdout) as LoadJson;
@@ -223,6 +223,7 @@ async function main(): Promise<void> {
     rows.push({ figure: `held checkins (of ${HOLD_AGENTS}), 1 run`, value: stat([held.hold?.connections ?? 0]), unit: '', target: `${HOLD_AGENTS}`, met: held.hold?.connections === HOLD_AGENTS });
     rows.push({ figure: '  fake Fleet Server RSS while holding', value: stat([mib]), unit: 'MiB', target: '< 1024 MiB', met: mib < 1024 });
     rows.push({ figure: '  memory per held connection', value: stat([(held.hold?.bytesPerConnection ?? NaN) / 1024]), unit: 'KiB' });
+    rows.push({ figure: '  time to enrol all and hold (full + resumed handshakes)', value: stat([held.seconds * 1000]), unit: 'ms' });
     rows.push({ figure: '  load client RSS', value: stat([(held.hold?.clientRssBytes ?? NaN) / 2 ** 20]), unit: 'MiB' });
 
     printTable();

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import http from 'node:http';
 import tls from 'node:tls';
 import type { TlsVersion } from '../tls/settings.js';
+import { exchange } from './http1.js';
 
 /** Where and how the simulated agents connect: one secure context shared by every connection. */
 export interface Target {
@@ -139,21 +139,7 @@ export async function request(
   if (onSocket) onSocket(socket);
   else socket.setTimeout(TIMEOUT_MS, () => socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
   try {
-    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({
-        method: 'POST', host: target.servername, port: target.port, path,
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close' },
-        createConnection: () => socket,
-      });
-      req.on('error', reject);
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.end(body);
-    });
+    const response = await exchange(socket, target.servername, path, headers, body);
     return { ...response, resumed: socket.isSessionReused(), ...(connection.ticket ?? session ? { session: (connection.ticket ?? session)! } : {}), ms: performance.now() - started };
   } finally {
     socket.destroy();
