@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   FTH_SCENARIO_SCHEMA: { input: true, summary: 'a scenario file is malformed' },
   FTH_SCENARIO_UNKNOWN: { input: true, summary: 'no scenario has that id' },
   FTH_LISTEN_FAILED: { input: true, summary: 'a fake component could not listen on its address' },
+  FTH_TARGET_UNREACHABLE: { input: true, summary: 'the URL given cannot be connected to' },
   FTH_WIRE_UNSUPPORTED: { input: false, summary: 'the negotiated TLS parameters do not allow the emulation the scenario needs' },
   FTH_WIRE_PROTOCOL: { input: false, summary: 'a TLS record or handshake message could not be parsed' },
   FTH_INTERNAL: { input: false, summary: 'a harness bug' },

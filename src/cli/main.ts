@@ -5,6 +5,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerInstall } from './commands/install.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerProbe } from './commands/probe.js';
+import { registerLoad } from './commands/load.js';
 import { registerRun } from './commands/run.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerServe } from './commands/serve.js';
@@ -27,6 +28,7 @@ export function buildProgram(io: Io): Command {
   registerDoctor(program, io);
   registerProbe(program, io);
   registerExplain(program, io);
+  registerLoad(program, io);
   return program;
 }
 

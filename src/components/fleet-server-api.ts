@@ -5,7 +5,7 @@ import { elasticError } from './fleet-server.js';
 
 export interface FleetRouteContext {
   readonly server: FakeFleetServer;
-  readonly agents: Map<string, { accessKeyId: string }>;
+  readonly agents: Map<string, { accessKeyId: string; ackToken?: string }>;
   readonly requestId: string;
 }
 
@@ -28,7 +28,7 @@ export async function fleetRoutes(context: FleetRouteContext, req: http.Incoming
   if (method === 'GET' && path === '/api/status') return status(context, req);
   if (method === 'POST' && path === '/api/fleet/agents/enroll') return enroll(context, req, body);
   const checkin = CHECKIN.exec(path);
-  if (method === 'POST' && checkin) return checkinAgent(context, req, checkin[1]!);
+  if (method === 'POST' && checkin) return checkinAgent(context, req, checkin[1]!, body);
   const acks = ACKS.exec(path);
   if (method === 'POST' && acks) return { status: 200, body: { action: 'acks', items: [] } };
   return { status: 404, body: '404 page not found\n' };
@@ -50,13 +50,16 @@ async function authorize(context: FleetRouteContext, req: http.IncomingMessage):
   const header = req.headers.authorization;
   if (!header) return failure(401, 'ErrNoAuthHeader', 'no authorization header');
   if (!header.startsWith('ApiKey ')) return failure(400, 'ErrMalformedHeader', 'malformed authorization header');
+  const [apiKeyId = ''] = Buffer.from(header.slice('ApiKey '.length), 'base64').toString('utf8').split(':');
+  const { apiKeys, options } = context.server;
+  if ((apiKeys.get(header) ?? 0) > Date.now()) return { apiKeyId };
   const auth = await context.server.elasticsearch('GET', '/_security/_authenticate', undefined, header);
   const problem = elasticError(auth);
   if (problem) {
     context.server.log.write('info', `ApiKey fail authentication: ${problem}`);
     return auth.response ? failure(401, 'ErrUnauthorized', 'unauthorized') : failure(503, 'ServiceUnavailable', 'elasticsearch unavailable');
   }
-  const [apiKeyId = ''] = Buffer.from(header.slice('ApiKey '.length), 'base64').toString('utf8').split(':');
+  if (options.apiKeyCacheMs) apiKeys.set(header, Date.now() + options.apiKeyCacheMs);
   return { apiKeyId };
 }
 
@@ -109,12 +112,19 @@ async function enroll(context: FleetRouteContext, req: http.IncomingMessage, bod
   };
 }
 
-async function checkinAgent(context: FleetRouteContext, req: http.IncomingMessage, agentId: string): Promise<FleetReply> {
+async function checkinAgent(context: FleetRouteContext, req: http.IncomingMessage, agentId: string, body: string): Promise<FleetReply> {
   const { server } = context;
   const auth = await authorize(context, req);
   if ('status' in auth) return auth;
   const agent = context.agents.get(agentId);
   if (!agent || agent.accessKeyId !== auth.apiKeyId) return failure(404, 'AgentNotFound', 'agent could not be found');
+  // An agent that acknowledges what it was last sent has nothing new: the checkin long-polls.
+  const request = safeJson(body) as { ack_token?: string; poll_timeout?: string } | undefined;
+  if (agent.ackToken && request?.ack_token === agent.ackToken) {
+    await longPoll(server, pollTimeoutMs(request.poll_timeout), req);
+    return { status: 200, body: { action: 'checkin', ack_token: agent.ackToken, actions: [] } };
+  }
+  agent.ackToken = randomBytes(8).toString('hex');
   // The first checkin answers at once with the policy, as Fleet Server does for a new agent,
   // with an API key of the agent's own for its output.
   const output = server.options.output ?? { hosts: [server.options.elasticsearch.url] };
@@ -124,7 +134,7 @@ async function checkinAgent(context: FleetRouteContext, req: http.IncomingMessag
     status: 200,
     body: {
       action: 'checkin',
-      ack_token: randomBytes(8).toString('hex'),
+      ack_token: agent.ackToken,
       actions: [{
         id: `policy:${server.policyId}:1:1`,
         type: 'POLICY_CHANGE',
@@ -155,4 +165,33 @@ function safeJson(text: string): { type?: string; metadata?: { local?: object; t
   } catch {
     return undefined;
   }
+}
+
+/** fleet-server: 5 m by default; a client's `poll_timeout` p gives max(1 m, p - 2 m). */
+export function pollTimeoutMs(pollTimeout: string | undefined): number {
+  const given = pollTimeout === undefined ? undefined : goDurationMs(pollTimeout);
+  return given === undefined ? 5 * 60_000 : Math.max(60_000, given - 2 * 60_000);
+}
+
+/** A Go duration (`5m`, `1m30s`, `250ms`) in milliseconds; undefined when it is not one. */
+function goDurationMs(text: string): number | undefined {
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/gy)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  return parts.reduce((sum, [, value, unit]) => sum + Number(value) * units[unit!]!, 0);
+}
+
+/** Waits out a long poll: its timeout, the client going away, or the server closing. */
+function longPoll(server: FakeFleetServer, ms: number, req: http.IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    const release = () => {
+      clearTimeout(timer);
+      server.polls.delete(release);
+      req.socket.off('close', release);
+      resolve();
+    };
+    const timer = setTimeout(release, ms);
+    server.polls.add(release);
+    req.socket.once('close', release);
+  });
 }

@@ -10,6 +10,7 @@ import { ComponentLog } from './log.js';
 import { TlsListener, type ServerConnection } from './tls-listener.js';
 import { fleetRoutes, type FleetRouteContext } from './fleet-server-api.js';
 import type { PolicyOutput } from './output.js';
+import { ElasticsearchPool } from './fleet-server-es-pool.js';
 
 /** elastic-agent-client unit states, uppercase as Fleet Server reports them. */
 export type FleetServerState = 'STARTING' | 'HEALTHY' | 'DEGRADED' | 'FAILED' | 'STOPPING' | 'STOPPED';
@@ -41,6 +42,13 @@ export interface FleetServerOptions {
   readonly version?: string;
   readonly goRelease?: GoRelease;
   readonly log?: ComponentLog;
+  /** Serve agents without the record tap (load tests); see TlsListenerOptions.direct. */
+  readonly direct?: boolean;
+  /**
+   * How long a successful ApiKey authentication is trusted without asking Elasticsearch again,
+   * as fleet-server's `cache.api_key_ttl` does; absent, every request asks.
+   */
+  readonly apiKeyCacheMs?: number;
 }
 
 /** One request Fleet Server made to Elasticsearch, with what happened on its connection. */
@@ -66,12 +74,19 @@ export class FakeFleetServer implements AsyncDisposable {
   private listener!: TlsListener;
   /** go-elasticsearch keeps its connection to Elasticsearch open between calls. */
   private readonly elasticsearchTransport = new GoTransport();
-  private readonly agents = new Map<string, { accessKeyId: string }>();
+  /** Direct path only (load): pooled keep-alive connections to Elasticsearch, without handshake reports. */
+  private readonly pool?: ElasticsearchPool;
+  private readonly agents = new Map<string, { accessKeyId: string; ackToken?: string }>();
+  /** ApiKey header to when its authentication expires (see apiKeyCacheMs). */
+  readonly apiKeys = new Map<string, number>();
+  /** Checkins held open until their poll timeout or until the server closes. */
+  readonly polls = new Set<() => void>();
 
   private constructor(readonly options: FleetServerOptions, log: ComponentLog) {
     this.log = log;
     this.policyId = options.policyId ?? 'fleet-server-policy';
     this.version = options.version ?? '9.2.0';
+    if (options.direct) this.pool = new ElasticsearchPool(new URL(options.elasticsearch.url), options.elasticsearch.tls, options.elasticsearch.connectTo);
   }
 
   static async start(options: FleetServerOptions): Promise<FakeFleetServer> {
@@ -90,6 +105,7 @@ export class FakeFleetServer implements AsyncDisposable {
       log: server.log,
       handler: (req, res) => server.handle(req, res),
       ...(options.tls === false ? { plain: true } : {}),
+      ...(options.direct ? { direct: true } : {}),
     });
     server.log.write('info', `Listening on ${host.includes(':') ? `[${host}]` : host}:${server.listener.port}`);
     await server.bootstrap();
@@ -120,13 +136,12 @@ export class FakeFleetServer implements AsyncDisposable {
 
   /** A request to Elasticsearch with the bootstrap's TLS settings and the service token. */
   async elasticsearch(method: 'GET' | 'POST', path: string, body?: object, authorization?: string): Promise<GoExchange> {
+    const headers = { authorization: authorization ?? `Bearer ${this.options.elasticsearch.serviceToken}`, 'user-agent': `Fleet-Server/${this.version}` };
+    if (this.pool) return this.pool.request(method, path, headers, body ? JSON.stringify(body) : undefined);
     const exchange = await goRequest({
       method,
       url: new URL(path, this.options.elasticsearch.url).toString(),
-      headers: {
-        authorization: authorization ?? `Bearer ${this.options.elasticsearch.serviceToken}`,
-        'user-agent': `Fleet-Server/${this.version}`,
-      },
+      headers,
       ...(body ? { body: JSON.stringify(body) } : {}),
       tls: this.options.elasticsearch.tls,
       transport: this.elasticsearchTransport,
@@ -149,6 +164,8 @@ export class FakeFleetServer implements AsyncDisposable {
   async close(): Promise<void> {
     this.state = 'STOPPED';
     this.elasticsearchTransport.close();
+    for (const release of this.polls) release();
+    this.pool?.close();
     await this.listener.close();
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -36,6 +36,12 @@ export interface TlsListenerOptions {
   readonly component: string;
   /** No TLS at all (Fleet Server's `--fleet-server-insecure-http`): plain HTTP on the port. */
   readonly plain?: boolean;
+  /**
+   * Serve TLS without the record tap (load tests): same certificates, same client-certificate
+   * judgement after the handshake, no per-connection reports. A rejected client is cut off
+   * without Go's alert.
+   */
+  readonly direct?: boolean;
 }
 
 /** What Go's net/http answers a request line it cannot parse, such as a TLS ClientHello on a plain port. */
@@ -66,7 +72,7 @@ const contexts = new Map<string, tls.SecureContext>();
 function serverContext(options: TlsListenerOptions): tls.SecureContext {
   const { identity, clientCertificateAuthorities: cas, versions, dialect } = options;
   const key = createHash('sha256')
-    .update([identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers].join('\0'))
+    .update([options.component, identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers].join('\0'))
     .digest('hex');
   let context = contexts.get(key);
   if (!context) {
@@ -80,6 +86,9 @@ function serverContext(options: TlsListenerOptions): tls.SecureContext {
       maxVersion: NODE_VERSION[versions.max],
       ciphers: dialect.ciphers,
       honorCipherOrder: true,
+      // OpenSSL refuses to resume a session that asked for a client certificate without one
+      // (internal_error); tls.Server sets it, a bare secure context does not.
+      sessionIdContext: options.component.slice(0, 32),
     });
     if (contexts.size >= 64) contexts.delete(contexts.keys().next().value!);
     contexts.set(key, context);
@@ -155,6 +164,7 @@ export class TlsListener {
   }
 
   private accept(raw: net.Socket): void {
+    if (this.options.direct) return this.acceptDirect(raw);
     const { dialect, clientAuthentication } = this.options;
     let settle!: () => void;
     const done = new Promise<void>((resolve) => { settle = resolve; });
@@ -209,8 +219,64 @@ export class TlsListener {
     });
   }
 
+  private acceptDirect(raw: net.Socket): void {
+    const { dialect, clientAuthentication } = this.options;
+    raw.setNoDelay(true);
+    const socket = new tls.TLSSocket(raw, {
+      isServer: true,
+      secureContext: this.context,
+      requestCert: clientAuthentication !== 'none',
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
+    socket.on('secure', () => {
+      clearTimeout(timer);
+      if (clientAuthentication !== 'none') {
+        const chain = peerChain(socket);
+        const verdict = this.clientVerdicts.judge(chain, () =>
+          dialect.verifyClient(chain.map((x509) => parseCertificate(x509.raw)), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
+        if (!verdict) return socket.destroy();
+      }
+      this.http.emit('connection', socket);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => clearTimeout(timer));
+  }
+
+  private readonly clientVerdicts = new VerdictCache();
+
   private record(connection: ServerConnection, line: string, level: 'warn' | 'error'): void {
     connection.logLine = line;
     this.options.log.write(level, line, { remote: connection.remote });
+  }
+}
+
+/** The chain the client sent, leaf first (X509Certificate: no JS object per field). */
+function peerChain(socket: tls.TLSSocket): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  let cert = socket.getPeerX509Certificate();
+  while (cert && chain.length < 10 && !chain.some((c) => c.fingerprint256 === cert!.fingerprint256)) {
+    chain.push(cert);
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
+/**
+ * Thousands of agents present the same few chains: a verdict is reused for a second, so the
+ * direct path does not parse the same certificate on every handshake.
+ */
+class VerdictCache {
+  private readonly verdicts = new Map<string, { ok: boolean; until: number }>();
+
+  judge(chain: readonly X509Certificate[], verify: () => boolean): boolean {
+    const key = chain.map((c) => c.fingerprint256).join('/');
+    const now = Date.now();
+    const known = this.verdicts.get(key);
+    if (known && known.until > now) return known.ok;
+    const ok = verify();
+    if (this.verdicts.size > 100) this.verdicts.clear();
+    this.verdicts.set(key, { ok, until: now + 1_000 });
+    return ok;
   }
 }
