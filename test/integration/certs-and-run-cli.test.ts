@@ -104,7 +104,7 @@ describe('fleet-tls run', () => {
     expect((await stat(path.join(certs, 'fleet-ca.key'))).mode & 0o777).toBe(0o600);
   });
 
-  it('spreads a larger run over worker threads and reports it in catalog order, keep-alive legs intact', async () => {
+  it('runs many scenarios side by side and reports each with its three legs', async () => {
     const ids = [
       'agent-fleet.one-way.agent-lacks-fleet-ca', 'agent-fleet.one-way.fleet-cert-expired', 'agent-fleet.one-way.fleet-cert-wrong-host',
       'agent-fleet.one-way.fleet-cert-self-signed', 'agent-fleet.one-way.fleet-cert-wrong-eku', 'agent-fleet.one-way.ip-without-ip-san',

@@ -6,9 +6,7 @@ import { scenariosDocument } from '../../report/json.js';
 import { junitReport } from '../../report/junit.js';
 import { renderScenarios } from '../../report/terminal.js';
 import { findScenarios } from '../../scenarios/catalog.js';
-import { availableParallelism } from 'node:os';
 import { runScenarios } from '../../scenarios/run.js';
-import { runScenariosInWorkers } from '../../scenarios/workers.js';
 import type { Io } from '../io.js';
 import { catalogFor, describePki, parseCount, parseVersions, pkiFor } from './shared.js';
 
@@ -41,12 +39,7 @@ export function registerRun(program: Command, io: Io): void {
       const scenarios = findScenarios(catalog, ids);
       const started = performance.now();
       const { pki, actions } = await pkiFor(io, options.certs);
-      const runOptions = { versions, ...(concurrency ? { concurrency } : {}) };
-      // A thread per core once there is enough work to repay starting one (about a tenth of a second).
-      const workers = Math.min(availableParallelism(), 4);
-      const results = workers > 1 && scenarios.length >= 12
-        ? await runScenariosInWorkers(catalog, scenarios, pki, { ...runOptions, workers })
-        : await runScenarios(catalog, scenarios, pki, runOptions);
+      const results = await runScenarios(catalog, scenarios, pki, { versions, ...(concurrency ? { concurrency } : {}) });
       if (options.junit) {
         const file = path.resolve(io.cwd, options.junit);
         await writeFile(file, junitReport(results)).catch((error: Error) => {
