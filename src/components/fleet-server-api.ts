@@ -5,7 +5,7 @@ import { elasticError } from './fleet-server.js';
 
 export interface FleetRouteContext {
   readonly server: FakeFleetServer;
-  readonly agents: Map<string, { accessKeyId: string; ackToken?: string }>;
+  readonly agents: Map<string, { accessKeyId: string; ackToken?: string; outputKey?: string }>;
   readonly requestId: string;
 }
 
@@ -128,8 +128,14 @@ async function checkinAgent(context: FleetRouteContext, req: http.IncomingMessag
   // The first checkin answers at once with the policy, as Fleet Server does for a new agent,
   // with an API key of the agent's own for its output.
   const output = server.options.output ?? { hosts: [server.options.elasticsearch.url] };
-  const outputKey = await server.elasticsearch('POST', '/_security/api_key', { name: `${agentId}-output` });
-  const key = elasticError(outputKey) ? undefined : (JSON.parse(outputKey.response!.body) as { id: string; api_key: string });
+  if (!agent.outputKey) {
+    // Made once per agent, as Fleet Server does when it first hands out a policy.
+    const made = await server.elasticsearch('POST', '/_security/api_key', { name: `${agentId}-output` });
+    if (!elasticError(made)) {
+      const { id, api_key: secret } = JSON.parse(made.response!.body) as { id: string; api_key: string };
+      agent.outputKey = `${id}:${secret}`;
+    }
+  }
   return {
     status: 200,
     body: {
@@ -147,7 +153,7 @@ async function checkinAgent(context: FleetRouteContext, req: http.IncomingMessag
             outputs: {
               default: {
                 type: 'elasticsearch', hosts: output.hosts, ...(output.ssl ? { ssl: output.ssl } : {}),
-                ...(key ? { api_key: `${key.id}:${key.api_key}` } : {}),
+                ...(agent.outputKey ? { api_key: agent.outputKey } : {}),
               },
             },
             fleet: { hosts: [server.url] },

@@ -76,7 +76,7 @@ export class FakeFleetServer implements AsyncDisposable {
   private readonly elasticsearchTransport = new GoTransport();
   /** Direct path only (load): pooled keep-alive connections to Elasticsearch, without handshake reports. */
   private readonly pool?: ElasticsearchPool;
-  private readonly agents = new Map<string, { accessKeyId: string; ackToken?: string }>();
+  private readonly agents = new Map<string, { accessKeyId: string; ackToken?: string; outputKey?: string }>();
   /** ApiKey header to when its authentication expires (see apiKeyCacheMs). */
   readonly apiKeys = new Map<string, number>();
   /** Checkins held open until their poll timeout or until the server closes. */

@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDir } from '../files.js';
-import { encodePrivateKey, generateKey, type KeyPair, type PrivateKeyEncoding } from '../pki/keys.js';
+import { encodePrivateKey, generateKey, type KeyPair, type KeyType, type PrivateKeyEncoding } from '../pki/keys.js';
 import { issueCa, issueLeaf, type KeyedCertificate } from '../pki/generate.js';
 import { ENCRYPTED_KEY, LEAF_PROFILES, ORGANIZATION, type CaName, type LeafName } from '../pki/profiles.js';
 import type { CertificateSpec } from '../pki/issue.js';
@@ -38,6 +38,7 @@ export async function materialise(
 ): Promise<ScenarioMaterial> {
   await ensureDir(dir, 0o700);
   const made = new Map<string, Made>();
+  const fresh = freshKeys();
   const known = (name: string): KeyedCertificate | undefined =>
     made.get(name) ?? pki.cas[name as CaName] ?? pki.leaves[name as LeafName];
   const issuerOf = (name: string): KeyedCertificate => {
@@ -46,7 +47,7 @@ export async function materialise(
     return issuer;
   };
   for (const [name, variant] of issuingOrder(variants)) {
-    const key = await keyFor(variant, pki, known);
+    const key = await keyFor(variant, pki, known, fresh);
     const overrides: Partial<CertificateSpec> = {
       ...(variant.notBefore ? { notBefore: new Date(now + offset(variant.notBefore)) } : {}),
       ...(variant.notAfter ? { notAfter: new Date(now + offset(variant.notAfter)) } : {}),
@@ -114,7 +115,28 @@ function chainPem(name: string, chain: NonNullable<CertificateVariantData['chain
   return pems.join('');
 }
 
-async function keyFor(variant: CertificateVariantData, pki: Pki, known: (name: string) => KeyedCertificate | undefined): Promise<Pick<KeyPair, 'privateKey' | 'publicKey'>> {
+/**
+ * Keys for what a scenario makes anew (its CAs, a leaf of another key type). Within a scenario
+ * each is distinct, as their meaning needs (a CA sharing a key with another would verify its
+ * certificates); across scenarios, which never meet, the n-th new key of a type is the same one,
+ * so a run generates a handful of keys instead of one per CA.
+ */
+const spareKeys = new Map<string, Promise<KeyPair>>();
+
+function freshKeys(): (type: KeyType) => Promise<KeyPair> {
+  const used = new Map<KeyType, number>();
+  return (type) => {
+    const index = used.get(type) ?? 0;
+    used.set(type, index + 1);
+    const slot = `${type}#${index}`;
+    if (!spareKeys.has(slot)) spareKeys.set(slot, generateKey(type));
+    return spareKeys.get(slot)!;
+  };
+}
+
+async function keyFor(
+  variant: CertificateVariantData, pki: Pki, known: (name: string) => KeyedCertificate | undefined, fresh: (type: KeyType) => Promise<KeyPair>,
+): Promise<Pick<KeyPair, 'privateKey' | 'publicKey'>> {
   if (variant.keyOf) {
     const other = known(variant.keyOf);
     if (!other) throw new HarnessError('FTH_SCENARIO_SCHEMA', `certificates: keyOf '${variant.keyOf}' names no certificate defined before it`);
@@ -124,7 +146,7 @@ async function keyFor(variant: CertificateVariantData, pki: Pki, known: (name: s
   if (base && (!variant.keyType || variant.keyType === pki.keyType)) {
     return { privateKey: base.key, publicKey: new X509Certificate(base.der).publicKey };
   }
-  return generateKey(variant.keyType ?? pki.keyType);
+  return fresh(variant.keyType ?? pki.keyType);
 }
 
 function keyEncoding(variant: CertificateVariantData, pki: Pki): PrivateKeyEncoding {

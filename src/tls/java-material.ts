@@ -11,6 +11,7 @@ import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { describeContent } from './formats.js';
 import { MaterialError, type Identity } from './material.js';
 import { pemDecodeAll, pemEncode } from './pem.js';
+import { byContent } from './memo.js';
 import { readKeystore } from './pkcs12.js';
 
 function read(file: string, role: 'certificate' | 'key'): Buffer {
@@ -49,6 +50,10 @@ function privateKey(file: string, bytes: Buffer, passphrase: string | undefined)
 }
 
 export function loadJavaIdentity(certFile: string, keyFile: string, passphrase?: string): Identity {
+  return byContent('java', [certFile, keyFile], passphrase, () => readJavaIdentity(certFile, keyFile, passphrase));
+}
+
+function readJavaIdentity(certFile: string, keyFile: string, passphrase?: string): Identity {
   const chain = certificates(certFile, read(certFile, 'certificate'));
   const key = privateKey(keyFile, read(keyFile, 'key'), passphrase);
   if (!chain[0]!.publicKey?.equals(createPublicKey(key))) {

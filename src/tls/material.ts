@@ -1,8 +1,9 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { HarnessError, systemErrorCode, type ErrorCode } from '../errors.js';
 import { parseCertificate, parsePemCertificates, type Cert } from '../x509/certificate.js';
 import { describeContent } from './formats.js';
+import { byContent } from './memo.js';
 import { decryptLegacyBlock, decryptPkcs8Block, goParsePrivateKey, isLegacyEncrypted } from './go-keys.js';
 import { pemDecode, pemDecodeAll, type PemBlock } from './pem.js';
 
@@ -151,33 +152,7 @@ export function loadCertificateAuthorities(sources: readonly PemSource[]): Cert[
  * tls.X509KeyPair with its error texts.
  */
 export function loadIdentity(certificate: PemSource, key: PemSource, passphrasePath?: string, passphrase?: string): Identity {
-  // A catalog run loads the same few pairs hundreds of times; decrypting and parsing the key each
-  // time was a tenth of the run. The memo is keyed by what was read, so a changed file is read anew.
-  const memo = memoKey([certificate, key, passphrasePath], passphrase);
-  const known = memo === undefined ? undefined : identities.get(memo);
-  if (known) return known;
-  const loaded = readIdentity(certificate, key, passphrasePath, passphrase);
-  if (memo !== undefined) {
-    if (identities.size >= 128) identities.delete(identities.keys().next().value!);
-    identities.set(memo, loaded);
-  }
-  return loaded;
-}
-
-const identities = new Map<string, Identity>();
-
-/** What the files (or inline PEM) hold, and the passphrase given as text. */
-function memoKey(sources: ReadonlyArray<PemSource | undefined>, passphrase: string | undefined): string | undefined {
-  const hash = createHash('sha256').update(passphrase ?? '').update('\0');
-  try {
-    for (const source of sources) {
-      hash.update(source === undefined ? '\0absent' : source.trim().startsWith('-') ? source : readFileSync(source));
-      hash.update('\0');
-    }
-  } catch {
-    return undefined;
-  }
-  return hash.digest('hex');
+  return byContent('libs', [certificate, key, passphrasePath], passphrase, () => readIdentity(certificate, key, passphrasePath, passphrase));
 }
 
 function readIdentity(certificate: PemSource, key: PemSource, passphrasePath?: string, passphrase?: string): Identity {

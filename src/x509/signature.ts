@@ -3,7 +3,7 @@
  * keyCertSign gate, SHA-1/MD5 rejection, algorithm/key agreement, then the signature.
  * Results are Go's error text, or null when the signature is good.
  */
-import { createHash, verify, constants } from 'node:crypto';
+import { constants, createHash, publicDecrypt, verify, type KeyObject } from 'node:crypto';
 import type { Cert } from './certificate.js';
 import type { ParsedPublicKey } from './public-key.js';
 import type { SignatureAlgorithmDetails } from './signature-algorithm.js';
@@ -32,17 +32,30 @@ function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
 }
 
 /**
+ * sig^e mod n. Natively when OpenSSL will (the signature below the modulus, the usual case), in
+ * JavaScript for what OpenSSL refuses and Go takes.
+ */
+function rawRsa(rsa: NonNullable<ParsedPublicKey['rsa']>, key: KeyObject | null, sig: Buffer): Buffer {
+  if (key) {
+    try {
+      return publicDecrypt({ key, padding: constants.RSA_NO_PADDING }, sig);
+    } catch { /* not below the modulus: Go's arithmetic below */ }
+  }
+  const m = modPow(BigInt('0x' + (sig.toString('hex') || '0')), rsa.e, rsa.n);
+  return Buffer.from(m.toString(16).padStart(rsa.size * 2, '0'), 'hex');
+}
+
+/**
  * rsa.VerifyPKCS1v15 done with Go's arithmetic rather than OpenSSL's, because Go takes
  * signatures OpenSSL refuses (an integer not below the modulus) and refuses ones of the
  * wrong length.
  */
-function verifyPkcs1v15(rsa: NonNullable<ParsedPublicKey['rsa']>, hash: string, hashed: Buffer, sig: Buffer): boolean {
+function verifyPkcs1v15(rsa: NonNullable<ParsedPublicKey['rsa']>, key: KeyObject | null, hash: string, hashed: Buffer, sig: Buffer): boolean {
   const prefix = Buffer.from(DIGEST_INFO[hash] ?? '', 'hex');
   const tLen = prefix.length + hashed.length;
   const k = rsa.size;
   if (k < tLen + 11 || sig.length !== k) return false;
-  const m = modPow(BigInt('0x' + (sig.toString('hex') || '0')), rsa.e, rsa.n);
-  const em = Buffer.from(m.toString(16).padStart(k * 2, '0'), 'hex');
+  const em = rawRsa(rsa, key, sig);
   if (em.length !== k || em[0] !== 0 || em[1] !== 1 || em[k - tLen - 1] !== 0) return false;
   for (let i = 2; i < k - tLen - 1; i++) if (em[i] !== 0xff) return false;
   return em.subarray(k - tLen, k - hashed.length).equals(prefix) && em.subarray(k - hashed.length).equals(hashed);
@@ -71,7 +84,7 @@ export function checkSignature(
       if (algo.publicKeyAlgorithm !== 'RSA') return mismatch;
       const hash = algo.hash as string;
       const hashed = createHash(hash).update(signed).digest();
-      if (!algo.pss) return verifyPkcs1v15(key.rsa as NonNullable<ParsedPublicKey['rsa']>, hash, hashed, signature) ? null : ERR_RSA_VERIFICATION;
+      if (!algo.pss) return verifyPkcs1v15(key.rsa as NonNullable<ParsedPublicKey['rsa']>, key.key, hash, hashed, signature) ? null : ERR_RSA_VERIFICATION;
       if (key.key === null || signature.length !== key.rsa?.size) return ERR_RSA_VERIFICATION;
       const ok = verify(hash, signed, { key: key.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashed.length }, signature);
       return ok ? null : ERR_RSA_VERIFICATION;
@@ -100,8 +113,23 @@ function safeVerify(run: () => boolean): boolean {
   }
 }
 
-/** Certificate.CheckSignatureFrom: null when parent signed child and may sign certificates. */
+const checked = new Map<string, string | null>();
+
+/**
+ * Certificate.CheckSignatureFrom: null when parent signed child and may sign certificates. Every
+ * handshake of a run checks the same few pairs, so verdicts are remembered (certificates are
+ * immutable).
+ */
 export function checkSignatureFrom(child: Cert, parent: Cert): string | null {
+  const pair = `${child.sha256Hex}:${parent.sha256Hex}`;
+  if (checked.has(pair)) return checked.get(pair)!;
+  const verdict = signatureFrom(child, parent);
+  if (checked.size >= 1024) checked.delete(checked.keys().next().value!);
+  checked.set(pair, verdict);
+  return verdict;
+}
+
+function signatureFrom(child: Cert, parent: Cert): string | null {
   // RFC 5280 4.2.1.9: a v3 certificate without basicConstraints, or with cA false, may not sign.
   if ((parent.version === 3 && !parent.basicConstraintsValid) || (parent.basicConstraintsValid && !parent.isCA)) {
     return ERR_CONSTRAINT_VIOLATION;

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/**
+ * Identities already loaded, by what their files held. A catalog run loads the same few pairs
+ * hundreds of times, and decrypting and parsing a key each time was a tenth of the run; a file
+ * whose bytes changed is read anew, and a load that failed is not remembered.
+ */
+const loaded = new Map<string, unknown>();
+const LIMIT = 128;
+
+export function byContent<T>(kind: string, sources: ReadonlyArray<string | undefined>, literal: string | undefined, load: () => T): T {
+  const key = contentKey(kind, sources, literal);
+  if (key === undefined) return load();
+  if (loaded.has(key)) return loaded.get(key) as T;
+  const value = load();
+  if (loaded.size >= LIMIT) loaded.delete(loaded.keys().next().value!);
+  loaded.set(key, value);
+  return value;
+}
+
+/** Files are read (inline PEM, a value starting with `-`, is taken as it is); undefined when one cannot be. */
+function contentKey(kind: string, sources: ReadonlyArray<string | undefined>, literal: string | undefined): string | undefined {
+  const hash = createHash('sha256').update(kind).update('\0').update(literal ?? '\0absent').update('\0');
+  try {
+    for (const source of sources) {
+      hash.update(source === undefined ? '\0absent' : source.trim().startsWith('-') ? source : readFileSync(source));
+      hash.update('\0');
+    }
+  } catch {
+    return undefined;
+  }
+  return hash.digest('hex');
+}
