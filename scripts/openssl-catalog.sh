@@ -44,6 +44,7 @@ openssl ca -batch -notext -config ca.cnf -cert fleet-ca.crt -keyfile fleet-ca.ke
   -startdate "$(date -u -d '-400 days' +%Y%m%d%H%M%SZ)" -enddate "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" -extfile fleet-cert.ext 2>/dev/null
 cat fleet-ca.crt agent-ca.crt > fleet-trust.crt
 
+legs=0
 # leg TLS "SERVER ARGS" "CLIENT ARGS": prints ok or fail.
 leg() {
   local version=$1 server=$2 client=$3 line port result
@@ -75,7 +76,8 @@ scenario() {
   local id=$1 es_server=$2 es_client=$3 es_expect=$4 fleet_server=$5 agent=$6 agent_expect=$7 version got
   for version in tls1_2 tls1_3; do
     got=$(leg "$version" "$es_server" "$es_client")
-    if [[ $got == ok ]]; then got="$got $(leg "$version" "$fleet_server" "$agent")"; else got="$got skipped"; fi
+    legs=$((legs + 1))
+    if [[ $got == ok ]]; then got="$got $(leg "$version" "$fleet_server" "$agent")"; legs=$((legs + 1)); else got="$got skipped"; fi
     cases=$((cases + 1))
     if [[ $got == "$es_expect $agent_expect" ]]; then passed=$((passed + 1)); echo "PASS $id $version"; else echo "FAIL $id $version: $got"; fi
   done
@@ -90,4 +92,4 @@ scenario agent-fleet.one-way.fleet-cert-expired "$ES_ONE_WAY" "$TO_ES" ok '-cert
 scenario agent-fleet.one-way.fleet-cert-wrong-host "$ES_ONE_WAY" "$TO_ES" ok '-cert fleet-cert-other-host.crt -key fleet-cert.key' "$AGENT" fail
 scenario fleet-es.one-way.es-requires-client-cert "$ES_MUTUAL" "$TO_ES" fail "$FLEET_ONE_WAY" "$AGENT" skipped
 scenario fleet-es.one-way.fleet-lacks-es-ca "$ES_ONE_WAY" '-verify_hostname localhost' fail "$FLEET_ONE_WAY" "$AGENT" skipped
-echo "cases $cases passed $passed"
+echo "cases $cases passed $passed legs $legs"
