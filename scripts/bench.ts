@@ -241,7 +241,7 @@ async function main(): Promise<void> {
 
     printTable();
     const slowest = warms[0]!.durations.sort((a, b) => b.ms - a.ms).slice(0, 5).map((d) => `${d.id} (${d.tls}) ${d.ms} ms`);
-    console.log(`\nslowest cases of one warm run (their own duration, 4 at once): ${slowest.join('; ')}`);
+    console.log(`\nslowest cases of one warm run (their own duration, several at once): ${slowest.join('; ')}`);
     console.log(`every catalog run passed: ${allPass}; load errors: ${loadErrors.join(', ') || 'none'}; hold errors: ${JSON.stringify(held.errors)}`);
   } finally {
     await rm(work, { recursive: true, force: true });
