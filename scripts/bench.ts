@@ -243,6 +243,8 @@ async function main(): Promise<void> {
     const slowest = warms[0]!.durations.sort((a, b) => b.ms - a.ms).slice(0, 5).map((d) => `${d.id} (${d.tls}) ${d.ms} ms`);
     console.log(`\nslowest cases of one warm run (their own duration, several at once): ${slowest.join('; ')}`);
     console.log(`every catalog run passed: ${allPass}; load errors: ${loadErrors.join(', ') || 'none'}; hold errors: ${JSON.stringify(held.errors)}`);
+    // Timing targets only inform; a run that did not work is a failure (CI runs this once, small).
+    if (!allPass || loadErrors.length > 0 || Object.keys(held.errors).length > 0) process.exitCode = 1;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
