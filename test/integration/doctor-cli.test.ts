@@ -1,11 +1,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki } from '../../src/api.js';
-import { runCli } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/io.js';
 import { doctor, type DoctorResult } from '../../src/doctor/doctor.js';
 import type { Pki } from '../../src/pki/store.js';
-import { fleetTls } from '../helpers/cli.js';
+import { cliInProcess, fleetTls } from '../helpers/cli.js';
 import { customerPki, P12_PASSWORD, type CustomerPki } from '../helpers/customer-pki.js';
 import { scratchDir } from '../helpers/pki.js';
 
@@ -182,12 +180,7 @@ describe('doctor naming each fault, its fix, and a prediction the handshake conf
 });
 
 /** The CLI in-process, for exit statuses and one-line refusals. */
-async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => { out += t; }, err: (t) => { err += t; }, isTty: false, cwd: c.dir, untilStopped: () => new Promise(() => {}) };
-  return { status: await runCli(args, io), out, err };
-}
+const cli = (...args: string[]) => cliInProcess(args, c.dir);
 const certs = () => `--certs=${path.join(c.dir, 'certs')}`;
 
 describe('fleet-tls doctor on the command line', () => {

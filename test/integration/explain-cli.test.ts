@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetTls } from '../helpers/cli.js';
-import { cliInProcess } from '../helpers/explain.js';
+import { cliInProcess } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/pki.js';
 
 const C1 = 'Error: fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Explainer } from '../../src/explain/match.js';
 import { loadCatalog, type Catalog } from '../../src/scenarios/catalog.js';
 import { runScenarios } from '../../src/scenarios/run.js';
-import { cliInProcess } from '../helpers/explain.js';
+import { cliInProcess } from '../helpers/cli.js';
 import { sharedPki } from '../helpers/pki.js';
 
 /**

@@ -3,9 +3,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki } from '../../src/api.js';
 import type { Leg } from '../../src/report/leg.js';
-import { runCli } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/io.js';
-import { fleetTls } from '../helpers/cli.js';
+import { cliInProcess, fleetTls } from '../helpers/cli.js';
 import { customerPki, P12_PASSWORD, type CustomerPki } from '../helpers/customer-pki.js';
 import { freePort } from '../helpers/net.js';
 import { scratchDir } from '../helpers/pki.js';
@@ -28,10 +26,7 @@ afterAll(() => cleanup());
 
 /** The CLI in-process (the first test runs the built binary, as a user does). */
 async function install(args: readonly string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, isTty: false, cwd: c.dir, untilStopped: () => new Promise(() => {}) };
-  const exitCode = await runCli(['install', ...args, '--certs', path.join(c.dir, 'certs'), '--json'], io);
+  const { status: exitCode, out: stdout, err: stderr } = await cliInProcess(['install', ...args, '--certs', path.join(c.dir, 'certs'), '--json'], c.dir);
   return { exitCode, stdout, stderr, report: stdout ? (JSON.parse(stdout) as { ok: boolean; legs: Leg[] }) : undefined };
 }
 const legOf = (legs: readonly Leg[], from: string) => legs.find((l) => l.from === from)!;

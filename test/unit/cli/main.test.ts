@@ -2,24 +2,11 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, runCli } from '../../../src/cli/main.js';
-import type { Io } from '../../../src/cli/io.js';
+import { EXIT } from '../../../src/cli/main.js';
+import { cliInProcess } from '../../helpers/cli.js';
 
-/** The CLI in-process: what it printed and the status it returned. */
 let cwd: string;
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (text) => { out += text; },
-    err: (text) => { err += text; },
-    isTty: false,
-    cwd,
-    untilStopped: () => new Promise<string>(() => {}),
-  };
-  const status = await runCli(argv, io);
-  return { status, out, err };
-}
+const cli = (...argv: string[]) => cliInProcess(argv, cwd);
 
 beforeAll(async () => {
   cwd = await mkdtemp(path.join(tmpdir(), 'fth-unit-cli-'));
