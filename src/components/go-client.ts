@@ -9,6 +9,9 @@ import { GoTlsError, socketError, type GoRelease, DEFAULT_GO } from '../dialects
 import { DEFAULT_VERSIONS, NODE_VERSION, type VerificationMode, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
 import { describeConnection, failedConnection, goError, type ClientConnection } from './client-connection.js';
+import { GoTransport } from './go-transport.js';
+
+export { GoTransport };
 
 /** A Go client's `ssl.*` settings (elastic-agent-libs `tlscommon.Config`). */
 export interface GoClientTls {
@@ -41,43 +44,6 @@ export interface GoRequest {
   readonly connectTo?: { readonly host: string; readonly port: number };
   /** The client's transport: its kept-alive connection is reused, as Go's http.Transport does. */
   readonly transport?: GoTransport;
-}
-
-/** An open connection a transport keeps for the next request. */
-interface KeptConnection {
-  readonly key: string;
-  readonly tls: GoClientTls | undefined;
-  readonly socket: tls.TLSSocket;
-  readonly agent: http.Agent;
-  readonly connection: ClientConnection;
-}
-
-/**
- * A Go http.Client's connection reuse: after a response the connection stays open, and the
- * next request to the same place goes over it without a new handshake (so one leg may carry
- * several requests, as Fleet Server's connection to Elasticsearch does).
- */
-export class GoTransport {
-  private kept?: KeptConnection;
-
-  /** The kept connection, if it fits the request and is still open. */
-  take(key: string, settings: GoClientTls | undefined): KeptConnection | undefined {
-    const kept = this.kept;
-    this.kept = undefined;
-    if (kept && kept.key === key && kept.tls === settings && !kept.socket.destroyed && kept.socket.writable) return kept;
-    kept?.agent.destroy();
-    return undefined;
-  }
-
-  keep(connection: KeptConnection): void {
-    this.kept?.agent.destroy();
-    this.kept = connection;
-  }
-
-  close(): void {
-    this.kept?.agent.destroy();
-    this.kept = undefined;
-  }
 }
 
 export interface GoResponse {
