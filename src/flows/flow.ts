@@ -53,10 +53,9 @@ export async function runFlow(config: FlowConfig): Promise<FlowResult> {
     });
     try {
       // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
-      const enrolled = await agentLeg(config, fs, logs.agent);
-      const agentToFleet = 'leg' in enrolled ? enrolled.leg : enrolled;
+      const { leg: agentToFleet, enrolled } = await agentLeg(config, fs, logs.agent);
       const fleetToElasticsearch = await elasticsearchLeg(fs, es);
-      const output = 'leg' in enrolled ? outputOf(enrolled) : undefined;
+      const output = enrolled ? outputOf(enrolled) : undefined;
       const agentToElasticsearch = output
         ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: logs.agent })
         : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
@@ -77,16 +76,17 @@ function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
   return outputs?.default ?? Object.values(outputs ?? {}).find((o) => o.type === 'elasticsearch');
 }
 
-async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<EnrollResult | Leg> {
+/** The enrollment leg, and the enrollment itself when the agent got as far as trying. */
+async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult }> {
   const { url } = config.agent;
   if (!fs.healthy) {
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
-    return skippedLeg('agent', 'fleet-server', url, 'Fleet Server did not become healthy', `Fleet Server - ${fs.stateMessage}`);
+    return { leg: skippedLeg('agent', 'fleet-server', url, 'Fleet Server did not become healthy', `Fleet Server - ${fs.stateMessage}`) };
   }
   for (const warning of config.agent.warnings ?? []) log.warnOnce(warning);
   if (config.agent.loadError) {
     for (const line of config.agent.loadError.split('\n')) log.write('error', line);
-    return skippedLeg('agent', 'fleet-server', url, 'the agent could not load its client certificate and key', config.agent.loadError);
+    return { leg: skippedLeg('agent', 'fleet-server', url, 'the agent could not load its client certificate and key', config.agent.loadError) };
   }
   const result = await enrollAgent({
     url,
@@ -96,7 +96,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     fleetServer: fs,
     log,
   });
-  return result;
+  return { leg: result.leg, enrolled: result };
 }
 
 /** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */
