@@ -26,6 +26,8 @@ export interface FleetServerOptions {
   /** --fleet-server-client-auth; defaults to none, as the agent CLI does. */
   readonly clientAuthentication?: ClientAuthentication;
   readonly versions?: VersionRange;
+  /** `server.timeouts.read`: how long a client may take to send its handshake and request (default 10 s here, 60 s in Fleet Server). */
+  readonly readTimeoutMs?: number;
   /** false: plain HTTP, as with --fleet-server-insecure-http. */
   readonly tls?: boolean;
   /** --fleet-server-es, its TLS settings (--fleet-server-es-ca, -cert, -insecure) and the service token. */
@@ -101,6 +103,7 @@ export class FakeFleetServer implements AsyncDisposable {
       clientCertificateAuthorities: clientCAs,
       clientAuthentication: options.clientAuthentication ?? 'none',
       versions: options.versions ?? DEFAULT_VERSIONS,
+      ...(options.readTimeoutMs !== undefined ? { handshakeTimeoutMs: options.readTimeoutMs } : {}),
       dialect: goServerDialect(options.goRelease ?? DEFAULT_GO, clientCAs),
       log: server.log,
       handler: (req, res) => server.handle(req, res),

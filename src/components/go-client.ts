@@ -27,6 +27,11 @@ export interface GoClientTls {
    * list, as Go does. `always`: send it anyway, as curl and OpenSSL clients do.
    */
   readonly sendCertificate?: 'go' | 'always';
+  /**
+   * Connect and send nothing, as a load balancer's TCP health check or a stuck client does,
+   * until the server gives up (a harness knob, not an agent setting).
+   */
+  readonly stall?: boolean;
 }
 
 export interface GoRequest {
@@ -110,6 +115,7 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
   // Read now: Node forgets the local port once the socket is closed.
   const localPort = raw.localPort;
   if (url.protocol !== 'https:') return plainRequest(request, url, raw, local, localPort, remote);
+  if (settings.stall) return stalled(raw, local, localPort, remote);
 
   const warnings: string[] = [];
   const tap = new TlsTap(raw, 'client', {
@@ -235,6 +241,16 @@ async function plainRequest(request: GoRequest, url: URL, raw: net.Socket, local
     return { error: response.code === 'HPE_INVALID_CONSTANT' ? 'net/http: HTTP/1.x transport connection broken: malformed HTTP response' : 'EOF', connection };
   }
   return { response, connection };
+}
+
+/** A client that never sent its ClientHello: it learns only that the server closed. */
+async function stalled(raw: net.Socket, local: string, localPort: number | undefined, remote: string): Promise<GoExchange> {
+  raw.resume();
+  await settled(raw);
+  const connection: ClientConnection = {
+    ...failedConnection(remote, null), local, ...(localPort ? { localPort } : {}), rejectedBy: 'server', phase: 'handshake',
+  };
+  return { error: socketError('eof', local, remote), connection };
 }
 
 function settled(raw: net.Socket): Promise<void> {

@@ -51,6 +51,8 @@ function goServerError(connection: ServerConnection): string {
   const ours = tap.alerts.find((a) => a.sender === 'server' && !a.emulated);
   if (ours?.description === ALERT.protocol_version) return unsupportedVersionsError(offeredAsGoSeesThem(tap.offeredVersions, tap.clientHelloHadVersions));
   if (ours?.description === ALERT.handshake_failure) return 'tls: no cipher suite supported by both client and server';
+  // net/http's read deadline (ReadTimeout) passed while the client had not finished its handshake.
+  if (connection.timedOut) return socketError('timeout', connection.local, connection.remote);
   if (tap.peerClose === 'reset') return socketError('reset', connection.local, connection.remote);
   return socketError('eof', connection.local, connection.remote);
 }

@@ -36,6 +36,8 @@ export interface TlsListenerOptions {
   readonly component: string;
   /** No TLS at all (Fleet Server's `--fleet-server-insecure-http`): plain HTTP on the port. */
   readonly plain?: boolean;
+  /** How long a client may take over its handshake (Go's ReadTimeout); default 10 s. */
+  readonly handshakeTimeoutMs?: number;
   /**
    * Serve TLS without the record tap (load tests): same certificates, same client-certificate
    * judgement after the handshake, no per-connection reports. A rejected client is cut off
@@ -58,6 +60,8 @@ export interface ServerConnection {
   nodeError?: NodeJS.ErrnoException;
   /** The line the component logged about the handshake, if any. */
   logLine?: string;
+  /** The handshake did not finish within the server's read timeout. */
+  timedOut?: boolean;
   readonly done: Promise<void>;
 }
 
@@ -199,7 +203,10 @@ export class TlsListener {
       rejectUnauthorized: false,
     });
     tap.attach(socket);
-    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      connection.timedOut = true;
+      socket.destroy();
+    }, this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
     socket.on('secure', () => {
       clearTimeout(timer);
       connection.secure = true;

@@ -64,6 +64,8 @@ export const Settings = z.strictObject({
      * `always`: send it anyway, as curl and OpenSSL clients do.
      */
     'client.send_certificate': z.enum(['go', 'always']).optional(),
+    /** true: connect and send nothing, as a load balancer's TCP health check does. */
+    'client.stall': z.boolean().optional(),
   }).optional(),
   'fleet-server': z.strictObject({
     'server.ssl.supported_protocols': protocols.optional(),
@@ -73,6 +75,8 @@ export const Settings = z.strictObject({
     'output.elasticsearch.ssl.supported_protocols': protocols.optional(),
     /** Whether the listener speaks TLS at all (`--fleet-server-insecure-http` makes it false). */
     'server.tls': z.boolean().optional(),
+    /** How long a client may take over its handshake and request, as Go durations read: `250ms`, `60s`. */
+    'server.timeouts.read': z.string().regex(/^\d+(ms|s|m)$/, 'a duration such as 250ms, 60s, 1m').optional(),
   }).optional(),
   elasticsearch: z.strictObject({
     'xpack.security.http.ssl.supported_protocols': protocols.optional(),

@@ -11,6 +11,12 @@ function range(protocols: readonly string[] | undefined): VersionRange | undefin
   return { min: versions.includes('1.2') ? '1.2' : '1.3', max: versions.includes('1.3') ? '1.3' : '1.2' };
 }
 
+/** `250ms`, `60s`, `1m` as milliseconds. */
+function milliseconds(duration: string): number {
+  const [, amount = '0', unit = 'ms'] = /^(\d+)(ms|s|m)$/.exec(duration) ?? [];
+  return Number(amount) * ({ ms: 1, s: 1_000, m: 60_000 } as Record<string, number>)[unit]!;
+}
+
 const defined = <T extends object>(value: T): Partial<T> =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -38,6 +44,7 @@ export function applySettings(config: FlowConfig, settings: SettingsData | undef
           ? ((config.fleetServer.certificateAuthorities?.length ?? 0) > 0 ? 'required' as const : 'none' as const)
           : fleetAuth,
         tls: fleet['server.tls'],
+        readTimeoutMs: fleet['server.timeouts.read'] === undefined ? undefined : milliseconds(fleet['server.timeouts.read']),
       }),
       elasticsearchTls: {
         ...config.fleetServer.elasticsearchTls,
@@ -55,6 +62,7 @@ export function applySettings(config: FlowConfig, settings: SettingsData | undef
           verificationMode: agent['ssl.verification_mode'],
           versions: range(agent['ssl.supported_protocols']),
           sendCertificate: agent['client.send_certificate'],
+          stall: agent['client.stall'],
         }),
       },
     },

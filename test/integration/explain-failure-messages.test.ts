@@ -16,6 +16,7 @@ const FAILURE_MESSAGES: ReadonlyArray<readonly [entry: string, line: string, sce
   ['C4', 'Error dialing x509: certificate signed by unknown authority', 'output.one-way.output-lacks-es-ca'],
   ['C6', 'Fleet Server - Error - x509: certificate relies on legacy Common Name field, use SANs or temporarily enable Common Name matching with GODEBUG=x509ignoreCN=0', 'fleet-es.one-way.es-cert-cn-only-strict'],
   ['C11', 'Error: fail to enroll: fail to execute request to fleet-server: http: server gave HTTP response to HTTPS client', 'agent-fleet.plain-http.https-to-http-fleet-server'],
+  ['C15', 'http: TLS handshake error from 10.3.0.179:18013: read tcp 10.3.2.43:8220->10.3.0.179:18013: i/o timeout\\n', 'agent-fleet.network.handshake-read-timeout'],
   ['C16', "http: TLS handshake error from <ip>:<port>: tls: client didn't provide a certificate", 'agent-fleet.mutual.agent-has-no-cert'],
   ['C17', 'http: TLS handshake error from <ip>:<port>: remote error: tls: bad certificate', 'agent-fleet.one-way.agent-lacks-fleet-ca'],
   ['C21', 'no CA certificate matching the fingerprint', 'fleet-es.fingerprint.no-match'],
