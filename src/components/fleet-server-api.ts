@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type http from 'node:http';
+import { goDurationMs } from '../dialects/go.js';
 import type { FakeFleetServer } from './fleet-server.js';
 import { elasticError } from './fleet-server.js';
 
@@ -177,14 +178,6 @@ function safeJson(text: string): { type?: string; metadata?: { local?: object; t
 export function pollTimeoutMs(pollTimeout: string | undefined): number {
   const given = pollTimeout === undefined ? undefined : goDurationMs(pollTimeout);
   return given === undefined ? 5 * 60_000 : Math.max(60_000, given - 2 * 60_000);
-}
-
-/** A Go duration (`5m`, `1m30s`, `250ms`) in milliseconds; undefined when it is not one. */
-function goDurationMs(text: string): number | undefined {
-  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/gy)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
-  return parts.reduce((sum, [, value, unit]) => sum + Number(value) * units[unit!]!, 0);
 }
 
 /** Waits out a long poll: its timeout, the client going away, or the server closing. */

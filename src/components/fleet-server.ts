@@ -26,7 +26,7 @@ export interface FleetServerOptions {
   /** --fleet-server-client-auth; defaults to none, as the agent CLI does. */
   readonly clientAuthentication?: ClientAuthentication;
   readonly versions?: VersionRange;
-  /** `server.timeouts.read`: how long a client may take to send its handshake and request (default 10 s here, 60 s in Fleet Server). */
+  /** `server.timeouts.read`: how long a client may take to send its handshake and request (default 10 s here; Fleet Server's own default is longer). */
   readonly readTimeoutMs?: number;
   /** false: plain HTTP, as with --fleet-server-insecure-http. */
   readonly tls?: boolean;

@@ -2,7 +2,7 @@ import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
 import { buildLeg, skippedLeg } from '../report/build-leg.js';
 import type { Leg } from '../report/leg.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError } from '../tls/material.js';
-import { parseTlsVersion, parseVerificationMode, type VersionRange } from '../tls/settings.js';
+import { parseVerificationMode, versionRange } from '../tls/settings.js';
 import { GoTransport, goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './tls-listener.js';
@@ -113,10 +113,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 401:
 /** The policy's ssl block read the way libs reads it (inline PEM or paths). */
 function outputTls(output: PolicyOutput): GoClientTls {
   const ssl = output.ssl ?? {};
-  const protocols = ssl.supported_protocols?.map((p) => parseTlsVersion(p, 'ssl.supported_protocols'));
-  const versions: VersionRange | undefined = protocols?.length
-    ? { min: protocols.includes('1.2') ? '1.2' : '1.3', max: protocols.includes('1.3') ? '1.3' : '1.2' }
-    : undefined;
+  const versions = versionRange(ssl.supported_protocols, 'ssl.supported_protocols');
   return {
     verificationMode: parseVerificationMode(ssl.verification_mode ?? '', 'ssl.verification_mode'),
     ...(ssl.certificate_authorities?.length ? { certificateAuthorities: loadCertificateAuthorities(ssl.certificate_authorities) } : {}),

@@ -11,6 +11,7 @@ import type { Identity } from '../tls/material.js';
 import type { ComponentLog } from './log.js';
 import { goAddress } from '../dialects/go.js';
 import { caNameStandIn } from '../pki/stand-in.js';
+import { Remembered } from '../remember.js';
 
 /** How one real server program (Go's net/http, Netty over JSSE) judges and reports a connection. */
 export interface ServerDialect {
@@ -71,33 +72,27 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * Server contexts by what goes into them: a catalog run starts two servers per scenario with the
  * same few identities, and building a context (parsing the key) was a tenth of the run.
  */
-const contexts = new Map<string, tls.SecureContext>();
+const contexts = new Remembered<string, tls.SecureContext>(64);
 
 function serverContext(options: TlsListenerOptions): tls.SecureContext {
   const { identity, clientCertificateAuthorities: cas, versions, dialect } = options;
   const key = createHash('sha256')
     .update([options.component, identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers].join('\0'))
     .digest('hex');
-  let context = contexts.get(key);
-  if (!context) {
-    context = tls.createSecureContext({
-      cert: identity.certPem,
-      key: identity.keyPem,
-      // The CertificateRequest's CA names, as Go's ClientCAs and Java's trust store list them;
-      // stand-ins, so OpenSSL does not also chain the server's certificate to them.
-      ...(cas.length > 0 ? { ca: cas.map((c) => caNameStandIn(c.rawSubject)) } : {}),
-      minVersion: NODE_VERSION[versions.min],
-      maxVersion: NODE_VERSION[versions.max],
-      ciphers: dialect.ciphers,
-      honorCipherOrder: true,
-      // OpenSSL refuses to resume a session that asked for a client certificate without one
-      // (internal_error); tls.Server sets it, a bare secure context does not.
-      sessionIdContext: options.component.slice(0, 32),
-    });
-    if (contexts.size >= 64) contexts.delete(contexts.keys().next().value!);
-    contexts.set(key, context);
-  }
-  return context;
+  return contexts.get(key, () => tls.createSecureContext({
+    cert: identity.certPem,
+    key: identity.keyPem,
+    // The CertificateRequest's CA names, as Go's ClientCAs and Java's trust store list them;
+    // stand-ins, so OpenSSL does not also chain the server's certificate to them.
+    ...(cas.length > 0 ? { ca: cas.map((c) => caNameStandIn(c.rawSubject)) } : {}),
+    minVersion: NODE_VERSION[versions.min],
+    maxVersion: NODE_VERSION[versions.max],
+    ciphers: dialect.ciphers,
+    honorCipherOrder: true,
+    // OpenSSL refuses to resume a session that asked for a client certificate without one
+    // (internal_error); tls.Server sets it, a bare secure context does not.
+    sessionIdContext: options.component.slice(0, 32),
+  }));
 }
 
 export class TlsListener {

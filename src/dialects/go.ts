@@ -76,3 +76,11 @@ export function socketError(kind: 'refused' | 'reset' | 'eof' | 'timeout', local
     case 'eof': return 'EOF';
   }
 }
+
+/** A Go duration (time.ParseDuration: `5m`, `1m30s`, `250ms`) in milliseconds; undefined when it is not one. */
+export function goDurationMs(text: string): number | undefined {
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/gy)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  return parts.reduce((sum, [, value, unit]) => sum + Number(value) * units[unit!]!, 0);
+}

@@ -77,7 +77,12 @@ export async function materialise(
   for (const [name, file] of Object.entries(passphraseFiles)) {
     await writeFile(path.join(dir, name), `${file.value ?? pki.passphrase}${file.trailingNewline ? '\n' : ''}`, { mode: 0o600 });
   }
-  return { dir, certificates: new Map([...Object.entries(pki.cas), ...Object.entries(pki.leaves), ...made]) };
+  return { dir, certificates: new Map([...pkiCertificates(pki), ...made]) };
+}
+
+/** The PKI's own certificates by name, for fingerprint templates. */
+export function pkiCertificates(pki: Pki): Map<string, KeyedCertificate> {
+  return new Map<string, KeyedCertificate>([...Object.entries(pki.cas), ...Object.entries(pki.leaves)]);
 }
 
 /** CAs before the leaves they issue, each CA after its own issuer. */

@@ -9,7 +9,7 @@ import type { Pki } from '../pki/store.js';
 import type { Leg } from '../report/leg.js';
 import { TLS_VERSIONS, type TlsVersion } from '../tls/settings.js';
 import type { Catalog } from './catalog.js';
-import { expandCertificateTemplates, materialise, type ScenarioMaterial } from './certificates.js';
+import { expandCertificateTemplates, materialise, pkiCertificates, type ScenarioMaterial } from './certificates.js';
 import { applySettings, policyOutput } from './setup.js';
 import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
 import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
@@ -90,7 +90,7 @@ export async function runScenarios(catalog: Catalog, scenarios: readonly Scenari
 async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, material: ScenarioMaterial | undefined): Promise<ScenarioResult> {
   const started = performance.now();
   const command = scenarioCommand(catalog, scenario);
-  const certificates = material?.certificates ?? new Map([...Object.entries(pki.cas), ...Object.entries(pki.leaves)]);
+  const certificates = material?.certificates ?? pkiCertificates(pki);
   const context = { pki, ...(material ? { extraDir: material.dir } : {}) };
   const plan = planInstall(parseInstallFlags([...command.map((a) => expandCertificateTemplates(a, certificates)), `--tls=${version}`]), {
     ...context, makeSelfSigned: selfSignedFleetServer, agentKeyErrorsAreFailures: true,

@@ -1,21 +1,9 @@
 import type { PolicyOutput } from '../components/output.js';
 import type { FlowConfig } from '../flows/flow.js';
 import { newServiceToken } from '../components/elasticsearch-api.js';
-import { parseTlsVersion, type VersionRange } from '../tls/settings.js';
+import { goDurationMs } from '../dialects/go.js';
+import { versionRange } from '../tls/settings.js';
 import type { OutputData, SettingsData } from './schema.js';
-
-/** `ssl.supported_protocols` as a version range (libs and Elasticsearch both take a list). */
-function range(protocols: readonly string[] | undefined): VersionRange | undefined {
-  if (!protocols?.length) return undefined;
-  const versions = protocols.map((p) => parseTlsVersion(p, 'supported_protocols'));
-  return { min: versions.includes('1.2') ? '1.2' : '1.3', max: versions.includes('1.3') ? '1.3' : '1.2' };
-}
-
-/** `250ms`, `60s`, `1m` as milliseconds. */
-function milliseconds(duration: string): number {
-  const [, amount = '0', unit = 'ms'] = /^(\d+)(ms|s|m)$/.exec(duration) ?? [];
-  return Number(amount) * ({ ms: 1, s: 1_000, m: 60_000 } as Record<string, number>)[unit]!;
-}
 
 const defined = <T extends object>(value: T): Partial<T> =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -33,24 +21,24 @@ export function applySettings(config: FlowConfig, settings: SettingsData | undef
   return {
     elasticsearch: {
       ...config.elasticsearch,
-      ...defined({ versions: range(es['xpack.security.http.ssl.supported_protocols']) }),
+      ...defined({ versions: versionRange(es['xpack.security.http.ssl.supported_protocols']) }),
     },
     fleetServer: {
       ...config.fleetServer,
       ...defined({
-        versions: range(fleet['server.ssl.supported_protocols']),
+        versions: versionRange(fleet['server.ssl.supported_protocols']),
         // libs ServerConfig: CAs without an explicit client_authentication mean required.
         clientAuthentication: fleetAuth === 'unset'
           ? ((config.fleetServer.certificateAuthorities?.length ?? 0) > 0 ? 'required' as const : 'none' as const)
           : fleetAuth,
         tls: fleet['server.tls'],
-        readTimeoutMs: fleet['server.timeouts.read'] === undefined ? undefined : milliseconds(fleet['server.timeouts.read']),
+        readTimeoutMs: fleet['server.timeouts.read'] === undefined ? undefined : goDurationMs(fleet['server.timeouts.read']),
       }),
       elasticsearchTls: {
         ...config.fleetServer.elasticsearchTls,
         ...defined({
           verificationMode: fleet['output.elasticsearch.ssl.verification_mode'],
-          versions: range(fleet['output.elasticsearch.ssl.supported_protocols']),
+          versions: versionRange(fleet['output.elasticsearch.ssl.supported_protocols']),
         }),
       },
     },
@@ -60,7 +48,7 @@ export function applySettings(config: FlowConfig, settings: SettingsData | undef
         ...config.agent.tls,
         ...defined({
           verificationMode: agent['ssl.verification_mode'],
-          versions: range(agent['ssl.supported_protocols']),
+          versions: versionRange(agent['ssl.supported_protocols']),
           sendCertificate: agent['client.send_certificate'],
           stall: agent['client.stall'],
         }),

@@ -1,22 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Remembered } from '../remember.js';
 
 /**
  * Identities already loaded, by what their files held. A catalog run loads the same few pairs
  * hundreds of times, and decrypting and parsing a key each time was a tenth of the run; a file
  * whose bytes changed is read anew, and a load that failed is not remembered.
  */
-const loaded = new Map<string, unknown>();
-const LIMIT = 128;
+const loaded = new Remembered<string, unknown>(128);
 
 export function byContent<T>(kind: string, sources: ReadonlyArray<string | undefined>, literal: string | undefined, load: () => T): T {
   const key = contentKey(kind, sources, literal);
-  if (key === undefined) return load();
-  if (loaded.has(key)) return loaded.get(key) as T;
-  const value = load();
-  if (loaded.size >= LIMIT) loaded.delete(loaded.keys().next().value!);
-  loaded.set(key, value);
-  return value;
+  return key === undefined ? load() : (loaded.get(key, load) as T);
 }
 
 /** Files are read (inline PEM, a value starting with `-`, is taken as it is); undefined when one cannot be. */

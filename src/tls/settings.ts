@@ -51,6 +51,13 @@ export function parseTlsVersion(value: string, setting = 'tls'): TlsVersion {
   return oneOf(normalised, TLS_VERSIONS, setting);
 }
 
+/** `supported_protocols` (libs and Elasticsearch both take a list) as a range; undefined for none. */
+export function versionRange(protocols: readonly string[] | undefined, setting = 'supported_protocols'): VersionRange | undefined {
+  if (!protocols?.length) return undefined;
+  const versions = protocols.map((p) => parseTlsVersion(p, setting));
+  return { min: versions.includes('1.2') ? '1.2' : '1.3', max: versions.includes('1.3') ? '1.3' : '1.2' };
+}
+
 function oneOf<T extends string>(value: string, allowed: readonly T[], setting: string): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new HarnessError('FTH_CONFIG_VALUE', `${setting}: '${value}' is not one of ${allowed.join(', ')}`);

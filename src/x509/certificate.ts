@@ -13,6 +13,7 @@ import { parsePublicKey, type ParsedPublicKey, type PublicKeyAlgorithmName } fro
 import { signatureAlgorithmDetails, type SignatureAlgorithmDetails } from './signature-algorithm.js';
 import { checkSignature } from './signature.js';
 import { CertificateParseError } from './x509-errors.js';
+import { Remembered } from '../remember.js';
 
 export { CertificateParseError };
 export type { CertExtension, NameConstraints, PublicKeyAlgorithmName, GoName };
@@ -165,21 +166,14 @@ function readExtensions(tbs: DerReader): CertExtension[] {
   return out;
 }
 
-const parsed = new Map<string, Cert>();
-const PARSED_LIMIT = 512;
+const parsed = new Remembered<string, Cert>(512);
 
 /**
  * x509.ParseCertificate: throws CertificateParseError with Go's message. The same few
  * certificates cross every handshake of a run, so parses are remembered (a Cert is immutable).
  */
 export function parseCertificate(der: Buffer): Cert {
-  const key = der.toString('base64');
-  const known = parsed.get(key);
-  if (known) return known;
-  const cert = parseDer(der);
-  if (parsed.size >= PARSED_LIMIT) parsed.delete(parsed.keys().next().value!);
-  parsed.set(key, cert);
-  return cert;
+  return parsed.get(der.toString('base64'), () => parseDer(der));
 }
 
 function parseDer(der: Buffer): Cert {

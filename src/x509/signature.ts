@@ -7,6 +7,7 @@ import { constants, createHash, publicDecrypt, verify, type KeyObject } from 'no
 import type { Cert } from './certificate.js';
 import type { ParsedPublicKey } from './public-key.js';
 import type { SignatureAlgorithmDetails } from './signature-algorithm.js';
+import { Remembered } from '../remember.js';
 
 export const ERR_UNSUPPORTED_ALGORITHM = 'x509: cannot verify signature: algorithm unimplemented';
 export const ERR_CONSTRAINT_VIOLATION = 'x509: invalid signature: parent certificate cannot sign this kind of certificate';
@@ -113,7 +114,7 @@ function safeVerify(run: () => boolean): boolean {
   }
 }
 
-const checked = new Map<string, string | null>();
+const checked = new Remembered<string, string | null>(1024);
 
 /**
  * Certificate.CheckSignatureFrom: null when parent signed child and may sign certificates. Every
@@ -121,12 +122,7 @@ const checked = new Map<string, string | null>();
  * immutable).
  */
 export function checkSignatureFrom(child: Cert, parent: Cert): string | null {
-  const pair = `${child.sha256Hex}:${parent.sha256Hex}`;
-  if (checked.has(pair)) return checked.get(pair)!;
-  const verdict = signatureFrom(child, parent);
-  if (checked.size >= 1024) checked.delete(checked.keys().next().value!);
-  checked.set(pair, verdict);
-  return verdict;
+  return checked.get(`${child.sha256Hex}:${parent.sha256Hex}`, () => signatureFrom(child, parent));
 }
 
 function signatureFrom(child: Cert, parent: Cert): string | null {

@@ -41,3 +41,13 @@ export async function waitForOutput(server: OpensslServer, pattern: RegExp, time
   while (!pattern.test(server.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   return server.output();
 }
+
+/** An `openssl s_server` for the length of `body`, stopped however body ends. */
+export async function withOpensslServer<T>(args: readonly string[], body: (server: OpensslServer) => Promise<T>): Promise<T> {
+  const server = await opensslServer(args);
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}

@@ -6,7 +6,7 @@ import { goRequest } from '../../src/components/go-client.js';
 import { generateKey } from '../../src/pki/keys.js';
 import { issueCa } from '../../src/pki/generate.js';
 import type { Pki } from '../../src/pki/store.js';
-import { opensslServer, waitForOutput, type OpensslServer } from '../helpers/openssl.js';
+import { waitForOutput, withOpensslServer } from '../helpers/openssl.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
 
 /*
@@ -29,15 +29,6 @@ afterAll(() => cleanup());
 
 const serverCert = () => ['-cert', pki.certPath('fleet-cert'), '-key', pki.keyPath('fleet-cert')];
 
-async function withServer<T>(args: readonly string[], body: (server: OpensslServer) => Promise<T>): Promise<T> {
-  const server = await opensslServer(args);
-  try {
-    return await body(server);
-  } finally {
-    await server.stop();
-  }
-}
-
 function agentRequest(port: number, options: { trust?: 'fleet-ca' | 'es-ca'; withCertificate?: boolean } = {}) {
   return goRequest({
     method: 'GET',
@@ -53,7 +44,7 @@ describe.each(['1.2', '1.3'] as const)('the fake agent against openssl s_server,
   const version = tls === '1.2' ? '-tls1_2' : '-tls1_3';
 
   it('gets the status page when the server certificate chains to the CA it trusts', async () => {
-    await withServer([version, ...serverCert()], async (server) => {
+    await withOpensslServer([version, ...serverCert()], async (server) => {
       const exchange = await agentRequest(server.port);
       expect(exchange.error).toBeUndefined();
       expect(exchange.response?.status).toBe(200);
@@ -62,7 +53,7 @@ describe.each(['1.2', '1.3'] as const)('the fake agent against openssl s_server,
   });
 
   it('refuses an untrusted server with bad_certificate, which OpenSSL reads as alert 42', async () => {
-    await withServer([version, ...serverCert()], async (server) => {
+    await withOpensslServer([version, ...serverCert()], async (server) => {
       const exchange = await agentRequest(server.port, { trust: 'es-ca' });
       expect(exchange.error).toBe('x509: certificate signed by unknown authority');
       expect(exchange.connection).toMatchObject({ rejectedBy: 'client', phase: 'handshake', alert: 'bad_certificate' });
@@ -71,7 +62,7 @@ describe.each(['1.2', '1.3'] as const)('the fake agent against openssl s_server,
   });
 
   it('withholds a certificate whose issuer the server does not list, and OpenSSL completes the handshake without one', async () => {
-    await withServer([version, ...serverCert(), '-verify', '1', '-CAfile', otherCaFile], async (server) => {
+    await withOpensslServer([version, ...serverCert(), '-verify', '1', '-CAfile', otherCaFile], async (server) => {
       const exchange = await agentRequest(server.port, { withCertificate: true });
       expect(exchange.response?.status).toBe(200);
       expect(exchange.response?.body).toContain('no client certificate available');
@@ -84,7 +75,7 @@ describe.each(['1.2', '1.3'] as const)('the fake agent against openssl s_server,
   });
 
   it('withholds it from a server that requires one, which then refuses the handshake', async () => {
-    await withServer([version, ...serverCert(), '-Verify', '1', '-CAfile', otherCaFile], async (server) => {
+    await withOpensslServer([version, ...serverCert(), '-Verify', '1', '-CAfile', otherCaFile], async (server) => {
       const exchange = await agentRequest(server.port, { withCertificate: true });
       // OpenSSL answers a missing certificate with handshake_failure (1.2) or certificate_required (1.3).
       expect(exchange.error).toBe(tls === '1.2' ? 'remote error: tls: handshake failure' : 'remote error: tls: certificate required');
@@ -94,7 +85,7 @@ describe.each(['1.2', '1.3'] as const)('the fake agent against openssl s_server,
   });
 
   it('presents its certificate when the server lists its issuer', async () => {
-    await withServer([version, ...serverCert(), '-Verify', '1', '-CAfile', pki.certPath('agent-ca')], async (server) => {
+    await withOpensslServer([version, ...serverCert(), '-Verify', '1', '-CAfile', pki.certPath('agent-ca')], async (server) => {
       const exchange = await agentRequest(server.port, { withCertificate: true });
       expect(exchange.response?.status).toBe(200);
       expect(exchange.response?.body).toMatch(/Subject: O = fleet-tls-harness, CN = elastic-agent|Subject: O=fleet-tls-harness, CN=elastic-agent/);

@@ -3,7 +3,7 @@ import { probe, type ProbeResult } from '../../src/probe/probe.js';
 import { loadCertificateAuthorities, loadIdentity } from '../../src/tls/material.js';
 import { fleetTls } from '../helpers/cli.js';
 import { customerPki, type CustomerPki } from '../helpers/customer-pki.js';
-import { opensslServer, type OpensslServer } from '../helpers/openssl.js';
+import { withOpensslServer } from '../helpers/openssl.js';
 import { scratchDir } from '../helpers/pki.js';
 
 /*
@@ -21,15 +21,6 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => cleanup());
 
-async function withServer<T>(args: readonly string[], body: (server: OpensslServer) => Promise<T>): Promise<T> {
-  const server = await opensslServer(args);
-  try {
-    return await body(server);
-  } finally {
-    await server.stop();
-  }
-}
-
 const serving = (name: string, chain?: string) => ['-cert', c.file(`${name}.crt`), '-key', c.file(`${name}.key`), ...(chain ? ['-cert_chain', c.file(chain)] : [])];
 const fail = (error: string) => ({ ok: false, message: `fail to enroll: fail to execute request to fleet-server: ${error}` });
 const VERIFIED = { ok: true, message: 'verified; HTTP 200' };
@@ -42,7 +33,7 @@ const agentProbe = (port: number, options: { identity?: string } = {}) => probe(
 
 describe('fleet-tls probe against openssl s_server', () => {
   it('reports the chain, version, cipher and no client-certificate request as JSON (TLS 1.2, leaf and intermediate)', async () => {
-    await withServer(['-tls1_2', ...serving('fleet', 'int.crt')], async (server) => {
+    await withOpensslServer(['-tls1_2', ...serving('fleet', 'int.crt')], async (server) => {
       const { exitCode, stdout } = await fleetTls(['probe', `https://localhost:${server.port}/`, '-a', c.file('root.crt'), '--json']);
       const doc = JSON.parse(stdout) as ProbeResult;
       expect(exitCode).toBe(0);
@@ -59,7 +50,7 @@ describe('fleet-tls probe against openssl s_server', () => {
   });
 
   it('fails every verifying mode when the server sends its leaf without the intermediate (TLS 1.3)', async () => {
-    await withServer(['-tls1_3', ...serving('fleet')], async (server) => {
+    await withOpensslServer(['-tls1_3', ...serving('fleet')], async (server) => {
       const result = await agentProbe(server.port);
       expect(result.server.chain.map((x) => x.subject)).toEqual(['CN=fleet-server']);
       expect(result.modes).toEqual({
@@ -73,11 +64,11 @@ describe('fleet-tls probe against openssl s_server', () => {
   });
 
   it('tells full from strict on a CN-only certificate, and certificate from full on a wrong SAN', async () => {
-    await withServer(serving('cn-only'), async (server) => {
+    await withOpensslServer(serving('cn-only'), async (server) => {
       const { modes } = await agentProbe(server.port);
       expect(modes).toEqual({ full: VERIFIED, strict: fail('tls: failed to verify certificate: x509: certificate relies on legacy Common Name field, use SANs instead'), certificate: VERIFIED, none: NONE });
     });
-    await withServer(serving('wrong-san'), async (server) => {
+    await withOpensslServer(serving('wrong-san'), async (server) => {
       const { modes } = await agentProbe(server.port);
       expect(modes).toEqual({
         full: fail('x509: certificate is valid for fleet.example.com, not localhost'),
@@ -89,7 +80,7 @@ describe('fleet-tls probe against openssl s_server', () => {
   });
 
   it('sees an optional client-certificate request and the CAs it names (-verify, TLS 1.2)', async () => {
-    await withServer(['-tls1_2', ...serving('fleet', 'int.crt'), '-verify', '1', '-CAfile', c.file('cas.crt')], async (server) => {
+    await withOpensslServer(['-tls1_2', ...serving('fleet', 'int.crt'), '-verify', '1', '-CAfile', c.file('cas.crt')], async (server) => {
       const result = await agentProbe(server.port);
       expect(result.server).toMatchObject({ clientCertificateRequested: true, acceptableCAs: ['CN=Customer root CA', 'CN=Customer other-root CA'] });
       expect(result.modes).toEqual({ full: VERIFIED, strict: VERIFIED, certificate: VERIFIED, none: NONE });
@@ -101,7 +92,7 @@ describe('fleet-tls probe against openssl s_server', () => {
     ['1.2', '-tls1_2', 'remote error: tls: handshake failure'],
     ['1.3', '-tls1_3', 'remote error: tls: certificate required'],
   ])('fails every mode, with the agent\'s words, when the server requires a certificate the agent lacks (-Verify, TLS %s)', async (_v, flag, error) => {
-    await withServer([flag, ...serving('fleet', 'int.crt'), '-Verify', '1', '-CAfile', c.file('cas.crt')], async (server) => {
+    await withOpensslServer([flag, ...serving('fleet', 'int.crt'), '-Verify', '1', '-CAfile', c.file('cas.crt')], async (server) => {
       const doc = await agentProbe(server.port);
       expect(doc.ok).toBe(false);
       expect(doc.server.clientCertificateRequested).toBe(true);
@@ -111,7 +102,7 @@ describe('fleet-tls probe against openssl s_server', () => {
   });
 
   it('presents the agent certificate the server asks for, and withholds one whose issuer it does not name (TLS 1.3)', async () => {
-    await withServer(['-tls1_3', ...serving('fleet', 'int.crt'), '-Verify', '1', '-CAfile', c.file('root.crt')], async (server) => {
+    await withOpensslServer(['-tls1_3', ...serving('fleet', 'int.crt'), '-Verify', '1', '-CAfile', c.file('root.crt')], async (server) => {
       const accepted = await agentProbe(server.port, { identity: 'agent' });
       expect(accepted.modes).toEqual({ full: VERIFIED, strict: VERIFIED, certificate: VERIFIED, none: NONE });
       expect(accepted.server.acceptableCAs).toEqual(['CN=Customer root CA']);
@@ -123,7 +114,7 @@ describe('fleet-tls probe against openssl s_server', () => {
   });
 
   it('prints the verdicts side by side for a person', async () => {
-    await withServer(['-tls1_2', ...serving('cn-only')], async (server) => {
+    await withOpensslServer(['-tls1_2', ...serving('cn-only')], async (server) => {
       const { stdout, exitCode } = await fleetTls(['probe', `https://localhost:${server.port}/`, '--certificate-authorities', c.file('root.crt')]);
       expect(exitCode).toBe(0);
       expect(stdout).toContain('client certificate: not requested\n');
