@@ -51,6 +51,13 @@ export interface FleetServerOptions {
    * as fleet-server's `cache.api_key_ttl` does; absent, every request asks.
    */
   readonly apiKeyCacheMs?: number;
+  /**
+   * libs could not load --fleet-server-cert with its key (Go's text, e.g. `tls: private key does
+   * not match public key`). fleet-server bootstraps against Elasticsearch first and loads its API
+   * listener's certificate only when it starts that listener (internal/pkg/api/server.go Run), so it
+   * fails then: `identity` stands in until that moment and serves nobody who waits for HEALTHY.
+   */
+  readonly certificateError?: string;
 }
 
 /** One request Fleet Server made to Elasticsearch, with what happened on its connection. */
@@ -191,6 +198,11 @@ export class FakeFleetServer implements AsyncDisposable {
     const keyProblem = elasticError(key);
     if (keyProblem) return this.fail(`failed to create the enrollment key: ${keyProblem}`);
     this.enrollmentToken = (JSON.parse(key.response!.body) as { encoded: string }).encoded;
+    if (this.options.certificateError) {
+      // libs' LoadCertificate logs before returning the error; the API server's run then ends the server.
+      this.log.write('error', `Failed loading client certificate ${this.options.certificateError}`);
+      return this.fail(this.options.certificateError);
+    }
     this.setState('HEALTHY', `Running on policy with Fleet Server integration: ${this.policyId}`);
   }
 
