@@ -50,7 +50,7 @@ const contexts = new Remembered<string, tls.SecureContext>(64);
 function serverContext(options: TlsListenerOptions): tls.SecureContext {
   const { identity, clientCertificateAuthorities: cas, versions, dialect } = options;
   const key = createHash('sha256')
-    .update([options.component, identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers].join('\0'))
+    .update([options.component, identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers, dialect.signatureAlgorithms ?? ''].join('\0'))
     .digest('hex');
   return contexts.get(key, () => tls.createSecureContext({
     cert: identity.certPem,
@@ -61,6 +61,7 @@ function serverContext(options: TlsListenerOptions): tls.SecureContext {
     minVersion: NODE_VERSION[versions.min],
     maxVersion: NODE_VERSION[versions.max],
     ciphers: dialect.ciphers,
+    ...(dialect.signatureAlgorithms ? { sigalgs: dialect.signatureAlgorithms } : {}),
     honorCipherOrder: true,
     // OpenSSL refuses to resume a session that asked for a client certificate without one
     // (internal_error); tls.Server sets it, a bare secure context does not.
