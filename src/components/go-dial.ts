@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { ALERT } from '../wire/alerts.js';
-import { TlsTap, type CertificateRequestInfo, type Rejection } from '../wire/tap.js';
+import { ClientTap, type CertificateRequestInfo, type Rejection } from '../wire/tap.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { verifyServerChain } from '../x509/libs-verify.js';
 import { GoTlsError, type GoRelease } from '../dialects/go.js';
@@ -34,7 +34,7 @@ export async function dialTcp(target: { host: string; port: number }): Promise<D
 
 /** A TLS client connection over the record tap, judged as a Go client with libs' settings judges it. */
 export interface GoTlsConnection {
-  readonly tap: TlsTap;
+  readonly tap: ClientTap;
   readonly socket: tls.TLSSocket;
   /** Warnings libs logs while verifying the server's chain. */
   readonly warnings: string[];
@@ -46,7 +46,7 @@ export interface GoTlsConnection {
 /** Starts the client handshake on `raw` for `host` (SNI and verification name). */
 export function startGoTls(raw: net.Socket, settings: GoClientTls, host: string, release: GoRelease): GoTlsConnection {
   const warnings: string[] = [];
-  const tap = new TlsTap(raw, 'client', {
+  const tap = new ClientTap(raw, {
     verifyServer: (chain) => verifyServer(chain, settings, host, warnings, release),
     ...(settings.certificate && settings.sendCertificate !== 'always'
       ? { sendClientCertificate: (req: CertificateRequestInfo) => acceptable(settings.certificate!, req) }

@@ -1,5 +1,5 @@
 import { ALERT } from '../wire/alerts.js';
-import type { TlsTap } from '../wire/tap.js';
+import type { ClientTap } from '../wire/tap.js';
 import { HTTPS_TO_HTTP_ERROR, remoteError, socketError } from '../dialects/go.js';
 
 /**
@@ -18,7 +18,7 @@ export function plainHttpError(error: NodeJS.ErrnoException): string {
 }
 
 /** A TLS request that got no response: the client's own rejection, the server's alert, or the socket's end. */
-export function tlsRequestError(tap: TlsTap, nodeError: NodeJS.ErrnoException | undefined, local: string, remote: string): string {
+export function tlsRequestError(tap: ClientTap, nodeError: NodeJS.ErrnoException | undefined, local: string, remote: string): string {
   if (tap.rejection?.by === 'client') return tap.rejection.error.message;
   const fatal = tap.alerts.find((a) => a.sender === 'server' && a.description !== ALERT.close_notify);
   if (fatal) return remoteError(fatal.description);

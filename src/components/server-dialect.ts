@@ -1,4 +1,4 @@
-import type { TlsTap, Rejection } from '../wire/tap.js';
+import type { ServerTap, Rejection } from '../wire/tap.js';
 import type { Cert } from '../x509/certificate.js';
 import type { ClientAuthentication } from '../tls/settings.js';
 
@@ -19,7 +19,7 @@ export interface ServerConnection {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly local: string;
-  readonly tap: TlsTap;
+  readonly tap: ServerTap;
   secure: boolean;
   nodeError?: NodeJS.ErrnoException;
   /** The line the component logged about the handshake, if any. */

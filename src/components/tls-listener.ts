@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { HarnessError, systemErrorCode } from '../errors.js';
-import { TlsTap, type Rejection } from '../wire/tap.js';
+import { ServerTap, type Rejection } from '../wire/tap.js';
 import { TLS13 } from '../wire/session.js';
 import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { NODE_VERSION, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
@@ -175,7 +175,7 @@ export class TlsListener {
     const done = new Promise<void>((resolve) => { settle = resolve; });
     const remotePort = raw.remotePort ?? 0;
     // The tap calls back only once bytes arrive, by which time `connection` exists.
-    const tap: TlsTap = new TlsTap(raw, 'server', {
+    const tap: ServerTap = new ServerTap(raw, {
       ...(clientAuthentication !== 'none'
         ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => dialect.verifyClient(chain.map((der) => parseCertificate(der)), tap.session.version === TLS13, clientAuthentication) }
         : {}),
