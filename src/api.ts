@@ -5,6 +5,7 @@ import { enrollAgent as enroll, type EnrollResult } from './components/agent.js'
 import { FakeElasticsearch } from './components/elasticsearch.js';
 import { FakeFleetServer } from './components/fleet-server.js';
 import { newServiceToken } from './components/elasticsearch-api.js';
+import { autoConfiguredChain } from './components/elasticsearch/chain.js';
 import type { KeyType } from './pki/keys.js';
 import type { CaName, LeafName } from './pki/profiles.js';
 import { ensurePki, type Pki } from './pki/store.js';
@@ -44,12 +45,23 @@ export interface StartElasticsearchOptions {
   /** Restrict to one TLS version. */
   readonly tls?: TlsVersion;
   readonly serviceToken?: string;
+  /** The `elastic` user's password for Basic authentication (default: a new one, in `es.password`). */
+  readonly password?: string;
+  /** More Basic-authentication users, name to password. */
+  readonly users?: Readonly<Record<string, string>>;
+  /** What its HTTPS port presents: es-cert with es-ca as auto-configured security does (default), or es-cert alone. */
+  readonly chain?: 'with-ca' | 'leaf';
 }
 
-/** A fake Elasticsearch presenting es-cert and trusting es-ca for client certificates. */
+/**
+ * A fake Elasticsearch presenting es-cert and es-ca (the chain auto-configured security serves,
+ * so CA fingerprints work) and trusting es-ca for client certificates.
+ */
 export function startElasticsearch(options: StartElasticsearchOptions): Promise<FakeElasticsearch> {
+  const leaf = identity(options.pki, 'es-cert');
   return FakeElasticsearch.start({
-    identity: identity(options.pki, 'es-cert'),
+    identity: options.chain === 'leaf' ? leaf : autoConfiguredChain(leaf, authorities(options.pki, 'es-ca')[0]!),
+    users: { ...options.users, ...(options.password !== undefined ? { elastic: options.password } : {}) },
     clientCertificateAuthorities: authorities(options.pki, 'es-ca'),
     clientAuthentication: options.clientAuthentication ?? 'none',
     versions: options.tls ? only(options.tls) : DEFAULT_VERSIONS,
