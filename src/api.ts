@@ -51,6 +51,8 @@ export interface StartElasticsearchOptions {
   readonly users?: Readonly<Record<string, string>>;
   /** What its HTTPS port presents: es-cert with es-ca as auto-configured security does (default), or es-cert alone. */
   readonly chain?: 'with-ca' | 'leaf';
+  /** CAs trusted for client certificates (default es-ca). */
+  readonly clientCertificateAuthorities?: readonly CaName[];
 }
 
 /**
@@ -62,7 +64,7 @@ export function startElasticsearch(options: StartElasticsearchOptions): Promise<
   return FakeElasticsearch.start({
     identity: options.chain === 'leaf' ? leaf : autoConfiguredChain(leaf, authorities(options.pki, 'es-ca')[0]!),
     users: { ...options.users, ...(options.password !== undefined ? { elastic: options.password } : {}) },
-    clientCertificateAuthorities: authorities(options.pki, 'es-ca'),
+    clientCertificateAuthorities: authorities(options.pki, ...(options.clientCertificateAuthorities ?? ['es-ca'])),
     clientAuthentication: options.clientAuthentication ?? 'none',
     versions: options.tls ? only(options.tls) : DEFAULT_VERSIONS,
     serviceToken: options.serviceToken ?? newServiceToken(),
