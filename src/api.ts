@@ -53,6 +53,8 @@ export interface StartElasticsearchOptions {
   readonly chain?: 'with-ca' | 'leaf';
   /** CAs trusted for client certificates (default es-ca). */
   readonly clientCertificateAuthorities?: readonly CaName[];
+  /** index.refresh_interval in ms (default 1000); -1: documents become searchable only on a refresh. */
+  readonly refreshIntervalMs?: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export function startElasticsearch(options: StartElasticsearchOptions): Promise<
   return FakeElasticsearch.start({
     identity: options.chain === 'leaf' ? leaf : autoConfiguredChain(leaf, authorities(options.pki, 'es-ca')[0]!),
     users: { ...options.users, ...(options.password !== undefined ? { elastic: options.password } : {}) },
+    ...(options.refreshIntervalMs !== undefined ? { refreshIntervalMs: options.refreshIntervalMs } : {}),
     clientCertificateAuthorities: authorities(options.pki, ...(options.clientCertificateAuthorities ?? ['es-ca'])),
     clientAuthentication: options.clientAuthentication ?? 'none',
     versions: options.tls ? only(options.tls) : DEFAULT_VERSIONS,

@@ -25,6 +25,8 @@ export interface ElasticsearchStateOptions {
   readonly nodeName?: string;
   /** Users for Basic authentication, by name; `elastic` gets a new password when absent. */
   readonly users?: Readonly<Record<string, string>>;
+  /** index.refresh_interval in ms for every index (default 1000; -1: only explicit refreshes make documents searchable). */
+  readonly refreshIntervalMs?: number;
 }
 
 export function newElasticsearchState(options: ElasticsearchStateOptions = {}): ElasticsearchState {
@@ -37,7 +39,7 @@ export function newElasticsearchState(options: ElasticsearchStateOptions = {}): 
     serviceToken: options.serviceToken ?? newServiceToken(),
     users: new Map(Object.entries({ elastic: newPassword(), ...options.users })),
     apiKeys: new Map(),
-    store: new DocumentStore(),
+    store: new DocumentStore(options.refreshIntervalMs),
   };
 }
 

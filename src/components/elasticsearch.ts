@@ -26,6 +26,8 @@ export interface ElasticsearchOptions {
   readonly nodeName?: string;
   /** Users for Basic authentication (name: password); `elastic` gets a new password when not given. */
   readonly users?: Readonly<Record<string, string>>;
+  /** index.refresh_interval in ms (default 1000, Elasticsearch's); -1 leaves searches to explicit refreshes. */
+  readonly refreshIntervalMs?: number;
   readonly log?: ComponentLog;
   readonly jsse?: JsseWording;
 }

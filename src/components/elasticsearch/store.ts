@@ -16,8 +16,9 @@ export interface StoredDocument {
 }
 
 interface Doc extends StoredDocument {
-  /** When it was written; a refresh (explicit or the 1 s periodic one) makes it searchable. */
+  /** When it was written, and its place in the store's write order: a refresh makes everything before it searchable. */
   readonly at: number;
+  readonly write: number;
 }
 
 interface Index {
@@ -26,7 +27,8 @@ interface Index {
   readonly dataStream?: string;
   readonly docs: Map<string, Doc>;
   seqNo: number;
-  refreshedAt: number;
+  /** The last write a refresh covered. */
+  refreshedThrough: number;
 }
 
 const DATA_STREAM = /^(logs|metrics|traces|synthetics)-[^-]+-.+$/;
@@ -36,6 +38,10 @@ export const REFRESH_INTERVAL_MS = 1000;
 export class DocumentStore {
   private readonly indices = new Map<string, Index>();
   private readonly dataStreams = new Map<string, string>();
+  private writes = 0;
+
+  /** `refreshIntervalMs`: index.refresh_interval; -1 disables the periodic refresh, as `-1` does in ES. */
+  constructor(private readonly refreshIntervalMs = REFRESH_INTERVAL_MS) {}
 
   /** The concrete index a name writes to: the backing index of a data stream, or the index itself. */
   resolve(name: string): string | undefined {
@@ -57,7 +63,7 @@ export class DocumentStore {
       this.dataStreams.set(name, concrete);
     }
     this.indices.set(concrete, {
-      name: concrete, uuid: randomBytes(16).toString('base64url').slice(0, 22), docs: new Map(), seqNo: 0, refreshedAt: now,
+      name: concrete, uuid: randomBytes(16).toString('base64url').slice(0, 22), docs: new Map(), seqNo: 0, refreshedThrough: this.writes,
       ...(concrete !== name ? { dataStream: name } : {}),
     });
     return concrete;
@@ -89,7 +95,7 @@ export class DocumentStore {
   put(concrete: string, id: string, source: Record<string, unknown>, now = Date.now()): { doc: StoredDocument; created: boolean } {
     const index = this.indices.get(concrete)!;
     const previous = index.docs.get(id);
-    const doc: Doc = { _index: concrete, _id: id, _version: (previous?._version ?? 0) + 1, _seq_no: index.seqNo++, _source: source, at: now };
+    const doc: Doc = { _index: concrete, _id: id, _version: (previous?._version ?? 0) + 1, _seq_no: index.seqNo++, _source: source, at: now, write: ++this.writes };
     index.docs.set(id, doc);
     return { doc: strip(doc)!, created: previous === undefined };
   }
@@ -101,10 +107,10 @@ export class DocumentStore {
     return { ...(previous ? { doc: strip(previous)! } : {}), version: (previous?._version ?? 0) + 1, seqNo: index.seqNo++ };
   }
 
-  refresh(concretes: readonly string[] = [...this.indices.keys()], now = Date.now()): number {
+  refresh(concretes: readonly string[] = [...this.indices.keys()]): number {
     for (const name of concretes) {
       const index = this.indices.get(name);
-      if (index) index.refreshedAt = now;
+      if (index) index.refreshedThrough = this.writes;
     }
     return concretes.length;
   }
@@ -114,7 +120,8 @@ export class DocumentStore {
     return concretes.flatMap((name) => {
       const index = this.indices.get(name);
       if (!index) return [];
-      return [...index.docs.values()].filter((d) => d.at <= index.refreshedAt || now - d.at >= REFRESH_INTERVAL_MS).map((d) => strip(d)!);
+      const periodic = (d: Doc) => this.refreshIntervalMs >= 0 && now - d.at >= this.refreshIntervalMs;
+      return [...index.docs.values()].filter((d) => d.write <= index.refreshedThrough || periodic(d)).map((d) => strip(d)!);
     });
   }
 
