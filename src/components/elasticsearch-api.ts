@@ -56,12 +56,12 @@ type Handler = (call: Call) => Reply | Promise<Reply>;
 interface Route { readonly pattern: RegExp; readonly names: readonly string[]; readonly methods: Partial<Record<string, Handler>> }
 
 const routes: Route[] = [];
-/** `{index}` and `{id}` are one path segment each; an index segment never starts with `_` (those are APIs). */
+/** `{index}` and `{id}` are one path segment each; an index segment never starts with `_` (those are APIs) but for `_all`. */
 function on(path: string, methods: Partial<Record<string, Handler>>): void {
   const names: string[] = [];
   const source = path.replace(/\{(\w+)\}/g, (_m, name: string) => {
     names.push(name);
-    return name === 'index' ? '([^/_][^/]*)' : '([^/]+)';
+    return name === 'index' ? '(_all|[^/_][^/]*)' : '([^/]+)';
   });
   routes.push({ pattern: new RegExp(`^${source}$`), names, methods });
 }
