@@ -133,11 +133,13 @@ describe('the fake Elasticsearch REST layer', () => {
       { create: { _index: 'logs-app-default' } }, { '@timestamp': '2026-01-01T00:00:00Z', message: 'kept' },
       { index: { _index: 'logs-app-default' } }, { '@timestamp': '2026-01-01T00:00:00Z', message: 'refused' },
       { create: { _index: 'logs-app-default' } }, { message: 'no timestamp' },
+      { delete: { _index: 'logs-app-default', _id: 'x' } },
     ), { 'content-type': 'application/x-ndjson' });
     const items = (answer.body as { items: Array<Record<string, { _index: string; status: number; error?: { reason: string } }>> }).items.map((i) => Object.values(i)[0]!);
     expect(items[0]!._index).toMatch(/^\.ds-logs-app-default-\d{4}\.\d{2}\.\d{2}-000001$/);
-    expect(items.map((i) => i.status)).toEqual([201, 400, 400]);
+    expect(items.map((i) => i.status)).toEqual([201, 400, 400, 400]);
     expect(items[1]!.error!.reason).toBe('only write ops with an op_type of create are allowed in data streams');
+    expect(items[3]!.error!.reason).toBe('only write ops with an op_type of create are allowed in data streams');
     expect(es.documents('logs-app-default').map((d) => d._source.message)).toEqual(['kept']);
     expect(await call('POST', '/logs-app-default/_count', '{}')).toMatchObject({ body: { count: 1 } });
   });

@@ -65,7 +65,8 @@ export function write(store: DocumentStore, action: Action, index: string, id: s
     ({ action, status, body: { _index: concrete, _id: id ?? null, status, error: cause } });
   const badName = invalidIndexName(index);
   if (badName) return fail(400, { type: 'invalid_index_name_exception', reason: `Invalid index name [${index}], ${badName}`, index_uuid: '_na_', index });
-  if (store.isDataStream(index) && action === 'index') {
+  // TransportBulkAction: a data stream's name takes `create` only; index, update and delete must name a backing index.
+  if (store.isDataStream(index) && action !== 'create') {
     return fail(400, { type: 'illegal_argument_exception', reason: 'only write ops with an op_type of create are allowed in data streams' });
   }
   let source: Record<string, unknown> | undefined;

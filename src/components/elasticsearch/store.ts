@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
  * The documents a fake Elasticsearch holds, in memory. Indices are created on first write, as
  * with `action.auto_create_index` (default true). Names matching the built-in `logs-*-*`,
  * `metrics-*-*`, `traces-*-*` and `synthetics-*-*` index templates become data streams, as on a
- * real cluster: create-only, `@timestamp` required, stored in a `.ds-<name>-<date>-000001` backing
- * index (elastic/elasticsearch x-pack/plugin/stack, StackTemplateRegistry; docs "Data streams").
+ * real cluster: create-only (server/.../action/bulk/TransportBulkAction.java), `@timestamp`
+ * required, stored in a `.ds-<name>-<date>-000001` backing index (elastic/elasticsearch
+ * x-pack/plugin/stack/.../StackTemplateRegistry.java; docs "Data streams").
  */
 export interface StoredDocument {
   readonly _index: string;
