@@ -62,6 +62,13 @@ export class OptionReader {
     return value;
   }
 
+  integer(name: string, min: number): number | undefined {
+    const value = this.get(name);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw invalid(this.fn, name, `an integer of at least ${min}`, value);
+    return value;
+  }
+
   boolean(name: string): boolean | undefined {
     const value = this.get(name);
     if (value === undefined) return undefined;

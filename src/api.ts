@@ -5,6 +5,7 @@ import { enrollAgent as enroll, type EnrollResult } from './components/agent.js'
 import { FakeElasticsearch } from './components/elasticsearch.js';
 import { FakeFleetServer } from './components/fleet-server.js';
 import { newServiceToken } from './components/elasticsearch-api.js';
+import { autoConfiguredChain } from './components/elasticsearch/chain.js';
 import type { KeyType } from './pki/keys.js';
 import type { CaName, LeafName } from './pki/profiles.js';
 import { ensurePki, type Pki } from './pki/store.js';
@@ -59,9 +60,22 @@ export interface StartElasticsearchOptions {
   /** Restrict to one TLS version. */
   readonly tls?: TlsVersion;
   readonly serviceToken?: string;
+  /** The `elastic` user's password for Basic authentication (default: a new one, in `es.password`). */
+  readonly password?: string;
+  /** More Basic-authentication users, name to password. */
+  readonly users?: Readonly<Record<string, string>>;
+  /** What its HTTPS port presents: es-cert with es-ca as auto-configured security does (default), or es-cert alone. */
+  readonly chain?: 'with-ca' | 'leaf';
+  /** CAs trusted for client certificates (default es-ca). */
+  readonly clientCertificateAuthorities?: readonly CaName[];
+  /** index.refresh_interval in ms (default 1000); -1: documents become searchable only on a refresh. */
+  readonly refreshIntervalMs?: number;
 }
 
-/** A fake Elasticsearch presenting es-cert and trusting es-ca for client certificates. */
+/**
+ * A fake Elasticsearch presenting es-cert and es-ca (the chain auto-configured security serves,
+ * so CA fingerprints work) and trusting es-ca for client certificates.
+ */
 export async function startElasticsearch(options: StartElasticsearchOptions): Promise<FakeElasticsearch> {
   const read = OptionReader.of('startElasticsearch', options);
   read.pki();
@@ -70,9 +84,17 @@ export async function startElasticsearch(options: StartElasticsearchOptions): Pr
   read.oneOf('clientAuthentication', ALLOWED.clientAuthentication);
   read.oneOf('tls', ALLOWED.tls);
   read.token('serviceToken');
+  read.string('password');
+  read.oneOf('chain', ['with-ca', 'leaf'] as const);
+  read.list('clientCertificateAuthorities', ALLOWED.ca);
+  if (options.users !== undefined) read.object('users', 'an object of user names to passwords', (users) => Object.values(users).every((v) => typeof v === 'string' && v !== ''));
+  read.integer('refreshIntervalMs', -1);
+  const leaf = identity(options.pki, 'es-cert');
   return FakeElasticsearch.start({
-    identity: identity(options.pki, 'es-cert'),
-    clientCertificateAuthorities: authorities(options.pki, 'es-ca'),
+    identity: options.chain === 'leaf' ? leaf : autoConfiguredChain(leaf, authorities(options.pki, 'es-ca')[0]!),
+    users: { ...options.users, ...(options.password !== undefined ? { elastic: options.password } : {}) },
+    ...(options.refreshIntervalMs !== undefined ? { refreshIntervalMs: options.refreshIntervalMs } : {}),
+    clientCertificateAuthorities: authorities(options.pki, ...(options.clientCertificateAuthorities ?? ['es-ca'])),
     clientAuthentication: options.clientAuthentication ?? 'none',
     versions: options.tls ? only(options.tls) : DEFAULT_VERSIONS,
     serviceToken: options.serviceToken ?? newServiceToken(),

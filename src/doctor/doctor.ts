@@ -13,7 +13,8 @@ import type { Leg } from '../report/leg.js';
 import { loadJavaAuthorities, loadJavaIdentity, loadKeystoreIdentity } from '../tls/java-material.js';
 import { MaterialError } from '../tls/material.js';
 import { parseClientAuthentication } from '../tls/settings.js';
-import type { Cert } from '../x509/certificate.js';
+import { parsePemCertificates, type Cert } from '../x509/certificate.js';
+import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
@@ -98,9 +99,11 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   // The fake Elasticsearch, read as Java reads it; trouble here is the harness's input.
   const esKeystore = file('es-keystore');
   const esCertFile = esKeystore ?? file('es-cert') ?? options.pki.certPath('es-cert');
-  const esIdentity = harnessInput(esKeystore ? '--es-keystore' : '--es-cert', () => (esKeystore
+  const esLoaded = harnessInput(esKeystore ? '--es-keystore' : '--es-cert', () => (esKeystore
     ? loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? '')
     : loadJavaIdentity(esCertFile, file('es-cert-key') ?? options.pki.keyPath('es-cert'))));
+  // As install runs it: without --es-cert, the auto-configured chain with es-ca behind the leaf.
+  const esIdentity = esKeystore || file('es-cert') ? esLoaded : autoConfiguredChain(esLoaded, parsePemCertificates(options.pki.cas['es-ca'].pem)[0]!);
   findings.push(...leafFindings(esKeystore ? '--es-keystore' : '--es-cert', esCertFile, esIdentity.chain[0]!, 'serverAuth', now));
   const esClientCas = harnessInput('--es-client-ca', () => loadJavaAuthorities(list('es-client-ca') ?? [options.pki.certPath('es-ca')], str('es-keystore-password') ?? ''));
 
