@@ -10,6 +10,8 @@ import {
   type CaName, type LeafName, type PkiObjectName,
 } from './profiles.js';
 
+// Longer than the house's 250 lines: the manifest, its journal and the foreign-file rules are one
+// invariant (what the harness wrote, and only that, may be replaced), kept in one place to read.
 const MANIFEST = '.fleet-tls-pki.json';
 
 /** A PKI on disk: the in-memory material plus where each file is. */

@@ -22,7 +22,7 @@ describe('pipes', () => {
       const result = await execa('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" scenarios --json | ${reader}`], { reject: false, env: { NO_COLOR: '1' } });
       expect([result.exitCode, result.stderr]).toEqual([0, '']);
     }
-  });
+  }, 90_000);
 });
 
 describe('the end of a run', () => {
@@ -32,20 +32,20 @@ describe('the end of a run', () => {
     const result = await cliInProcess(['run', ...ids, '--tls', '1.3', '--quiet', '--certs', certs]);
     expect(result.status).toBe(0);
     expect(result.out).toMatch(/^2 scenarios under TLS 1\.3: every one behaved as its file expects\n2 passed, 0 failed\nin \d+\.\d\d s\n$/);
-  });
+  }, 90_000);
 
   it('--failures-only leaves out the scenarios that behaved, and keeps the summary', async () => {
     const result = await cliInProcess(['run', 'flow.*', '--tls', '1.3', '--failures-only', '--certs', certs]);
     expect(result.status).toBe(0);
     expect(result.out).not.toMatch(/^✓ /m);
     expect(result.out).toContain('\n2 passed, 0 failed\n');
-  });
+  }, 90_000);
 
   it('draws progress on a terminal\'s stderr and clears it, never on stdout', async () => {
     const result = await cliInProcess(['run', ...ids, '--tls', '1.3', '--quiet', '--certs', certs], dir, { progress: true });
     expect(result.err).toMatch(/^\r\u001b\[K\[1\/2\] 0 failed {2}flow\.\S+ TLS 1\.3\r\u001b\[K\[2\/2\] 0 failed {2}flow\.\S+ TLS 1\.3\r\u001b\[K$/);
     expect(result.out).not.toContain('\r');
-  });
+  }, 90_000);
 
   it('colours a pipe under FORCE_COLOR, and not under NO_COLOR alone', async () => {
     const args = ['run', 'flow.one-way', '--tls', '1.3', '--quiet', '--certs', certs];
@@ -53,5 +53,5 @@ describe('the end of a run', () => {
     expect(forced.stdout).toContain('\u001b[32mevery one behaved as its file expects');
     expect(plain.stdout).not.toContain('\u001b[');
     expect([forced.stderr, plain.stderr]).toEqual(['', '']);
-  });
+  }, 90_000);
 });
