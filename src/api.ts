@@ -1,6 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { enrollAgent as enroll, type EnrollResult } from './components/agent.js';
 import { FakeElasticsearch } from './components/elasticsearch.js';
 import { FakeFleetServer } from './components/fleet-server.js';
@@ -9,6 +6,7 @@ import { autoConfiguredChain } from './components/elasticsearch/chain.js';
 import type { KeyType } from './pki/keys.js';
 import type { CaName, LeafName } from './pki/profiles.js';
 import { ensurePki, type Pki } from './pki/store.js';
+import { makeTempDir } from './temp-dirs.js';
 import { BUILTIN_HARNESS, findScenarios, loadCatalog } from './scenarios/catalog.js';
 import { runScenarios, type ScenarioResult } from './scenarios/run.js';
 import { identityFromPem, type Identity } from './tls/material.js';
@@ -18,17 +16,34 @@ import { HarnessError } from './errors.js';
 import { ALLOWED, OptionReader, shown } from './api-validate.js';
 
 /**
- * The PKI of Elastic's page, on disk: in `dir` (reused when valid), or in a fresh temporary
- * directory. Keys are written mode 0600.
+ * A PKI that can be disposed of: `await using pki = await createPki()`, or `await pki.remove()`.
+ * Removing deletes the temporary directory createPki made (never a `dir` the caller gave).
  */
-export async function createPki(options: { dir?: string; keyType?: KeyType; force?: boolean } = {}): Promise<Pki> {
+export interface DisposablePki extends Pki, AsyncDisposable {
+  remove(): Promise<void>;
+}
+
+/**
+ * The PKI of Elastic's page, on disk: in `dir` (reused when valid), or in a fresh temporary
+ * directory (0700) that is removed by `remove()`, at `await using` scope exit, and in any case
+ * when the process exits (SIGINT and SIGTERM included). Keys are written mode 0600.
+ */
+export async function createPki(options: { dir?: string; keyType?: KeyType; force?: boolean } = {}): Promise<DisposablePki> {
   const read = OptionReader.of('createPki', options);
   read.string('dir');
   read.oneOf('keyType', ALLOWED.keyType);
   read.boolean('force');
-  const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'fleet-tls-pki-')));
-  const { pki } = await ensurePki({ dir, ...(options.keyType ? { keyType: options.keyType } : {}), ...(options.force ? { force: true } : {}) });
-  return pki;
+  const temp = options.dir === undefined ? await makeTempDir('pki') : undefined;
+  const dir = options.dir ?? temp!.dir;
+  let pki: Pki;
+  try {
+    ({ pki } = await ensurePki({ dir, ...(options.keyType ? { keyType: options.keyType } : {}), ...(options.force ? { force: true } : {}) }));
+  } catch (error) {
+    await temp?.remove();
+    throw error;
+  }
+  const remove = async () => { await temp?.remove(); };
+  return { ...pki, remove, [Symbol.asyncDispose]: remove };
 }
 
 /** A leaf of the PKI as a certificate chain with its (decrypted) key. */

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { HarnessError, oneLine } from '../errors.js';
 import { registerCerts } from './commands/certs.js';
@@ -14,8 +17,15 @@ import type { Io } from './io.js';
 /** Exit statuses: 0 behaved as expected, 1 an expectation or the flow failed, 2 bad usage or input. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+/** The package's version, from the package.json beside dist/ (or src/). */
+export function harnessVersion(): string {
+  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(io: Io): Command {
   const program = new Command('fleet-tls')
+    .version(harnessVersion(), '-V, --version', 'print the version')
     .description('Fake Elasticsearch, Fleet Server and Elastic Agent with a generated PKI, driving real TLS handshakes through the one-way and mutual flows of Elastic\'s TLS page')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => {} })

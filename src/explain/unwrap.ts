@@ -14,9 +14,9 @@
 import { normalise } from './normalise.js';
 
 /** More than this many pasted lines is a log file, not a line: the first ones are read. */
-const MAX_LINES = 50;
+export const MAX_LINES = 50;
 /** Longer lines are cut: enough for any message, and bounded work. */
-const MAX_LINE_CHARS = 8_000;
+export const MAX_LINE_CHARS = 8_000;
 
 /**
  * The messages inside what the user pasted, raw (not yet normalised): each line, the `message`

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { HarnessError, systemErrorCode } from '../errors.js';
+import { checkServiceToken } from '../tokens.js';
 import type { GoClientTls } from '../components/go-client.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError, type Identity, type MaterialRole } from '../tls/material.js';
 import { loadJavaAuthorities, loadJavaIdentity, loadKeystoreIdentity } from '../tls/java-material.js';
@@ -161,7 +162,8 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   if (esUrl.protocol !== 'https:' && esUrl.protocol !== 'http:') throw usage('invalid connection string: scheme must be http or https');
   const tokenPath = file('fleet-server-service-token-path');
   // An empty --fleet-server-service-token counts as absent, as in the agent.
-  const serviceToken = str('fleet-server-service-token') || (tokenPath ? readToken(tokenPath) : undefined);
+  const tokenFlag = str('fleet-server-service-token');
+  const serviceToken = (tokenFlag ? checkServiceToken(tokenFlag, '--fleet-server-service-token') : undefined) || (tokenPath ? readToken(tokenPath) : undefined);
   if (esUrlFlag && !serviceToken) throw usage('invalid connection string: must include a service token');
   const esCa = file('fleet-server-es-ca');
   const esClientCert = file('fleet-server-es-cert');
@@ -264,8 +266,10 @@ export function placeholder(value: string, context: Pick<PlanContext, 'pki' | 'e
 
 function readToken(file: string): string {
   try {
-    return readFileSync(file, 'utf8').trim();
+    // The trailing newline an editor or `echo` leaves is not part of the token; any other is.
+    return checkServiceToken(readFileSync(file, 'latin1').trim(), `--fleet-server-service-token-path ${file}`, 'FTH_FILE_MALFORMED');
   } catch (error) {
+    if (error instanceof HarnessError) throw error;
     const reason = systemErrorCode(error) === 'ENOENT' ? 'no such file or directory' : (error as Error).message;
     throw new HarnessError('FTH_FILE_UNREADABLE', `--fleet-server-service-token-path ${file}: ${reason}`);
   }

@@ -1,6 +1,6 @@
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFile, rename, writeFile, chmod, rm } from 'node:fs/promises';
-import { ensureDir } from '../files.js';
+import { readdir, rename, rm } from 'node:fs/promises';
+import { ensureDir, entryKind, readOwnFile, TEMP_FILE, tempFileAbandoned, writeTemp } from '../files.js';
 import path from 'node:path';
 import { HarnessError, systemErrorCode } from '../errors.js';
 import { decodePrivateKey, encodePrivateKey, generateKey, keyTypeOf, newPassphrase, type KeyType } from './keys.js';
@@ -10,6 +10,8 @@ import {
   type CaName, type LeafName, type PkiObjectName,
 } from './profiles.js';
 
+// Longer than the house's 250 lines: the manifest, its journal and the foreign-file rules are one
+// invariant (what the harness wrote, and only that, may be replaced), kept in one place to read.
 const MANIFEST = '.fleet-tls-pki.json';
 
 /** A PKI on disk: the in-memory material plus where each file is. */
@@ -31,7 +33,12 @@ export interface EnsurePkiOptions {
   readonly now?: number;
 }
 
-interface Manifest { generator: 'fleet-tls-harness'; keyType: KeyType; files: Record<string, string> }
+/**
+ * What the harness wrote: each file's SHA-256. While files are being replaced, `pending` maps the
+ * complete temporary files to the names they are renamed to: a run interrupted then is finished
+ * by the next one (roll forward), so the directory only ever holds the old PKI or the new one.
+ */
+interface Manifest { generator: 'fleet-tls-harness'; keyType: KeyType; files: Record<string, string>; pending?: Record<string, string> }
 
 /**
  * Reuses a valid PKI in `dir`, regenerates what is missing, expired or inconsistent (a CA's
@@ -40,9 +47,11 @@ interface Manifest { generator: 'fleet-tls-harness'; keyType: KeyType; files: Re
 export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; actions: PkiAction[] }> {
   const dir = path.resolve(options.dir);
   const now = options.now ?? Date.now();
-  const manifest = options.force ? undefined : await readManifest(dir);
+  const manifest = await readManifest(dir, options.force === true);
+  if (manifest) await finishInterrupted(dir, manifest);
+  await clearAbandonedTemps(dir);
   const existing = options.force ? emptyState() : await readExisting(dir, manifest, now);
-  const keyType = options.keyType ?? manifest?.keyType ?? existing.keyType ?? 'rsa';
+  const keyType = options.keyType ?? (options.force ? undefined : manifest?.keyType) ?? existing.keyType ?? 'rsa';
 
   const stale = new Map<string, string>();
   let passphrase = existing.passphrase;
@@ -63,8 +72,10 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
 
   const foreign = [...stale.keys()].flatMap((name) => filesOf(name)).filter((file) => existing.foreign.has(file));
   if (foreign.length > 0) {
+    const file = foreign[0]!;
+    const why = existing.foreign.get(file) || stale.get(baseName(file));
     throw new HarnessError('FTH_PKI_FOREIGN_FILE',
-      `${path.join(dir, foreign[0]!)} was not written by fleet-tls and would be replaced (${stale.get(baseName(foreign[0]!))}); ` +
+      `${path.join(dir, file)} was not written by fleet-tls and would be replaced (${why}); ` +
       'use --force to replace it or choose another directory');
   }
 
@@ -78,7 +89,7 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
   for (const name of LEAF_NAMES) if (stale.has(name)) leaves[name] = issueLeaf(name, cas[LEAF_PROFILES[name].issuer], newKey.get(name)!, {}, now);
 
   const material: PkiMaterial = { keyType, cas, leaves, passphrase };
-  if (staleNames.length > 0) {
+  if (staleNames.length > 0 || manifest?.pending) {
     await writePki(dir, material, stale, manifest).catch((error: unknown) => {
       throw new HarnessError('FTH_FILE_UNWRITABLE', `${dir}: cannot write the PKI there: ${(error as Error).message}`, { cause: error });
     });
@@ -89,34 +100,65 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
   return { pki: withPaths(dir, material), actions };
 }
 
-/** Writes a complete in-memory PKI to `dir` (used by tests and by `ensurePki`). */
+/**
+ * Writes a complete in-memory PKI to `dir` (used by tests and by `ensurePki`): every file goes to
+ * an exclusive temporary file first, the manifest then records them as pending (the commit
+ * point), and only then are they renamed into place.
+ */
 export async function writePki(dir: string, pki: PkiMaterial, only?: ReadonlyMap<string, string>, previous?: Manifest): Promise<Pki> {
   await ensureDir(dir);
   const files: Record<string, string> = { ...(previous?.files ?? {}) };
+  const pending: Record<string, string> = {};
   const put = async (file: string, content: string, secret: boolean) => {
-    const target = path.join(dir, file);
-    const temp = `${target}.${process.pid}.tmp`;
     // Keys are created 0600 before any byte is written, so no window exposes them.
-    await writeFile(temp, content, { mode: secret ? 0o600 : 0o644 });
-    await chmod(temp, secret ? 0o600 : 0o644);
-    await rename(temp, target).catch(async (error: unknown) => {
-      await rm(temp, { force: true });
-      throw error;
-    });
+    pending[await writeTemp(dir, content, secret ? 0o600 : 0o644)] = file;
     files[file] = sha256(content);
   };
-  for (const name of [...CA_NAMES, ...LEAF_NAMES]) {
-    if (only && !only.has(name)) continue;
-    const item = name in pki.cas ? pki.cas[name as CaName] : pki.leaves[name as LeafName];
-    await put(`${name}.crt`, item.pem, false);
-    const encoding = name === ENCRYPTED_KEY ? { format: 'pkcs8-encrypted' as const, passphrase: pki.passphrase } : { format: 'pkcs8' as const };
-    await put(`${name}.key`, encodePrivateKey(item.key, encoding), true);
+  try {
+    for (const name of [...CA_NAMES, ...LEAF_NAMES]) {
+      if (only && !only.has(name)) continue;
+      const item = name in pki.cas ? pki.cas[name as CaName] : pki.leaves[name as LeafName];
+      await put(`${name}.crt`, item.pem, false);
+      const encoding = name === ENCRYPTED_KEY ? { format: 'pkcs8-encrypted' as const, passphrase: pki.passphrase } : { format: 'pkcs8' as const };
+      await put(`${name}.key`, encodePrivateKey(item.key, encoding), true);
+    }
+    // No trailing newline: the agent reads the file untrimmed, so a newline would be part of the passphrase.
+    if (!only || only.has(PASSPHRASE_FILE)) await put(PASSPHRASE_FILE, pki.passphrase, true);
+    await putManifest(dir, { generator: 'fleet-tls-harness', keyType: pki.keyType, files, pending });
+  } catch (error) {
+    await Promise.all(Object.keys(pending).map((temp) => rm(path.join(dir, temp), { force: true })));
+    throw error;
   }
-  // No trailing newline: the agent reads the file untrimmed, so a newline would be part of the passphrase.
-  if (!only || only.has(PASSPHRASE_FILE)) await put(PASSPHRASE_FILE, pki.passphrase, true);
-  const manifest: Manifest = { generator: 'fleet-tls-harness', keyType: pki.keyType, files };
-  await writeFile(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
+  await finishInterrupted(dir, { generator: 'fleet-tls-harness', keyType: pki.keyType, files, pending });
   return withPaths(dir, pki);
+}
+
+async function putManifest(dir: string, manifest: Manifest): Promise<void> {
+  const temp = await writeTemp(dir, `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
+  await rename(path.join(dir, temp), path.join(dir, MANIFEST)).catch(async (error: unknown) => {
+    await rm(path.join(dir, temp), { force: true });
+    throw error;
+  });
+}
+
+/** Renames the pending files that are still temporary, then records the manifest without them. */
+async function finishInterrupted(dir: string, manifest: Manifest): Promise<void> {
+  if (!manifest.pending) return;
+  for (const [temp, file] of Object.entries(manifest.pending)) {
+    if (!TEMP_FILE.test(temp) || path.basename(file) !== file) continue;
+    if ((await entryKind(path.join(dir, temp))) === 'file') await rename(path.join(dir, temp), path.join(dir, file));
+  }
+  const { pending: _done, ...rest } = manifest;
+  await putManifest(dir, rest);
+  delete manifest.pending;
+}
+
+/** Temporary files left by a `certs` that was killed before its manifest named them. */
+async function clearAbandonedTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter(tempFileAbandoned).map(async (name) => {
+    if ((await entryKind(path.join(dir, name))) === 'file') await rm(path.join(dir, name), { force: true });
+  }));
 }
 
 export function withPaths(dir: string, material: PkiMaterial): Pki {
@@ -135,24 +177,30 @@ interface ExistingState {
   leaves: Partial<Record<LeafName, KeyedCertificate>>;
   passphrase?: string;
   problems: Map<string, string>;
-  /** Files present on disk that the manifest does not vouch for. */
-  foreign: Set<string>;
+  /** Files present on disk that the manifest does not vouch for, and why when it is not their content. */
+  foreign: Map<string, string>;
 }
 
 function emptyState(): ExistingState {
-  return { cas: {}, leaves: {}, problems: new Map(CA_NAMES.map((n) => [n, 'forced'] as [string, string]).concat(LEAF_NAMES.map((n) => [n, 'forced']))), foreign: new Set() };
+  return { cas: {}, leaves: {}, problems: new Map(CA_NAMES.map((n) => [n, 'forced'] as [string, string]).concat(LEAF_NAMES.map((n) => [n, 'forced']))), foreign: new Map() };
 }
 
 async function readExisting(dir: string, manifest: Manifest | undefined, now: number): Promise<ExistingState> {
-  const state: ExistingState = { cas: {}, leaves: {}, problems: new Map(), foreign: new Set() };
+  const state: ExistingState = { cas: {}, leaves: {}, problems: new Map(), foreign: new Map() };
   const read = async (file: string) => {
-    const content = await readFile(path.join(dir, file), 'utf8').catch((error: unknown) => {
+    const kind = await entryKind(path.join(dir, file)).catch(() => 'file' as const);
+    if (kind === 'symlink' || kind === 'other') {
+      // Never read through, and never replaced without --force: the link may point anywhere.
+      state.foreign.set(file, kind === 'symlink' ? 'it is a symbolic link' : 'it is not a regular file');
+      return undefined;
+    }
+    const content = await readOwnFile(path.join(dir, file)).catch((error: unknown) => {
       const code = systemErrorCode(error);
       if (code === 'ENOENT') return undefined;
       if (code === 'ENOTDIR') throw new HarnessError('FTH_FILE_UNREADABLE', `${dir}: not a directory`, { cause: error });
       throw new HarnessError('FTH_FILE_UNREADABLE', `${path.join(dir, file)}: ${(error as Error).message}`, { cause: error });
     });
-    if (content !== undefined && manifest?.files[file] !== sha256(content)) state.foreign.add(file);
+    if (content !== undefined && manifest?.files[file] !== sha256(content)) state.foreign.set(file, '');
     return content;
   };
   state.passphrase = await read(PASSPHRASE_FILE);
@@ -196,13 +244,34 @@ function issuerProblem(leaf: KeyedCertificate | undefined, ca: KeyedCertificate 
   return new X509Certificate(leaf.der).verify(caCert.publicKey) ? undefined : 'not signed by the CA on disk';
 }
 
-async function readManifest(dir: string): Promise<Manifest | undefined> {
+/**
+ * The manifest, or undefined when there is none. One the harness did not write (a symlink, a
+ * directory, another program's JSON) is a foreign file: refused, or replaced under `force`.
+ */
+async function readManifest(dir: string, force: boolean): Promise<Manifest | undefined> {
+  const file = path.join(dir, MANIFEST);
+  const refuse = (why: string) => {
+    if (force) return undefined;
+    throw new HarnessError('FTH_PKI_FOREIGN_FILE', `${file} was not written by fleet-tls and would be replaced (${why}); use --force to replace it or choose another directory`);
+  };
+  let kind;
   try {
-    const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST), 'utf8')) as Manifest;
-    return parsed.generator === 'fleet-tls-harness' ? parsed : undefined;
-  } catch {
-    return undefined;
+    kind = await entryKind(file);
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOTDIR') throw new HarnessError('FTH_FILE_UNREADABLE', `${dir}: not a directory`, { cause: error });
+    throw new HarnessError('FTH_FILE_UNREADABLE', `${file}: ${(error as Error).message}`, { cause: error });
   }
+  if (kind === 'missing') return undefined;
+  if (kind === 'symlink') return refuse('it is a symbolic link');
+  if (kind === 'other') return refuse('it is not a regular file');
+  let parsed: Manifest;
+  try {
+    parsed = JSON.parse((await readOwnFile(file)) ?? '') as Manifest;
+  } catch {
+    return refuse('it is not fleet-tls\'s JSON');
+  }
+  if (parsed?.generator !== 'fleet-tls-harness' || typeof parsed.files !== 'object' || parsed.files === null) return refuse('it is not fleet-tls\'s manifest');
+  return parsed;
 }
 
 function filesOf(name: string): string[] {

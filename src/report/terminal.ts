@@ -9,6 +9,8 @@ export interface RenderOptions {
   readonly color: boolean;
   /** Show the logs of legs that behaved as expected too. */
   readonly verbose?: boolean;
+  /** Leave out the scenarios that behaved as expected (the summary still counts them). */
+  readonly failuresOnly?: boolean;
 }
 
 const ARROW = '→';
@@ -20,6 +22,7 @@ export function renderScenarios(results: readonly ScenarioResult[], options: Ren
   const width = Math.max(...results.map((r) => r.id.length), 10);
   const lines: string[] = [];
   for (const result of results) {
+    if (options.failuresOnly && result.pass) continue;
     const mark = result.pass ? c.green('✓') : c.red('✗');
     lines.push(`${mark} ${c.bold(result.id.padEnd(width))}  TLS ${result.tls}  ${c.dim(result.title)}`);
     for (const leg of result.legs) {
@@ -29,12 +32,22 @@ export function renderScenarios(results: readonly ScenarioResult[], options: Ren
     }
     for (const mismatch of result.mismatches) lines.push(`    ${c.red('mismatch')} ${mismatch}`);
   }
+  if (lines.length > 0) lines.push('');
+  return `${lines.join('\n')}\n${renderSummary(results, options)}`;
+}
+
+/** The end of a run: counts, and the runs that failed by id and TLS version. */
+export function renderSummary(results: readonly ScenarioResult[], options: RenderOptions): string {
+  const c = createColors(options.color);
   const passed = results.filter((r) => r.pass).length;
   const scenarios = new Set(results.map((r) => r.id)).size;
   const versions = [...new Set(results.map((r) => r.tls))].join(' and ');
-  lines.push('');
-  lines.push(`${scenarios} scenario${scenarios === 1 ? '' : 's'} under TLS ${versions}: ${passed === results.length ? c.green('every one behaved as its file expects') : c.red(`${results.length - passed} did not`)}`);
-  lines.push(`${passed} passed, ${results.length - passed} failed`);
+  const lines = [
+    `${scenarios} scenario${scenarios === 1 ? '' : 's'} under TLS ${versions}: ${passed === results.length ? c.green('every one behaved as its file expects') : c.red(`${results.length - passed} did not`)}`,
+    `${passed} passed, ${results.length - passed} failed`,
+  ];
+  const failed = results.filter((r) => !r.pass).map((r) => `${r.id} (TLS ${r.tls})`);
+  if (failed.length > 0) lines.push(`failed: ${failed.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 

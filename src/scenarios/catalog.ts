@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { HarnessError } from '../errors.js';
+import { goDurationMs } from '../dialects/go.js';
+import { HarnessError, systemErrorCode } from '../errors.js';
 import { AGENT_FLAGS, HARNESS_FLAGS } from '../flows/install-flags.js';
 import { CA_NAMES } from '../pki/profiles.js';
 import { FlowFile, ScenarioFile, type FlowData, type ScenarioData } from './schema.js';
@@ -24,6 +25,7 @@ const KNOWN_FLAGS = new Set([...AGENT_FLAGS, ...HARNESS_FLAGS].map((f) => f.name
  * ones by id), rejecting a malformed file with its path and the offending key.
  */
 export function loadCatalog(dirs: readonly string[] = [BUILTIN_HARNESS]): Catalog {
+  for (const dir of dirs) checkCatalogDir(dir);
   const flows = new Map<string, FlowData>();
   const scenarios = new Map<string, ScenarioData>();
   for (const dir of dirs) {
@@ -42,17 +44,53 @@ export function loadCatalog(dirs: readonly string[] = [BUILTIN_HARNESS]): Catalo
   return { dirs, flows, scenarios: ordered };
 }
 
+/**
+ * A directory of more flows and scenarios: it must exist, be a directory and hold `flows/` or
+ * `scenarios/`; anything else is a mistyped path, which would otherwise add nothing silently.
+ */
+export function checkCatalogDir(dir: string): void {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch (error) {
+    const why = systemErrorCode(error) === 'ENOENT' ? 'no such directory' : (error as Error).message;
+    throw new HarnessError('FTH_FILE_UNREADABLE', `catalog ${dir}: ${why}`);
+  }
+  if (!isDirectory) throw new HarnessError('FTH_FILE_UNREADABLE', `catalog ${dir}: not a directory (a catalog is a directory with flows/ and scenarios/)`);
+  if (!existsSync(path.join(dir, 'flows')) && !existsSync(path.join(dir, 'scenarios'))) {
+    throw new HarnessError('FTH_FILE_UNREADABLE', `catalog ${dir}: holds neither flows/ nor scenarios/`);
+  }
+}
+
+/**
+ * The scenarios named by ids or shell-style patterns (`*` any text, `?` one character:
+ * `agent-fleet.mutual.*`), in catalog order, each once. A name or pattern that selects nothing
+ * is an error naming it.
+ */
 export function findScenarios(catalog: Catalog, ids: readonly string[]): ScenarioData[] {
   if (ids.length === 0) return [...catalog.scenarios];
-  return ids.map((id) => {
-    const found = catalog.scenarios.find((s) => s.id === id);
-    if (!found) {
+  const chosen = new Set<ScenarioData>();
+  for (const id of ids) {
+    const found = /[*?]/.test(id)
+      ? catalog.scenarios.filter((s) => patternRegExp(id).test(s.id))
+      : catalog.scenarios.filter((s) => s.id === id);
+    if (found.length === 0) {
+      if (/[*?]/.test(id)) throw new HarnessError('FTH_SCENARIO_UNKNOWN', `no scenario matches '${id}'; \`fleet-tls scenarios\` lists them`);
       const close = catalog.scenarios.filter((s) => s.id.includes(id) || id.includes(s.id.split('.').at(-1)!)).map((s) => s.id);
       throw new HarnessError('FTH_SCENARIO_UNKNOWN', `no scenario '${id}'${close.length ? ` (did you mean ${close.slice(0, 3).join(', ')}?)` : ''}; \`fleet-tls scenarios\` lists them`);
     }
-    return found;
-  });
+    for (const scenario of found) chosen.add(scenario);
+  }
+  return ids.some((id) => /[*?]/.test(id)) ? catalog.scenarios.filter((s) => chosen.has(s)) : [...chosen];
 }
+
+function patternRegExp(pattern: string): RegExp {
+  const body = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`);
+}
+
+/** Node's timers hold at most 2^31-1 ms; a longer delay fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function yamlFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -89,6 +127,10 @@ function checkScenario(file: string, scenario: ScenarioData, flows: ReadonlyMap<
   if (!flows.has(scenario.flow)) fail('flow', `no flow '${scenario.flow}' (known: ${[...flows.keys()].join(', ')})`);
   for (const flag of Object.keys(scenario.flags ?? {})) {
     if (!KNOWN_FLAGS.has(flag)) fail(`flags.${flag}`, 'not an install flag the harness knows');
+  }
+  const readTimeout = scenario.settings?.['fleet-server']?.['server.timeouts.read'];
+  if (readTimeout !== undefined && !((goDurationMs(readTimeout) ?? Infinity) <= MAX_TIMER_MS)) {
+    fail('settings.fleet-server.server.timeouts.read', `'${readTimeout}' is longer than the harness can wait (at most ${MAX_TIMER_MS} ms, about 24 days)`);
   }
   const certificates = scenario.certificates ?? {};
   for (const [name, variant] of Object.entries(certificates)) {

@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { makeTempDir } from '../temp-dirs.js';
 import path from 'node:path';
 import { parseInstallFlags } from '../flows/install-flags.js';
 import { placeholder, planInstall } from '../flows/install-plan.js';
@@ -53,7 +52,9 @@ export function scenarioCommand(catalog: Catalog, scenario: ScenarioData): strin
 
 /** Runs scenarios under each TLS version, side by side, in catalog order of results. */
 export async function runScenarios(catalog: Catalog, scenarios: readonly ScenarioData[], pki: Pki, options: RunOptions = {}): Promise<ScenarioResult[]> {
-  const work = await mkdtemp(path.join(tmpdir(), 'fleet-tls-run-'));
+  // Scenario keys live here: removed when the run ends, however it ends (temp-dirs.ts).
+  const scratch = await makeTempDir('run');
+  const work = scratch.dir;
   try {
     const jobs = scenarios.flatMap((scenario) =>
       (options.versions ?? TLS_VERSIONS).filter((v) => !scenario.tls || scenario.tls.includes(v)).map((version) => ({ scenario, version })));
@@ -83,7 +84,7 @@ export async function runScenarios(catalog: Catalog, scenarios: readonly Scenari
     await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, jobs.length) }, worker));
     return results;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await scratch.remove();
   }
 }
 

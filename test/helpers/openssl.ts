@@ -1,5 +1,4 @@
 import { execa, type ResultPromise } from 'execa';
-import { freePort } from './net.js';
 
 export interface OpensslServer {
   readonly port: number;
@@ -13,18 +12,21 @@ export interface OpensslServer {
  * whether a client certificate came. Resolves once it accepts connections.
  */
 export async function opensslServer(args: readonly string[]): Promise<OpensslServer> {
-  const port = await freePort();
+  // Port 0: the kernel picks and s_server prints it (`ACCEPT [::]:PORT`), so no other test can
+  // take the port between choosing it and listening on it.
   // stdin stays open: s_server quits when it reads end-of-file there.
-  const child: ResultPromise = execa('openssl', ['s_server', '-accept', String(port), '-www', ...args], {
+  const child: ResultPromise = execa('openssl', ['s_server', '-accept', '0', '-www', ...args], {
     stdin: 'pipe', all: true, reject: false, buffer: false,
   });
   let text = '';
   child.all!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
   const deadline = Date.now() + 10_000;
-  while (!text.includes('ACCEPT')) {
+  let accept: RegExpExecArray | null;
+  while (!(accept = /ACCEPT .*:(\d+)\s/.exec(text))) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`openssl s_server did not start: ${text}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+  const port = Number(accept[1]);
   return {
     port,
     output: () => text,

@@ -12,8 +12,12 @@ export function sharedPki(): Promise<Pki> {
   return shared;
 }
 
-/** A scratch directory removed by the returned cleanup. */
+/**
+ * A scratch directory removed by the returned cleanup. A child process stopped a moment ago (a
+ * Go build, a JVM, serve) may still be writing into it, and a recursive removal racing it fails
+ * with ENOTEMPTY: Node's rm retries such errors when asked to, with a back-off.
+ */
 export async function scratchDir(prefix = 'fleet-tls-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }) };
 }

@@ -1,6 +1,5 @@
 import type { ResultPromise } from 'execa';
 import { fleetTlsProcess } from './cli.js';
-import { freePort } from './net.js';
 
 export interface Served {
   readonly fleetServerPort: number;
@@ -12,10 +11,12 @@ export interface Served {
   readonly process: ResultPromise;
 }
 
-/** `fleet-tls serve --json` as a child process on free ports; resolves when it prints its endpoints. */
+/**
+ * `fleet-tls serve --json` as a child process on ports the kernel picks (port 0, read back from
+ * the ready line: nothing can take them in between); resolves when it prints its endpoints.
+ */
 export async function serve(certs: string, extra: readonly string[] = []): Promise<Served> {
-  const [fleetServerPort, esPort] = [await freePort(), await freePort()];
-  const child = fleetTlsProcess(['serve', '--json', '--certs', certs, '--fleet-server-port', String(fleetServerPort), '--es-port', String(esPort), ...extra]);
+  const child = fleetTlsProcess(['serve', '--json', '--certs', certs, '--fleet-server-port', '0', '--es-port', '0', ...extra]);
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
@@ -27,6 +28,7 @@ export async function serve(certs: string, extra: readonly string[] = []): Promi
     if (!ready && (Date.now() > deadline || child.exitCode !== null)) throw new Error(`serve did not start: ${text}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+  const [fleetServerPort, esPort] = [Number(new URL(ready.fleetServer).port), Number(new URL(ready.elasticsearch).port)];
   const logs = () => lines().filter((l) => 'message' in l) as Array<{ component: string; level: string; message: string }>;
   return {
     fleetServerPort, esPort, ready, logs, process: child,

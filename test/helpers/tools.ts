@@ -19,7 +19,10 @@ export function requireTool(candidates: readonly string[], install: string): str
       }
     }
   }
-  throw new Error(`${candidates.join(' or ')} not found: run .ci/run as root, or install ${install} (apt-get install ${install})`);
+  // The line scripts/test-peers.sh prints, and only that line: a stack would bury it.
+  const error = new Error(`npm test needs real peers that are missing: ${candidates.join(' or ')} (apt-get install ${install} as root, or run .ci/run)`);
+  error.stack = `Error: ${error.message}`;
+  throw error;
 }
 
 export const goTool = () => requireTool(['/usr/lib/go-1.19/bin/go', 'go'], 'golang-1.19-go');

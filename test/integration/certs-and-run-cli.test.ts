@@ -1,9 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { fleetTls } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/pki.js';
+
+// Several CLI processes per test: on a loaded machine each start takes seconds (no timing is asserted).
+vi.setConfig({ testTimeout: 90_000 });
 
 let dir: string;
 let cleanup: () => Promise<void>;

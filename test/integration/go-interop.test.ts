@@ -11,6 +11,11 @@ import { parsePemCertificates } from '../../src/x509/certificate.js';
 import { buildGoPeer, goClient, goServers, type GoPeerRequest, type GoPeerResult, type GoPeerServers } from '../helpers/go-peer.js';
 import { clientMaterials, serverCertCases, type ClientMaterials, type Material, type ServerCertCase } from '../helpers/interop-certs.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
+import { goTool } from '../helpers/tools.js';
+
+// Checked when the file loads, not in beforeAll: a missing peer fails this file with one line
+// (the one scripts/test-peers.sh prints), and no test of it is reported as skipped.
+goTool();
 
 /*
  * The fake agent and the fake Fleet Server held against real Go 1.19 (Debian's golang-1.19-go)

@@ -12,6 +12,12 @@ import { buildGoPeer, goClient, type GoPeerRequest } from '../helpers/go-peer.js
 import { clientMaterials, serverCertCases, type ClientMaterials, type ServerCertCase } from '../helpers/interop-certs.js';
 import { javaServers, type JavaEvent, type JavaServers } from '../helpers/java-peer.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
+import { goTool, javaTool } from '../helpers/tools.js';
+
+// Checked when the file loads, not in beforeAll: a missing peer fails this file with one line
+// (the one scripts/test-peers.sh prints), and no test of it is reported as skipped.
+goTool();
+javaTool();
 
 /*
  * The Java dialect held against the JDK's own TLS stack (JSSE, driven through an SSLEngine as

@@ -4,7 +4,7 @@ import { createPki, enrollAgent, startElasticsearch, startFleetServer } from '..
 // The README's library example, verbatim but for the import path.
 describe('my Fleet integration over mutual TLS', () => {
   it('enrolls, and reports who refused when the agent has no certificate', async () => {
-    const pki = await createPki();                                   // a fresh PKI in a temporary directory
+    await using pki = await createPki();                             // a fresh PKI in a temporary directory, removed after
     await using es = await startElasticsearch({ pki, clientAuthentication: 'required' });
     await using fleet = await startFleetServer({ pki, elasticsearch: es, clientAuthentication: 'required' });
     expect(fleet.state).toBe('HEALTHY');                             // fleet.url, fleet.port, es.url …

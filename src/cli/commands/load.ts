@@ -45,8 +45,10 @@ export function registerLoad(program: Command, io: Io): void {
       const tls = loadTls(options.tls);
       if (options.sessions !== 'new' && options.sessions !== 'resume') throw new HarnessError('FTH_USAGE', `--sessions: '${options.sessions}' is not one of new, resume`);
       const url = options.url === undefined ? undefined : parseUrl(options.url);
+      if (options.bare && options.tap) throw new HarnessError('FTH_USAGE', '--tap and --bare do not go together: --bare loads a plain node:tls server, which has no record tap');
+      if (url && options.tap) throw new HarnessError('FTH_USAGE', '--tap and --url do not go together: the tap runs inside the fake Fleet Server, and --url loads another server');
       if (url && !options.bare && !options.enrollmentToken) throw new HarnessError('FTH_USAGE', '--url needs --enrollment-token (the fake Fleet Server makes its own)');
-      const progress = io.isTty && !options.json;
+      const progress = io.progress === true && !options.json;
       const result = await runLoad({
         ...(url ? { url } : {}),
         ...(options.enrollmentToken ? { enrollmentToken: options.enrollmentToken } : {}),
@@ -56,10 +58,10 @@ export function registerLoad(program: Command, io: Io): void {
         ...(options.tap ? { tap: true } : {}),
         ...(options.bare ? { bare: true } : {}),
         ...(progress ? {
-          onProgress: (p) => io.err(`\r${p.seconds.toFixed(1)} s  ${p.handshakes} handshakes  ${Math.round(p.handshakes / Math.max(p.seconds, 0.001))}/s  ${p.errors} errors${options.hold ? `  ${p.held} held` : ''}   `),
+          onProgress: (p) => io.err(`\r\u001b[K${p.seconds.toFixed(1)} s  ${p.handshakes} handshakes  ${Math.round(p.handshakes / Math.max(p.seconds, 0.001))}/s  ${p.errors} errors${options.hold ? `  ${p.held} held` : ''}   `),
         } : {}),
       });
-      if (progress) io.err('\n');
+      if (progress) io.err('\r\u001b[K');
       io.out(options.json ? `${JSON.stringify(result, null, 2)}\n` : render(result));
       io.exitCode = Object.keys(result.errors).length === 0 && (result.handshakes > 0 || options.hold) ? 0 : 1;
     });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { catalogFor } from './shared.js';
+import { CATALOG_FLAG, catalogFor, collect } from './shared.js';
 import type { Io } from '../io.js';
 
 export function registerScenarios(program: Command, io: Io): void {
@@ -7,7 +7,7 @@ export function registerScenarios(program: Command, io: Io): void {
     .command('scenarios')
     .description('list the scenario catalog')
     .option('--json', 'print it as JSON')
-    .option('--catalog <dir...>', 'more catalog directories')
+    .option(...CATALOG_FLAG, collect)
     .action((options: { json?: boolean; catalog?: string[] }) => {
       const catalog = catalogFor(io, options.catalog);
       const rows = catalog.scenarios.map((s) => ({ id: s.id, title: s.title, flow: s.flow, tls: s.tls ?? ['1.2', '1.3'] }));

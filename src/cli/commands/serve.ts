@@ -8,6 +8,7 @@ import { newServiceToken } from '../../components/elasticsearch-api.js';
 import type { LogEntry } from '../../components/log.js';
 import { HarnessError } from '../../errors.js';
 import { parseClientAuthentication, type ClientAuthentication } from '../../tls/settings.js';
+import { checkServiceToken } from '../../tokens.js';
 import type { Io } from '../io.js';
 import { parsePort, parseVersions, pkiFor } from './shared.js';
 
@@ -58,7 +59,7 @@ export function registerServe(program: Command, io: Io): void {
       const versions = parseVersions(options.tls);
       const tls = versions.length === 1 ? { tls: versions[0]! } : {};
       const { pki } = await pkiFor(io, options.certs);
-      const serviceToken = options.serviceToken ?? newServiceToken();
+      const serviceToken = options.serviceToken === undefined ? newServiceToken() : checkServiceToken(options.serviceToken, '--service-token');
       const print = (entry: LogEntry) => {
         if (options.quiet) return;
         io.out(options.json ? `${JSON.stringify({ component: entry.component, level: entry.level, message: entry.message })}\n` : `[${entry.component}] ${entry.message}\n`);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { HarnessError } from '../../errors.js';
 import { ensurePki, type Pki, type PkiAction } from '../../pki/store.js';
-import { BUILTIN_HARNESS, loadCatalog, type Catalog } from '../../scenarios/catalog.js';
+import { BUILTIN_HARNESS, checkCatalogDir, loadCatalog, type Catalog } from '../../scenarios/catalog.js';
 import { parseTlsVersion, TLS_VERSIONS, type TlsVersion } from '../../tls/settings.js';
 import type { Io } from '../io.js';
 
@@ -10,9 +10,28 @@ export async function pkiFor(io: Io, dir: string): Promise<{ pki: Pki; actions: 
   return ensurePki({ dir: path.resolve(io.cwd, dir) });
 }
 
-/** The built-in catalog, then the directories of `--catalog`. */
+/**
+ * `--catalog DIR`, once per directory. Not variadic: `run --catalog DIR ID` would take ID as a
+ * second directory.
+ */
+export const CATALOG_FLAG = ['--catalog <dir>', 'another catalog directory with flows/ and scenarios/ (repeatable)'] as const;
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** The built-in catalog, then the directories of `--catalog`, each checked to be one. */
 export function catalogFor(io: Io, extra: readonly string[] = []): Catalog {
-  return loadCatalog([BUILTIN_HARNESS, ...extra.map((dir) => path.resolve(io.cwd, dir))]);
+  const dirs = extra.map((dir) => path.resolve(io.cwd, dir));
+  extra.forEach((given, i) => {
+    try {
+      checkCatalogDir(dirs[i]!);
+    } catch (error) {
+      if (error instanceof HarnessError) throw new HarnessError(error.code, error.message.replace(/^catalog [^:]*:/, `--catalog ${given}:`));
+      throw error;
+    }
+  });
+  return loadCatalog([BUILTIN_HARNESS, ...dirs]);
 }
 
 export function describePki(pki: Pki, actions: readonly PkiAction[], io: Io): string {

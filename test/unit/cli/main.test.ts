@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await rm(cwd, { recursive: true, force: true });
+  await rm(cwd, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 });
 
 describe('runCli refusing bad usage with exit status 2 and one line', () => {

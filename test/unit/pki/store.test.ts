@@ -60,7 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })));
 });
 
 describe('ensurePki on an empty directory', () => {
@@ -278,5 +278,38 @@ describe('writePki', () => {
     const reused = await ensurePki({ dir });
     expect(reused.actions).toEqual(actions({}));
     expect(reused.pki.leaves['agent-cert'].pem).toBe(material.leaves['agent-cert'].pem);
+  });
+});
+
+describe('ensurePki after an interrupted write', () => {
+  const DEAD_PID = 999_999_999; // above any pid_max: no such process
+  const temp = (n: number) => `.fleet-tls-${DEAD_PID}-${n.toString(16).padStart(24, '0')}.tmp`;
+
+  it('finishes a write killed after its manifest named the new files (roll forward to the new PKI)', async () => {
+    const dir = await copyOf(base);
+    const fresh = await copyOf(rsaDir);
+    const manifest = JSON.parse(await readFile(path.join(fresh, '.fleet-tls-pki.json'), 'utf8')) as { files: Record<string, string>; pending?: Record<string, string> };
+    const files = Object.keys(manifest.files);
+    manifest.pending = {};
+    // Killed half-way through the renames: the first half is in place, the rest still temporary.
+    for (const [i, file] of files.entries()) {
+      const target = i < files.length / 2 ? file : temp(i);
+      await writeFile(path.join(dir, target), await readFile(path.join(fresh, file)));
+      if (target !== file) manifest.pending[target] = file;
+    }
+    await writeFile(path.join(dir, '.fleet-tls-pki.json'), JSON.stringify(manifest));
+    const result = await ensurePki({ dir });
+    expect(result.actions).toEqual(actions({}));
+    expect(result.pki.keyType).toBe('rsa');
+    expect(await snapshot(dir)).toEqual(await snapshot(fresh).then((s) => ({ ...s, '.fleet-tls-pki.json': expect.any(String) })));
+  });
+
+  it('removes the temporary files of a writer that died before its manifest named them, and nothing else', async () => {
+    const dir = await copyOf(base);
+    await writeFile(path.join(dir, temp(1)), 'half a key');
+    await writeFile(path.join(dir, `.fleet-tls-${process.pid}-${'0'.repeat(24)}.tmp`), 'a live writer\'s');
+    await writeFile(path.join(dir, 'notes.tmp'), 'mine');
+    expect((await ensurePki({ dir })).actions).toEqual(actions({}));
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp')).sort()).toEqual([`.fleet-tls-${process.pid}-${'0'.repeat(24)}.tmp`, 'notes.tmp']);
   });
 });

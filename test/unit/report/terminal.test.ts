@@ -16,9 +16,15 @@ describe('renderScenarios', () => {
     expect(renderScenarios(results, { color: true })).toMatch(ANSI);
   });
 
-  it('ends with the summary and the N passed, N failed line', () => {
+  it('ends with the summary: the counts, then the failed runs by id and TLS version', () => {
     const lines = renderScenarios(results, { color: false }).split('\n');
-    expect(lines.slice(-3)).toEqual(['2 scenarios under TLS 1.3 and 1.2: 1 did not', '2 passed, 1 failed', '']);
+    expect(lines.slice(-4)).toEqual(['2 scenarios under TLS 1.3 and 1.2: 1 did not', '2 passed, 1 failed', `failed: ${FAILED.id} (TLS ${FAILED.tls})`, '']);
+  });
+
+  it('leaves out the scenarios that behaved with failuresOnly, and still counts them', () => {
+    const text = renderScenarios(results, { color: false, failuresOnly: true });
+    expect(text.split('\n').filter((l) => /^[✓✗] /.test(l))).toEqual([expect.stringMatching(new RegExp(`^✗ ${FAILED.id.replace(/\./g, '\\.')}\\s`))]);
+    expect(text).toContain('\n2 passed, 1 failed\n');
   });
 
   it('says every scenario behaved when all passed', () => {

@@ -24,7 +24,7 @@ beforeAll(async () => {
     writeFile(path.join(dir, 'enc-trailing.key'), `${encrypted}\n\n`),
   ]);
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
+afterAll(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
 
 describe('pemDecode', () => {
   it('finds a block at the start of the input or of a line only', () => {
