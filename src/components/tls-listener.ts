@@ -249,6 +249,7 @@ export class TlsListener {
 
   private record(connection: ServerConnection, line: string, level: 'warn' | 'error'): void {
     connection.logLine = line;
+    connection.tap.timeline.log('server', this.options.component, line);
     this.options.log.write(level, line, { remote: connection.remote });
   }
 }

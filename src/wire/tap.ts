@@ -92,6 +92,7 @@ export class TlsTap extends Duplex {
   attach(tls: TLSSocket): void {
     this.tls = tls;
     tls.on('keylog', (line: Buffer) => {
+      this.timeline.addKeylog(line);
       this.session.addKeylog(line);
       this.finishRejection();
       this.flushGated();
@@ -124,6 +125,7 @@ export class TlsTap extends Duplex {
   }
 
   private onInbound(chunk: Buffer): void {
+    this.timeline.bytes(this.peer, chunk);
     if (this.stopped) return;
     if (!this.sawInbound) {
       // Judge the first bytes only once a whole record header is there, as Go does.
@@ -184,6 +186,7 @@ export class TlsTap extends Duplex {
     if (this.outgoing.length === 0) return;
     const bytes = this.outgoing.length === 1 ? this.outgoing[0]! : Buffer.concat(this.outgoing);
     this.outgoing = [];
+    this.timeline.bytes(this.role, bytes);
     this.raw.write(bytes);
   }
 
@@ -346,6 +349,7 @@ export class TlsTap extends Duplex {
     }
     this.stopped = true;
     const reply = this.policy.notTls?.(chunk);
+    if (reply) this.timeline.bytes(this.role, reply);
     if (reply) this.raw.end(reply);
     else this.raw.end();
     this.tls?.destroy();

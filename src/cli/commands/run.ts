@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { HarnessError } from '../../errors.js';
+import { writeOutputs } from '../../capture/outputs.js';
+import { catalogView, reportHtml } from '../../report/html/index.js';
 import { scenariosDocument } from '../../report/json.js';
 import { junitReport } from '../../report/junit.js';
 import { renderScenarios } from '../../report/terminal.js';
@@ -18,6 +20,9 @@ interface RunOptions {
   catalog?: string[];
   concurrency?: string;
   verbose?: boolean;
+  html?: string;
+  keylog?: string;
+  pcap?: string;
 }
 
 export function registerRun(program: Command, io: Io): void {
@@ -32,6 +37,9 @@ export function registerRun(program: Command, io: Io): void {
     .option('--catalog <dir...>', 'more catalog directories (each with flows/ and scenarios/)')
     .option('--concurrency <n>', 'scenario runs at once')
     .option('--verbose', 'show every leg\'s log lines, not only failures')
+    .option('--html <file>', 'also write a self-contained HTML report: topology and a ladder per leg')
+    .option('--keylog <file>', 'also write the TLS secrets of every leg (NSS key log, SSLKEYLOGFILE format)')
+    .option('--pcap <file>', 'also write every leg\'s bytes as pcapng, with its secrets, for Wireshark')
     .action(async (ids: string[], options: RunOptions) => {
       const versions = parseVersions(options.tls);
       const concurrency = options.concurrency === undefined ? undefined : parseCount(options.concurrency, '--concurrency');
@@ -46,6 +54,7 @@ export function registerRun(program: Command, io: Io): void {
           throw new HarnessError('FTH_FILE_UNWRITABLE', `--junit ${file}: ${error.message}`);
         });
       }
+      await writeOutputs(outputPaths(io.cwd, options), results.flatMap((r) => r.legs), () => reportHtml(catalogView(results)));
       if (options.json) {
         io.out(`${JSON.stringify(scenariosDocument(results), null, 2)}\n`);
       } else {
@@ -55,4 +64,10 @@ export function registerRun(program: Command, io: Io): void {
       }
       io.exitCode = results.every((r) => r.pass) ? 0 : 1;
     });
+}
+
+/** The output flags, resolved against the working directory. */
+export function outputPaths(cwd: string, options: { html?: string; keylog?: string; pcap?: string }): { html?: string; keylog?: string; pcap?: string } {
+  return Object.fromEntries(Object.entries({ html: options.html, keylog: options.keylog, pcap: options.pcap })
+    .filter(([, file]) => file !== undefined).map(([name, file]) => [name, path.resolve(cwd, file!)]));
 }
