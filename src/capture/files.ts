@@ -3,7 +3,7 @@
  * path, never through a symlink, and 0600 for the two that hold session secrets.
  */
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { lstat, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HarnessError } from '../errors.js';
 
@@ -53,4 +53,21 @@ export function takeOutputFlags(args: readonly string[]): { rest: string[]; outp
     outputs[name] = value;
   }
   return { rest, outputs };
+}
+
+/**
+ * Refuses unusable output paths before a run that may take a minute: a symlink, a directory,
+ * a missing parent directory.
+ */
+export async function checkOutputPaths(outputs: OutputFlags): Promise<void> {
+  for (const name of NAMES) {
+    const file = outputs[name];
+    if (file === undefined) continue;
+    const flag = `--${name}`;
+    const existing = await lstat(file).catch(() => undefined);
+    if (existing?.isSymbolicLink()) throw new HarnessError('FTH_FILE_UNWRITABLE', `${flag} ${file}: is a symbolic link; not followed`);
+    if (existing?.isDirectory()) throw new HarnessError('FTH_FILE_UNWRITABLE', `${flag} ${file}: is a directory`);
+    const parent = await stat(path.dirname(file)).catch(() => undefined);
+    if (!parent?.isDirectory()) throw new HarnessError('FTH_FILE_UNWRITABLE', `${flag} ${file}: directory ${path.dirname(file)} does not exist`);
+  }
 }

@@ -12,6 +12,7 @@ import type { ComponentLog } from './log.js';
 import { goAddress } from '../dialects/go.js';
 import { caNameStandIn } from '../pki/stand-in.js';
 import { Remembered } from '../remember.js';
+import { announceConnection } from '../capture/observe.js';
 
 /** How one real server program (Go's net/http, Netty over JSSE) judges and reports a connection. */
 export interface ServerDialect {
@@ -190,6 +191,7 @@ export class TlsListener {
     (connection as { tap: TlsTap }).tap = tap;
     this.connections.set(remotePort, connection);
     this.waiters.get(remotePort)?.(connection);
+    announceConnection(this.options.component, connection);
 
     const socket = new tls.TLSSocket(tap, {
       isServer: true,

@@ -4,7 +4,7 @@ import { HarnessError } from '../../errors.js';
 import { renderLegs } from '../../report/terminal.js';
 import type { Io } from '../io.js';
 import { pkiFor } from './shared.js';
-import { takeOutputFlags } from '../../capture/files.js';
+import { checkOutputPaths, takeOutputFlags } from '../../capture/files.js';
 import { writeOutputs } from '../../capture/outputs.js';
 import { flowView, reportHtml } from '../../report/html/index.js';
 import { OUTPUT_HELP } from './install.js';
@@ -24,6 +24,7 @@ export function registerDoctor(program: Command, io: Io): void {
       }
       const { rest: withoutOutputs, outputs } = takeOutputFlags(args);
       const { rest, isStatic, p12Password } = doctorFlags(withoutOutputs);
+      await checkOutputPaths(outputPaths(io.cwd, outputs));
       const certsFlag = rest.map((a, i) => (a.startsWith('--certs=') ? a.slice(8) : a === '--certs' ? rest[i + 1] : undefined)).find(Boolean);
       const { pki } = await pkiFor(io, certsFlag ?? 'certs');
       const result = await doctor(rest, { pki, static: isStatic, ...(p12Password !== undefined ? { p12Password } : {}) });

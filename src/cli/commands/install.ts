@@ -5,7 +5,7 @@ import { legsDocument } from '../../report/json.js';
 import { renderLegs } from '../../report/terminal.js';
 import type { Io } from '../io.js';
 import { pkiFor } from './shared.js';
-import { takeOutputFlags } from '../../capture/files.js';
+import { checkOutputPaths, takeOutputFlags } from '../../capture/files.js';
 import { writeOutputs } from '../../capture/outputs.js';
 import { flowView, reportHtml } from '../../report/html/index.js';
 import { outputPaths } from './run.js';
@@ -23,6 +23,7 @@ export function registerInstall(program: Command, io: Io): void {
         return;
       }
       const { rest: args, outputs } = takeOutputFlags(all);
+      await checkOutputPaths(outputPaths(io.cwd, outputs));
       const certsFlag = args.map((a, i) => (a.startsWith('--certs=') ? a.slice(8) : a === '--certs' ? args[i + 1] : undefined)).find(Boolean);
       const { pki } = await pkiFor(io, certsFlag ?? 'certs');
       const result = await install(args, pki);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { HarnessError } from '../../errors.js';
 import { writeOutputs } from '../../capture/outputs.js';
+import { checkOutputPaths } from '../../capture/files.js';
 import { catalogView, reportHtml } from '../../report/html/index.js';
 import { scenariosDocument } from '../../report/json.js';
 import { junitReport } from '../../report/junit.js';
@@ -45,6 +46,7 @@ export function registerRun(program: Command, io: Io): void {
       const concurrency = options.concurrency === undefined ? undefined : parseCount(options.concurrency, '--concurrency');
       const catalog = catalogFor(io, options.catalog);
       const scenarios = findScenarios(catalog, ids);
+      await checkOutputPaths(outputPaths(io.cwd, options));
       const started = performance.now();
       const { pki, actions } = await pkiFor(io, options.certs);
       const results = await runScenarios(catalog, scenarios, pki, { versions, ...(concurrency ? { concurrency } : {}) });
