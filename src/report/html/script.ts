@@ -170,7 +170,7 @@ export const PAGE_SCRIPT = String.raw`
           if (v) rows.push('<dt>verifies ' + esc(nice(l.to)) + ' with (' + esc(v.mode) + ')</dt><dd>' + caList(v.authorities) + '</dd>');
         }
       });
-      return '<section class="card" aria-label="' + esc(nice(n)) + '"><h4>' + esc(nice(n)) + '</h4><dl>' + rows.join('') + '</dl></section>';
+      return '<div class="card"><h3 class="cardname">' + esc(nice(n)) + '</h3><dl>' + rows.join('') + '</dl></div>';
     }).join('') + '</div>';
   }
 

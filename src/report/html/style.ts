@@ -1,6 +1,6 @@
 /** The page's stylesheet, inlined. Colours keep text at 4.5:1 or better (WCAG AA). */
 export const PAGE_STYLE = `
-:root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --dim: #6e7781; --line: #d0d7de; --bg: #f6f8fa; --fg: #1f2328; --card: #fff; }
+:root { --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --dim: #59636e; --line: #d0d7de; --bg: #f6f8fa; --fg: #1f2328; --card: #fff; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif; color: var(--fg); background: var(--bg); }
 header.top { background: #0b2e4f; color: #fff; padding: 14px 24px; display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: baseline; }
@@ -11,7 +11,7 @@ header.top .state.ok { color: var(--ok); } header.top .state.bad { color: var(--
 main { padding: 16px 24px 40px; max-width: 1400px; margin: 0 auto; }
 h2 { font-size: 18px; margin: 18px 0 10px; }
 h3 { font-size: 16px; margin: 0 0 8px; }
-h4 { font-size: 14px; margin: 0 0 6px; }
+h3.cardname { font-size: 14px; margin: 0 0 6px; }
 .muted { color: var(--dim); }
 .bad-text { color: var(--bad); } .warn-text { color: var(--warn); font-weight: 600; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
