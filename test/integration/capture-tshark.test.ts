@@ -120,5 +120,5 @@ describe('--pcap: tshark reads every leg, decrypted with the capture\'s own secr
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr.trim()).toMatch(/^fleet-tls: FTH_FILE_UNWRITABLE: --pcap \S+link\.pcapng: is a symbolic link; not followed$/);
     expect(await readFile(target, 'utf8')).toBe('keep');
-  });
+  }, 60_000);
 });
