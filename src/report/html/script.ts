@@ -76,7 +76,7 @@ export const PAGE_SCRIPT = String.raw`
     } else {
       var gapX = nodes.length > 1 ? Math.max(bw + 180, 0) : 0;
       W = 40 + (nodes.length - 1) * gapX + bw;
-      H = 30 + bh + 30 + arcs.length * 52;
+      H = 30 + bh + (arcs.length ? 20 + arcs.length * 52 : 20);
       nodes.forEach(function (n, i) { pos[n] = { x: 20 + i * gapX, y: 30 }; });
     }
     var colors = { ok: '#1a7f37', fail: '#cf222e', skip: '#6e7781' };

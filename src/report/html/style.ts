@@ -64,7 +64,8 @@ ol.ladder .lane::before { left: 12%; } ol.ladder .lane::after { right: 12%; }
 .msg.right .arrow::after, .msg.left .arrow::after { content: ""; position: absolute; top: -5px; border-top: 6px solid transparent; border-bottom: 6px solid transparent; }
 .msg.right .arrow::after { right: -1px; border-left: 11px solid currentColor; }
 .msg.left .arrow::after { left: -1px; border-right: 11px solid currentColor; }
-.msg.plain { color: var(--fg); } .msg.dim { color: var(--dim); } .msg.dim .lbl { font-weight: 400; }
+.msg.plain { color: var(--fg); } .msg.dim { color: var(--dim); } .msg.dim .lbl { font-weight: 400; font-size: 13px; }
+.msg.dim .lane { min-height: 26px; padding-top: 2px; padding-bottom: 10px; }
 .msg.bad { color: var(--bad); } .msg.bad .arrow { height: 3px; } .msg.warn { color: var(--warn); }
 .msg.bad .det, .msg.warn .det { color: inherit; }
 .note .lane { padding-top: 2px; padding-bottom: 6px; }
