@@ -76,7 +76,7 @@ export const PAGE_SCRIPT = String.raw`
     } else {
       var gapX = nodes.length > 1 ? Math.max(bw + 180, 0) : 0;
       W = 40 + (nodes.length - 1) * gapX + bw;
-      H = 30 + bh + (arcs.length ? 20 + arcs.length * 52 : 20);
+      H = 30 + bh + (arcs.length ? 34 + (arcs.length - 1) * 52 + 18 : 20);
       nodes.forEach(function (n, i) { pos[n] = { x: 20 + i * gapX, y: 30 }; });
     }
     var colors = { ok: '#1a7f37', fail: '#cf222e', skip: '#6e7781' };
@@ -170,7 +170,7 @@ export const PAGE_SCRIPT = String.raw`
           if (v) rows.push('<dt>verifies ' + esc(nice(l.to)) + ' with (' + esc(v.mode) + ')</dt><dd>' + caList(v.authorities) + '</dd>');
         }
       });
-      return '<div class="card"><h3 class="cardname">' + esc(nice(n)) + '</h3><dl>' + rows.join('') + '</dl></div>';
+      return '<div class="card"><h3 class="cardname">' + esc(nice(n)) + '</h3>' + (rows.length ? '<dl>' + rows.join('') + '</dl>' : '<p class="muted">no connection of its own was attempted</p>') + '</div>';
     }).join('') + '</div>';
   }
 
