@@ -6,7 +6,7 @@ import type { ServerConnection } from '../components/tls-listener.js';
 import { alertName } from '../wire/alerts.js';
 import { versionName } from '../wire/timeline.js';
 import { parseCertificate } from '../x509/certificate.js';
-import { summarise } from '../report/build-leg.js';
+import { summarise } from '../components/legs.js';
 import type { Leg } from '../report/leg.js';
 import { ladderRows } from '../report/html/ladder.js';
 import type { LegView } from '../report/html/model.js';
