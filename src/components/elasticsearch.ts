@@ -25,6 +25,11 @@ export interface ElasticsearchOptions {
   readonly nodeName?: string;
   readonly log?: ComponentLog;
   readonly jsse?: JsseWording;
+  /**
+   * `http.read_timeout` (HttpTransportSettings; default 0: none): close a connection that sent
+   * nothing for this long. Elasticsearch keeps idle and slowly-dribbling connections open otherwise.
+   */
+  readonly readTimeoutMs?: number;
 }
 
 /** JSSE's server cipher order as Elasticsearch configures it (AES-256 first, server order wins). */
@@ -42,6 +47,7 @@ const JSSE_CIPHERS = [
 export class FakeElasticsearch implements AsyncDisposable {
   readonly log: ComponentLog;
   readonly state: ElasticsearchState;
+  private closing?: Promise<void>;
 
   private constructor(private readonly listener: TlsListener, state: ElasticsearchState, log: ComponentLog, private readonly host: string) {
     this.state = state;
@@ -67,6 +73,7 @@ export class FakeElasticsearch implements AsyncDisposable {
       versions: options.versions ?? DEFAULT_VERSIONS,
       dialect: nettyDialect(state.nodeName, trusted, options.versions ?? DEFAULT_VERSIONS, options.jsse ?? DEFAULT_JSSE),
       log,
+      timeouts: { kind: 'netty', readTimeoutMs: options.readTimeoutMs ?? 0 },
       handler: (req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -96,11 +103,19 @@ export class FakeElasticsearch implements AsyncDisposable {
 
   /** The server side of the connection a client made from `localPort`. */
   connection(localPort: number | undefined): Promise<ServerConnection | undefined> {
+    if (this.closing) return Promise.reject(new HarnessError('FTH_CLOSED', 'FakeElasticsearch.connection: the fake Elasticsearch was closed'));
     return this.listener.connection(localPort);
   }
 
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Stops listening and closes every connection; calling it again returns the same promise. */
   close(): Promise<void> {
-    return this.listener.close();
+    this.closing ??= this.listener.close();
+    return this.closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

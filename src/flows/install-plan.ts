@@ -24,6 +24,8 @@ export interface InstallPlan {
     readonly host: string;
     readonly port: number;
     readonly identity: Identity;
+    /** libs could not load the given pair: Fleet Server fails with this once bootstrapped. */
+    readonly certificateError?: string;
     readonly selfSigned: boolean;
     /** false with --fleet-server-insecure-http. */
     readonly tls: boolean;
@@ -137,8 +139,19 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   // Fleet Server's side.
   const fleetCert = file('fleet-server-cert');
   const selfSigned = !fleetCert;
+  let fleetCertificateError: string | undefined;
   const fleetIdentity = fleetCert
-    ? withFlag(FLEET_PAIR, () => loadIdentity(fleetCert, file('fleet-server-cert-key')!, file('fleet-server-cert-key-passphrase')))
+    ? withFlag(FLEET_PAIR, () => {
+      try {
+        return loadIdentity(fleetCert, file('fleet-server-cert-key')!, file('fleet-server-cert-key-passphrase'));
+      } catch (error) {
+        // Two good files that do not belong together are no bad input: Fleet Server starts,
+        // bootstraps, then fails on them in Go's words (the flow fails, exit 1).
+        if (!(error instanceof MaterialError) || error.code !== 'FTH_KEY_MISMATCH') throw error;
+        fleetCertificateError = error.libsMessage;
+        return makeSelfSigned();
+      }
+    })
     : makeSelfSigned();
   if (selfSigned) notes.push('no --fleet-server-cert: Fleet Server uses a self-signed certificate for this host, as the agent generates one');
   const esUrlFlag = str('fleet-server-es');
@@ -187,6 +200,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       host: str('fleet-server-host') ?? '127.0.0.1',
       port,
       identity: fleetIdentity,
+      ...(fleetCertificateError ? { certificateError: fleetCertificateError } : {}),
       selfSigned,
       tls: !v['fleet-server-insecure-http'],
       certificateAuthorities: agentCas ?? [],
