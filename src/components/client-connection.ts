@@ -21,6 +21,8 @@ export interface ClientConnection {
   readonly node: { code: string; message: string } | null;
   /** Warnings libs logs while verifying (`SSL/TLS verifications disabled.`, fingerprint notes). */
   readonly warnings: readonly string[];
+  /** What the client verifies the server with: its mode and CAs (null: the system roots). */
+  readonly verifies?: { readonly mode: string; readonly authorities: readonly string[] | null };
 }
 
 export function describeConnection(
@@ -45,6 +47,7 @@ export function describeConnection(
     alert: fatal ? alertName(fatal.description) : null,
     node: nodeError ? { code: nodeError.code ?? 'ERR', message: nodeError.message } : null,
     warnings,
+    verifies: { mode: settings.verificationMode ?? 'full', authorities: settings.certificateAuthorities?.map((ca) => ca.subject) ?? null },
   };
 }
 

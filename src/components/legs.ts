@@ -1,5 +1,6 @@
 import type { Cert } from '../x509/certificate.js';
 import type { CertificateSummary, ComponentName, Leg } from '../report/leg.js';
+import { rememberWire } from '../capture/wire.js';
 import type { GoExchange } from './go-http.js';
 import type { ServerConnection } from './server-dialect.js';
 
@@ -28,6 +29,7 @@ export function summarise(cert: Cert | undefined): CertificateSummary | null {
     subject: cert.subject,
     issuer: cert.issuer,
     san: [...cert.dnsNames.map((n) => `DNS:${n}`), ...cert.ipAddresses.map((ip) => `IP:${ip}`)],
+    notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
     sha256: cert.sha256Hex,
   };
@@ -42,7 +44,7 @@ export function buildLeg(input: LegInput): Leg {
   const logs: Partial<Record<ComponentName, string>> = {};
   if (input.clientLog) logs[input.from] = input.clientLog;
   if (server?.logLine) logs[input.to] = server.logLine;
-  return {
+  const leg: Leg = {
     from: input.from,
     to: input.to,
     url: input.url,
@@ -56,8 +58,39 @@ export function buildLeg(input: LegInput): Leg {
     logs,
     node: connection.node,
     ...(response && input.method ? { http: { method: input.method, path: new URL(input.url).pathname, status: response.status } } : {}),
-    ...(connection.tap ? { timeline: connection.tap.timeline.events } : {}),
+    ...(connection.tap ? { timeline: legTimeline(input) } : {}),
+    ...(connection.tap ? { verifiedWith: verifiedWith(input) } : {}),
   };
+  if (connection.tap) rememberWire(leg, { timeline: connection.tap.timeline, local: connection.local, remote: connection.remote });
+  return leg;
+}
+
+type TimelineEvents = NonNullable<Leg['timeline']>;
+
+/**
+ * The client's record of the wire, with the log lines of both components where they were
+ * written: the server's from its own timeline (same clock, shifted to the client's start), the
+ * client's now, as the component writes it when the exchange returns.
+ */
+function legTimeline(input: LegInput): TimelineEvents {
+  const client = input.exchange.connection.tap!.timeline;
+  const events = [...client.events];
+  const server = input.server?.tap?.timeline;
+  if (server) {
+    const shift = server.start - client.start;
+    for (const event of server.events) if (event.what === 'Log') events.push({ ...event, at: Math.round((event.at + shift) * 100) / 100 });
+  }
+  if (input.clientLog) {
+    events.push({ at: Math.round((performance.now() - client.start) * 100) / 100, sender: 'client', what: 'Log', detail: { component: input.from, line: input.clientLog } });
+  }
+  return events.sort((a, b) => a.at - b.at);
+}
+
+function verifiedWith(input: LegInput): NonNullable<Leg['verifiedWith']> {
+  const connection = input.exchange.connection;
+  const request = connection.tap!.timeline.events.find((event) => event.what === 'CertificateRequest');
+  const names = (request?.detail as { names?: string[] } | undefined)?.names;
+  return { client: connection.verifies ?? null, server: names ?? null };
 }
 
 /** A leg that was never attempted, with the reason and the client component's words. */

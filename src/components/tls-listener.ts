@@ -17,6 +17,7 @@ export type { ServerConnection, ServerDialect };
 import { goAddress } from '../dialects/go.js';
 import { caNameStandIn } from '../pki/stand-in.js';
 import { Remembered } from '../remember.js';
+import { announceConnection } from '../capture/observe.js';
 
 export interface TlsListenerOptions {
   readonly host: string;
@@ -197,6 +198,7 @@ export class TlsListener {
     };
     this.connections.set(remotePort, connection);
     this.waiters.get(remotePort)?.(connection);
+    announceConnection(this.options.component, connection);
 
     const socket = new tls.TLSSocket(tap, {
       isServer: true,
@@ -236,6 +238,7 @@ export class TlsListener {
 
   private record(connection: ServerConnection, line: string, level: 'warn' | 'error'): void {
     connection.logLine = line;
+    connection.tap.timeline.log('server', this.options.component, line);
     this.options.log.write(level, line, { remote: connection.remote });
   }
 }

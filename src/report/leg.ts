@@ -8,6 +8,7 @@ export interface CertificateSummary {
   readonly subject: string;
   readonly issuer: string;
   readonly san: readonly string[];
+  readonly notBefore?: string;
   readonly notAfter: string;
   readonly sha256: string;
 }
@@ -44,6 +45,14 @@ export interface Leg {
   readonly timeline?: ReadonlyArray<{ readonly at: number; readonly sender: 'client' | 'server'; readonly what: string; readonly detail?: unknown }>;
   /** The output leg's data: the events the agent's _bulk carried, and how many Elasticsearch's answer says it stored. */
   readonly events?: { readonly index: string; readonly shipped: number; readonly stored: number };
+  /**
+   * Who checks whom with what: the client's verification mode and CAs (null: the system roots),
+   * and the CA names the server's CertificateRequest listed (null: it asked for no certificate).
+   */
+  readonly verifiedWith?: {
+    readonly client: { readonly mode: string; readonly authorities: readonly string[] | null } | null;
+    readonly server: readonly string[] | null;
+  };
   /** Set when the leg could not be attempted, with the reason (e.g. Fleet Server never became healthy). */
   readonly skipped?: string;
 }

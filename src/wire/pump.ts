@@ -85,6 +85,7 @@ export abstract class RecordPump extends Duplex {
   attach(tls: TLSSocket): void {
     this.tls = tls;
     tls.on('keylog', (line: Buffer) => {
+      this.timeline.addKeylog(line);
       this.session.addKeylog(line);
       this.finishRejection();
       this.flushGated();
@@ -149,6 +150,7 @@ export abstract class RecordPump extends Duplex {
   }
 
   private onInbound(chunk: Buffer): void {
+    this.timeline.bytes(this.peer, chunk);
     if (this.stopped) return;
     if (!this.sawInbound) {
       // Judge the first bytes only once a whole record header is there, as Go does.
@@ -206,6 +208,7 @@ export abstract class RecordPump extends Duplex {
     if (this.outgoing.length === 0) return;
     const bytes = this.outgoing.length === 1 ? this.outgoing[0]! : Buffer.concat(this.outgoing);
     this.outgoing = [];
+    this.timeline.bytes(this.role, bytes);
     this.raw.write(bytes);
   }
 

@@ -42,6 +42,7 @@ export class ServerTap extends RecordPump {
     this.timeline.add(this.peer, 'Plaintext', { bytes: chunk.length });
     this.stopped = true;
     const reply = this.policy.notTls?.(chunk);
+    if (reply) this.timeline.bytes(this.role, reply);
     if (reply) this.raw.end(reply);
     else this.raw.end();
     this.tls?.destroy();

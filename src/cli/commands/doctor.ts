@@ -4,6 +4,11 @@ import { HarnessError } from '../../errors.js';
 import { renderLegs } from '../../report/terminal.js';
 import type { Io } from '../io.js';
 import { pkiFor } from './shared.js';
+import { checkOutputPaths, takeOutputFlags } from '../../capture/files.js';
+import { writeOutputs } from '../../capture/outputs.js';
+import { flowView, reportHtml } from '../../report/html/index.js';
+import { OUTPUT_HELP } from './install.js';
+import { outputPaths } from './run.js';
 
 export function registerDoctor(program: Command, io: Io): void {
   program
@@ -17,10 +22,13 @@ export function registerDoctor(program: Command, io: Io): void {
         io.out(DOCTOR_HELP);
         return;
       }
-      const { rest, isStatic, p12Password } = doctorFlags(args);
+      const { rest: withoutOutputs, outputs } = takeOutputFlags(args);
+      const { rest, isStatic, p12Password } = doctorFlags(withoutOutputs);
+      await checkOutputPaths(outputPaths(io.cwd, outputs));
       const certsFlag = rest.map((a, i) => (a.startsWith('--certs=') ? a.slice(8) : a === '--certs' ? rest[i + 1] : undefined)).find(Boolean);
       const { pki } = await pkiFor(io, certsFlag ?? 'certs');
       const result = await doctor(rest, { pki, static: isStatic, ...(p12Password !== undefined ? { p12Password } : {}) });
+      await writeOutputs(outputPaths(io.cwd, outputs), result.legs, () => reportHtml(flowView('fleet-tls doctor', result.ok, result.legs, rest)));
       if (rest.includes('--json')) {
         io.out(`${JSON.stringify({ ok: result.ok, findings: result.findings, legs: result.legs, predictions: result.predictions, ...(result.startError ? { startError: result.startError } : {}) }, null, 2)}\n`);
       } else {
@@ -80,4 +88,6 @@ fingerprints in both Elastic formats. Each finding has a severity, the flag and 
 Then, unless --static, it runs the real handshakes with those files and shows each prediction
 beside what happened. Exit status: 0 no error and every leg works, 1 otherwise, 2 bad input.
 The harness flags of \`fleet-tls install --help\` (--es-cert, --es-keystore, ...) apply.
-`;
+
+report files:
+${OUTPUT_HELP}`;

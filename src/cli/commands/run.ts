@@ -2,6 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { HarnessError } from '../../errors.js';
+import { writeOutputs } from '../../capture/outputs.js';
+import { checkOutputPaths } from '../../capture/files.js';
+import { catalogView, reportHtml } from '../../report/html/index.js';
 import { scenariosDocument } from '../../report/json.js';
 import { junitReport } from '../../report/junit.js';
 import { renderScenarios, renderSummary } from '../../report/terminal.js';
@@ -22,6 +25,9 @@ interface RunOptions {
   verbose?: boolean;
   failuresOnly?: boolean;
   quiet?: boolean;
+  html?: string;
+  keylog?: string;
+  pcap?: string;
 }
 
 export function registerRun(program: Command, io: Io): void {
@@ -38,6 +44,9 @@ export function registerRun(program: Command, io: Io): void {
     .option('--verbose', 'show every leg\'s log lines, not only failures')
     .option('--failures-only', 'print only the scenarios that did not behave as expected, then the summary')
     .option('--quiet', 'print only the summary (counts, failed scenarios, time)')
+    .option('--html <file>', 'also write a self-contained HTML report: topology and a ladder per leg')
+    .option('--keylog <file>', 'also write the TLS secrets of every leg (NSS key log, SSLKEYLOGFILE format)')
+    .option('--pcap <file>', 'also write every leg\'s bytes as pcapng, with its secrets, for Wireshark')
     .action(async (ids: string[], options: RunOptions) => {
       const versions = parseVersions(options.tls);
       const concurrency = options.concurrency === undefined ? undefined : parseCount(options.concurrency, '--concurrency');
@@ -47,6 +56,7 @@ export function registerRun(program: Command, io: Io): void {
       const catalog = catalogFor(io, options.catalog);
       const scenarios = findScenarios(catalog, ids);
       const total = checkVersions(scenarios, ids, versions, options.tls);
+      await checkOutputPaths(outputPaths(io.cwd, options));
       const started = performance.now();
       const { pki, actions } = await pkiFor(io, options.certs);
       const progress = io.progress && !options.json ? progressLine(io, total) : undefined;
@@ -65,6 +75,7 @@ export function registerRun(program: Command, io: Io): void {
         });
       }
       const time = `in ${((performance.now() - started) / 1000).toFixed(2)} s\n`;
+      await writeOutputs(outputPaths(io.cwd, options), results.flatMap((r) => r.legs), () => reportHtml(catalogView(results)));
       if (options.json) {
         io.out(`${JSON.stringify(scenariosDocument(results), null, 2)}\n`);
       } else if (options.quiet) {
@@ -109,4 +120,10 @@ function progressLine(io: Io, total: number) {
     },
     clear: () => io.err('\r\u001b[K'),
   };
+}
+
+/** The output flags, resolved against the working directory. */
+export function outputPaths(cwd: string, options: { html?: string; keylog?: string; pcap?: string }): { html?: string; keylog?: string; pcap?: string } {
+  return Object.fromEntries(Object.entries({ html: options.html, keylog: options.keylog, pcap: options.pcap })
+    .filter(([, file]) => file !== undefined).map(([name, file]) => [name, path.resolve(cwd, file!)]));
 }

@@ -11,6 +11,7 @@ import { parseClientAuthentication, type ClientAuthentication } from '../../tls/
 import { checkServiceToken } from '../../tokens.js';
 import type { Io } from '../io.js';
 import { parsePort, parseVersions, pkiFor } from './shared.js';
+import { startLiveView, type LiveView } from '../../ui/live.js';
 
 interface ServeOptions {
   certs: string;
@@ -29,6 +30,8 @@ interface ServeOptions {
   esPassword?: string;
   json?: boolean;
   quiet?: boolean;
+  ui?: string;
+  uiHost: string;
 }
 
 export function registerServe(program: Command, io: Io): void {
@@ -51,11 +54,14 @@ export function registerServe(program: Command, io: Io): void {
     .option('--es-password <password>', 'password of the elastic user for Basic authentication (default: a new one, printed when ready)')
     .option('--json', 'print the endpoints as one JSON line when ready, then logs as JSON lines')
     .option('--quiet', 'do not print the components\' log lines')
+    .option('--ui <port>', 'also serve a page showing each connection to the fakes as it happens, with its ladder (0: any free port)')
+    .option('--ui-host <address>', 'address the --ui page listens on', '127.0.0.1')
     .action(async (options: ServeOptions) => {
       const fleetServerClientAuth = mode(options.fleetServerClientAuth, '--fleet-server-client-auth');
       const esClientAuth = mode(options.esClientAuth, '--es-client-auth');
       const fleetPort = parsePort(options.fleetServerPort, '--fleet-server-port');
       const esPort = parsePort(options.esPort, '--es-port');
+      const uiPort = options.ui === undefined ? undefined : parsePort(options.ui, '--ui');
       const versions = parseVersions(options.tls);
       const tls = versions.length === 1 ? { tls: versions[0]! } : {};
       const { pki } = await pkiFor(io, options.certs);
@@ -86,6 +92,15 @@ export function registerServe(program: Command, io: Io): void {
         await es.close();
         throw error;
       }
+      let ui: LiveView | undefined;
+      if (uiPort !== undefined) {
+        try {
+          ui = await startLiveView({ host: options.uiHost, port: uiPort, endpoints: [es.url, fleet.url] });
+        } catch (error) {
+          await Promise.all([fleet.close(), es.close()]);
+          throw error;
+        }
+      }
       // Logs start once both listen: a refused start prints nothing but its one error line.
       for (const log of [es.log, fleet.log]) {
         log.entries.forEach(print);
@@ -99,6 +114,7 @@ export function registerServe(program: Command, io: Io): void {
         elasticPassword: es.password,
         enrollmentToken: fleet.enrollmentToken ?? null,
         certs: pki.dir,
+        ...(ui ? { ui: ui.url } : {}),
       };
       io.out(options.json ? `${JSON.stringify({ ready })}\n` : [
         `fake Elasticsearch  ${es.url}  (client authentication: ${esClientAuth})`,
@@ -107,11 +123,12 @@ export function registerServe(program: Command, io: Io): void {
         `elastic password    ${es.password}`,
         `enrollment token    ${fleet.enrollmentToken ?? '(none: Fleet Server is not healthy)'}`,
         `PKI                 ${pki.dir}`,
+        ...(ui ? [`live view           ${ui.url}`] : []),
         'ready; Ctrl-C stops',
         '',
       ].join('\n'));
       const signal = await io.untilStopped();
-      await Promise.all([fleet.close(), es.close()]);
+      await Promise.all([fleet.close(), es.close(), ui?.close()]);
       if (!options.json) io.out(`stopped (${signal})\n`);
     });
 }
