@@ -8,6 +8,7 @@ import { ComponentLog } from './log.js';
 import { TlsListener, type ServerConnection, type ServerDialect } from './tls-listener.js';
 import { newElasticsearchState, route, send, type ElasticsearchState } from './elasticsearch-api.js';
 
+/** Every setting of {@link FakeElasticsearch.start}; {@link startElasticsearch} fills them from a PKI. */
 export interface ElasticsearchOptions {
   /** Its HTTPS certificate (es-cert), leaf first; intermediates in the chain are sent too. */
   readonly identity: Identity;
@@ -47,6 +48,18 @@ export class FakeElasticsearch implements AsyncDisposable {
     this.log = log;
   }
 
+  /**
+   * Listens (on 127.0.0.1 and a free port unless told otherwise) and resolves once it accepts connections.
+   *
+   * @example
+   * ```ts
+   * await using es = await FakeElasticsearch.start({
+   *   identity: loadIdentity('es.crt', 'es.key'),
+   *   clientAuthentication: 'required',
+   *   clientCertificateAuthorities: loadCertificateAuthorities(['es-ca.crt']),
+   * });
+   * ```
+   */
   static async start(options: ElasticsearchOptions): Promise<FakeElasticsearch> {
     const host = options.host ?? '127.0.0.1';
     const state = newElasticsearchState(options);
@@ -93,15 +106,17 @@ export class FakeElasticsearch implements AsyncDisposable {
     return this.state.serviceToken;
   }
 
-  /** The server side of the connection a client made from `localPort`. */
+  /** @internal The server side of the connection a client made from `localPort`. */
   connection(localPort: number | undefined): Promise<ServerConnection | undefined> {
     return this.listener.connection(localPort);
   }
 
+  /** Stops listening and closes every connection. */
   close(): Promise<void> {
     return this.listener.close();
   }
 
+  /** `await using` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

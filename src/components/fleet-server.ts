@@ -15,6 +15,7 @@ import { ElasticsearchPool } from './fleet-server-es-pool.js';
 /** elastic-agent-client unit states, uppercase as Fleet Server reports them. */
 export type FleetServerState = 'STARTING' | 'HEALTHY' | 'DEGRADED' | 'FAILED' | 'STOPPING' | 'STOPPED';
 
+/** Every setting of {@link FakeFleetServer.start}, named after the install flags; {@link startFleetServer} fills them from a PKI. */
 export interface FleetServerOptions {
   /** --fleet-server-cert / --fleet-server-cert-key. */
   readonly identity: Identity;
@@ -67,6 +68,7 @@ export interface ElasticsearchCall {
  */
 export class FakeFleetServer implements AsyncDisposable {
   readonly log: ComponentLog;
+  /** @internal */
   readonly elasticsearchCalls: ElasticsearchCall[] = [];
   state: FleetServerState = 'STARTING';
   stateMessage = 'Starting';
@@ -79,9 +81,9 @@ export class FakeFleetServer implements AsyncDisposable {
   /** Direct path only (load): pooled keep-alive connections to Elasticsearch, without handshake reports. */
   private readonly pool?: ElasticsearchPool;
   private readonly agents = new Map<string, { accessKeyId: string; ackToken?: string; outputKey?: string }>();
-  /** ApiKey header to when its authentication expires (see apiKeyCacheMs). */
+  /** @internal ApiKey header to when its authentication expires (see apiKeyCacheMs). */
   readonly apiKeys = new Map<string, number>();
-  /** Checkins held open until their poll timeout or until the server closes. */
+  /** @internal Checkins held open until their poll timeout or until the server closes. */
   readonly polls = new Set<() => void>();
 
   private constructor(readonly options: FleetServerOptions, log: ComponentLog) {
@@ -91,6 +93,10 @@ export class FakeFleetServer implements AsyncDisposable {
     if (options.direct) this.pool = new ElasticsearchPool(new URL(options.elasticsearch.url), options.elasticsearch.tls, options.elasticsearch.connectTo);
   }
 
+  /**
+   * Listens, bootstraps against `options.elasticsearch` and resolves HEALTHY or FAILED (never
+   * rejects for a TLS failure towards Elasticsearch: that is the state and its message).
+   */
   static async start(options: FleetServerOptions): Promise<FakeFleetServer> {
     const server = new FakeFleetServer(options, options.log ?? new ComponentLog('fleet-server'));
     const host = options.host ?? '127.0.0.1';
@@ -133,11 +139,12 @@ export class FakeFleetServer implements AsyncDisposable {
     return this.state === 'HEALTHY';
   }
 
+  /** @internal */
   connection(localPort: number | undefined): Promise<ServerConnection | undefined> {
     return this.listener.connection(localPort);
   }
 
-  /** A request to Elasticsearch with the bootstrap's TLS settings and the service token. */
+  /** @internal A request to Elasticsearch with the bootstrap's TLS settings and the service token. */
   async elasticsearch(method: 'GET' | 'POST', path: string, body?: object, authorization?: string): Promise<GoExchange> {
     const headers = { authorization: authorization ?? `Bearer ${this.options.elasticsearch.serviceToken}`, 'user-agent': `Fleet-Server/${this.version}` };
     if (this.pool) return this.pool.request(method, path, headers, body ? JSON.stringify(body) : undefined);
@@ -158,12 +165,14 @@ export class FakeFleetServer implements AsyncDisposable {
     return exchange;
   }
 
+  /** @internal */
   setState(state: FleetServerState, message: string): void {
     this.state = state;
     this.stateMessage = message;
     this.log.write(state === 'FAILED' ? 'error' : 'info', `state changed to ${state}: ${message}`, { state, message });
   }
 
+  /** Stops listening, releases held checkins and closes every connection. */
   async close(): Promise<void> {
     this.state = 'STOPPED';
     this.elasticsearchTransport.close();
@@ -172,6 +181,7 @@ export class FakeFleetServer implements AsyncDisposable {
     await this.listener.close();
   }
 
+  /** `await using` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -28,6 +28,7 @@ export interface FlowConfig {
   };
 }
 
+/** The legs of one flow, Fleet Server's final state and every component's log. */
 export interface FlowResult {
   readonly ok: boolean;
   /** agent → fleet-server, fleet-server → elasticsearch, then the agent's output to elasticsearch. */
@@ -36,6 +37,10 @@ export interface FlowResult {
   readonly logs: { readonly agent: ComponentLog; readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog };
 }
 
+/**
+ * Starts Elasticsearch, then Fleet Server against it, then enrolls the agent and ships its first
+ * data, and reports the three legs; the components are closed before it resolves.
+ */
 export async function runFlow(config: FlowConfig): Promise<FlowResult> {
   const logs = { agent: new ComponentLog('agent'), fleetServer: new ComponentLog('fleet-server'), elasticsearch: new ComponentLog('elasticsearch') };
   const es = await FakeElasticsearch.start({ ...config.elasticsearch, serviceToken: config.elasticsearchServiceToken ?? config.fleetServer.serviceToken, log: logs.elasticsearch });

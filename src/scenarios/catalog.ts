@@ -8,6 +8,7 @@ import { AGENT_FLAGS, HARNESS_FLAGS } from '../flows/install-flags.js';
 import { CA_NAMES } from '../pki/profiles.js';
 import { FlowFile, ScenarioFile, type FlowData, type ScenarioData } from './schema.js';
 
+/** Flows and scenarios read from one or more harness directories. */
 export interface Catalog {
   readonly dirs: readonly string[];
   readonly flows: ReadonlyMap<string, FlowData>;
@@ -42,6 +43,10 @@ export function loadCatalog(dirs: readonly string[] = [BUILTIN_HARNESS]): Catalo
   return { dirs, flows, scenarios: ordered };
 }
 
+/**
+ * The scenarios with these ids, in the order given (all of them when `ids` is empty); an unknown
+ * id is a HarnessError `FTH_SCENARIO_UNKNOWN` naming the closest ids.
+ */
 export function findScenarios(catalog: Catalog, ids: readonly string[]): ScenarioData[] {
   if (ids.length === 0) return [...catalog.scenarios];
   return ids.map((id) => {

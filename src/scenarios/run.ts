@@ -14,6 +14,7 @@ import { applySettings, policyOutput } from './setup.js';
 import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
 import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
 
+/** One scenario under one TLS version: the legs it produced and how they compare with its file. */
 export interface ScenarioResult {
   readonly id: string;
   readonly title: string;
@@ -29,10 +30,12 @@ export interface ScenarioResult {
   readonly durationMs: number;
 }
 
+/** How {@link runScenarios} runs a batch. */
 export interface RunOptions {
   readonly versions?: readonly TlsVersion[];
   /** How many scenario runs go at once; each has its own ports. */
   readonly concurrency?: number;
+  /** Called as each result arrives (in completion order; the returned array is in catalog order). */
   readonly onResult?: (result: ScenarioResult) => void;
 }
 
@@ -51,7 +54,16 @@ export function scenarioCommand(catalog: Catalog, scenario: ScenarioData): strin
   return [...flags].map(([name, value]) => (value === true ? `--${name}` : `--${name}=${value}`));
 }
 
-/** Runs scenarios under each TLS version, side by side, in catalog order of results. */
+/**
+ * Runs scenarios under each TLS version, side by side, with results in catalog order.
+ *
+ * @example
+ * ```ts
+ * const catalog = loadCatalog();
+ * const results = await runScenarios(catalog, findScenarios(catalog, []), pki, { versions: ['1.3'] });
+ * results.filter((r) => !r.pass).map((r) => r.mismatches);
+ * ```
+ */
 export async function runScenarios(catalog: Catalog, scenarios: readonly ScenarioData[], pki: Pki, options: RunOptions = {}): Promise<ScenarioResult[]> {
   const work = await mkdtemp(path.join(tmpdir(), 'fleet-tls-run-'));
   try {
