@@ -43,7 +43,7 @@ export type { Cert } from './x509/certificate.js';
 // Flows and scenarios.
 export { install, type InstallResult } from './flows/install.js';
 export { runFlow, type FlowConfig, type FlowResult } from './flows/flow.js';
-export { loadCatalog, findScenarios, type Catalog } from './scenarios/catalog.js';
+export { loadCatalog, findScenarios, BUILTIN_HARNESS, type Catalog } from './scenarios/catalog.js';
 export { runScenarios, type ScenarioResult, type RunOptions } from './scenarios/run.js';
 export type { ScenarioData, FlowData, LegKey } from './scenarios/schema.js';
 export type { ResolvedExpectation } from './scenarios/expect.js';
