@@ -13,6 +13,7 @@ import { expandCertificateTemplates, materialise, pkiCertificates, type Scenario
 import { applySettings, policyOutput } from './setup.js';
 import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
 import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
+import { StackPool } from './stacks.js';
 
 /** One scenario under one TLS version: the legs it produced and how they compare with its file. */
 export interface ScenarioResult {
@@ -37,6 +38,11 @@ export interface RunOptions {
   readonly concurrency?: number;
   /** Called as each result arrives (in completion order; the returned array is in catalog order). */
   readonly onResult?: (result: ScenarioResult) => void;
+  /**
+   * Run scenarios whose Elasticsearch and Fleet Server settings are equal on one started pair,
+   * one at a time on it (default true); each result is the same as with a pair of its own.
+   */
+  readonly shareComponents?: boolean;
 }
 
 /** The install arguments of a scenario: its flow's command with the scenario's flag changes. */
@@ -66,6 +72,7 @@ export function scenarioCommand(catalog: Catalog, scenario: ScenarioData): strin
  */
 export async function runScenarios(catalog: Catalog, scenarios: readonly ScenarioData[], pki: Pki, options: RunOptions = {}): Promise<ScenarioResult[]> {
   const work = await mkdtemp(path.join(tmpdir(), 'fleet-tls-run-'));
+  const stacks = options.shareComponents === false ? undefined : new StackPool();
   try {
     const jobs = scenarios.flatMap((scenario) =>
       (options.versions ?? TLS_VERSIONS).filter((v) => !scenario.tls || scenario.tls.includes(v)).map((version) => ({ scenario, version })));
@@ -85,7 +92,7 @@ export async function runScenarios(catalog: Catalog, scenarios: readonly Scenari
       while (next < jobs.length) {
         const index = next++;
         const { scenario, version } = jobs[index]!;
-        const result = await runOne(catalog, scenario, version, pki, await prepare(scenario));
+        const result = await runOne(catalog, scenario, version, pki, await prepare(scenario), stacks);
         results[index] = result;
         options.onResult?.(result);
       }
@@ -95,11 +102,12 @@ export async function runScenarios(catalog: Catalog, scenarios: readonly Scenari
     await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, jobs.length) }, worker));
     return results;
   } finally {
+    await stacks?.close();
     await rm(work, { recursive: true, force: true });
   }
 }
 
-async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, material: ScenarioMaterial | undefined): Promise<ScenarioResult> {
+async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, material: ScenarioMaterial | undefined, stacks: StackPool | undefined): Promise<ScenarioResult> {
   const started = performance.now();
   const command = scenarioCommand(catalog, scenario);
   const certificates = material?.certificates ?? pkiCertificates(pki);
@@ -112,7 +120,8 @@ async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVers
     path: (value) => placeholder(value, context),
     value: (value) => expandCertificateTemplates(value, certificates),
   });
-  const flow = await runFlow(applySettings({ ...base, fleetServer: { ...base.fleetServer, ...(output ? { output } : {}) } }, scenario.settings));
+  const config = applySettings({ ...base, fleetServer: { ...base.fleetServer, ...(output ? { output } : {}) } }, scenario.settings);
+  const flow = stacks ? await stacks.run(config) : await runFlow(config);
   const keys = LEG_KEYS.filter((key) => scenario.expect[key] !== undefined);
   const expected = Object.fromEntries(keys.map((key) => [key, resolveExpectation(scenario.expect[key]!, version)])) as Partial<Record<LegKey, ResolvedExpectation>>;
   const mismatches = keys.flatMap((key) => {
