@@ -27,7 +27,7 @@ export type { CreatePkiOptions, StartElasticsearchOptions, StartFleetServerOptio
 export { FakeElasticsearch, type ElasticsearchOptions } from './components/elasticsearch.js';
 export { FakeFleetServer, type FleetServerOptions, type FleetServerState } from './components/fleet-server.js';
 export type { EnrollResult } from './components/agent.js';
-export type { GoClientTls } from './components/go-client.js';
+export type { GoClientTls } from './components/go-client-tls.js';
 export type { PolicyOutput } from './components/output.js';
 export type { ComponentLog, LogEntry, LogLevel } from './components/log.js';
 
