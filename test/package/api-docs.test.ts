@@ -35,7 +35,7 @@ describe('the API reference in docs/api', () => {
     const committed = await files(COMMITTED);
     expect([...committed.keys()].sort(), 'docs/api is stale: run `npm run docs` and commit it').toEqual([...fresh.keys()].sort());
     for (const [name, text] of fresh) expect(committed.get(name), `docs/api/${name} is stale: run \`npm run docs\` and commit it`).toBe(text);
-  }, 180_000);
+  }, 600_000);
 
   it('documents each runtime name the package exports, under its own heading', async () => {
     const reference = await readFile(path.join(COMMITTED, 'README.md'), 'utf8');

@@ -42,7 +42,7 @@ describe('the packed package, installed into a project of its own', () => {
     const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarball = path.join(work, info!.filename);
     files = info!.files.map((f) => f.path);
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -77,5 +77,6 @@ describe('the packed package, installed into a project of its own', () => {
     const deep = await execa(process.execPath, ['--input-type=module', '-e', "await import('fleet-tls-harness/dist/components/go-client.js')"], { cwd: project, reject: false });
     expect(deep.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
     expect(JSON.parse(await readFile(path.join(project, 'node_modules/fleet-tls-harness/package.json'), 'utf8'))).toMatchObject({ exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } } });
-  }, 180_000);
+    // Generous: npm, tsc and the fixture share two cores with the rest of the suite.
+  }, 600_000);
 });
