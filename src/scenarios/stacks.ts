@@ -37,20 +37,27 @@ export function settingsKey(config: FlowConfig): string | undefined {
   return comparable ? key : undefined;
 }
 
+/**
+ * How long a stack may stay idle and still be taken: well inside the fakes' 1 s keep-alive
+ * timeout, so that Fleet Server's connection to Elasticsearch is still the bootstrap's.
+ */
+const FRESH_MS = 400;
+
 /** Idle stacks by settings; every stack is closed at the end, idle or not. */
 export class StackPool {
-  private readonly idle = new Map<string, Stack[]>();
+  private readonly idle = new Map<string, Array<{ stack: Stack; since: number }>>();
   private readonly all = new Set<Stack>();
 
   /** Runs the flow on an idle stack with its settings, or on a new one that stays for later flows. */
   async run(config: FlowConfig): Promise<FlowResult> {
     const key = settingsKey(config);
     if (key === undefined) return runFlow(config);
-    const reused = this.idle.get(key)?.pop();
-    if (reused) {
-      const result = await runFlowOn(config, reused);
+    const waiting = this.idle.get(key)?.pop();
+    if (waiting) {
+      const reused = waiting.stack;
+      const result = performance.now() - waiting.since < FRESH_MS ? await runFlowOn(config, reused) : undefined;
       if (result) return this.release(key, reused, result);
-      // It no longer stands as its bootstrap left it: retire it and give the flow a fresh one.
+      // Idle too long, or it no longer stands as its bootstrap left it: retire it, start a fresh one.
       this.all.delete(reused);
       await closeStack(reused);
     }
@@ -68,8 +75,9 @@ export class StackPool {
 
   private release(key: string, stack: Stack, result: FlowResult): FlowResult {
     const idle = this.idle.get(key);
-    if (idle) idle.push(stack);
-    else this.idle.set(key, [stack]);
+    const entry = { stack, since: performance.now() };
+    if (idle) idle.push(entry);
+    else this.idle.set(key, [entry]);
     return result;
   }
 }

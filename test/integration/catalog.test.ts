@@ -8,7 +8,7 @@ let results: ScenarioResult[] = [];
 
 beforeAll(async () => {
   results = await runScenarios(catalog, catalog.scenarios, await sharedPki());
-}, 60_000);
+}, 180_000);
 
 /** What differs between any two runs of the same scenario: ports, times, what a scenario issues for itself. */
 function normalised(run: readonly ScenarioResult[]): unknown[] {
