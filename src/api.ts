@@ -23,12 +23,29 @@ export interface DisposablePki extends Pki, AsyncDisposable {
   remove(): Promise<void>;
 }
 
+/** Where and how {@link createPki} makes the PKI. */
+export interface CreatePkiOptions {
+  /** A directory to reuse (when its files are valid and the harness wrote them) or fill; default a fresh temporary directory. */
+  readonly dir?: string;
+  /** Key algorithm of every CA and leaf (default RSA). */
+  readonly keyType?: KeyType;
+  /** Regenerate every file the harness owns in `dir`, even valid ones. */
+  readonly force?: boolean;
+}
+
 /**
- * The PKI of Elastic's page, on disk: in `dir` (reused when valid), or in a fresh temporary
- * directory (0700) that is removed by `remove()`, at `await using` scope exit, and in any case
- * when the process exits (SIGINT and SIGTERM included). Keys are written mode 0600.
+ * The PKI of Elastic's page (fleet-ca, agent-ca, es-ca and their four leaves), on disk: in `dir`
+ * (reused when valid), or in a fresh temporary directory (0700) that `remove()`, `await using` scope
+ * exit and process exit (SIGINT and SIGTERM included) remove. Keys are written mode 0600; the
+ * agent's key is encrypted, with its passphrase in `agent-cert-key-passphrase`.
+ *
+ * @example
+ * ```ts
+ * await using pki = await createPki();
+ * console.log(pki.dir, pki.leaves['fleet-cert'].certPath);
+ * ```
  */
-export async function createPki(options: { dir?: string; keyType?: KeyType; force?: boolean } = {}): Promise<DisposablePki> {
+export async function createPki(options: CreatePkiOptions = {}): Promise<DisposablePki> {
   const read = OptionReader.of('createPki', options);
   read.string('dir');
   read.oneOf('keyType', ALLOWED.keyType);
@@ -46,7 +63,14 @@ export async function createPki(options: { dir?: string; keyType?: KeyType; forc
   return { ...pki, remove, [Symbol.asyncDispose]: remove };
 }
 
-/** A leaf of the PKI as a certificate chain with its (decrypted) key. */
+/**
+ * A leaf of the PKI as a certificate chain with its (decrypted) key, for the fakes' `identity` options.
+ *
+ * @example
+ * ```ts
+ * await using es = await FakeElasticsearch.start({ identity: identity(pki, 'es-cert') });
+ * ```
+ */
 export function identity(pki: Pki, name: LeafName): Identity {
   OptionReader.of('identity', { pki }).pki();
   if (!(ALLOWED.leaf as readonly unknown[]).includes(name)) {
@@ -55,7 +79,14 @@ export function identity(pki: Pki, name: LeafName): Identity {
   return identityFromPem(pki.leaves[name].pem, pki.leaves[name].key);
 }
 
-/** CA certificates of the PKI, by name. */
+/**
+ * CA certificates of the PKI, by name, for the fakes' trust options.
+ *
+ * @example
+ * ```ts
+ * authorities(pki, 'fleet-ca', 'agent-ca'); // what Fleet Server trusts for client certificates on the page
+ * ```
+ */
 export function authorities(pki: Pki, ...names: CaName[]): Cert[] {
   OptionReader.of('authorities', { pki }).pki();
   const unknown = names.find((name) => !(ALLOWED.ca as readonly unknown[]).includes(name));
@@ -65,8 +96,11 @@ export function authorities(pki: Pki, ...names: CaName[]): Cert[] {
   return names.flatMap((name) => parsePemCertificates(pki.cas[name].pem));
 }
 
+/** Options of {@link startElasticsearch}: the page's Elasticsearch, with the settings a test varies. */
 export interface StartElasticsearchOptions {
+  /** The PKI whose es-cert it presents and whose es-ca it trusts for client certificates. */
   readonly pki: Pki;
+  /** Default 127.0.0.1. */
   readonly host?: string;
   /** Default 0: a free port. */
   readonly port?: number;
@@ -74,6 +108,7 @@ export interface StartElasticsearchOptions {
   readonly clientAuthentication?: ClientAuthentication;
   /** Restrict to one TLS version. */
   readonly tls?: TlsVersion;
+  /** The service token it accepts from Fleet Server (default a fresh one, readable as `es.serviceToken`). */
   readonly serviceToken?: string;
   /** The `elastic` user's password for Basic authentication (default: a new one, in `es.password`). */
   readonly password?: string;
@@ -88,8 +123,14 @@ export interface StartElasticsearchOptions {
 }
 
 /**
- * A fake Elasticsearch presenting es-cert and es-ca (the chain auto-configured security serves,
- * so CA fingerprints work) and trusting es-ca for client certificates.
+ * A fake Elasticsearch presenting es-cert and trusting es-ca for client certificates. Close it
+ * with `await using` or `close()`.
+ *
+ * @example
+ * ```ts
+ * await using es = await startElasticsearch({ pki, clientAuthentication: 'required' });
+ * es.url; // https://127.0.0.1:PORT
+ * ```
  */
 export async function startElasticsearch(options: StartElasticsearchOptions): Promise<FakeElasticsearch> {
   const read = OptionReader.of('startElasticsearch', options);
@@ -118,14 +159,19 @@ export async function startElasticsearch(options: StartElasticsearchOptions): Pr
   });
 }
 
+/** Options of {@link startFleetServer}: the page's Fleet Server, with the settings a test varies. */
 export interface StartFleetServerOptions {
+  /** The PKI whose fleet-cert it presents, and whose fleet-es-cert and es-ca it uses towards Elasticsearch. */
   readonly pki: Pki;
+  /** The Elasticsearch it bootstraps against: a fake, or any URL with the service token to send. */
   readonly elasticsearch: FakeElasticsearch | { readonly url: string; readonly serviceToken: string };
+  /** Default 127.0.0.1. */
   readonly host?: string;
   /** Default 0: a free port. */
   readonly port?: number;
   /** Default none. Client certificates are checked against fleet-ca and agent-ca, as on the page. */
   readonly clientAuthentication?: ClientAuthentication;
+  /** Restrict to one TLS version. */
   readonly tls?: TlsVersion;
   /** Whether Fleet Server trusts es-ca for Elasticsearch (default true). */
   readonly trustElasticsearch?: boolean;
@@ -133,7 +179,16 @@ export interface StartFleetServerOptions {
   readonly presentClientCertificate?: boolean;
 }
 
-/** A fake Fleet Server presenting fleet-cert; it bootstraps against `elasticsearch` before resolving. */
+/**
+ * A fake Fleet Server presenting fleet-cert; it bootstraps against `elasticsearch` before
+ * resolving, and ends HEALTHY or FAILED (with Fleet Server's reason in `stateMessage`).
+ *
+ * @example
+ * ```ts
+ * await using fleet = await startFleetServer({ pki, elasticsearch: es, clientAuthentication: 'required' });
+ * fleet.state; // 'HEALTHY'
+ * ```
+ */
 export async function startFleetServer(options: StartFleetServerOptions): Promise<FakeFleetServer> {
   const read = OptionReader.of('startFleetServer', options);
   read.pki();
@@ -171,19 +226,33 @@ export async function startFleetServer(options: StartFleetServerOptions): Promis
   });
 }
 
+/** Options of {@link enrollAgent}: the agent's install flags that matter to TLS. */
 export interface EnrollOptions {
+  /** The PKI whose agent-cert it presents and whose CAs it may trust. */
   readonly pki: Pki;
+  /** The Fleet Server to enroll into (its enrollment token is used). */
   readonly fleetServer: FakeFleetServer;
   /** CAs the agent trusts (default fleet-ca); an empty list means the system roots. */
   readonly certificateAuthorities?: readonly CaName[];
   /** Present agent-cert (default) or none. */
   readonly clientCertificate?: boolean;
+  /** `ssl.verification_mode` (default full; `--insecure` is none). */
   readonly verificationMode?: VerificationMode;
   /** The URL the agent uses (default the Fleet Server's), routed to it whatever the host. */
   readonly url?: string;
 }
 
-/** Enrolls a fake agent into `fleetServer` and checks in once; the result carries the leg. */
+/**
+ * Enrolls a fake agent into `fleetServer` and checks in once; the result carries the leg, and a
+ * refused enrollment is data (`ok: false`, who refused, both components' lines), not an exception.
+ *
+ * @example
+ * ```ts
+ * const refused = await enrollAgent({ pki, fleetServer: fleet, clientCertificate: false });
+ * refused.leg.rejectedBy; // 'server'
+ * refused.leg.logs['fleet-server']; // "http: TLS handshake error from …: tls: client didn't provide a certificate"
+ * ```
+ */
 export async function enrollAgent(options: EnrollOptions): Promise<EnrollResult> {
   const read = OptionReader.of('enrollAgent', options);
   read.pki();
@@ -207,8 +276,26 @@ export async function enrollAgent(options: EnrollOptions): Promise<EnrollResult>
   });
 }
 
-/** Runs one catalog scenario (or several) under the given TLS versions. */
-export async function runScenario(ids: string | readonly string[], options: { pki: Pki; tls?: readonly TlsVersion[]; catalog?: readonly string[] }): Promise<ScenarioResult[]> {
+/** Options of {@link runScenario}. */
+export interface RunScenarioOptions {
+  /** The PKI the scenarios' certificates come from (or are issued from). */
+  readonly pki: Pki;
+  /** TLS versions to run each scenario under (default both, as the scenario allows). */
+  readonly tls?: readonly TlsVersion[];
+  /** Catalog directories added to the built-in one (their `flows/` and `scenarios/`). */
+  readonly catalog?: readonly string[];
+}
+
+/**
+ * Runs one catalog scenario (or several) under the given TLS versions, as `fleet-tls run ID` does.
+ *
+ * @example
+ * ```ts
+ * const [result] = await runScenario('agent-fleet.mutual.agent-has-no-cert', { pki, tls: ['1.3'] });
+ * result.pass; // true: every leg behaved as the scenario file expects
+ * ```
+ */
+export async function runScenario(ids: string | readonly string[], options: RunScenarioOptions): Promise<ScenarioResult[]> {
   OptionReader.of('runScenario', { ids }).strings('ids', true);
   const read = OptionReader.of('runScenario', options);
   read.pki();

@@ -27,8 +27,19 @@ export const ERROR_CODES = {
   FTH_INTERNAL: { input: false, summary: 'a harness bug' },
 } as const;
 
+/** A stable `FTH_` code (see {@link ERROR_CODES}). */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * What the harness throws for bad input, misconfiguration and its own bugs; match on `code`.
+ *
+ * @example
+ * ```ts
+ * try { await runScenario('no.such', { pki }); } catch (error) {
+ *   if (isHarnessError(error, 'FTH_SCENARIO_UNKNOWN')) console.error(error.shortMessage);
+ * }
+ * ```
+ */
 export class HarnessError extends Error {
   override readonly name = 'HarnessError';
   readonly code: ErrorCode;
@@ -49,6 +60,7 @@ export class HarnessError extends Error {
   }
 }
 
+/** Whether `value` is a HarnessError (with this `code`, when given). */
 export function isHarnessError(value: unknown, code?: ErrorCode): value is HarnessError {
   return value instanceof HarnessError && (code === undefined || value.code === code);
 }

@@ -1,36 +1,61 @@
 /**
  * fleet-tls-harness: fake Elasticsearch, Fleet Server and Elastic Agent that behave like the
  * real Go and Java components in TLS, for tests, reproductions and demos.
+ *
+ * This file is the whole public API: what a test author (the fakes and their options, the PKI),
+ * a support tool (flows, scenarios, explain, doctor, probe) or a report reader (the Leg and the
+ * result types, errors) uses. Everything else under `src/` is internal and may change in any
+ * release; tests of internals import those modules by path. `docs/api/` is generated from the
+ * comments of the names below (`npm run docs`), and a test fails when it is stale.
+ *
+ * @example
+ * ```ts
+ * import { createPki, enrollAgent, startElasticsearch, startFleetServer } from 'fleet-tls-harness';
+ *
+ * const pki = await createPki();
+ * await using es = await startElasticsearch({ pki, clientAuthentication: 'required' });
+ * await using fleet = await startFleetServer({ pki, elasticsearch: es, clientAuthentication: 'required' });
+ * const { ok, leg } = await enrollAgent({ pki, fleetServer: fleet });
+ * ```
+ *
+ * @packageDocumentation
  */
-export { createPki, identity, authorities, startElasticsearch, startFleetServer, enrollAgent, runScenario } from './api.js';
-export type { StartElasticsearchOptions, StartFleetServerOptions, EnrollOptions } from './api.js';
 
+// The fakes, started the short way (from a PKI) or the long way (every TLS setting).
+export { createPki, identity, authorities, startElasticsearch, startFleetServer, enrollAgent, runScenario } from './api.js';
+export type { CreatePkiOptions, StartElasticsearchOptions, StartFleetServerOptions, EnrollOptions, RunScenarioOptions } from './api.js';
 export { FakeElasticsearch, type ElasticsearchOptions } from './components/elasticsearch.js';
 export { FakeFleetServer, type FleetServerOptions, type FleetServerState } from './components/fleet-server.js';
-export type { EnrollResult, AgentOptions } from './components/agent.js';
-export { goRequest, type GoRequest, type GoExchange, type GoClientTls } from './components/go-client.js';
-export { ComponentLog, type LogEntry } from './components/log.js';
+export type { EnrollResult } from './components/agent.js';
+export type { GoClientTls } from './components/go-client-tls.js';
+export type { PolicyOutput } from './components/output.js';
+export type { ComponentLog, LogEntry, LogLevel } from './components/log.js';
 
-export { ensurePki, writePki, type Pki, type PkiAction } from './pki/store.js';
-export { writePlainKeys, plainKeyPath, type PlainKey } from './pki/plain-keys.js';
+// The PKI and TLS material.
+export type { Pki } from './pki/store.js';
+export type { DisposablePki } from './api.js';
 export type { StoredDocument } from './components/elasticsearch/store.js';
-export { generatePki, issueCa, issueLeaf, type PkiMaterial, type KeyedCertificate } from './pki/generate.js';
-export { issueCertificate, type CertificateSpec } from './pki/issue.js';
-export { CA_NAMES, LEAF_NAMES, type CaName, type LeafName } from './pki/profiles.js';
+export type { PkiMaterial, KeyedCertificate } from './pki/generate.js';
+export type { KeyType } from './pki/keys.js';
+export { CA_NAMES, LEAF_NAMES, type CaName, type LeafName, type PkiObjectName } from './pki/profiles.js';
+export { loadIdentity, loadCertificateAuthorities, type Identity } from './tls/material.js';
+export type { VerificationMode, ClientAuthentication, TlsVersion, VersionRange } from './tls/settings.js';
+export type { Cert } from './x509/certificate.js';
 
+// Flows and scenarios.
 export { install, type InstallResult } from './flows/install.js';
 export { runFlow, type FlowConfig, type FlowResult } from './flows/flow.js';
 export { loadCatalog, findScenarios, BUILTIN_HARNESS, type Catalog } from './scenarios/catalog.js';
-export { runScenarios, scenarioCommand, type ScenarioResult } from './scenarios/run.js';
+export { runScenarios, type ScenarioResult, type RunOptions } from './scenarios/run.js';
+export type { ScenarioData, FlowData, LegKey } from './scenarios/schema.js';
+export type { ResolvedExpectation } from './scenarios/expect.js';
 
-export { loadIdentity, loadCertificateAuthorities, identityFromPem, type Identity } from './tls/material.js';
-export type { VerificationMode, ClientAuthentication, TlsVersion } from './tls/settings.js';
-export { parseCertificate, parsePemCertificates, type Cert } from './x509/certificate.js';
-
+// What a report reader reads.
 export type { Leg, CertificateSummary, ClientCertificateSummary, Phase, ComponentName } from './report/leg.js';
 export { HarnessError, ERROR_CODES, isHarnessError, type ErrorCode } from './errors.js';
 
-export { Explainer, explainLine, type Explanation, type ScenarioMatch } from './explain/match.js';
-export { explainDocument, type ExplainDocument } from './explain/report.js';
-export { doctor, type DoctorOptions, type DoctorResult } from './doctor/doctor.js';
-export { probe, type ProbeOptions, type ProbeResult } from './probe/probe.js';
+// Support tools: explain a pasted line, doctor a customer's command, probe any server.
+export { Explainer, explainLine, type Explanation, type ScenarioMatch, type MatchKind } from './explain/match.js';
+export { explainDocument, type ExplainDocument, type ExplainedMatch, type ReportOptions as ExplainDocumentOptions } from './explain/report.js';
+export { doctor, type DoctorOptions, type DoctorResult, type LegComparison } from './doctor/doctor.js';
+export { probe, type ProbeOptions, type ProbeResult, type ModeVerdict } from './probe/probe.js';

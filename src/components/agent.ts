@@ -23,6 +23,7 @@ export interface AgentOptions {
   readonly fleetServer?: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
 }
 
+/** What an enrollment did: the agent id when it worked, and always the leg and the agent's log. */
 export interface EnrollResult {
   readonly ok: boolean;
   readonly agentId?: string;

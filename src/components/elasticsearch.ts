@@ -11,6 +11,7 @@ import { newElasticsearchState, route, send, type ElasticsearchState } from './e
 import { exception } from './elasticsearch/errors.js';
 import type { StoredDocument } from './elasticsearch/store.js';
 
+/** Every setting of {@link FakeElasticsearch.start}; {@link startElasticsearch} fills them from a PKI. */
 export interface ElasticsearchOptions {
   /** Its HTTPS certificate (es-cert), leaf first; intermediates in the chain are sent too. */
   readonly identity: Identity;
@@ -65,6 +66,18 @@ export class FakeElasticsearch implements AsyncDisposable {
     this.log = log;
   }
 
+  /**
+   * Listens (on 127.0.0.1 and a free port unless told otherwise) and resolves once it accepts connections.
+   *
+   * @example
+   * ```ts
+   * await using es = await FakeElasticsearch.start({
+   *   identity: loadIdentity('es.crt', 'es.key'),
+   *   clientAuthentication: 'required',
+   *   clientCertificateAuthorities: loadCertificateAuthorities(['es-ca.crt']),
+   * });
+   * ```
+   */
   static async start(options: ElasticsearchOptions): Promise<FakeElasticsearch> {
     const host = options.host ?? '127.0.0.1';
     const state = newElasticsearchState(options);
@@ -134,7 +147,7 @@ export class FakeElasticsearch implements AsyncDisposable {
     return this.state.store.documents(index);
   }
 
-  /** The server side of the connection a client made from `localPort`. */
+  /** @internal The server side of the connection a client made from `localPort`. */
   connection(localPort: number | undefined): Promise<ServerConnection | undefined> {
     if (this.closing) return Promise.reject(new HarnessError('FTH_CLOSED', 'FakeElasticsearch.connection: the fake Elasticsearch was closed'));
     return this.listener.connection(localPort);
@@ -151,6 +164,7 @@ export class FakeElasticsearch implements AsyncDisposable {
     return this.closing;
   }
 
+  /** `await using` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

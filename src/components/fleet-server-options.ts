@@ -7,6 +7,7 @@ import type { GoExchange } from './go-http.js';
 import type { ComponentLog } from './log.js';
 import type { PolicyOutput } from './output.js';
 
+/** Every setting of {@link FakeFleetServer.start}, named after the install flags; {@link startFleetServer} fills them from a PKI. */
 export interface FleetServerOptions {
   /** --fleet-server-cert / --fleet-server-cert-key. */
   readonly identity: Identity;

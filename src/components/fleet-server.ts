@@ -25,6 +25,7 @@ export { elasticError } from './elastic-error.js';
  */
 export class FakeFleetServer implements AsyncDisposable {
   readonly log: ComponentLog;
+  /** @internal */
   readonly elasticsearchCalls: ElasticsearchCall[] = [];
   state: FleetServerState = 'STARTING';
   stateMessage = 'Starting';
@@ -53,6 +54,10 @@ export class FakeFleetServer implements AsyncDisposable {
     this.backend = this.makeBackend();
   }
 
+  /**
+   * Listens, bootstraps against `options.elasticsearch` and resolves HEALTHY or FAILED (never
+   * rejects for a TLS failure towards Elasticsearch: that is the state and its message).
+   */
   static async start(options: FleetServerOptions): Promise<FakeFleetServer> {
     const server = new FakeFleetServer(options, options.log ?? new ComponentLog('fleet-server'));
     const host = options.host ?? '127.0.0.1';
@@ -108,6 +113,7 @@ export class FakeFleetServer implements AsyncDisposable {
     return this.polls.size;
   }
 
+  /** @internal */
   connection(localPort: number | undefined): Promise<ServerConnection | undefined> {
     if (this.closing) return Promise.reject(new HarnessError('FTH_CLOSED', 'FakeFleetServer.connection: the fake Fleet Server was closed'));
     return this.listener.connection(localPort);
@@ -118,7 +124,7 @@ export class FakeFleetServer implements AsyncDisposable {
     return this.closing !== undefined;
   }
 
-  /** A request to Elasticsearch with the bootstrap's TLS settings and the service token. */
+  /** @internal A request to Elasticsearch with the bootstrap's TLS settings and the service token. */
   async elasticsearch(method: 'GET' | 'POST', path: string, body?: object, authorization?: string): Promise<GoExchange> {
     const headers = { authorization: authorization ?? `Bearer ${this.options.elasticsearch.serviceToken}`, 'user-agent': `Fleet-Server/${this.version}` };
     if (this.pool) return this.pool.request(method, path, headers, body ? JSON.stringify(body) : undefined);
@@ -139,6 +145,7 @@ export class FakeFleetServer implements AsyncDisposable {
     return exchange;
   }
 
+  /** @internal */
   setState(state: FleetServerState, message: string): void {
     this.state = state;
     this.stateMessage = message;
@@ -157,6 +164,7 @@ export class FakeFleetServer implements AsyncDisposable {
     return this.closing;
   }
 
+  /** `await using` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 
+/** The level a component wrote a line at. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** One line a fake component wrote. */
 export interface LogEntry {
   readonly at: Date;
   readonly component: string;
@@ -23,6 +25,7 @@ export class ComponentLog extends EventEmitter<{ entry: [LogEntry] }> {
     super();
   }
 
+  /** Appends a line (kept in memory, trimmed past ten thousand) and emits `entry`. */
   write(level: LogLevel, message: string, fields?: Record<string, unknown>): LogEntry {
     const entry: LogEntry = { at: new Date(), component: this.component, level, message, ...(fields ? { fields } : {}) };
     this.entries.push(entry);

@@ -19,6 +19,7 @@ import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
 
+/** Options of {@link doctor}. */
 export interface DoctorOptions {
   readonly pki: Pki;
   /** Inspect and predict only: no handshake. */
@@ -27,12 +28,14 @@ export interface DoctorOptions {
   readonly now?: Date;
 }
 
+/** A leg's prediction from the files, beside what the handshake did. */
 export interface LegComparison extends Prediction {
   /** What the handshake did; null with --static. */
   readonly actual: Outcome | null;
   readonly agrees: boolean | null;
 }
 
+/** What `fleet-tls doctor --json` prints: findings about the files, and each leg predicted and run. */
 export interface DoctorResult {
   readonly ok: boolean;
   readonly findings: readonly Finding[];
@@ -43,6 +46,16 @@ export interface DoctorResult {
   readonly startError?: string;
 }
 
+/**
+ * Inspects the files an `elastic-agent install` command names, predicts each leg, then (unless
+ * `static`) runs the real handshakes with those files and sets them beside the predictions.
+ *
+ * @example
+ * ```ts
+ * const result = await doctor(['--url=https://fleet:8220', '--certificate-authorities=/etc/ca.crt', '--fleet-server-es=https://es:9200'], { pki });
+ * result.findings.map((f) => f.message);
+ * ```
+ */
 export async function doctor(argv: readonly string[], options: DoctorOptions): Promise<DoctorResult> {
   const flags = parseInstallFlags(argv);
   const context: PlanContext = { pki: options.pki, makeSelfSigned: selfSignedFleetServer };

@@ -18,8 +18,10 @@ import { findInside, insidePiece, matchWhole } from './glob.js';
 import { catalogTemplates, tokens, words, type TemplateLine } from './templates.js';
 import { formsOf, pastedMessages, type MessageForms } from './unwrap.js';
 
+/** How a pasted line matched a scenario's line (see the scores at the top of this module). */
 export type MatchKind = 'exact' | 'wrapper' | 'contains' | 'similar';
 
+/** A scenario that writes (or nearly writes) a pasted line, with its score. */
 export interface ScenarioMatch {
   readonly scenario: ScenarioData;
   readonly score: number;
@@ -31,6 +33,7 @@ export interface ScenarioMatch {
   readonly message: string;
 }
 
+/** Which scenarios write the lines of a paste. */
 export interface Explanation {
   /** Each message found in the paste, normalised and unwrapped, as compared. */
   readonly messages: readonly MessageForms[];
@@ -56,6 +59,7 @@ export class Explainer {
     this.templates = catalogTemplates(catalog);
   }
 
+  /** The scenarios that write the lines of `pasted` (any log format: ECS JSON, Kibana, plain). */
   explain(pasted: string): Explanation {
     const messages = pastedMessages(pasted).map((raw) => formsOf(raw)).filter((m) => m.presented !== '');
     const best = new Map<string, ScenarioMatch>();

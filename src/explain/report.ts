@@ -7,6 +7,7 @@ import { scenarioCommand } from '../scenarios/run.js';
 import type { ScenarioData } from '../scenarios/schema.js';
 import type { Explanation, MatchKind, ScenarioMatch } from './match.js';
 
+/** A match as `fleet-tls explain --json` prints it. */
 export interface ExplainedMatch {
   readonly scenario: string;
   readonly score: number;
@@ -29,16 +30,29 @@ export interface ExplainedMatch {
   readonly note: string | null;
 }
 
+/** What `fleet-tls explain --json` prints. */
 export interface ExplainDocument {
   readonly matches: readonly ExplainedMatch[];
   readonly closest: readonly ExplainedMatch[];
 }
 
+/** How {@link explainDocument} writes the reproduce command. */
 export interface ReportOptions {
   /** The `--catalog` directories as the user gave them, for the reproduce command. */
   readonly catalogArgs?: readonly string[];
 }
 
+/**
+ * An explanation as data: for each match the cause, the fix in install-flag terms and the
+ * command that reproduces the line.
+ *
+ * @example
+ * ```ts
+ * const catalog = loadCatalog();
+ * const doc = explainDocument(catalog, explainLine(catalog, 'x509: certificate signed by unknown authority'));
+ * doc.matches[0]?.fix;
+ * ```
+ */
 export function explainDocument(catalog: Catalog, explanation: Explanation, options: ReportOptions = {}): ExplainDocument {
   const describe = (m: ScenarioMatch) => describeMatch(catalog, m, options);
   return { matches: explanation.matches.map(describe), closest: explanation.closest.map(describe) };

@@ -1,7 +1,7 @@
 import { enrollAgent, type EnrollResult } from '../components/agent.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
-import { FakeFleetServer, elasticError, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
+import { FakeFleetServer, elasticError, type ElasticsearchCall, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
 import type { GoClientTls } from '../components/go-client.js';
 import { ComponentLog } from '../components/log.js';
 import { buildLeg, skippedLeg } from '../components/legs.js';
@@ -28,6 +28,7 @@ export interface FlowConfig {
   };
 }
 
+/** The legs of one flow, Fleet Server's final state and every component's log. */
 export interface FlowResult {
   readonly ok: boolean;
   /** agent → fleet-server, fleet-server → elasticsearch, then the agent's output to elasticsearch. */
@@ -36,8 +37,50 @@ export interface FlowResult {
   readonly logs: { readonly agent: ComponentLog; readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog };
 }
 
-export async function runFlow(config: FlowConfig): Promise<FlowResult> {
-  const logs = { agent: new ComponentLog('agent'), fleetServer: new ComponentLog('fleet-server'), elasticsearch: new ComponentLog('elasticsearch') };
+/**
+ * Starts Elasticsearch, then Fleet Server against it, then enrolls the agent and ships its first
+ * data, and reports the three legs; the components are closed before it resolves.
+ */
+/**
+ * An Elasticsearch and a Fleet Server that bootstrapped against it, for flows whose component
+ * settings are equal: the catalog runs such scenarios on one stack, one flow at a time, instead of
+ * starting and bootstrapping the same pair again. What the bootstrap did is kept apart (its log
+ * lines and Elasticsearch calls) so that each flow's result holds the bootstrap and its own
+ * part only, as if it had started the stack itself.
+ */
+export interface Stack {
+  readonly es: FakeElasticsearch;
+  readonly fs: FakeFleetServer;
+  readonly logs: { readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog };
+  /** How far the logs, Fleet Server's calls and their connections' wire had got when the bootstrap ended. */
+  readonly bootstrap: Marks;
+  /** Flows run on it so far. */
+  served: number;
+}
+
+/** Where a stack's records stood at one moment: log lengths, calls, and each connection's timeline length. */
+interface Marks {
+  readonly fleetServer: number;
+  readonly elasticsearch: number;
+  readonly calls: number;
+  readonly wire: ReadonlyMap<readonly unknown[], number>;
+}
+
+function marks(logs: Stack['logs'], fs: FakeFleetServer): Marks {
+  const wire = new Map<readonly unknown[], number>();
+  for (const call of fs.elasticsearchCalls) {
+    const events = timelineOf(call);
+    if (events) wire.set(events, events.length);
+  }
+  return { fleetServer: logs.fleetServer.entries.length, elasticsearch: logs.elasticsearch.entries.length, calls: fs.elasticsearchCalls.length, wire };
+}
+
+/** The live record of a call's connection (go-elasticsearch keeps one connection for many calls). */
+const timelineOf = (call: ElasticsearchCall): readonly unknown[] | undefined => call.exchange.connection.tap?.timeline.events;
+
+/** Starts Elasticsearch, then Fleet Server bootstrapping against it (see {@link Stack}). */
+export async function startStack(config: FlowConfig): Promise<Stack> {
+  const logs = { fleetServer: new ComponentLog('fleet-server'), elasticsearch: new ComponentLog('elasticsearch') };
   const es = await FakeElasticsearch.start({ ...config.elasticsearch, serviceToken: config.elasticsearchServiceToken ?? config.fleetServer.serviceToken, log: logs.elasticsearch });
   try {
     const fs = await FakeFleetServer.start({
@@ -51,22 +94,95 @@ export async function runFlow(config: FlowConfig): Promise<FlowResult> {
       },
       log: logs.fleetServer,
     });
-    try {
-      // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
-      const { leg: agentToFleet, enrolled } = await agentLeg(config, fs, logs.agent);
-      const fleetToElasticsearch = await elasticsearchLeg(fs, es);
-      const output = enrolled ? outputOf(enrolled) : undefined;
-      const agentToElasticsearch = output
-        ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: logs.agent })
-        : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
-      const legs = [agentToFleet, fleetToElasticsearch, agentToElasticsearch];
-      return { ok: legs.every((leg) => leg.ok), legs, fleetServerState: fs.state, logs };
-    } finally {
-      await fs.close();
-    }
-  } finally {
+    return { es, fs, logs, bootstrap: marks(logs, fs), served: 0 };
+  } catch (error) {
     await es.close();
+    throw error;
   }
+}
+
+export async function closeStack(stack: Stack): Promise<void> {
+  try {
+    await stack.fs.close();
+  } finally {
+    await stack.es.close();
+  }
+}
+
+/**
+ * Starts Elasticsearch, then Fleet Server against it, then enrolls the agent and ships its first
+ * data, and reports the three legs; the components are closed before it resolves. With `stack`,
+ * the flow runs on that started pair instead (one flow at a time on it) and leaves it running.
+ */
+export async function runFlow(config: FlowConfig): Promise<FlowResult> {
+  const own = await startStack(config);
+  try {
+    return (await runFlowOn(config, own))!;
+  } finally {
+    await closeStack(own);
+  }
+}
+
+/**
+ * The flow on a started stack, one flow at a time on it. Undefined when the stack no longer
+ * stands where its bootstrap left it (Elasticsearch closed the idle keep-alive connection, so this
+ * flow's calls took another): a pair of its own would have reported otherwise, so the caller runs
+ * the flow on a fresh stack instead. A stack's first flow is always answered.
+ */
+export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowResult | undefined> {
+  const { es, fs } = stack;
+  const from = marks(stack.logs, fs);
+  const reused = stack.served++ > 0;
+  const agentLog = new ComponentLog('agent');
+  // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
+  const { leg: agentToFleet, enrolled } = await agentLeg(config, fs, agentLog);
+  const mine = fs.elasticsearchCalls.slice(Math.max(from.calls, stack.bootstrap.calls));
+  if (reused && !unchanged(stack.bootstrap, mine)) return undefined;
+  const calls = [...fs.elasticsearchCalls.slice(0, stack.bootstrap.calls), ...mine];
+  const fleetLog = ownPart(stack.logs.fleetServer, stack.bootstrap.fleetServer, from.fleetServer);
+  const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, es, calls, fleetLog), stack.bootstrap, from);
+  const output = enrolled ? outputOf(enrolled) : undefined;
+  const agentToElasticsearch = output
+    ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: agentLog })
+    : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
+  const legs = [agentToFleet, fleetToElasticsearch, agentToElasticsearch];
+  const logs = { agent: agentLog, fleetServer: fleetLog, elasticsearch: ownPart(stack.logs.elasticsearch, stack.bootstrap.elasticsearch, from.elasticsearch) };
+  return { ok: legs.every((leg) => leg.ok), legs, fleetServerState: fs.state, logs };
+}
+
+/**
+ * Whether this flow's calls to Elasticsearch went as on a fresh stack: each over a connection the
+ * bootstrap opened, none of which closed since (before or during this flow).
+ */
+function unchanged(bootstrap: Marks, mine: readonly ElasticsearchCall[]): boolean {
+  for (const call of mine) {
+    const events = timelineOf(call);
+    if (events && !bootstrap.wire.has(events)) return false;
+  }
+  for (const [events, start] of bootstrap.wire) {
+    if (events.slice(start).some((event) => (event as { what?: string }).what === 'Close')) return false;
+  }
+  return true;
+}
+
+/**
+ * The leg's wire as one flow saw it, fixed when the leg is built: the bootstrap's records, then
+ * this flow's (earlier flows on the stack may have used the same keep-alive connection).
+ */
+function ownWire(leg: Leg, bootstrap: Marks, from: Marks): Leg {
+  const events = leg.timeline;
+  if (!events) return leg;
+  const start = bootstrap.wire.get(events) ?? 0;
+  const mine = from.wire.get(events) ?? start;
+  return { ...leg, timeline: [...events.slice(0, start), ...events.slice(Math.max(mine, start))] };
+}
+
+/** A component's log as one flow saw it: the bootstrap's lines, then the lines written since `from`. */
+function ownPart(log: ComponentLog, bootstrap: number, from: number): ComponentLog {
+  if (from <= bootstrap) return log;
+  const part = new ComponentLog(log.component);
+  part.entries.push(...log.entries.slice(0, bootstrap), ...log.entries.slice(from));
+  return part;
 }
 
 /** The Elasticsearch output of the policy the agent's first checkin delivered. */
@@ -100,13 +216,12 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
 }
 
 /** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */
-async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch): Promise<Leg> {
-  const calls = fs.elasticsearchCalls;
+async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch, calls: readonly ElasticsearchCall[], log: ComponentLog): Promise<Leg> {
   const call = calls.find((c) => elasticError(c.exchange) !== undefined) ?? calls[0];
   const url = fs.options.elasticsearch.url;
   if (!call) return skippedLeg('fleet-server', 'elasticsearch', url, 'Fleet Server made no request');
   const problem = elasticError(call.exchange);
-  const failure = fs.log.entries.find((e) => e.message.startsWith('Fleet Server failed'));
+  const failure = log.entries.find((e) => e.message.startsWith('Fleet Server failed'));
   return buildLeg({
     from: 'fleet-server',
     to: 'elasticsearch',

@@ -9,6 +9,7 @@ import { parseInstallFlags } from './install-flags.js';
 import { planInstall, type InstallPlan } from './install-plan.js';
 import { runFlow, type FlowConfig } from './flow.js';
 
+/** What {@link install} did: each leg, and the notes and hints the plan made of the command line. */
 export interface InstallResult {
   readonly ok: boolean;
   readonly legs: readonly Leg[];

@@ -2,10 +2,14 @@ import type { ExtendedKeyUsage } from './issue.js';
 
 /** The names of PRODUCT.md's PKI table; each is a `<name>.crt` and `<name>.key` in the PKI directory. */
 export type CaName = 'fleet-ca' | 'agent-ca' | 'es-ca';
+/** A leaf certificate of the PKI (see {@link LEAF_NAMES}). */
 export type LeafName = 'fleet-cert' | 'agent-cert' | 'es-cert' | 'fleet-es-cert';
+/** A CA or a leaf of the PKI. */
 export type PkiObjectName = CaName | LeafName;
 
+/** The three CAs of Elastic's page: fleet-ca signs Fleet Server's certificate, agent-ca the agent's, es-ca Elasticsearch's and Fleet Server's client certificate. */
 export const CA_NAMES: readonly CaName[] = ['fleet-ca', 'agent-ca', 'es-ca'];
+/** The four leaves of Elastic's page; fleet-es-cert is the client certificate Fleet Server presents to Elasticsearch. */
 export const LEAF_NAMES: readonly LeafName[] = ['fleet-cert', 'agent-cert', 'es-cert', 'fleet-es-cert'];
 
 /** Names every server leaf answers to: loopback in all its spellings, and the component's own host name. */

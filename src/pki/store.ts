@@ -17,7 +17,9 @@ const MANIFEST = '.fleet-tls-pki.json';
 /** A PKI on disk: the in-memory material plus where each file is. */
 export interface Pki extends PkiMaterial {
   readonly dir: string;
+  /** Path of a CA or leaf certificate file. */
   certPath(name: PkiObjectName): string;
+  /** Path of a CA or leaf private key file (mode 0600). */
   keyPath(name: PkiObjectName): string;
   readonly passphrasePath: string;
 }

@@ -7,12 +7,12 @@ import { goRequest, type GoClientTls, type GoExchange } from '../components/go-c
 import { buildLeg, summarise } from '../components/legs.js';
 import type { CertificateSummary, Leg } from '../report/leg.js';
 import type { Identity } from '../tls/material.js';
-import { DEFAULT_VERSIONS, type VersionRange } from '../tls/settings.js';
+import { DEFAULT_VERSIONS, type VerificationMode, type VersionRange } from '../tls/settings.js';
 import { nameToString, type Cert } from '../x509/certificate.js';
-import type { VerificationMode } from '../x509/libs-verify.js';
 
 export const MODES: readonly VerificationMode[] = ['full', 'strict', 'certificate', 'none'];
 
+/** Options of {@link probe}: the agent's TLS settings against `url`. */
 export interface ProbeOptions {
   readonly url: string;
   readonly certificateAuthorities?: readonly Cert[];
@@ -26,12 +26,14 @@ export interface ProbeOptions {
   readonly connectTo?: { readonly host: string; readonly port: number };
 }
 
+/** The agent's verdict on the server under one verification mode. */
 export interface ModeVerdict {
   readonly ok: boolean;
   /** The agent's enrollment error when it fails; what libs logged (or "verified") when it works. */
   readonly message: string;
 }
 
+/** What `fleet-tls probe --json` prints. */
 export interface ProbeResult {
   readonly ok: boolean;
   readonly legs: readonly Leg[];
@@ -44,6 +46,16 @@ export interface ProbeResult {
   readonly modes: Readonly<Record<VerificationMode, ModeVerdict>>;
 }
 
+/**
+ * The fake agent against any HTTPS server: the chain it sends, whether it asks for a client
+ * certificate and which CAs it names, and the agent's verdict under each verification mode.
+ *
+ * @example
+ * ```ts
+ * const result = await probe({ url: 'https://fleet.example:8220', certificateAuthorities: loadCertificateAuthorities(['ca.crt']) });
+ * result.modes.full.message; // 'x509: certificate is valid for localhost, not fleet.example' …
+ * ```
+ */
 export async function probe(options: ProbeOptions): Promise<ProbeResult> {
   const exchanges = new Map<VerificationMode, GoExchange>();
   // One connection per mode, one after another: a plain s_server serves a single client at a time.

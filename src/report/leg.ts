@@ -4,6 +4,7 @@
  */
 export type ComponentName = 'agent' | 'fleet-server' | 'elasticsearch';
 
+/** A certificate as the report shows it. */
 export interface CertificateSummary {
   readonly subject: string;
   readonly issuer: string;
@@ -13,6 +14,7 @@ export interface CertificateSummary {
   readonly sha256: string;
 }
 
+/** Whether the client presented a certificate on a leg, and which. */
 export interface ClientCertificateSummary {
   readonly presented: boolean;
   readonly subject?: string;
@@ -23,6 +25,10 @@ export interface ClientCertificateSummary {
 /** When the rejection surfaced, from the client's point of view. */
 export type Phase = 'connect' | 'handshake' | 'after-handshake' | 'http';
 
+/**
+ * One connection between two components, leg by leg as Elastic's page draws them: who presented
+ * what, who refused, at which phase, with which alert, and what each side logged in its own words.
+ */
 export interface Leg {
   readonly from: 'agent' | 'fleet-server';
   readonly to: 'fleet-server' | 'elasticsearch';

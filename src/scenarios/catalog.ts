@@ -1,39 +1,67 @@
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { goDurationMs } from '../dialects/go.js';
 import { HarnessError, systemErrorCode } from '../errors.js';
 import { AGENT_FLAGS, HARNESS_FLAGS } from '../flows/install-flags.js';
 import { CA_NAMES } from '../pki/profiles.js';
+import { contentKey, precompiled, type FileKind } from './precompiled.js';
 import { FlowFile, ScenarioFile, type FlowData, type ScenarioData } from './schema.js';
 
+/** Flows and scenarios read from one or more harness directories. */
 export interface Catalog {
   readonly dirs: readonly string[];
   readonly flows: ReadonlyMap<string, FlowData>;
   readonly scenarios: readonly ScenarioData[];
 }
 
-/** The catalog shipped with the package (harness/ beside dist/ or src/). */
+/** The catalog shipped with the package (harness/ beside dist/ or src/): the first directory of a catalog that adds scenarios of its own. */
 export const BUILTIN_HARNESS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'harness');
+
+// The YAML parser loads only when a file was not validated at build time (yaml's Node entry is CommonJS).
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 const KNOWN_FLAGS = new Set([...AGENT_FLAGS, ...HARNESS_FLAGS].map((f) => f.name));
 
+/** @internal How the build step reads the catalog: nothing stored, every result recorded. */
+export interface LoadOptions {
+  /** Validated files by content (default the build's, see precompiled.ts). */
+  readonly precompiled?: ReadonlyMap<string, unknown>;
+  readonly record?: (key: string, data: unknown) => void;
+}
+
 /**
  * Reads flows and scenarios from each directory (later directories add to or replace earlier
- * ones by id), rejecting a malformed file with its path and the offending key.
+ * ones by id), rejecting a malformed file with its path and the offending key. A file whose bytes
+ * the build already validated is not parsed again; an edited or new one is.
+ *
+ * @example
+ * ```ts
+ * const catalog = loadCatalog([BUILTIN_HARNESS, '/etc/fleet-tls/my-scenarios']);
+ * catalog.scenarios.map((s) => s.id);
+ * ```
  */
-export function loadCatalog(dirs: readonly string[] = [BUILTIN_HARNESS]): Catalog {
+export function loadCatalog(dirs: readonly string[] = [BUILTIN_HARNESS], options: LoadOptions = {}): Catalog {
   for (const dir of dirs) checkCatalogDir(dir);
   const flows = new Map<string, FlowData>();
   const scenarios = new Map<string, ScenarioData>();
+  const stored = options.precompiled ?? precompiled();
+  const read = <T extends z.ZodType>(file: string, kind: FileKind, schema: T): z.infer<T> => {
+    const text = readText(file);
+    const key = contentKey(kind, text);
+    if (stored.has(key)) return stored.get(key) as z.infer<T>;
+    const data = parseFile(file, text, schema);
+    options.record?.(key, data);
+    return data;
+  };
   for (const dir of dirs) {
-    for (const file of yamlFiles(path.join(dir, 'flows'))) flows.set(path.basename(file, '.yaml'), parseFile(file, FlowFile));
+    for (const file of yamlFiles(path.join(dir, 'flows'))) flows.set(path.basename(file, '.yaml'), read(file, 'flow', FlowFile));
   }
   for (const dir of dirs) {
     for (const file of yamlFiles(path.join(dir, 'scenarios'))) {
-      const scenario = parseFile(file, ScenarioFile);
+      const scenario = read(file, 'scenario', ScenarioFile);
       checkScenario(file, scenario, flows);
       scenarios.set(scenario.id, scenario);
     }
@@ -97,10 +125,18 @@ function yamlFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort().map((f) => path.join(dir, f));
 }
 
-function parseFile<T extends z.ZodType>(file: string, schema: T): z.infer<T> {
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new HarnessError('FTH_FILE_UNREADABLE', `${file}: ${(error as Error).message}`);
+  }
+}
+
+function parseFile<T extends z.ZodType>(file: string, text: string, schema: T): z.infer<T> {
   let data: unknown;
   try {
-    data = parseYaml(readFileSync(file, 'utf8'));
+    data = parseYaml(text);
   } catch (error) {
     throw new HarnessError('FTH_SCENARIO_SCHEMA', `${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }

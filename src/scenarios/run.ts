@@ -12,7 +12,9 @@ import { expandCertificateTemplates, materialise, pkiCertificates, type Scenario
 import { applySettings, policyOutput } from './setup.js';
 import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
 import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
+import { StackPool } from './stacks.js';
 
+/** One scenario under one TLS version: the legs it produced and how they compare with its file. */
 export interface ScenarioResult {
   readonly id: string;
   readonly title: string;
@@ -28,11 +30,18 @@ export interface ScenarioResult {
   readonly durationMs: number;
 }
 
+/** How {@link runScenarios} runs a batch. */
 export interface RunOptions {
   readonly versions?: readonly TlsVersion[];
   /** How many scenario runs go at once; each has its own ports. */
   readonly concurrency?: number;
+  /** Called as each result arrives (in completion order; the returned array is in catalog order). */
   readonly onResult?: (result: ScenarioResult) => void;
+  /**
+   * Run scenarios whose Elasticsearch and Fleet Server settings are equal on one started pair,
+   * one at a time on it (default true); each result is the same as with a pair of its own.
+   */
+  readonly shareComponents?: boolean;
 }
 
 /** The install arguments of a scenario: its flow's command with the scenario's flag changes. */
@@ -50,11 +59,21 @@ export function scenarioCommand(catalog: Catalog, scenario: ScenarioData): strin
   return [...flags].map(([name, value]) => (value === true ? `--${name}` : `--${name}=${value}`));
 }
 
-/** Runs scenarios under each TLS version, side by side, in catalog order of results. */
+/**
+ * Runs scenarios under each TLS version, side by side, with results in catalog order.
+ *
+ * @example
+ * ```ts
+ * const catalog = loadCatalog();
+ * const results = await runScenarios(catalog, findScenarios(catalog, []), pki, { versions: ['1.3'] });
+ * results.filter((r) => !r.pass).map((r) => r.mismatches);
+ * ```
+ */
 export async function runScenarios(catalog: Catalog, scenarios: readonly ScenarioData[], pki: Pki, options: RunOptions = {}): Promise<ScenarioResult[]> {
   // Scenario keys live here: removed when the run ends, however it ends (temp-dirs.ts).
   const scratch = await makeTempDir('run');
   const work = scratch.dir;
+  const stacks = options.shareComponents === false ? undefined : new StackPool();
   try {
     const jobs = scenarios.flatMap((scenario) =>
       (options.versions ?? TLS_VERSIONS).filter((v) => !scenario.tls || scenario.tls.includes(v)).map((version) => ({ scenario, version })));
@@ -74,7 +93,7 @@ export async function runScenarios(catalog: Catalog, scenarios: readonly Scenari
       while (next < jobs.length) {
         const index = next++;
         const { scenario, version } = jobs[index]!;
-        const result = await runOne(catalog, scenario, version, pki, await prepare(scenario));
+        const result = await runOne(catalog, scenario, version, pki, await prepare(scenario), stacks);
         results[index] = result;
         options.onResult?.(result);
       }
@@ -84,11 +103,12 @@ export async function runScenarios(catalog: Catalog, scenarios: readonly Scenari
     await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, jobs.length) }, worker));
     return results;
   } finally {
+    await stacks?.close();
     await scratch.remove();
   }
 }
 
-async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, material: ScenarioMaterial | undefined): Promise<ScenarioResult> {
+async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, material: ScenarioMaterial | undefined, stacks: StackPool | undefined): Promise<ScenarioResult> {
   const started = performance.now();
   const command = scenarioCommand(catalog, scenario);
   const certificates = material?.certificates ?? pkiCertificates(pki);
@@ -101,7 +121,8 @@ async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVers
     path: (value) => placeholder(value, context),
     value: (value) => expandCertificateTemplates(value, certificates),
   });
-  const flow = await runFlow(applySettings({ ...base, fleetServer: { ...base.fleetServer, ...(output ? { output } : {}) } }, scenario.settings));
+  const config = applySettings({ ...base, fleetServer: { ...base.fleetServer, ...(output ? { output } : {}) } }, scenario.settings);
+  const flow = stacks ? await stacks.run(config) : await runFlow(config);
   const keys = LEG_KEYS.filter((key) => scenario.expect[key] !== undefined);
   const expected = Object.fromEntries(keys.map((key) => [key, resolveExpectation(scenario.expect[key]!, version)])) as Partial<Record<LegKey, ResolvedExpectation>>;
   const mismatches = keys.flatMap((key) => {

@@ -133,6 +133,7 @@ const LegExpectation = z.strictObject({
 
 /** In the order the agent meets them: enrolling, Fleet Server's own connection, then the agent's output. */
 export const LEG_KEYS = ['agent->fleet-server', 'fleet-server->elasticsearch', 'agent->elasticsearch'] as const;
+/** A leg as a scenario file names it: `from->to`. */
 export type LegKey = (typeof LEG_KEYS)[number];
 
 export const ScenarioFile = z.strictObject({
@@ -172,6 +173,7 @@ export const ScenarioFile = z.strictObject({
   sources: z.array(z.string()).optional(),
 });
 
+/** A scenario file, validated (harness/README.md documents every key). */
 export type ScenarioData = z.infer<typeof ScenarioFile>;
 export type LegExpectationData = z.infer<typeof LegExpectation>;
 export type CertificateVariantData = z.infer<typeof CertificateVariant>;
@@ -188,4 +190,5 @@ export const FlowFile = z.strictObject({
   output: Output.optional(),
 });
 
+/** A flow file, validated: the install command every scenario of the flow starts from. */
 export type FlowData = z.infer<typeof FlowFile>;

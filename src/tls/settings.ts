@@ -19,12 +19,14 @@ export const VERIFICATION_MODES: readonly VerificationMode[] = ['full', 'strict'
 export type ClientAuthentication = 'none' | 'optional' | 'required';
 export const CLIENT_AUTHENTICATIONS: readonly ClientAuthentication[] = ['none', 'optional', 'required'];
 
+/** A TLS protocol version as the components' `supported_protocols` name it (without the `TLSv`). */
 export type TlsVersion = '1.2' | '1.3';
 export const TLS_VERSIONS: readonly TlsVersion[] = ['1.2', '1.3'];
 
 /** Node's names for the protocol versions. */
 export const NODE_VERSION: Readonly<Record<TlsVersion, 'TLSv1.2' | 'TLSv1.3'>> = { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' };
 
+/** The lowest and highest TLS version a component accepts. */
 export interface VersionRange {
   readonly min: TlsVersion;
   readonly max: TlsVersion;

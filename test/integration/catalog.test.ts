@@ -8,7 +8,19 @@ let results: ScenarioResult[] = [];
 
 beforeAll(async () => {
   results = await runScenarios(catalog, catalog.scenarios, await sharedPki());
-}, 60_000);
+}, 180_000);
+
+/** What differs between any two runs of the same scenario: ports, times, what a scenario issues for itself. */
+function normalised(run: readonly ScenarioResult[]): unknown[] {
+  return JSON.parse(JSON.stringify(run.map(({ durationMs: _ms, ...r }) => r), (key, value: unknown) => {
+    if (key === 'at' && typeof value === 'number') return 0;
+    // Certificates a scenario issues for itself are new in every run, and so is its scratch directory.
+    if ((key === 'sha256' || key === 'notAfter') && typeof value === 'string') return 'FRESH';
+    if (typeof value !== 'string') return value;
+    return value.replace(/(127\.0\.0\.1|\[::1\]|localhost):\d+/g, '$1:PORT').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'TIME')
+      .replace(/\b[0-9a-f]{64}\b/g, 'FINGERPRINT').replace(/fleet-tls-run-\w+/g, 'fleet-tls-run-DIR');
+  })) as unknown[];
+}
 
 const result = (id: string, tls: '1.2' | '1.3') => results.find((r) => r.id === id && r.tls === tls)!;
 const leg = (r: ScenarioResult, from: string) => r.legs.find((l) => l.from === from)!;
@@ -48,6 +60,17 @@ describe('the built-in catalog', () => {
       if (!catalog.scenarios.find((s) => s.id === id)!.settings) for (const l of r.legs) if (l.tls) expect(l.tls.version).toBe(tls);
     },
   );
+});
+
+describe('scenarios whose components\' settings are equal share one Elasticsearch and Fleet Server', () => {
+  // The run above shared them (the default); this one gives every scenario a pair of its own.
+  it('and each report is the one a pair of its own gives, leg by leg and line by line', async () => {
+    const own = await runScenarios(catalog, catalog.scenarios, await sharedPki(), { shareComponents: false });
+    expect(own.map((r) => `${r.id} ${r.tls}`)).toEqual(results.map((r) => `${r.id} ${r.tls}`));
+    const shared = normalised(results);
+    const alone = normalised(own);
+    for (let i = 0; i < shared.length; i++) expect(shared[i], `${results[i]!.id} under TLS ${results[i]!.tls}`).toEqual(alone[i]);
+  }, 120_000);
 });
 
 describe('what the files do not spell out', () => {

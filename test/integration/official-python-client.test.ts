@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startElasticsearch, writePlainKeys, type FakeElasticsearch } from '../../src/index.js';
+import { startElasticsearch, type FakeElasticsearch } from '../../src/index.js';
+import { writePlainKeys } from '../../src/pki/plain-keys.js';
 import type { Pki } from '../../src/pki/store.js';
 import { sharedPki } from '../helpers/pki.js';
 import { requireTool } from '../helpers/tools.js';
