@@ -20,6 +20,7 @@ import { ALLOWED, OptionReader, shown } from './api-validate.js';
  * Removing deletes the temporary directory createPki made (never a `dir` the caller gave).
  */
 export interface DisposablePki extends Pki, AsyncDisposable {
+  /** Deletes the temporary directory createPki made, keys included; nothing when you gave `dir`. */
   remove(): Promise<void>;
 }
 
