@@ -10,6 +10,8 @@ import { DEFAULT_VERSIONS, NODE_VERSION, type VerificationMode, type VersionRang
 import type { Identity } from '../tls/material.js';
 import { describeConnection, failedConnection, goError, type ClientConnection } from './client-connection.js';
 import { GoTransport } from './go-transport.js';
+import { dialFirstHop, type ProxyHop } from './proxy/proxy-dialer.js';
+import { hostPort as hostPortOf, proxyAuthorization, type ProxyRoute } from './proxy/proxy-url.js';
 
 export { GoTransport };
 
@@ -49,6 +51,8 @@ export interface GoRequest {
   readonly connectTo?: { readonly host: string; readonly port: number };
   /** The client's transport: its kept-alive connection is reused, as Go's http.Transport does. */
   readonly transport?: GoTransport;
+  /** Transport.Proxy: the request goes through this proxy (see proxy/proxy-dialer.ts). */
+  readonly proxy?: ProxyRoute;
 }
 
 export interface GoResponse {
@@ -64,6 +68,8 @@ export interface GoExchange {
   /** Go's error text, as the caller sees it after unwrapping `*url.Error`. */
   readonly error?: string;
   readonly connection: ClientConnection;
+  /** What the client saw of its proxy, when it used one. */
+  readonly proxy?: ProxyHop;
 }
 
 /**
@@ -101,21 +107,15 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
     }
     kept.agent.destroy();
   }
-  const raw = net.connect(target);
-  const remote = net.isIPv6(target.host) ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
-  const connected = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
-    raw.once('connect', () => resolve(null));
-    raw.once('error', (error) => resolve(error));
-  });
-  if (connected) {
-    const error = connected.code === 'ECONNREFUSED' ? socketError('refused', '', remote) : `dial tcp ${remote}: ${connected.message}`;
-    return { error, connection: failedConnection(remote, connected) };
-  }
-  const local = `${raw.localAddress}:${raw.localPort}`;
-  // Read now: Node forgets the local port once the socket is closed.
-  const localPort = raw.localPort;
-  if (url.protocol !== 'https:') return plainRequest(request, url, raw, local, localPort, remote);
-  if (settings.stall) return stalled(raw, local, localPort, remote);
+  // Direct, or through the proxy (proxy/proxy-dialer.ts): either way a socket carrying the target's bytes.
+  const targetAddr = hostPortOf(host, port);
+  const first = await dialFirstHop(target, targetAddr, url.protocol === 'https:' ? 'https:' : 'http:', request.proxy, settings);
+  const hop = first.hop ? { proxy: first.hop } : {};
+  if (!first.ok) return { error: first.error, connection: first.connection, ...hop };
+  const { socket: raw, local, remote } = first;
+  const localPort = first.localPort;
+  if (url.protocol !== 'https:') return { ...await plainRequest(request, url, raw, local, localPort, remote, first.hop?.forward === true), ...hop };
+  if (settings.stall) return { ...await stalled(raw, local, localPort, remote), ...hop };
 
   const warnings: string[] = [];
   const tap = new TlsTap(raw, 'client', {
@@ -149,14 +149,14 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
   if (response && agent && keepsAlive(response) && !socket.destroyed) {
     const connection = describeConnection(tap, settings, local, localPort, remote, warnings, nodeError);
     request.transport!.keep({ key, tls: request.tls, socket, agent, connection });
-    return { response, connection };
+    return { response, connection, ...hop };
   }
   agent?.destroy();
   socket.destroy();
   await settled(raw);
   const connection = describeConnection(tap, settings, local, localPort, remote, warnings, nodeError);
-  if (response) return { response, connection };
-  return { error: goError(tap, nodeError, local, remote), connection };
+  if (response) return { response, connection, ...hop };
+  return { error: goError(tap, nodeError, local, remote), connection, ...hop };
 }
 
 function keepsAlive(response: GoResponse): boolean {
@@ -208,14 +208,16 @@ function acceptable(identity: Identity, request: CertificateRequestInfo): boolea
   return identity.chain.some((cert) => request.certificateAuthorities.some((ca) => ca.equals(cert.rawIssuer)));
 }
 
-async function exchange(request: GoRequest, url: URL, via: { socket: net.Socket } | { agent: http.Agent }): Promise<GoResponse> {
+async function exchange(request: GoRequest, url: URL, via: { socket: net.Socket } | { agent: http.Agent }, forward = false): Promise<GoResponse> {
+  // Plain HTTP through an HTTP proxy: the absolute URL, with the proxy's credentials on the request itself.
+  const authorization = forward && request.proxy ? proxyAuthorization(request.proxy.url) : undefined;
   return new Promise((resolve, reject) => {
     const req = http.request({
       method: request.method,
       host: url.hostname,
       port: url.port,
-      path: `${url.pathname}${url.search}`,
-      headers: { ...(request.body ? { 'content-type': 'application/json' } : {}), ...request.headers },
+      path: forward ? url.href : `${url.pathname}${url.search}`,
+      headers: { ...(request.body ? { 'content-type': 'application/json' } : {}), ...request.headers, ...(authorization ? { 'proxy-authorization': authorization } : {}) },
       // Without `agent`, Node uses createConnection (with `agent: false` it would dial the URL itself).
       ...('agent' in via ? { agent: via.agent } : { createConnection: () => via.socket }),
       timeout: request.timeoutMs ?? 10_000,
@@ -232,8 +234,8 @@ async function exchange(request: GoRequest, url: URL, via: { socket: net.Socket 
   });
 }
 
-async function plainRequest(request: GoRequest, url: URL, raw: net.Socket, local: string, localPort: number | undefined, remote: string): Promise<GoExchange> {
-  const response = await exchange(request, url, { socket: raw }).catch((error: NodeJS.ErrnoException) => error);
+async function plainRequest(request: GoRequest, url: URL, raw: net.Socket, local: string, localPort: number | undefined, remote: string, forward: boolean): Promise<GoExchange> {
+  const response = await exchange(request, url, { socket: raw }, forward).catch((error: NodeJS.ErrnoException) => error);
   raw.destroy();
   const connection: ClientConnection = { ...failedConnection(remote, null), local, ...(localPort ? { localPort } : {}) };
   if (response instanceof Error) {

@@ -2,7 +2,7 @@
  * The report's vocabulary. Field names are stable: tests and other tools read them
  * (PRODUCT.md, "The report").
  */
-export type ComponentName = 'agent' | 'fleet-server' | 'elasticsearch';
+export type ComponentName = 'agent' | 'fleet-server' | 'elasticsearch' | 'proxy';
 
 export interface CertificateSummary {
   readonly subject: string;
@@ -23,8 +23,9 @@ export interface ClientCertificateSummary {
 export type Phase = 'connect' | 'handshake' | 'after-handshake' | 'http';
 
 export interface Leg {
-  readonly from: 'agent' | 'fleet-server';
-  readonly to: 'fleet-server' | 'elasticsearch';
+  /** A proxy is a hop of its own: agent → proxy, then proxy → fleet-server or elasticsearch. */
+  readonly from: 'agent' | 'fleet-server' | 'proxy';
+  readonly to: 'fleet-server' | 'elasticsearch' | 'proxy';
   readonly url: string;
   readonly ok: boolean;
   readonly tls: { readonly version: string; readonly cipher: string } | null;
