@@ -2,7 +2,10 @@
  * fleet-tls-harness: fake Elasticsearch, Fleet Server and Elastic Agent that behave like the
  * real Go and Java components in TLS, for tests, reproductions and demos.
  */
-export { createPki, identity, authorities, startElasticsearch, startFleetServer, enrollAgent, runScenario } from './api.js';
+export { createPki, identity, authorities, startElasticsearch, startFleetServer, enrollAgent, runScenario, startForwardProxy, startSocksProxy } from './api.js';
+export { FakeForwardProxy, type ForwardProxyOptions } from './components/proxy/forward-proxy.js';
+export { FakeSocksProxy, type SocksProxyOptions } from './components/proxy/socks-proxy.js';
+export type { ProxySettings } from './components/proxy/proxy-url.js';
 export type { StartElasticsearchOptions, StartFleetServerOptions, EnrollOptions } from './api.js';
 
 export { FakeElasticsearch, type ElasticsearchOptions } from './components/elasticsearch.js';

@@ -6,6 +6,9 @@ import type { Leg } from '../report/leg.js';
 import { goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './tls-listener.js';
+import { proxyLeg } from './proxy/proxy-leg.js';
+import { hostPort, proxyRoute, type ProxySettings } from './proxy/proxy-url.js';
+import { skippedLeg } from '../report/build-leg.js';
 
 export interface AgentOptions {
   /** --url */
@@ -21,6 +24,15 @@ export interface AgentOptions {
   readonly connectTo?: { readonly host: string; readonly port: number };
   /** The Fleet Server, when it runs in this process, so its side of each connection is reported too. */
   readonly fleetServer?: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
+  /** --proxy-url, --proxy-header, --proxy-disabled (libs' proxy_url, proxy_headers, proxy_disable). */
+  readonly proxy?: ProxySettings;
+  /** The fake proxy, when it runs in this process: where it listens and its log, for the proxy leg. */
+  readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo?: { readonly host: string; readonly port: number } };
+  /**
+   * The agent bootstraps a Fleet Server on this host (--fleet-server-es): it enrolls without any
+   * proxy, as elastic-agent's enroll options set Transport.Proxy.Disable for the local Fleet Server.
+   */
+  readonly bootstrapsFleetServer?: boolean;
 }
 
 export interface EnrollResult {
@@ -28,6 +40,8 @@ export interface EnrollResult {
   readonly agentId?: string;
   /** The agent to Fleet Server leg: enrollment, then the first checkin. */
   readonly leg: Leg;
+  /** agent → proxy, when the agent went through a proxy. */
+  readonly proxyLeg?: Leg;
   /** The policy the first checkin delivered (its outputs carry the agent's Elasticsearch settings). */
   readonly policy?: Record<string, unknown>;
   readonly log: ComponentLog;
@@ -49,18 +63,29 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     accept: 'application/json',
     'x-request-id': randomUUID(),
   };
+  const route = options.bootstrapsFleetServer ? undefined : proxyRoute(options.proxy, '--proxy-url');
+  const proxy = route && options.proxyFake?.connectTo ? { ...route, connectTo: options.proxyFake.connectTo } : route;
   // Enroll and checkin are both POSTs, each on its own connection (the agent uses two clients).
   const request = async (path: string, authorization: string, body: object) => {
     const exchange = await goRequest({
       method: 'POST', url: `${base}${path}`, headers: { ...headers, authorization }, body: JSON.stringify(body),
       tls: options.tls, goRelease: options.goRelease ?? DEFAULT_GO,
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
+      ...(proxy ? { proxy } : {}),
     });
     for (const warning of exchange.connection.warnings) log.warnOnce(warning);
     return exchange;
   };
   const warnings = () => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
-  const leg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined) => buildLeg({
+  const target = new URL(base);
+  const targetAddr = hostPort(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || (target.protocol === 'https:' ? 443 : 80)));
+  let hopLeg: Leg | undefined;
+  const leg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined): Promise<Leg> => {
+    if (exchange.proxy) hopLeg = proxyLeg('agent', exchange.proxy, targetAddr, exchange.proxy.error ? clientLog : undefined, options.proxyFake?.log);
+    if (exchange.proxy?.error) return skippedLeg('agent', 'fleet-server', `${base}${path}`, 'the proxy did not open a connection to Fleet Server');
+    return directLeg(exchange, ok, path, clientLog);
+  };
+  const directLeg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined) => buildLeg({
     from: 'agent', to: 'fleet-server', url: `${base}${path}`, exchange, ok, method: 'POST',
     ...(clientLog ? { clientLog } : {}),
     ...(options.fleetServer ? { server: await options.fleetServer.connection(exchange.connection.localPort) } : {}),
@@ -80,7 +105,8 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     if (!enrolled.response) log.write('warn', `Error detected: ${failure}, will retry in a moment.`);
     const line = `fail to enroll: ${failure}`;
     log.write('error', line);
-    return { ok: false, leg: await leg(enrolled, false, enrollPath, [...warnings(), line].join('\n')), log };
+    const failed = await leg(enrolled, false, enrollPath, [...warnings(), line].join('\n'));
+    return { ok: false, leg: failed, ...(hopLeg ? { proxyLeg: hopLeg } : {}), log };
   }
   const item = (JSON.parse(enrolled.response!.body) as { item: { id: string; access_api_key: string } }).item;
   log.write('info', 'Successfully enrolled the Elastic Agent.');
@@ -93,16 +119,19 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
       : `all hosts failed: requester 0/1 to host ${base}/ errored: Post "${base}${checkinPath}?": ${checkin.error}`;
     const line = `fail to checkin to fleet-server (uri: ${checkinPath}): ${reason}`;
     log.write('warn', `Possible transient error during checkin with fleet-server, retrying: ${line}`);
-    return { ok: false, agentId: item.id, leg: await leg(checkin, false, checkinPath, [...warnings(), line].join('\n')), log };
+    const failed = await leg(checkin, false, checkinPath, [...warnings(), line].join('\n'));
+    return { ok: false, agentId: item.id, leg: failed, ...(hopLeg ? { proxyLeg: hopLeg } : {}), log };
   }
   const actions = (JSON.parse(checkin.response.body) as { actions?: Array<{ type: string; data?: { policy?: Record<string, unknown> } }> }).actions ?? [];
   const policy = actions.find((a) => a.type === 'POLICY_CHANGE')?.data?.policy;
   const lines = warnings();
+  const enrolledLeg = await leg(enrolled, true, enrollPath, [...lines, 'Successfully enrolled the Elastic Agent.'].join('\n'));
   return {
     ok: true,
     agentId: item.id,
     ...(policy ? { policy } : {}),
-    leg: await leg(enrolled, true, enrollPath, [...lines, 'Successfully enrolled the Elastic Agent.'].join('\n')),
+    leg: enrolledLeg,
+    ...(hopLeg ? { proxyLeg: hopLeg } : {}),
     log,
   };
 }

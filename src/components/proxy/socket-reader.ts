@@ -54,7 +54,15 @@ export class SocketReader {
     this.socket.off('end', this.onEnd);
     this.socket.off('close', this.onEnd);
     this.socket.off('error', this.onEnd);
+    // Paused until the next reader (the TLS tap, Node's HTTP client) listens, so no byte is lost;
+    // an explicit pause() is not undone by a new 'data' listener, hence the hook.
     this.socket.pause();
+    const resume = (event: string | symbol) => {
+      if (event !== 'data') return;
+      this.socket.off('newListener', resume);
+      process.nextTick(() => this.socket.resume());
+    };
+    this.socket.on('newListener', resume);
   }
 
   private async until(ready: () => boolean): Promise<void> {
