@@ -50,20 +50,30 @@ export async function startDanted(dir: string, options: { username?: boolean; al
   ].join('\n');
   const file = path.join(dir, `danted-${port}.conf`);
   await writeFile(file, `${config}\n`);
+  let probed = false;
   const child = execa(dantedTool(), ['-f', file, '-p', path.join(dir, `danted-${port}.pid`), '-N', '1'], { reject: false });
   return started(child, port, async () => {
     const text = await readFile(log, 'utf8').catch(() => '');
+    // The readiness probe's own connection is not part of any test.
+    if (!probed) probed = text.includes('eof from local client');
     // `Dec  6 19:50:15 (1796586615.790249) danted[16291]: info: pass(1): tcp/accept [: ...`
-    return text.split('\n').filter(Boolean).map((l) => l.replace(/^.*?danted\[\d+\]: info: /, '')).filter((l) => !l.startsWith('Dante/server'));
+    const lines = text.split('\n').filter(Boolean).map((l) => l.replace(/^.*?danted\[\d+\]: info: /, '')).filter((l) => !l.startsWith('Dante/server'));
+    return lines.slice(2);
+  }, async (read) => {
+    for (let i = 0; i < 100 && !probed; i++) {
+      await read();
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 }
 
-async function started(child: ResultPromise, port: number, lines: () => Promise<string[]>): Promise<RealProxy> {
+async function started(child: ResultPromise, port: number, lines: () => Promise<string[]>, ready?: (read: () => Promise<string[]>) => Promise<void>): Promise<RealProxy> {
   await waitForPort(port).catch(async (error: Error) => {
     child.kill();
     const result = await child;
     throw new Error(`${error.message}: ${String(result.stderr)} ${String(result.stdout)}`);
   });
+  await ready?.(lines);
   return {
     port,
     lines,

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorities, enrollAgent, identity, startElasticsearch, startFleetServer, startForwardProxy, startSocksProxy } from '../../src/index.js';
 import { goRequest } from '../../src/components/go-client.js';
@@ -127,7 +128,37 @@ describe('the fake agent through a forward proxy', () => {
     expect(result.leg).toMatchObject({ to: 'fleet-server', ok: false, skipped: 'the proxy did not open a connection to Fleet Server' });
   });
 
-  it('sends --proxy-header on CONNECT only, and --proxy-disabled goes direct', async () => {
+  it('writes the CONNECT request byte for byte as Go 1.19 does, with --proxy-header and the URL\'s credentials', async () => {
+    const heads: string[] = [];
+    const capture = net.createServer((socket) => {
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (head.includes('\r\n\r\n')) {
+          heads.push(head);
+          socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+        }
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+    try {
+      const proxy = `http://alice:s3cret@127.0.0.1:${(capture.address() as net.AddressInfo).port}`;
+      const url = `${fleet.url}/api/status`;
+      const [fake, [go]] = await Promise.all([
+        goRequest({ method: 'GET', url, proxy: parseProxyUrl(proxy, 'proxy', { 'x-corp-token': 'abc' }) }),
+        goClient(binary, [{ url, proxy, proxyHeaders: { 'x-corp-token': 'abc' } }]),
+      ]);
+      expect([fake.error, go!.unwrapped]).toEqual(['Forbidden', 'Forbidden']);
+      expect(heads).toHaveLength(2);
+      expect(heads[0]).toBe(heads[1]);
+      expect(heads[0]).toBe(`CONNECT 127.0.0.1:${fleet.port} HTTP/1.1\r\nHost: 127.0.0.1:${fleet.port}\r\nUser-Agent: Go-http-client/1.1\r\nProxy-Authorization: Basic ${Buffer.from('alice:s3cret').toString('base64')}\r\nX-Corp-Token: abc\r\n\r\n`);
+    } finally {
+      capture.close();
+    }
+  });
+
+  it('--proxy-disabled goes direct; a SOCKS block reaches the agent in x/net\'s words', async () => {
     await using proxy = await startSocksProxy({ allowPorts: [] });
     const disabled = await enrollAgent({ pki, fleetServer: fleet, proxy: { url: proxy.url, disable: true, fake: proxy } });
     expect(disabled.ok).toBe(true);
@@ -135,6 +166,6 @@ describe('the fake agent through a forward proxy', () => {
     expect(proxy.log.entries).toEqual([]);
     const blocked = await enrollAgent({ pki, fleetServer: fleet, proxy: { url: proxy.url, fake: proxy } });
     expect(blocked.proxyLeg).toMatchObject({ ok: false, logs: { agent: expect.stringContaining(`socks connect tcp 127.0.0.1:${proxy.port}->127.0.0.1:${fleet.port}: unknown error connection not allowed by ruleset`) } });
-    expect(blocked.proxyLeg!.logs.proxy).toContain('blocked by higher-level socks-rule #2');
+    expect(blocked.proxyLeg!.logs.proxy).toContain('blocked by higher-level socks-rule #1');
   });
 });

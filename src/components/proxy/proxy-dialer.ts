@@ -101,11 +101,14 @@ export async function dialFirstHop(
 
 /** Writes CONNECT as net/http's Request.Write does and reads the status line of the answer. */
 async function connectRequest(socket: net.Socket, proxy: ProxyRoute, targetAddr: string): Promise<{ status: number; text: string | undefined } | { error: string }> {
-  const headers: Record<string, string> = { Host: targetAddr, 'User-Agent': 'Go-http-client/1.1', ...canonical(proxy.headers) };
+  // Request.Write: Host, then User-Agent, then the other headers sorted by key (Header.writeSubset).
+  const headers: Record<string, string> = canonical(proxy.headers);
   const authorization = proxyAuthorization(proxy.url);
   if (authorization) headers['Proxy-Authorization'] = authorization;
+  const sorted = Object.entries(headers).filter(([k]) => k !== 'Host' && k !== 'User-Agent').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const lines = [['Host', targetAddr], ['User-Agent', headers['User-Agent'] ?? 'Go-http-client/1.1'], ...sorted];
   const reader = new SocketReader(socket);
-  socket.write(`CONNECT ${targetAddr} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  socket.write(`CONNECT ${targetAddr} HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
   try {
     const { head, complete } = await reader.readUntil('\r\n\r\n');
     const lineEnd = head.indexOf('\r\n');

@@ -22,7 +22,7 @@ const dot = (host: string | undefined, port: number | undefined) => `${(host ?? 
  * A SOCKS5 server (RFC 1928, RFC 1929) that logs as dante 1.4 (danted) does with
  * `log: connect disconnect error` (lines confirmed against Debian's dante-server in
  * test/integration/proxy-peers.test.ts). Rule numbers are those of a configuration with one
- * `client pass` and a `socks pass` then `socks block`.
+ * `client pass`, a `socks pass` per allowed port, then `socks block`.
  */
 export class FakeSocksProxy implements AsyncDisposable {
   readonly log: ComponentLog;
@@ -100,8 +100,10 @@ export class FakeSocksProxy implements AsyncDisposable {
       reader.release();
       if (command !== 1) return this.reply(client, 7, () => block('command not supported'));
       if (this.options.allowPorts && !this.options.allowPorts.includes(port)) {
-        this.say(fields, `block(2): tcp/connect ]: ${peer} -> 0.0.0.0.0 ${dot(host, port)}`);
-        return this.reply(client, 2, () => this.say(fields, `block(1): tcp/accept ]: ${peer}: blocked by higher-level socks-rule #2`));
+        // One `socks pass` per allowed port, then the `socks block`: dante numbers rules in order.
+        const rule = this.options.allowPorts.length + 1;
+        this.say(fields, `block(${rule}): tcp/connect ]: ${peer} -> 0.0.0.0.0 ${dot(host, port)}`);
+        return this.reply(client, 2, () => this.say(fields, `block(1): tcp/accept ]: ${peer}: blocked by higher-level socks-rule #${rule}`));
       }
       const upstream = await dialUpstream(this.options.resolve?.(host, port) ?? { host, port });
       if (!(upstream instanceof net.Socket)) {
