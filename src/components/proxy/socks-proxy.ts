@@ -105,19 +105,20 @@ export class FakeSocksProxy implements AsyncDisposable {
         this.say(fields, `block(${rule}): tcp/connect ]: ${peer} -> 0.0.0.0.0 ${dot(host, port)}`);
         return this.reply(client, 2, () => this.say(fields, `block(1): tcp/accept ]: ${peer}: blocked by higher-level socks-rule #${rule}`));
       }
+      const rule = this.options.allowPorts ? this.options.allowPorts.indexOf(port) + 1 : 1;
       const upstream = await dialUpstream(this.options.resolve?.(host, port) ?? { host, port });
       if (!(upstream instanceof net.Socket)) {
         const why = upstream.code === 'ECONNREFUSED' ? 'Connection refused' : upstream.message;
-        this.say(fields, `pass(1): tcp/connect ]: 0 -> ${peer} -> 0, 0 -> 0.0.0.0.0 ${dot(host, port)} -> 0: remote peer error (${why}).  Session duration: ${seconds()}s`);
+        this.say(fields, `pass(${rule}): tcp/connect ]: 0 -> ${peer} -> 0, 0 -> 0.0.0.0.0 ${dot(host, port)} -> 0: remote peer error (${why}).  Session duration: ${seconds()}s`);
         return this.reply(client, upstream.code === 'ECONNREFUSED' ? 5 : 4, () => this.say(fields, `pass(1): tcp/accept ]: 0 -> ${peer} -> 0: remote peer error (${why}).  Session duration: ${seconds()}s`));
       }
       this.listener.track(upstream);
       const external = `${dot(upstream.localAddress, upstream.localPort)} ${dot(host, port)}`;
-      this.say(fields, `pass(1): tcp/connect [: ${peer} -> ${external}`);
+      this.say(fields, `pass(${rule}): tcp/connect [: ${peer} -> ${external}`);
       const bound = Buffer.from((upstream.localAddress ?? '0.0.0.0').replace(/^::ffff:/, '').split('.').map(Number));
       client.write(Buffer.concat([Buffer.from([5, 0, 0, 1]), bound.length === 4 ? bound : Buffer.alloc(4), Buffer.from([upstream.localPort! >> 8, upstream.localPort! & 0xff])]));
       splice(client, upstream, ({ fromClient, toClient }) => {
-        this.say(fields, `pass(1): tcp/connect ]: ${toClient} -> ${peer} -> ${fromClient}, ${fromClient} -> ${external} -> ${toClient}: local client closed.  Session duration: ${seconds()}s`);
+        this.say(fields, `pass(${rule}): tcp/connect ]: ${toClient} -> ${peer} -> ${fromClient}, ${fromClient} -> ${external} -> ${toClient}: local client closed.  Session duration: ${seconds()}s`);
         this.say(fields, `pass(1): tcp/accept ]: ${toClient} -> ${peer} -> ${fromClient}: local client closed.  Session duration: ${seconds()}s`);
       });
       client.resume();
