@@ -83,7 +83,8 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   const leg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined): Promise<Leg> => {
     if (exchange.proxy) hopLeg = proxyLeg('agent', exchange.proxy, targetAddr, exchange.proxy.error ? clientLog : undefined, options.proxyFake?.log);
     if (exchange.proxy?.error) return skippedLeg('agent', 'fleet-server', `${base}${path}`, 'the proxy did not open a connection to Fleet Server');
-    return directLeg(exchange, ok, path, clientLog);
+    const built = await directLeg(exchange, ok, path, clientLog);
+    return exchange.proxy ? { ...built, via: 'proxy' } : built;
   };
   const directLeg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined) => buildLeg({
     from: 'agent', to: 'fleet-server', url: `${base}${path}`, exchange, ok, method: 'POST',

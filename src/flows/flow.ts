@@ -1,4 +1,7 @@
 import { enrollAgent, type EnrollResult } from '../components/agent.js';
+import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
+import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
+import type { PlannedProxy } from './install-plan.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
@@ -25,6 +28,8 @@ export interface FlowConfig {
     readonly loadError?: string;
     /** What libs logged while loading the agent's certificate. */
     readonly warnings?: readonly string[];
+    /** --proxy-url: a fake proxy of its scheme is started on `listenPort` (0: any free port). */
+    readonly proxy?: PlannedProxy & { readonly listenPort: number };
   };
 }
 
@@ -33,7 +38,7 @@ export interface FlowResult {
   /** agent → fleet-server, fleet-server → elasticsearch, then the agent's output to elasticsearch. */
   readonly legs: readonly Leg[];
   readonly fleetServerState: FleetServerState;
-  readonly logs: { readonly agent: ComponentLog; readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog };
+  readonly logs: { readonly agent: ComponentLog; readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog; readonly proxy?: ComponentLog };
 }
 
 export async function runFlow(config: FlowConfig): Promise<FlowResult> {
@@ -53,14 +58,14 @@ export async function runFlow(config: FlowConfig): Promise<FlowResult> {
     });
     try {
       // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
-      const { leg: agentToFleet, enrolled } = await agentLeg(config, fs, logs.agent);
+      const { leg: agentToFleet, enrolled, proxyLog } = await agentLeg(config, fs, logs.agent);
       const fleetToElasticsearch = await elasticsearchLeg(fs, es);
       const output = enrolled ? outputOf(enrolled) : undefined;
       const agentToElasticsearch = output
         ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: logs.agent })
         : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
-      const legs = [agentToFleet, fleetToElasticsearch, agentToElasticsearch];
-      return { ok: legs.every((leg) => leg.ok), legs, fleetServerState: fs.state, logs };
+      const legs = [...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, fleetToElasticsearch, agentToElasticsearch];
+      return { ok: legs.every((leg) => leg.ok), legs, fleetServerState: fs.state, logs: { ...logs, ...(proxyLog ? { proxy: proxyLog } : {}) } };
     } finally {
       await fs.close();
     }
@@ -77,7 +82,7 @@ function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
 }
 
 /** The enrollment leg, and the enrollment itself when the agent got as far as trying. */
-async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult }> {
+async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult; proxyLog?: ComponentLog }> {
   const { url } = config.agent;
   if (!fs.healthy) {
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
@@ -88,6 +93,9 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     for (const line of config.agent.loadError.split('\n')) log.write('error', line);
     return { leg: skippedLeg('agent', 'fleet-server', url, 'the agent could not load its client certificate and key', config.agent.loadError) };
   }
+  const planned = config.agent.proxy;
+  // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
+  await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxy(planned, config, fs) : undefined;
   const result = await enrollAgent({
     url,
     tls: config.agent.tls,
@@ -95,8 +103,21 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     connectTo: fs.endpoint,
     fleetServer: fs,
     log,
+    ...(planned ? { proxy: { url: planned.route.url.href, headers: planned.route.headers, disable: planned.disabled }, bootstrapsFleetServer: planned.bypassed } : {}),
+    ...(proxy ? { proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
   });
-  return { leg: result.leg, enrolled: result };
+  return { leg: result.leg, enrolled: result, ...(proxy ? { proxyLog: proxy.log } : {}) };
+}
+
+/**
+ * The fake proxy the command's --proxy-url names: tinyproxy-like for http/https (an https one
+ * presents Fleet Server's certificate, which the agent's CAs already trust), dante-like for
+ * socks5. Whatever host the agent asks for is Fleet Server, as if DNS pointed there.
+ */
+async function startProxy(planned: PlannedProxy & { listenPort: number }, config: FlowConfig, fs: FakeFleetServer): Promise<FakeForwardProxy | FakeSocksProxy> {
+  const common = { port: planned.listenPort, log: new ComponentLog('proxy'), resolve: () => fs.endpoint, ...(planned.requireAuth ? { auth: planned.requireAuth } : {}) };
+  if (planned.route.scheme === 'socks5') return FakeSocksProxy.start(common);
+  return FakeForwardProxy.start({ ...common, scheme: planned.route.scheme, identity: config.fleetServer.identity });
 }
 
 /** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */

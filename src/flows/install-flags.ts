@@ -42,8 +42,9 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   { name: 'fleet-server-port', kind: 'string', description: 'port the fake Fleet Server binds (default 8220)' },
   { name: 'fleet-server-timeout', kind: 'string', description: 'how long the agent waits for Fleet Server', inert: true },
   { name: 'enroll-timeout', kind: 'string', description: 'how long enrollment retries', inert: true },
-  { name: 'proxy-url', kind: 'string', description: 'proxy between agent and Fleet Server (not emulated)', inert: true },
-  { name: 'proxy-disabled', kind: 'boolean', description: 'ignore proxy settings', inert: true },
+  { name: 'proxy-url', kind: 'string', description: 'proxy the agent dials Fleet Server through: http:// or https:// (CONNECT, credentials as user:pass@) or socks5://; the harness runs a fake one there. Unused while the agent bootstraps its own Fleet Server (--fleet-server-es), as the real agent does' },
+  { name: 'proxy-header', kind: 'string', description: 'header k=v sent to the proxy on CONNECT (repeatable, comma-separated pairs)' },
+  { name: 'proxy-disabled', kind: 'boolean', description: 'ignore --proxy-url and the proxy environment variables' },
   { name: 'header', kind: 'string', description: 'extra request header k=v', inert: true },
   { name: 'force', short: 'f', kind: 'boolean', description: 'install without asking', inert: true },
   { name: 'non-interactive', short: 'n', kind: 'boolean', description: 'install without prompts', inert: true },
@@ -61,6 +62,7 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'es-client-ca', kind: 'string', description: 'comma-separated CAs the fake Elasticsearch trusts for client certificates, PEM, DER or a PKCS#12 with certificate entries (default: es-ca from --certs)' },
   { name: 'es-client-auth', kind: 'string', description: 'none, optional or required (default optional, so --fleet-server-es-cert is exercised when given)' },
   { name: 'tls', kind: 'string', description: 'TLS version the fake servers accept: 1.2, 1.3 or both (default both)' },
+  { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];
 

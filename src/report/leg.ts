@@ -43,6 +43,8 @@ export interface Leg {
   readonly http?: { readonly method: string; readonly path: string; readonly status: number };
   /** The wire, record by record (handshake messages, alerts, closes), for timelines. */
   readonly timeline?: ReadonlyArray<{ readonly at: number; readonly sender: 'client' | 'server'; readonly what: string; readonly detail?: unknown }>;
+  /** The hop the connection went through (a forward proxy tunnels it; TLS stays end to end). */
+  readonly via?: 'proxy';
   /** Set when the leg could not be attempted, with the reason (e.g. Fleet Server never became healthy). */
   readonly skipped?: string;
 }
