@@ -33,6 +33,8 @@ export interface AgentOptions {
    * proxy, as elastic-agent's enroll options set Transport.Proxy.Disable for the local Fleet Server.
    */
   readonly bootstrapsFleetServer?: boolean;
+  /** 'proxy' when --url names a TLS-terminating proxy in front of Fleet Server. */
+  readonly legTo?: 'proxy';
 }
 
 export interface EnrollResult {
@@ -87,7 +89,7 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     return exchange.proxy ? { ...built, via: 'proxy' } : built;
   };
   const directLeg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined) => buildLeg({
-    from: 'agent', to: 'fleet-server', url: `${base}${path}`, exchange, ok, method: 'POST',
+    from: 'agent', to: options.legTo ?? 'fleet-server', url: `${base}${path}`, exchange, ok, method: 'POST',
     ...(clientLog ? { clientLog } : {}),
     ...(options.fleetServer ? { server: await options.fleetServer.connection(exchange.connection.localPort) } : {}),
   });
@@ -116,7 +118,7 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   const checkin = await request(checkinPath, `ApiKey ${item.access_api_key}`, { status: 'online', message: '', ack_token: '' });
   if (!checkin.response || checkin.response.status !== 200) {
     const reason = checkin.response
-      ? `status code: ${checkin.response.status}, fleet-server returned an error: ${fleetError(checkin.response.body)}`
+      ? extractError(checkin.response.status, checkin.response.body)
       : `all hosts failed: requester 0/1 to host ${base}/ errored: Post "${base}${checkinPath}?": ${checkin.error}`;
     const line = `fail to checkin to fleet-server (uri: ${checkinPath}): ${reason}`;
     log.write('warn', `Possible transient error during checkin with fleet-server, retrying: ${line}`);
@@ -146,14 +148,20 @@ function enrollmentError(exchange: GoExchange): string | undefined {
   if (status === 429) return 'too many requests received (429)';
   const temporary: Record<number, string> = { 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'GatewayTimeout' };
   if (temporary[status]) return `received status code ${status} (${temporary[status]}): temporary server error, please retry later`;
-  return `status code: ${status}, fleet-server returned an error: ${fleetError(body)}`;
+  return extractError(status, body);
 }
 
-function fleetError(body: string): string {
+/**
+ * fleetapi's ExtractError: a JSON error body is worded with its fields; anything else (a proxy's
+ * HTML page) is quoted raw (elastic-agent internal/pkg/fleetapi/client/client.go).
+ */
+function extractError(status: number, body: string): string {
   try {
-    const parsed = JSON.parse(body) as { error?: string; message?: string };
-    return parsed.message ? `${parsed.error}, message: ${parsed.message}` : String(parsed.error);
+    const parsed = JSON.parse(body) as { statusCode?: number; error?: string; message?: string };
+    if (parsed === null || typeof parsed !== 'object') throw new Error('not an object');
+    const code = parsed.statusCode ?? status;
+    return parsed.message ? `status code: ${code}, fleet-server returned an error: ${parsed.error}, message: ${parsed.message}` : `status code: ${code}, fleet-server returned an error: ${String(parsed.error)}`;
   } catch {
-    return body.trim();
+    return `could not decode the response, raw response: ${body}`;
   }
 }

@@ -1,7 +1,8 @@
 import { enrollAgent, type EnrollResult } from '../components/agent.js';
 import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
 import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
-import type { PlannedProxy } from './install-plan.js';
+import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
+import { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
@@ -18,6 +19,8 @@ export interface FlowConfig {
     readonly elasticsearchTls: GoClientTls;
     readonly serviceToken: string;
   };
+  /** --secure-proxy: a TLS-terminating proxy between the agent and Fleet Server. */
+  readonly secureProxy?: PlannedSecureProxy;
   /** The token Elasticsearch knows, when it is not the one Fleet Server sends. */
   readonly elasticsearchServiceToken?: string;
   readonly agent: {
@@ -58,13 +61,13 @@ export async function runFlow(config: FlowConfig): Promise<FlowResult> {
     });
     try {
       // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
-      const { leg: agentToFleet, enrolled, proxyLog } = await agentLeg(config, fs, logs.agent);
+      const { leg: agentToFleet, enrolled, proxyLog, upstream } = await agentLeg(config, fs, logs.agent);
       const fleetToElasticsearch = await elasticsearchLeg(fs, es);
       const output = enrolled ? outputOf(enrolled) : undefined;
       const agentToElasticsearch = output
         ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: logs.agent })
         : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
-      const legs = [...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, fleetToElasticsearch, agentToElasticsearch];
+      const legs = [...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, agentToElasticsearch];
       return { ok: legs.every((leg) => leg.ok), legs, fleetServerState: fs.state, logs: { ...logs, ...(proxyLog ? { proxy: proxyLog } : {}) } };
     } finally {
       await fs.close();
@@ -82,7 +85,7 @@ function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
 }
 
 /** The enrollment leg, and the enrollment itself when the agent got as far as trying. */
-async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult; proxyLog?: ComponentLog }> {
+async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult; proxyLog?: ComponentLog; upstream?: Leg }> {
   const { url } = config.agent;
   if (!fs.healthy) {
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
@@ -93,6 +96,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     for (const line of config.agent.loadError.split('\n')) log.write('error', line);
     return { leg: skippedLeg('agent', 'fleet-server', url, 'the agent could not load its client certificate and key', config.agent.loadError) };
   }
+  if (config.secureProxy) return secureProxyLegs(config, config.secureProxy, fs, log);
   const planned = config.agent.proxy;
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
   await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxy(planned, config, fs) : undefined;
@@ -107,6 +111,42 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     ...(proxy ? { proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
   });
   return { leg: result.leg, enrolled: result, ...(proxy ? { proxyLog: proxy.log } : {}) };
+}
+
+/**
+ * The agent enrolls through a TLS-terminating proxy: agent → proxy is the agent's TLS leg (mutual
+ * when the proxy asks), proxy → fleet-server what the proxy did with the request, in its words.
+ */
+async function secureProxyLegs(config: FlowConfig, planned: PlannedSecureProxy, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled: EnrollResult; proxyLog: ComponentLog; upstream: Leg }> {
+  const url = config.agent.url;
+  await using proxy = await FakeSecureProxy.start({
+    identity: planned.identity,
+    clientAuthentication: planned.clientAuthentication,
+    clientCertificateAuthorities: planned.clientCertificateAuthorities,
+    upstream: fs.url,
+    ...(planned.upstreamAuthorities ? { upstreamAuthorities: planned.upstreamAuthorities } : {}),
+    upstreamName: new URL(url).hostname,
+  });
+  const result = await enrollAgent({
+    url,
+    tls: config.agent.tls,
+    enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
+    connectTo: { host: '127.0.0.1', port: proxy.port },
+    log,
+    legTo: 'proxy',
+  });
+  const refusedAtFront = proxy.log.entries.some((e) => /client sent no required SSL certificate|client SSL certificate verify error/.test(e.message));
+  const errors = proxy.log.entries.filter((e) => e.level === 'error').map((e) => e.message);
+  const upstream: Leg = refusedAtFront || (result.leg.phase !== null && result.leg.phase !== 'http')
+    ? skippedLeg('proxy', 'fleet-server', fs.url, refusedAtFront ? 'the proxy answered the agent itself and forwarded nothing' : 'the agent did not get through to the proxy')
+    : {
+      from: 'proxy', to: 'fleet-server', url: fs.url, ok: errors.length === 0, tls: null, serverCertificate: null, clientCertificate: null,
+      rejectedBy: errors.length ? 'client' : null, phase: errors.length ? 'handshake' : null, alert: null,
+      logs: errors.length ? { proxy: errors.join('\n') } : {}, node: null,
+    };
+  const front = proxy.log.entries.filter((e) => e.level !== 'error').map((e) => e.message);
+  const leg = front.length ? { ...result.leg, logs: { ...result.leg.logs, proxy: front.join('\n') } } : result.leg;
+  return { leg, enrolled: result, proxyLog: proxy.log, upstream };
 }
 
 /**

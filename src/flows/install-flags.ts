@@ -62,6 +62,12 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'es-client-ca', kind: 'string', description: 'comma-separated CAs the fake Elasticsearch trusts for client certificates, PEM, DER or a PKCS#12 with certificate entries (default: es-ca from --certs)' },
   { name: 'es-client-auth', kind: 'string', description: 'none, optional or required (default optional, so --fleet-server-es-cert is exercised when given)' },
   { name: 'tls', kind: 'string', description: 'TLS version the fake servers accept: 1.2, 1.3 or both (default both)' },
+  { name: 'secure-proxy', kind: 'boolean', description: 'put a TLS-terminating proxy (nginx-like) in front of Fleet Server: --url names the proxy, which forwards to Fleet Server (plain HTTP with --fleet-server-insecure-http)' },
+  { name: 'secure-proxy-cert', kind: 'string', description: 'certificate the secure proxy presents to agents (default: fleet-cert from --certs)' },
+  { name: 'secure-proxy-cert-key', kind: 'string', description: 'its private key (default: fleet-cert.key from --certs)' },
+  { name: 'secure-proxy-client-auth', kind: 'string', description: 'none, optional or required: ssl_verify_client of the secure proxy (default none)' },
+  { name: 'secure-proxy-client-ca', kind: 'string', description: 'comma-separated CAs the secure proxy trusts for agent certificates (default: agent-ca from --certs)' },
+  { name: 'secure-proxy-upstream-ca', kind: 'string', description: 'CA the secure proxy verifies Fleet Server with (proxy_ssl_verify on); absent: it does not verify, as nginx by default' },
   { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];

@@ -11,6 +11,14 @@ import type { Pki } from '../pki/store.js';
 import type { ParsedFlags } from './install-flags.js';
 import { parseProxyHeaders, parseProxyUrl, type ProxyRoute } from '../components/proxy/proxy-url.js';
 
+/** A TLS-terminating proxy in front of Fleet Server (--secure-proxy and its harness flags). */
+export interface PlannedSecureProxy {
+  readonly identity: Identity;
+  readonly clientAuthentication: ClientAuthentication;
+  readonly clientCertificateAuthorities: readonly Cert[];
+  readonly upstreamAuthorities?: readonly Cert[];
+}
+
 export interface PlannedProxy {
   readonly route: ProxyRoute;
   readonly disabled: boolean;
@@ -44,6 +52,8 @@ export interface InstallPlan {
     readonly elasticsearchTls: GoClientTls;
     readonly serviceToken: string;
     readonly policyId?: string;
+    /** --secure-proxy: agents reach Fleet Server through it. */
+    readonly secureProxy?: PlannedSecureProxy;
   };
   readonly elasticsearch: {
     readonly port: number;
@@ -185,6 +195,22 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
     ? withFlag('--es-keystore', () => loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? ''))
     : withFlag(ES_PAIR, () => loadJavaIdentity(esCert, esKey));
   const proxy = planProxy(flags, Boolean(esUrlFlag), notes);
+  let secureProxy: PlannedSecureProxy | undefined;
+  if (v['secure-proxy']) {
+    const cert = file('secure-proxy-cert') ?? pki.certPath('fleet-cert');
+    const key = file('secure-proxy-cert-key') ?? pki.keyPath('fleet-cert');
+    const upstreamCa = file('secure-proxy-upstream-ca');
+    secureProxy = {
+      identity: withFlag({ certificate: '--secure-proxy-cert', key: '--secure-proxy-cert-key' }, () => loadIdentity(cert, key)),
+      clientAuthentication: oneOf(() => parseClientAuthentication(str('secure-proxy-client-auth') ?? 'none'), `--secure-proxy-client-auth: '${str('secure-proxy-client-auth')}' is not none, optional or required`),
+      clientCertificateAuthorities: withFlag('--secure-proxy-client-ca', () => loadCertificateAuthorities(list('secure-proxy-client-ca') ?? [pki.certPath('agent-ca')])),
+      ...(upstreamCa ? { upstreamAuthorities: withFlag('--secure-proxy-upstream-ca', () => loadCertificateAuthorities([upstreamCa])) } : {}),
+    };
+  } else {
+    for (const name of ['secure-proxy-cert', 'secure-proxy-cert-key', 'secure-proxy-client-auth', 'secure-proxy-client-ca', 'secure-proxy-upstream-ca']) {
+      if (str(name) !== undefined) throw usage(`--${name} needs --secure-proxy`);
+    }
+  }
   const port = Number(str('fleet-server-port') ?? 8220);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
   return {
@@ -208,6 +234,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       elasticsearchTls,
       serviceToken: serviceToken ?? newServiceToken(),
       ...(str('fleet-server-policy') ? { policyId: str('fleet-server-policy')! } : {}),
+      ...(secureProxy ? { secureProxy } : {}),
     },
     elasticsearch: {
       // A loopback URL names the port to listen on; any other host is mapped to a free local port.

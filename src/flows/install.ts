@@ -32,6 +32,7 @@ export async function install(argv: readonly string[], pki: Pki): Promise<Instal
 export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'): FlowConfig {
   const ephemeral = listen === 'ephemeral';
   return {
+    ...(plan.fleetServer.secureProxy ? { secureProxy: plan.fleetServer.secureProxy } : {}),
     elasticsearch: {
       identity: plan.elasticsearch.identity,
       port: ephemeral ? 0 : plan.elasticsearch.port,
