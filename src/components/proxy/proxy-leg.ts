@@ -1,5 +1,5 @@
 import type { Leg } from '../../report/leg.js';
-import { summarise } from '../../report/build-leg.js';
+import { summarise } from '../legs.js';
 import { parseCertificate } from '../../x509/certificate.js';
 import type { ComponentLog } from '../log.js';
 import type { ProxyHop } from './proxy-dialer.js';
