@@ -1,4 +1,8 @@
 import { enrollAgent as enroll, type EnrollResult } from './components/agent.js';
+import { FakeForwardProxy, type ForwardProxyOptions } from './components/proxy/forward-proxy.js';
+import { FakeSocksProxy, type SocksProxyOptions } from './components/proxy/socks-proxy.js';
+import type { ProxySettings } from './components/proxy/proxy-url.js';
+import type { ComponentLog } from './components/log.js';
 import { FakeElasticsearch } from './components/elasticsearch.js';
 import { FakeFleetServer } from './components/fleet-server.js';
 import { newServiceToken } from './components/elasticsearch-api.js';
@@ -241,6 +245,11 @@ export interface EnrollOptions {
   readonly verificationMode?: VerificationMode;
   /** The URL the agent uses (default the Fleet Server's), routed to it whatever the host. */
   readonly url?: string;
+  /**
+   * --proxy-url / --proxy-header / --proxy-disabled. A fake proxy (`startForwardProxy`,
+   * `startSocksProxy`) puts its own lines into the agent → proxy leg.
+   */
+  readonly proxy?: ProxySettings & { readonly fake?: { readonly log: ComponentLog } };
 }
 
 /**
@@ -274,7 +283,18 @@ export async function enrollAgent(options: EnrollOptions): Promise<EnrollResult>
       ...(options.clientCertificate === false ? {} : { certificate: identity(options.pki, 'agent-cert') }),
       verificationMode: options.verificationMode ?? 'full',
     },
+    ...(options.proxy ? { proxy: options.proxy, ...(options.proxy.fake ? { proxyFake: { log: options.proxy.fake.log } } : {}) } : {}),
   });
+}
+
+/** A forward proxy (HTTP CONNECT, optionally over TLS) that answers and logs as tinyproxy; `await using` closes it. */
+export function startForwardProxy(options: ForwardProxyOptions = {}): Promise<FakeForwardProxy> {
+  return FakeForwardProxy.start(options);
+}
+
+/** A SOCKS5 proxy that answers and logs as dante; `await using` closes it. */
+export function startSocksProxy(options: SocksProxyOptions = {}): Promise<FakeSocksProxy> {
+  return FakeSocksProxy.start(options);
 }
 
 /** Options of {@link runScenario}. */

@@ -20,6 +20,10 @@
  *
  * @packageDocumentation
  */
+export { startForwardProxy, startSocksProxy } from './api.js';
+export { FakeForwardProxy, type ForwardProxyOptions } from './components/proxy/forward-proxy.js';
+export { FakeSocksProxy, type SocksProxyOptions } from './components/proxy/socks-proxy.js';
+export type { ProxySettings } from './components/proxy/proxy-url.js';
 
 // The fakes, started the short way (from a PKI) or the long way (every TLS setting).
 export { createPki, identity, authorities, startElasticsearch, startFleetServer, enrollAgent, runScenario } from './api.js';

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
-import { buildLeg } from './legs.js';
+import { buildLeg, skippedLeg } from './legs.js';
 import type { Leg } from '../report/leg.js';
 import { goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
+import { proxyLeg } from './proxy/proxy-leg.js';
+import { hostPort, proxyRoute, type ProxySettings } from './proxy/proxy-url.js';
 
 export interface AgentOptions {
   /** --url */
@@ -21,6 +23,17 @@ export interface AgentOptions {
   readonly connectTo?: { readonly host: string; readonly port: number };
   /** The Fleet Server, when it runs in this process, so its side of each connection is reported too. */
   readonly fleetServer?: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
+  /** --proxy-url, --proxy-header, --proxy-disabled (libs' proxy_url, proxy_headers, proxy_disable). */
+  readonly proxy?: ProxySettings;
+  /** The fake proxy, when it runs in this process: where it listens and its log, for the proxy leg. */
+  readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo?: { readonly host: string; readonly port: number } };
+  /**
+   * The agent bootstraps a Fleet Server on this host (--fleet-server-es): it enrolls without any
+   * proxy, as elastic-agent's enroll options set Transport.Proxy.Disable for the local Fleet Server.
+   */
+  readonly bootstrapsFleetServer?: boolean;
+  /** 'proxy' when --url names a TLS-terminating proxy in front of Fleet Server. */
+  readonly legTo?: 'proxy';
 }
 
 /** What an enrollment did: the agent id when it worked, and always the leg and the agent's log. */
@@ -29,6 +42,8 @@ export interface EnrollResult {
   readonly agentId?: string;
   /** The agent to Fleet Server leg: enrollment, then the first checkin. */
   readonly leg: Leg;
+  /** agent → proxy, when the agent went through a proxy. */
+  readonly proxyLeg?: Leg;
   /** The policy the first checkin delivered (its outputs carry the agent's Elasticsearch settings). */
   readonly policy?: Record<string, unknown>;
   readonly log: ComponentLog;
@@ -50,19 +65,31 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     accept: 'application/json',
     'x-request-id': randomUUID(),
   };
+  const route = options.bootstrapsFleetServer ? undefined : proxyRoute(options.proxy, '--proxy-url');
+  const proxy = route && options.proxyFake?.connectTo ? { ...route, connectTo: options.proxyFake.connectTo } : route;
   // Enroll and checkin are both POSTs, each on its own connection (the agent uses two clients).
   const request = async (path: string, authorization: string, body: object) => {
     const exchange = await goRequest({
       method: 'POST', url: `${base}${path}`, headers: { ...headers, authorization }, body: JSON.stringify(body),
       tls: options.tls, goRelease: options.goRelease ?? DEFAULT_GO,
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
+      ...(proxy ? { proxy } : {}),
     });
     for (const warning of exchange.connection.warnings) log.warnOnce(warning);
     return exchange;
   };
   const warnings = () => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
-  const leg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined) => buildLeg({
-    from: 'agent', to: 'fleet-server', url: `${base}${path}`, exchange, ok, method: 'POST',
+  const target = new URL(base);
+  const targetAddr = hostPort(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || (target.protocol === 'https:' ? 443 : 80)));
+  let hopLeg: Leg | undefined;
+  const leg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined): Promise<Leg> => {
+    if (exchange.proxy) hopLeg = proxyLeg('agent', exchange.proxy, targetAddr, exchange.proxy.error ? clientLog : undefined, options.proxyFake?.log);
+    if (exchange.proxy?.error) return skippedLeg('agent', 'fleet-server', `${base}${path}`, 'the proxy did not open a connection to Fleet Server');
+    const built = await directLeg(exchange, ok, path, clientLog);
+    return exchange.proxy ? { ...built, via: 'proxy' } : built;
+  };
+  const directLeg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined) => buildLeg({
+    from: 'agent', to: options.legTo ?? 'fleet-server', url: `${base}${path}`, exchange, ok, method: 'POST',
     ...(clientLog ? { clientLog } : {}),
     ...(options.fleetServer ? { server: await options.fleetServer.connection(exchange.connection.localPort) } : {}),
   });
@@ -81,7 +108,8 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     if (!enrolled.response) log.write('warn', `Error detected: ${failure}, will retry in a moment.`);
     const line = `fail to enroll: ${failure}`;
     log.write('error', line);
-    return { ok: false, leg: await leg(enrolled, false, enrollPath, [...warnings(), line].join('\n')), log };
+    const failed = await leg(enrolled, false, enrollPath, [...warnings(), line].join('\n'));
+    return { ok: false, leg: failed, ...(hopLeg ? { proxyLeg: hopLeg } : {}), log };
   }
   const item = (JSON.parse(enrolled.response!.body) as { item: { id: string; access_api_key: string } }).item;
   log.write('info', 'Successfully enrolled the Elastic Agent.');
@@ -90,20 +118,23 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   const checkin = await request(checkinPath, `ApiKey ${item.access_api_key}`, { status: 'online', message: '', ack_token: '' });
   if (!checkin.response || checkin.response.status !== 200) {
     const reason = checkin.response
-      ? `status code: ${checkin.response.status}, fleet-server returned an error: ${fleetError(checkin.response.body)}`
+      ? extractError(checkin.response.status, checkin.response.body)
       : `all hosts failed: requester 0/1 to host ${base}/ errored: Post "${base}${checkinPath}?": ${checkin.error}`;
     const line = `fail to checkin to fleet-server (uri: ${checkinPath}): ${reason}`;
     log.write('warn', `Possible transient error during checkin with fleet-server, retrying: ${line}`);
-    return { ok: false, agentId: item.id, leg: await leg(checkin, false, checkinPath, [...warnings(), line].join('\n')), log };
+    const failed = await leg(checkin, false, checkinPath, [...warnings(), line].join('\n'));
+    return { ok: false, agentId: item.id, leg: failed, ...(hopLeg ? { proxyLeg: hopLeg } : {}), log };
   }
   const actions = (JSON.parse(checkin.response.body) as { actions?: Array<{ type: string; data?: { policy?: Record<string, unknown> } }> }).actions ?? [];
   const policy = actions.find((a) => a.type === 'POLICY_CHANGE')?.data?.policy;
   const lines = warnings();
+  const enrolledLeg = await leg(enrolled, true, enrollPath, [...lines, 'Successfully enrolled the Elastic Agent.'].join('\n'));
   return {
     ok: true,
     agentId: item.id,
     ...(policy ? { policy } : {}),
-    leg: await leg(enrolled, true, enrollPath, [...lines, 'Successfully enrolled the Elastic Agent.'].join('\n')),
+    leg: enrolledLeg,
+    ...(hopLeg ? { proxyLeg: hopLeg } : {}),
     log,
   };
 }
@@ -117,14 +148,20 @@ function enrollmentError(exchange: GoExchange): string | undefined {
   if (status === 429) return 'too many requests received (429)';
   const temporary: Record<number, string> = { 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'GatewayTimeout' };
   if (temporary[status]) return `received status code ${status} (${temporary[status]}): temporary server error, please retry later`;
-  return `status code: ${status}, fleet-server returned an error: ${fleetError(body)}`;
+  return extractError(status, body);
 }
 
-function fleetError(body: string): string {
+/**
+ * fleetapi's ExtractError: a JSON error body is worded with its fields; anything else (a proxy's
+ * HTML page) is quoted raw (elastic-agent internal/pkg/fleetapi/client/client.go).
+ */
+function extractError(status: number, body: string): string {
   try {
-    const parsed = JSON.parse(body) as { error?: string; message?: string };
-    return parsed.message ? `${parsed.error}, message: ${parsed.message}` : String(parsed.error);
+    const parsed = JSON.parse(body) as { statusCode?: number; error?: string; message?: string };
+    if (parsed === null || typeof parsed !== 'object') throw new Error('not an object');
+    const code = parsed.statusCode ?? status;
+    return parsed.message ? `status code: ${code}, fleet-server returned an error: ${parsed.error}, message: ${parsed.message}` : `status code: ${code}, fleet-server returned an error: ${String(parsed.error)}`;
   } catch {
-    return body.trim();
+    return `could not decode the response, raw response: ${body}`;
   }
 }

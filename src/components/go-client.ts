@@ -6,6 +6,8 @@ import { dialTcp, settled, startGoTls, type Dialled } from './go-dial.js';
 import { plainHttpError, stalledError, tlsRequestError } from './go-errors.js';
 import { httpExchange, keepsAlive, type GoExchange, type GoResponse, type HttpRequestParts } from './go-http.js';
 import { GoTransport } from './go-transport.js';
+import { dialFirstHop } from './proxy/proxy-dialer.js';
+import { hostPort, proxyAuthorization, type ProxyRoute } from './proxy/proxy-url.js';
 
 /**
  * A Go program's HTTP client as elastic-agent-libs configures it: this module only sequences the
@@ -27,6 +29,8 @@ export interface GoRequest extends HttpRequestParts {
   readonly connectTo?: { readonly host: string; readonly port: number };
   /** The client's transport: its kept-alive connection is reused, as Go's http.Transport does. */
   readonly transport?: GoTransport;
+  /** Transport.Proxy: the request goes through this proxy (proxy/proxy-dialer.ts). */
+  readonly proxy?: ProxyRoute;
 }
 
 /**
@@ -38,14 +42,33 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const target = request.connectTo ?? { host, port };
-  const key = `${url.protocol}//${host}:${port}@${target.host}:${target.port}`;
+  const key = `${url.protocol}//${host}:${port}@${target.host}:${target.port}${request.proxy ? ` via ${request.proxy.url.href}` : ''}`;
   const reused = await overKeptConnection(request, url, key);
   if (reused) return reused;
+  if (request.proxy) return throughProxy(request, request.proxy, url, host, port, key);
   const dialled = await dialTcp(target);
   if ('error' in dialled) return { error: dialled.error, connection: failedConnection(dialled.remote, dialled.cause) };
   if (url.protocol !== 'https:') return plainRequest(request, url, dialled);
   if (request.tls?.stall) return stalled(dialled);
   return tlsRequest(request, url, host, key, dialled);
+}
+
+/** Go's dialConn with a proxy: the first hop, then the same TLS or plain exchange over the tunnel. */
+async function throughProxy(request: GoRequest, proxy: ProxyRoute, url: URL, host: string, port: number, key: string): Promise<GoExchange> {
+  const first = await dialFirstHop({ host, port }, hostPort(host, port), url.protocol === 'https:' ? 'https:' : 'http:', proxy, request.tls ?? {});
+  const hop = first.hop ? { proxy: first.hop } : {};
+  if (!first.ok) return { error: first.error, connection: first.connection, ...hop };
+  const dialled: Dialled = { raw: first.socket, local: first.local, localPort: first.localPort, remote: first.remote };
+  if (url.protocol !== 'https:') {
+    // Plain HTTP through an HTTP proxy: the absolute URL, with the proxy's credentials on the request itself.
+    const authorization = first.hop?.forward ? proxyAuthorization(proxy.url) : undefined;
+    const forwarded: GoRequest = first.hop?.forward
+      ? { ...request, requestTarget: url.href, headers: { ...request.headers, ...(authorization ? { 'proxy-authorization': authorization } : {}) } }
+      : request;
+    return { ...await plainRequest(forwarded, url, dialled), ...hop };
+  }
+  if (request.tls?.stall) return { ...await stalled(dialled), ...hop };
+  return { ...await tlsRequest(request, url, host, key, dialled), ...hop };
 }
 
 /** A connection the server closed while idle: Go retries on a new one, and so does this. */

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { ClientConnection } from './client-connection.js';
+import type { ProxyHop } from './proxy/proxy-dialer.js';
 
 /** What a Go client's request needs at the HTTP layer, once a connection is open. */
 export interface HttpRequestParts {
@@ -8,6 +9,8 @@ export interface HttpRequestParts {
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
   readonly timeoutMs?: number;
+  /** The request target instead of the URL's path: the absolute URL when a plain request goes to an HTTP proxy. */
+  readonly requestTarget?: string;
 }
 
 export interface GoResponse {
@@ -22,6 +25,8 @@ export interface GoExchange {
   /** Go's error text, as the caller sees it after unwrapping `*url.Error`. */
   readonly error?: string;
   readonly connection: ClientConnection;
+  /** What the client saw of its proxy, when it used one (proxy/proxy-dialer.ts). */
+  readonly proxy?: ProxyHop;
 }
 
 /** One HTTP/1.1 request over a socket the caller opened (or an agent holding one). Rejects with Node's error. */
@@ -31,7 +36,7 @@ export function httpExchange(request: HttpRequestParts, url: URL, via: { socket:
       method: request.method,
       host: url.hostname,
       port: url.port,
-      path: `${url.pathname}${url.search}`,
+      path: request.requestTarget ?? `${url.pathname}${url.search}`,
       headers: { ...(request.body ? { 'content-type': 'application/json' } : {}), ...request.headers },
       // Without `agent`, Node uses createConnection (with `agent: false` it would dial the URL itself).
       ...('agent' in via ? { agent: via.agent } : { createConnection: () => via.socket }),

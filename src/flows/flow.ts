@@ -1,4 +1,8 @@
 import { enrollAgent, type EnrollResult } from '../components/agent.js';
+import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
+import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
+import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
+import { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type ElasticsearchCall, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
@@ -15,6 +19,8 @@ export interface FlowConfig {
     readonly elasticsearchTls: GoClientTls;
     readonly serviceToken: string;
   };
+  /** --secure-proxy: a TLS-terminating proxy between the agent and Fleet Server. */
+  readonly secureProxy?: PlannedSecureProxy;
   /** The token Elasticsearch knows, when it is not the one Fleet Server sends. */
   readonly elasticsearchServiceToken?: string;
   readonly agent: {
@@ -25,6 +31,8 @@ export interface FlowConfig {
     readonly loadError?: string;
     /** What libs logged while loading the agent's certificate. */
     readonly warnings?: readonly string[];
+    /** --proxy-url: a fake proxy of its scheme is started on `listenPort` (0: any free port). */
+    readonly proxy?: PlannedProxy & { readonly listenPort: number };
   };
 }
 
@@ -34,7 +42,7 @@ export interface FlowResult {
   /** agent → fleet-server, fleet-server → elasticsearch, then the agent's output to elasticsearch. */
   readonly legs: readonly Leg[];
   readonly fleetServerState: FleetServerState;
-  readonly logs: { readonly agent: ComponentLog; readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog };
+  readonly logs: { readonly agent: ComponentLog; readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog; readonly proxy?: ComponentLog };
 }
 
 /**
@@ -135,7 +143,7 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const reused = stack.served++ > 0;
   const agentLog = new ComponentLog('agent');
   // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
-  const { leg: agentToFleet, enrolled } = await agentLeg(config, fs, agentLog);
+  const { leg: agentToFleet, enrolled, proxyLog, upstream } = await agentLeg(config, fs, agentLog);
   const mine = fs.elasticsearchCalls.slice(Math.max(from.calls, stack.bootstrap.calls));
   if (reused && !unchanged(stack.bootstrap, mine)) return undefined;
   const calls = [...fs.elasticsearchCalls.slice(0, stack.bootstrap.calls), ...mine];
@@ -145,8 +153,11 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const agentToElasticsearch = output
     ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: agentLog })
     : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
-  const legs = [agentToFleet, fleetToElasticsearch, agentToElasticsearch];
-  const logs = { agent: agentLog, fleetServer: fleetLog, elasticsearch: ownPart(stack.logs.elasticsearch, stack.bootstrap.elasticsearch, from.elasticsearch) };
+  const legs = [...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, agentToElasticsearch];
+  const logs = {
+    agent: agentLog, fleetServer: fleetLog, elasticsearch: ownPart(stack.logs.elasticsearch, stack.bootstrap.elasticsearch, from.elasticsearch),
+    ...(proxyLog ? { proxy: proxyLog } : {}),
+  };
   return { ok: legs.every((leg) => leg.ok), legs, fleetServerState: fs.state, logs };
 }
 
@@ -193,7 +204,7 @@ function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
 }
 
 /** The enrollment leg, and the enrollment itself when the agent got as far as trying. */
-async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult }> {
+async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult; proxyLog?: ComponentLog; upstream?: Leg }> {
   const { url } = config.agent;
   if (!fs.healthy) {
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
@@ -204,6 +215,10 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     for (const line of config.agent.loadError.split('\n')) log.write('error', line);
     return { leg: skippedLeg('agent', 'fleet-server', url, 'the agent could not load its client certificate and key', config.agent.loadError) };
   }
+  if (config.secureProxy) return secureProxyLegs(config, config.secureProxy, fs, log);
+  const planned = config.agent.proxy;
+  // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
+  await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxy(planned, config, fs) : undefined;
   const result = await enrollAgent({
     url,
     tls: config.agent.tls,
@@ -211,8 +226,57 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     connectTo: fs.endpoint,
     fleetServer: fs,
     log,
+    ...(planned ? { proxy: { url: planned.route.url.href, headers: planned.route.headers, disable: planned.disabled }, bootstrapsFleetServer: planned.bypassed } : {}),
+    ...(proxy ? { proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
   });
-  return { leg: result.leg, enrolled: result };
+  return { leg: result.leg, enrolled: result, ...(proxy ? { proxyLog: proxy.log } : {}) };
+}
+
+/**
+ * The agent enrolls through a TLS-terminating proxy: agent → proxy is the agent's TLS leg (mutual
+ * when the proxy asks), proxy → fleet-server what the proxy did with the request, in its words.
+ */
+async function secureProxyLegs(config: FlowConfig, planned: PlannedSecureProxy, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled: EnrollResult; proxyLog: ComponentLog; upstream: Leg }> {
+  const url = config.agent.url;
+  await using proxy = await FakeSecureProxy.start({
+    identity: planned.identity,
+    clientAuthentication: planned.clientAuthentication,
+    clientCertificateAuthorities: planned.clientCertificateAuthorities,
+    upstream: fs.url,
+    ...(planned.upstreamAuthorities ? { upstreamAuthorities: planned.upstreamAuthorities } : {}),
+    upstreamName: new URL(url).hostname,
+  });
+  const result = await enrollAgent({
+    url,
+    tls: config.agent.tls,
+    enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
+    connectTo: { host: '127.0.0.1', port: proxy.port },
+    log,
+    legTo: 'proxy',
+  });
+  const refusedAtFront = proxy.log.entries.some((e) => /client sent no required SSL certificate|client SSL certificate verify error/.test(e.message));
+  const errors = proxy.log.entries.filter((e) => e.level === 'error').map((e) => e.message);
+  const upstream: Leg = refusedAtFront || (result.leg.phase !== null && result.leg.phase !== 'http')
+    ? skippedLeg('proxy', 'fleet-server', fs.url, refusedAtFront ? 'the proxy answered the agent itself and forwarded nothing' : 'the agent did not get through to the proxy')
+    : {
+      from: 'proxy', to: 'fleet-server', url: fs.url, ok: errors.length === 0, tls: null, serverCertificate: null, clientCertificate: null,
+      rejectedBy: errors.length ? 'client' : null, phase: errors.length ? 'handshake' : null, alert: null,
+      logs: errors.length ? { proxy: errors.join('\n') } : {}, node: null,
+    };
+  const front = proxy.log.entries.filter((e) => e.level !== 'error').map((e) => e.message);
+  const leg = front.length ? { ...result.leg, logs: { ...result.leg.logs, proxy: front.join('\n') } } : result.leg;
+  return { leg, enrolled: result, proxyLog: proxy.log, upstream };
+}
+
+/**
+ * The fake proxy the command's --proxy-url names: tinyproxy-like for http/https (an https one
+ * presents Fleet Server's certificate, which the agent's CAs already trust), dante-like for
+ * socks5. Whatever host the agent asks for is Fleet Server, as if DNS pointed there.
+ */
+async function startProxy(planned: PlannedProxy & { listenPort: number }, config: FlowConfig, fs: FakeFleetServer): Promise<FakeForwardProxy | FakeSocksProxy> {
+  const common = { port: planned.listenPort, log: new ComponentLog('proxy'), resolve: () => fs.endpoint, ...(planned.requireAuth ? { auth: planned.requireAuth } : {}) };
+  if (planned.route.scheme === 'socks5') return FakeSocksProxy.start(common);
+  return FakeForwardProxy.start({ ...common, scheme: planned.route.scheme, identity: config.fleetServer.identity });
 }
 
 /** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */

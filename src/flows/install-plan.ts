@@ -11,6 +11,23 @@ import { parsePemCertificates, type Cert } from '../x509/certificate.js';
 import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import type { Pki } from '../pki/store.js';
 import type { ParsedFlags } from './install-flags.js';
+import { parseProxyHeaders, parseProxyUrl, type ProxyRoute } from '../components/proxy/proxy-url.js';
+
+/** A TLS-terminating proxy in front of Fleet Server (--secure-proxy and its harness flags). */
+export interface PlannedSecureProxy {
+  readonly identity: Identity;
+  readonly clientAuthentication: ClientAuthentication;
+  readonly clientCertificateAuthorities: readonly Cert[];
+  readonly upstreamAuthorities?: readonly Cert[];
+}
+
+export interface PlannedProxy {
+  readonly route: ProxyRoute;
+  readonly disabled: boolean;
+  readonly bypassed: boolean;
+  /** Credentials the fake proxy demands (--proxy-require-auth, else the URL's). */
+  readonly requireAuth?: { readonly username: string; readonly password: string };
+}
 
 export interface InstallPlan {
   readonly url: string;
@@ -21,6 +38,8 @@ export interface InstallPlan {
     /** What libs logs while loading the agent's certificate (the legacy-key deprecation). */
     readonly warnings?: readonly string[];
     readonly enrollmentToken?: string;
+    /** --proxy-url and friends; `bypassed` while the agent bootstraps its own Fleet Server. */
+    readonly proxy?: PlannedProxy;
   };
   readonly fleetServer: {
     readonly host: string;
@@ -37,6 +56,8 @@ export interface InstallPlan {
     readonly elasticsearchTls: GoClientTls;
     readonly serviceToken: string;
     readonly policyId?: string;
+    /** --secure-proxy: agents reach Fleet Server through it. */
+    readonly secureProxy?: PlannedSecureProxy;
   };
   readonly elasticsearch: {
     readonly port: number;
@@ -180,6 +201,23 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   if (!esUrlFlag) notes.push('no --fleet-server-es: the agent enrolls into a Fleet Server the harness sets up from --certs');
 
   const es = elasticsearchMaterial({ str, file, list }, pki);
+  const proxy = planProxy(flags, Boolean(esUrlFlag), notes);
+  let secureProxy: PlannedSecureProxy | undefined;
+  if (v['secure-proxy']) {
+    const cert = file('secure-proxy-cert') ?? pki.certPath('fleet-cert');
+    const key = file('secure-proxy-cert-key') ?? pki.keyPath('fleet-cert');
+    const upstreamCa = file('secure-proxy-upstream-ca');
+    secureProxy = {
+      identity: withFlag({ certificate: '--secure-proxy-cert', key: '--secure-proxy-cert-key' }, () => loadIdentity(cert, key)),
+      clientAuthentication: oneOf(() => parseClientAuthentication(str('secure-proxy-client-auth') ?? 'none'), `--secure-proxy-client-auth: '${str('secure-proxy-client-auth')}' is not none, optional or required`),
+      clientCertificateAuthorities: withFlag('--secure-proxy-client-ca', () => loadCertificateAuthorities(list('secure-proxy-client-ca') ?? [pki.certPath('agent-ca')])),
+      ...(upstreamCa ? { upstreamAuthorities: withFlag('--secure-proxy-upstream-ca', () => loadCertificateAuthorities([upstreamCa])) } : {}),
+    };
+  } else {
+    for (const name of ['secure-proxy-cert', 'secure-proxy-cert-key', 'secure-proxy-client-auth', 'secure-proxy-client-ca', 'secure-proxy-upstream-ca']) {
+      if (str(name) !== undefined) throw usage(`--${name} needs --secure-proxy`);
+    }
+  }
   const port = Number(str('fleet-server-port') ?? 8220);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
   return {
@@ -189,6 +227,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       ...(loadError ? { loadError } : {}),
       ...(agentIdentity?.warnings ? { warnings: agentIdentity.warnings } : {}),
       ...(str('enrollment-token') ? { enrollmentToken: str('enrollment-token')! } : {}),
+      ...(proxy ? { proxy } : {}),
     },
     fleetServer: {
       host: str('fleet-server-host') ?? '127.0.0.1',
@@ -203,6 +242,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       elasticsearchTls,
       serviceToken: serviceToken ?? newServiceToken(),
       ...(str('fleet-server-policy') ? { policyId: str('fleet-server-policy')! } : {}),
+      ...(secureProxy ? { secureProxy } : {}),
     },
     elasticsearch: {
       // A loopback URL names the port to listen on; any other host is mapped to a free local port.
@@ -262,6 +302,29 @@ export function placeholder(value: string, context: Pick<PlanContext, 'pki' | 'e
   const note = `${value} read as ${path.relative(process.cwd(), mapped) || mapped}`;
   if (!notes.includes(note)) notes.push(note);
   return mapped;
+}
+
+/**
+ * --proxy-url, --proxy-header, --proxy-disabled. With --fleet-server-es the agent bootstraps a
+ * Fleet Server on this host and enrolls into it without the proxy (elastic-agent's enroll
+ * options set Transport.Proxy.Disable when FleetServer.ConnStr is set).
+ */
+function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[]): PlannedProxy | undefined {
+  const v = flags.values;
+  const url = typeof v['proxy-url'] === 'string' ? v['proxy-url'] : undefined;
+  const headerValues = flags.repeated['proxy-header'] ?? (typeof v['proxy-header'] === 'string' ? [v['proxy-header']] : []);
+  const headers = parseProxyHeaders(headerValues);
+  if (!url) return undefined;
+  const route = parseProxyUrl(url, '--proxy-url', headers);
+  const disabled = v['proxy-disabled'] === true;
+  const required = typeof v['proxy-require-auth'] === 'string' ? v['proxy-require-auth'] : undefined;
+  if (required !== undefined && !required.includes(':')) throw usage(`--proxy-require-auth: '${required}' is not user:pass`);
+  const requireAuth = required !== undefined
+    ? { username: required.slice(0, required.indexOf(':')), password: required.slice(required.indexOf(':') + 1) }
+    : route.url.username || route.url.password ? { username: decodeURIComponent(route.url.username), password: decodeURIComponent(route.url.password) } : undefined;
+  if (disabled) notes.push('--proxy-disabled: the agent ignores --proxy-url');
+  else if (bootstraps) notes.push('--fleet-server-es: the agent enrolls into the Fleet Server it bootstraps on this host directly, without --proxy-url, as the real agent does');
+  return { route, disabled, bypassed: bootstraps, ...(requireAuth ? { requireAuth } : {}) };
 }
 
 function readToken(file: string): string {

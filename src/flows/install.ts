@@ -17,6 +17,8 @@ export interface InstallResult {
   readonly hints: readonly string[];
 }
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
+
 /** Runs an `elastic-agent install` command line through the fakes and reports each leg. */
 export async function install(argv: readonly string[], pki: Pki): Promise<InstallResult> {
   const plan = planInstall(parseInstallFlags(argv), { pki, makeSelfSigned: selfSignedFleetServer });
@@ -31,6 +33,7 @@ export async function install(argv: readonly string[], pki: Pki): Promise<Instal
 export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'): FlowConfig {
   const ephemeral = listen === 'ephemeral';
   return {
+    ...(plan.fleetServer.secureProxy ? { secureProxy: plan.fleetServer.secureProxy } : {}),
     elasticsearch: {
       identity: plan.elasticsearch.identity,
       port: ephemeral ? 0 : plan.elasticsearch.port,
@@ -59,6 +62,8 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
       ...(plan.agent.enrollmentToken ? { enrollmentToken: plan.agent.enrollmentToken } : {}),
       ...(plan.agent.loadError ? { loadError: plan.agent.loadError } : {}),
       ...(plan.agent.warnings ? { warnings: plan.agent.warnings } : {}),
+      // A loopback proxy URL names the port to listen on; any other host is mapped to a free local port.
+      ...(plan.agent.proxy ? { proxy: { ...plan.agent.proxy, listenPort: !ephemeral && LOOPBACK.has(plan.agent.proxy.route.host) ? plan.agent.proxy.route.port : 0 } } : {}),
     },
   };
 }

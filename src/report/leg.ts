@@ -2,7 +2,7 @@
  * The report's vocabulary. Field names are stable: tests and other tools read them
  * (PRODUCT.md, "The report").
  */
-export type ComponentName = 'agent' | 'fleet-server' | 'elasticsearch';
+export type ComponentName = 'agent' | 'fleet-server' | 'elasticsearch' | 'proxy';
 
 /** A certificate as the report shows it. */
 export interface CertificateSummary {
@@ -30,8 +30,9 @@ export type Phase = 'connect' | 'handshake' | 'after-handshake' | 'http';
  * what, who refused, at which phase, with which alert, and what each side logged in its own words.
  */
 export interface Leg {
-  readonly from: 'agent' | 'fleet-server';
-  readonly to: 'fleet-server' | 'elasticsearch';
+  /** A proxy is a hop of its own: agent → proxy, then proxy → fleet-server or elasticsearch. */
+  readonly from: 'agent' | 'fleet-server' | 'proxy';
+  readonly to: 'fleet-server' | 'elasticsearch' | 'proxy';
   readonly url: string;
   readonly ok: boolean;
   readonly tls: { readonly version: string; readonly cipher: string } | null;
@@ -59,6 +60,8 @@ export interface Leg {
     readonly client: { readonly mode: string; readonly authorities: readonly string[] | null } | null;
     readonly server: readonly string[] | null;
   };
+  /** The hop the connection went through (a forward proxy tunnels it; TLS stays end to end). */
+  readonly via?: 'proxy';
   /** Set when the leg could not be attempted, with the reason (e.g. Fleet Server never became healthy). */
   readonly skipped?: string;
 }

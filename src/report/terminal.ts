@@ -14,7 +14,7 @@ export interface RenderOptions {
 }
 
 const ARROW = '→';
-const DISPLAY: Readonly<Record<string, string>> = { agent: 'the agent', 'fleet-server': 'Fleet Server', elasticsearch: 'Elasticsearch' };
+const DISPLAY: Readonly<Record<string, string>> = { agent: 'the agent', 'fleet-server': 'Fleet Server', elasticsearch: 'Elasticsearch', proxy: 'the proxy' };
 
 /** One block per scenario and TLS version; a line per leg, with the components' words under it. */
 export function renderScenarios(results: readonly ScenarioResult[], options: RenderOptions): string {

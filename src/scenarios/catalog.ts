@@ -66,8 +66,9 @@ export function loadCatalog(dirs: readonly string[] = [BUILTIN_HARNESS], options
       scenarios.set(scenario.id, scenario);
     }
   }
-  // The page's two flows come first, in the page's order: every other scenario varies one of them.
-  const rank = (s: ScenarioData) => (!s.id.startsWith('flow.') ? 2 : s.flow === 'one-way' ? 0 : 1);
+  // The page's two flows come first, in the page's order, then the other deployment models' flows
+  // (proxies): every other scenario varies one of them.
+  const rank = (s: ScenarioData) => (!s.id.startsWith('flow.') ? 3 : s.flow === 'one-way' ? 0 : s.flow === 'mutual' ? 1 : 2);
   const ordered = [...scenarios.values()].sort((a, b) => rank(a) - rank(b));
   return { dirs, flows, scenarios: ordered };
 }

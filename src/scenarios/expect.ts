@@ -10,7 +10,7 @@ export interface ResolvedExpectation {
   readonly alert?: string | null;
   readonly clientCertificatePresented?: boolean;
   readonly skipped?: boolean;
-  readonly logs?: Partial<Record<'agent' | 'fleet-server' | 'elasticsearch', string>>;
+  readonly logs?: Partial<Record<'agent' | 'fleet-server' | 'elasticsearch' | 'proxy', string>>;
 }
 
 type PerVersion<T> = T | { readonly '1.2': T; readonly '1.3': T };

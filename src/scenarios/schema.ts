@@ -128,12 +128,12 @@ const LegExpectation = z.strictObject({
     agent: perVersion(z.string()).optional(),
     'fleet-server': perVersion(z.string()).optional(),
     elasticsearch: perVersion(z.string()).optional(),
+    proxy: perVersion(z.string()).optional(),
   }).optional(),
 });
 
 /** In the order the agent meets them: enrolling, Fleet Server's own connection, then the agent's output. */
-export const LEG_KEYS = ['agent->fleet-server', 'fleet-server->elasticsearch', 'agent->elasticsearch'] as const;
-/** A leg as a scenario file names it: `from->to`. */
+export const LEG_KEYS = ['agent->proxy', 'agent->fleet-server', 'proxy->fleet-server', 'fleet-server->elasticsearch', 'agent->elasticsearch'] as const;
 export type LegKey = (typeof LEG_KEYS)[number];
 
 export const ScenarioFile = z.strictObject({
@@ -164,7 +164,11 @@ export const ScenarioFile = z.strictObject({
   /** The TLS versions it runs under (default both). */
   tls: z.array(z.enum(['1.2', '1.3'])).min(1).optional(),
   expect: z.strictObject({
-    'agent->fleet-server': LegExpectation,
+    /** A proxy in the path: the agent's hop to it, then the proxy's to Fleet Server. */
+    'agent->proxy': LegExpectation.optional(),
+    'proxy->fleet-server': LegExpectation.optional(),
+    /** Absent only where a secure proxy stands between the agent and Fleet Server. */
+    'agent->fleet-server': LegExpectation.optional(),
     'fleet-server->elasticsearch': LegExpectation,
     /** The agent's output: it ships data to Elasticsearch with the policy's ssl settings. */
     'agent->elasticsearch': LegExpectation.optional(),

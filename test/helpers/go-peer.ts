@@ -16,6 +16,9 @@ export interface GoPeerRequest {
   readonly minVersion?: '1.2' | '1.3';
   readonly maxVersion?: '1.2' | '1.3';
   readonly alwaysSend?: boolean;
+  /** Transport.Proxy (http, https or socks5 URL) and the CONNECT request's extra headers. */
+  readonly proxy?: string;
+  readonly proxyHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface GoPeerResult {

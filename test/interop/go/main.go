@@ -39,6 +39,10 @@ type Request struct {
 	// AlwaysSend presents the certificate whatever CAs the server lists (curl's habit), through
 	// GetClientCertificate; by default Go withholds one the server's CA list does not cover.
 	AlwaysSend bool `json:"alwaysSend,omitempty"`
+	// Proxy is Transport.Proxy's URL (http, https or socks5), as libs' proxy_url sets it;
+	// ProxyHeaders go on the CONNECT request (libs' proxy_headers).
+	Proxy        string            `json:"proxy,omitempty"`
+	ProxyHeaders map[string]string `json:"proxyHeaders,omitempty"`
 }
 
 type Result struct {
@@ -155,6 +159,15 @@ func get(r Request) Result {
 			}
 			return conn, err
 		},
+	}
+	if r.Proxy != "" {
+		proxyURL, err := url.Parse(r.Proxy)
+		must(err)
+		transport.Proxy = http.ProxyURL(proxyURL)
+		transport.ProxyConnectHeader = http.Header{}
+		for k, v := range r.ProxyHeaders {
+			transport.ProxyConnectHeader.Set(k, v)
+		}
 	}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}

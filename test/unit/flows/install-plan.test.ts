@@ -123,9 +123,11 @@ describe('planInstall defaults', () => {
   });
 
   it('restricts the versions with --tls and notes the inert flags', () => {
-    const p = plan(['--url=https://localhost:8220', '--tls=1.3', '-f', '--proxy-url=http://p:3128']);
+    const p = plan(['--url=https://localhost:8220', '--tls=1.3', '-f', '--tag=a', '--proxy-url=http://p:3128']);
     expect(p.versions).toEqual({ min: '1.3', max: '1.3' });
-    expect(p.notes[0]).toBe('accepted but not emulated: --proxy-url, --force');
+    expect(p.notes[0]).toBe('accepted but not emulated: --force, --tag');
+    // --proxy-url is emulated: the agent dials through it (no --fleet-server-es, so nothing bypasses it).
+    expect(p.agent.proxy).toMatchObject({ disabled: false, bypassed: false, route: { scheme: 'http', host: 'p', port: 3128 } });
   });
 
   it('gives Fleet Server the self-signed certificate without --fleet-server-cert, and Elasticsearch a free port', () => {

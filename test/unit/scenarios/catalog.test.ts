@@ -49,11 +49,12 @@ function schemaError(): { code: string; message: string } {
 }
 
 describe('loadCatalog with the built-in catalog', () => {
-  it('loads the page\'s two flows, and lists the two flow scenarios first, one-way then mutual as on the page', () => {
+  it('loads the page\'s two flows and the proxy deployments, and lists the page\'s flow scenarios first, one-way then mutual, then the proxies\'', () => {
     const catalog = loadCatalog();
-    expect([...catalog.flows.keys()]).toEqual(['mutual', 'one-way']);
+    expect([...catalog.flows.keys()].sort()).toEqual(['forward-proxy', 'mutual', 'one-way', 'secure-proxy']);
     expect(catalog.scenarios.slice(0, 2).map((s) => s.id)).toEqual(['flow.one-way', 'flow.mutual']);
-    expect(catalog.scenarios.slice(2).every((s) => !s.id.startsWith('flow.'))).toBe(true);
+    expect(catalog.scenarios.slice(2, 4).map((s) => s.id).sort()).toEqual(['flow.forward-proxy', 'flow.secure-proxy']);
+    expect(catalog.scenarios.slice(4).every((s) => !s.id.startsWith('flow.'))).toBe(true);
     expect(catalog.dirs).toEqual([BUILTIN_HARNESS]);
   });
 
@@ -127,7 +128,7 @@ describe('loadCatalog with a malformed scenario file', () => {
 
   it('names the file and lists the known flows when the flow is unknown', async () => {
     const file = await scenarioFile({ ...VALID, flow: 'two-way' });
-    expect(schemaError()).toEqual({ code: 'FTH_SCENARIO_SCHEMA', message: `${file}: flow: no flow 'two-way' (known: mutual, one-way)` });
+    expect(schemaError()).toEqual({ code: 'FTH_SCENARIO_SCHEMA', message: `${file}: flow: no flow 'two-way' (known: ${[...loadCatalog().flows.keys()].join(', ')})` });
   });
 
   it('names a certificate whose issuer is neither a PKI CA nor a CA of the scenario', async () => {

@@ -1,0 +1,172 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { ComponentLog } from '../log.js';
+import type { Identity } from '../../tls/material.js';
+import { hostPort } from './proxy-url.js';
+import { Descriptors, dialUpstream, ProxyListener, splice, type Resolve } from './proxy-listener.js';
+
+export interface ForwardProxyOptions {
+  /** `https`: clients reach the proxy itself over TLS (an `https://` proxy URL). */
+  readonly scheme?: 'http' | 'https';
+  readonly identity?: Identity;
+  readonly host?: string;
+  readonly port?: number;
+  /** tinyproxy's BasicAuth: without a matching Proxy-Authorization the answer is 407. */
+  readonly auth?: { readonly username: string; readonly password: string };
+  /** tinyproxy's ConnectPort: CONNECT to any other port is refused with 403. Absent: every port. */
+  readonly connectPorts?: readonly number[];
+  /** Where a requested host really is (the fakes listen on loopback ports). */
+  readonly resolve?: Resolve;
+  readonly log?: ComponentLog;
+}
+
+const VERSION = 'tinyproxy/1.11.1';
+
+/**
+ * A forward proxy that speaks and logs as tinyproxy 1.11 does (confirmed against Debian's
+ * tinyproxy in test/integration/proxy-peers.test.ts): `CONNECT` tunnels, absolute-form requests
+ * for plain HTTP, Basic authentication with a 407, ConnectPort refusals with a 403, and a 500
+ * "Unable to connect" when the target refuses. Log lines are tinyproxy's words; its level
+ * (CONNECT, INFO, ERROR) is in `fields.tinyproxy`.
+ */
+export class FakeForwardProxy implements AsyncDisposable {
+  readonly log: ComponentLog;
+  private readonly fds = new Descriptors(5);
+
+  private constructor(private readonly listener: ProxyListener, private readonly options: ForwardProxyOptions, log: ComponentLog) {
+    this.log = log;
+  }
+
+  static async start(options: ForwardProxyOptions = {}): Promise<FakeForwardProxy> {
+    const log = options.log ?? new ComponentLog('proxy');
+    const host = options.host ?? '127.0.0.1';
+    let proxy: FakeForwardProxy | undefined;
+    const context = options.scheme === 'https' && options.identity
+      ? tls.createSecureContext({ cert: options.identity.certPem, key: options.identity.keyPem })
+      : undefined;
+    const listener = await ProxyListener.start('proxy', host, options.port ?? 0, (raw) => {
+      if (!context) return void proxy!.serve(raw, raw);
+      const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
+      secure.on('error', () => raw.destroy());
+      secure.once('secure', () => proxy!.serve(secure, raw));
+    });
+    proxy = new FakeForwardProxy(listener, options, log);
+    return proxy;
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  get url(): string {
+    return `${this.options.scheme ?? 'http'}://${hostPort(this.options.host ?? '127.0.0.1', this.port)}`;
+  }
+
+  async close(): Promise<void> {
+    await this.listener.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** `clientPort` ties a line to the client's connection for the report (tinyproxy names only the fd). */
+  private write(level: 'CONNECT' | 'INFO' | 'ERROR' | 'NOTICE', message: string, clientPort?: number): void {
+    this.log.write(level === 'ERROR' ? 'error' : 'info', message, { tinyproxy: level, ...(clientPort ? { clientPort } : {}) });
+  }
+
+  private serve(client: net.Socket, raw: net.Socket): void {
+    const fd = this.fds.take();
+    const port = raw.remotePort;
+    client.once('close', () => this.fds.free(fd));
+    client.on('error', () => {});
+    this.write('CONNECT', `Connect (file descriptor ${fd}): ${(raw.remoteAddress ?? '').replace(/^::ffff:/, '')}`, port);
+    let buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end < 0) {
+        // A TLS ClientHello (an https:// proxy URL pointed at this plain proxy) never ends a line
+        // as a request does: answer as squid does (tinyproxy itself waits for its Timeout).
+        if (buffer[0] === 0x16 || buffer.length > 16_384) {
+          client.off('data', onData);
+          this.write('ERROR', `Bad request (file descriptor ${fd}): error:invalid-request`, port);
+          this.answer(client, 400, 'Bad Request', 'HTTP/1.1');
+        }
+        return;
+      }
+      client.off('data', onData);
+      client.pause();
+      void this.request(client, fd, port, buffer.subarray(0, end).toString('latin1'), buffer.subarray(end + 4));
+    };
+    client.on('data', onData);
+  }
+
+  private async request(client: net.Socket, fd: number, port: number | undefined, head: string, rest: Buffer): Promise<void> {
+    const [line = '', ...headerLines] = head.split('\r\n');
+    const write = (level: 'CONNECT' | 'INFO' | 'ERROR', message: string) => this.write(level, message, port);
+    const headers = new Map(headerLines.map((h) => [h.slice(0, h.indexOf(':')).trim().toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]));
+    write('CONNECT', `Request (file descriptor ${fd}): ${line}`);
+    const [method = '', target = ''] = line.split(' ');
+    if (this.options.auth && !this.authorized(headers.get('proxy-authorization'))) {
+      return this.answer(client, 407, 'Proxy Authentication Required', 'HTTP/1.0', ['Proxy-Authenticate: Basic realm="Tinyproxy"']);
+    }
+    const connect = method === 'CONNECT';
+    const where = connect ? splitHostPort(target) : absolute(target);
+    if (!where) return this.answer(client, 400, 'Bad Request', 'HTTP/1.1');
+    if (connect && this.options.connectPorts && !this.options.connectPorts.includes(where.port)) {
+      write('INFO', `Refused CONNECT method on port ${where.port}`);
+      return this.answer(client, 403, 'Access violation', 'HTTP/1.1');
+    }
+    write('INFO', `No upstream proxy for ${where.host}`);
+    write('INFO', `opensock: opening connection to ${hostPort(where.host, where.port)}`);
+    write('INFO', `opensock: getaddrinfo returned for ${hostPort(where.host, where.port)}`);
+    const upstream = await dialUpstream(this.options.resolve?.(where.host, where.port) ?? where);
+    if (!(upstream instanceof net.Socket)) {
+      write('ERROR', `opensock: Could not establish a connection to ${hostPort(where.host, where.port)}`);
+      return this.answer(client, 500, 'Unable to connect', 'HTTP/1.1');
+    }
+    this.listener.track(upstream);
+    const upstreamFd = this.fds.take();
+    upstream.once('close', () => this.fds.free(upstreamFd));
+    write('CONNECT', `Established connection to host "${where.host}" using file descriptor ${upstreamFd}.`);
+    if (connect) {
+      write('INFO', 'Not sending client headers to remote machine');
+      client.write(`HTTP/1.0 200 Connection established\r\nProxy-agent: ${VERSION}\r\n\r\n`);
+    } else {
+      // Forwarded in origin form, without the proxy's own headers.
+      const forwarded = headerLines.filter((h) => !/^proxy-/i.test(h));
+      upstream.write(`${method} ${where.path} HTTP/1.1\r\n${forwarded.join('\r\n')}\r\nConnection: close\r\n\r\n`);
+    }
+    if (rest.length) upstream.write(rest);
+    splice(client, upstream, () => write('INFO', `Closed connection between local client (fd:${fd}) and remote client (fd:${upstreamFd})`));
+    client.resume();
+  }
+
+  private authorized(header: string | undefined): boolean {
+    const { username, password } = this.options.auth!;
+    const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
+    return match !== null && Buffer.from(match[1]!, 'base64').toString('utf8') === `${username}:${password}`;
+  }
+
+  /** An error page of tinyproxy's shape: its status line, Server header and an HTML body, then close. */
+  private answer(client: net.Socket, status: number, text: string, proto: string, extra: readonly string[] = []): void {
+    const body = `<html><head><title>${status} ${text}</title></head><body><h1>${text}</h1><p>The proxy did not open a connection.</p></body></html>\n`;
+    client.end(`${proto} ${status} ${text}\r\nServer: ${VERSION}\r\nContent-Type: text/html\r\n${extra.map((h) => `${h}\r\n`).join('')}Connection: close\r\n\r\n${body}`);
+  }
+}
+
+function splitHostPort(target: string): { host: string; port: number; path: string } | undefined {
+  const match = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(target);
+  return match ? { host: match[1]!, port: Number(match[2]), path: '' } : undefined;
+}
+
+function absolute(target: string): { host: string; port: number; path: string } | undefined {
+  try {
+    const url = new URL(target);
+    if (url.protocol !== 'http:') return undefined;
+    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), path: `${url.pathname}${url.search}` };
+  } catch {
+    return undefined;
+  }
+}

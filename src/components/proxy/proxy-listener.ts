@@ -1,0 +1,89 @@
+import net from 'node:net';
+import { HarnessError, systemErrorCode } from '../../errors.js';
+
+/** Listens for a fake proxy, with the harness's errors for a taken port, and closes every connection on stop. */
+export class ProxyListener {
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(readonly server: net.Server) {}
+
+  static async start(component: string, host: string, port: number, onConnection: (socket: net.Socket) => void): Promise<ProxyListener> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error) => {
+        reject(systemErrorCode(error) === 'EADDRINUSE'
+          ? new HarnessError('FTH_PORT_IN_USE', `${component}: port ${port} on ${host} is already in use`, { cause: error })
+          : new HarnessError('FTH_LISTEN_FAILED', `${component}: cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error }));
+      });
+      server.listen(port, host, () => resolve());
+    });
+    const listener = new ProxyListener(server);
+    server.on('connection', (socket) => {
+      listener.track(socket);
+      socket.on('error', () => {});
+      onConnection(socket);
+    });
+    return listener;
+  }
+
+  /** Sockets the proxy opens upstream are closed with it too. */
+  track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Small descriptor numbers, lowest free first, as a single-process proxy's log shows them. */
+export class Descriptors {
+  private readonly used = new Set<number>();
+  constructor(private readonly first: number) {}
+  take(): number {
+    let fd = this.first;
+    while (this.used.has(fd)) fd++;
+    this.used.add(fd);
+    return fd;
+  }
+  free(fd: number): void {
+    this.used.delete(fd);
+  }
+}
+
+/** Dials the target the client asked for, through `resolve` when the name stands for a fake on this machine. */
+export function dialUpstream(target: { host: string; port: number }): Promise<net.Socket | NodeJS.ErrnoException> {
+  const upstream = net.connect(target);
+  return new Promise((resolve) => {
+    upstream.once('connect', () => resolve(upstream));
+    upstream.once('error', (error) => resolve(error));
+  });
+}
+
+export type Resolve = (host: string, port: number) => { host: string; port: number };
+
+/** Both ways until either side closes; counts bytes each way for the proxy's closing line. */
+export function splice(client: net.Socket, upstream: net.Socket, done: (counts: { fromClient: number; toClient: number }) => void): void {
+  const counts = { fromClient: 0, toClient: 0 };
+  client.on('data', (chunk: Buffer) => { counts.fromClient += chunk.length; });
+  upstream.on('data', (chunk: Buffer) => { counts.toClient += chunk.length; });
+  client.pipe(upstream);
+  upstream.pipe(client);
+  upstream.on('error', () => {});
+  let finished = false;
+  const end = () => {
+    if (finished) return;
+    finished = true;
+    client.destroy();
+    upstream.destroy();
+    done(counts);
+  };
+  client.once('close', end);
+  upstream.once('close', end);
+}
