@@ -51,6 +51,11 @@ export interface FleetServerOptions {
    * as fleet-server's `cache.api_key_ttl` does; absent, every request asks.
    */
   readonly apiKeyCacheMs?: number;
+  /**
+   * The enrollment token of its policy, when one was made elsewhere (Kibana in a real stack, an
+   * env file shared by containers here); absent, the fake creates one in Elasticsearch.
+   */
+  readonly enrollmentToken?: string;
 }
 
 /** One request Fleet Server made to Elasticsearch, with what happened on its connection. */
@@ -186,6 +191,11 @@ export class FakeFleetServer implements AsyncDisposable {
     const auth = await this.elasticsearch('GET', '/_security/_authenticate');
     const authProblem = elasticError(auth);
     if (authProblem) return this.fail(`failed to authenticate with elasticsearch: ${authProblem}`);
+    if (this.options.enrollmentToken) {
+      this.enrollmentToken = this.options.enrollmentToken;
+      this.setState('HEALTHY', `Running on policy with Fleet Server integration: ${this.policyId}`);
+      return;
+    }
     // Kibana creates a policy's enrollment key in the real stack; the fake makes its own.
     const key = await this.elasticsearch('POST', '/_security/api_key', { name: `enrollment-${this.policyId}` });
     const keyProblem = elasticError(key);
