@@ -13,6 +13,7 @@ interface CertsOptions {
   force?: boolean;
   keyType?: string;
   json?: boolean;
+  san?: string[];
 }
 
 export function registerCerts(program: Command, io: Io): void {
@@ -23,6 +24,8 @@ export function registerCerts(program: Command, io: Io): void {
     .option('--force', 'regenerate everything, replacing files the harness did not write')
     .option('--key-type <type>', 'rsa (2048, the default) or ecdsa (P-256)')
     .option('--json', 'print what was written as JSON')
+    .option('--san <names>', 'more DNS names for fleet-cert and es-cert, comma-separated, repeatable (e.g. host names in a compose file or behind a proxy)',
+      (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((n) => n.trim()).filter(Boolean)])
     .action(async (options: CertsOptions) => {
       if (options.keyType !== undefined && !(KEY_TYPES as readonly string[]).includes(options.keyType)) {
         throw new HarnessError('FTH_USAGE', `--key-type: '${options.keyType}' is not one of ${KEY_TYPES.join(', ')}`);
@@ -31,6 +34,7 @@ export function registerCerts(program: Command, io: Io): void {
         dir: path.resolve(io.cwd, options.out),
         ...(options.keyType ? { keyType: options.keyType as KeyType } : {}),
         ...(options.force ? { force: true } : {}),
+        ...(options.san?.length ? { extraDnsNames: options.san.map((n) => dnsName(n)) } : {}),
       });
       const rel = (file: string) => path.relative(io.cwd, file) || file;
       const objects = [...CA_NAMES, ...LEAF_NAMES].map((name) => {
@@ -61,4 +65,12 @@ export function registerCerts(program: Command, io: Io): void {
         if (o.passphraseFile) io.out(`  ${''.padEnd(24)}key encrypted (PKCS#8, AES-256); passphrase in ${o.passphraseFile}\n`);
       }
     });
+}
+
+/** A DNS name a certificate can carry (letters, digits, hyphens, dots; a leading `*.` wildcard). */
+function dnsName(value: string): string {
+  if (!/^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value) || value.length > 253) {
+    throw new HarnessError('FTH_USAGE', `--san: '${value}' is not a DNS name`);
+  }
+  return value;
 }

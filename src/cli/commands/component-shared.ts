@@ -33,6 +33,9 @@ export interface ComponentState {
   /** The agent: whether it has finished (its result is written). */
   readonly done?: boolean;
   readonly ok?: boolean;
+  /** Fleet Server: its state, and whether it asks agents for a certificate. */
+  readonly state?: string;
+  readonly clientAuthentication?: string;
 }
 
 /** Written atomically (a temporary file renamed over it), so `healthcheck` never reads half of it. */

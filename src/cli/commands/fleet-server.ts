@@ -115,7 +115,11 @@ export function registerFleetServer(program: Command, io: Io, env: NodeJS.Proces
       streamLogs(io, [fleet.log], options.json);
       if (fleet.enrollmentToken && !options.enrollmentToken) io.out(`[fleet-server] enrollment token for agents: ${fleet.enrollmentToken}\n`);
       const stateFile = options.stateFile ?? env[HARNESS_ENV.stateFile];
-      await writeState(stateFile, { component: 'fleet-server', pid: process.pid, url: localUrl(options.fleetServerInsecureHttp ? 'http' : 'https', host, fleet.port) });
+      const url = localUrl(options.fleetServerInsecureHttp ? 'http' : 'https', host, fleet.port);
+      const record = () => writeState(stateFile, { component: 'fleet-server', pid: process.pid, url, state: fleet.state, clientAuthentication });
+      await record();
+      // The recorded state is what `healthcheck` falls back on when a client certificate is required.
+      fleet.log.on('entry', (entry) => { if (entry.fields?.state) void record().catch(() => {}); });
       const signal = await io.untilStopped();
       await fleet.close();
       io.out(`[fleet-server] stopped (${signal})\n`);

@@ -38,7 +38,14 @@ async function check(state: ComponentState): Promise<{ ready: boolean; why: stri
   if (state.component === 'agent') return { ready: state.done === true && state.ok === true, why: state.done ? (state.ok ? 'finished and shipped' : 'finished and failed') : 'still enrolling' };
   const target = state.component === 'fleet-server' ? `${state.url}/api/status` : `${state.url}/`;
   const answer = await get(target);
-  if ('error' in answer) return { ready: false, why: `${target}: ${answer.error}` };
+  if ('error' in answer) {
+    // With client authentication required the check has no certificate to present: the server's
+    // refusal proves it answers TLS, and the state it recorded says whether it is HEALTHY.
+    if (state.component === 'fleet-server' && state.clientAuthentication === 'required' && /ALERT|ECONNRESET/.test(answer.error)) {
+      return { ready: state.state === 'HEALTHY', why: `requires a client certificate (${answer.error}); its recorded state is ${state.state ?? 'unknown'}` };
+    }
+    return { ready: false, why: `${target}: ${answer.error}` };
+  }
   if (state.component === 'elasticsearch') return { ready: true, why: `answers ${answer.status} at ${target}` };
   let status = '';
   try {
