@@ -24,10 +24,21 @@ WORK=${FLEET_TLS_PODMAN_WORK:-/var/tmp/fleet-tls-podman}
 IMAGE=localhost/fleet-tls-harness:local
 export ROOT WORK IMAGE
 
-for tool in podman runc docker-compose debootstrap unshare curl; do
-  command -v "$tool" >/dev/null || { echo "podman-ci: $tool is missing (apt-get install -y --no-install-recommends podman runc docker-compose debootstrap curl)"; exit 1; }
-done
 [ "$(id -u)" = 0 ] || { echo "podman-ci: needs root (rootful podman, unshare --net)"; exit 1; }
+# What it drives, installed when missing (as scripts/test-peers.sh does for the tests). docker-compose
+# without its Recommends: they are a Docker engine (docker.io, containerd), which we do not want.
+need=()
+for pair in podman:podman runc:runc netavark:/usr/lib/podman/netavark aardvark-dns:/usr/lib/podman/aardvark-dns debootstrap:debootstrap curl:curl; do
+  package=${pair%%:*} probe=${pair#*:}
+  { [ -x "$probe" ] || command -v "$probe" >/dev/null 2>&1; } || need+=("$package")
+done
+if [ ${#need[@]} -gt 0 ] || ! command -v docker-compose >/dev/null 2>&1; then
+  echo "podman-ci: installing ${need[*]} docker-compose"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  [ ${#need[@]} -eq 0 ] || apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need[@]}" >/dev/null
+  command -v docker-compose >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 docker-compose >/dev/null
+fi
 
 mkdir -p "$WORK"/{storage,run,tmp,netconf,volumes}
 cat > "$WORK/containers.conf" <<CONF
@@ -90,7 +101,10 @@ fi
 podman tag localhost/node20-base docker.io/library/node:20-slim
 
 # 2. The image: cold (no layer cache) when asked or when it does not exist yet, then cached.
-build() { podman build -q --format docker --network host -f "$ROOT/docker/Dockerfile" -t "$IMAGE" "$@" "$ROOT" >/dev/null; }
+# A TLS-inspecting proxy's CA, when this machine's Node trusts one, reaches npm in the build as a secret.
+secret=()
+[ -s "${NODE_EXTRA_CA_CERTS:-}" ] && secret=(--secret "id=npm_ca,src=$NODE_EXTRA_CA_CERTS")
+build() { podman build -q --format docker --network host "${secret[@]}" -f "$ROOT/docker/Dockerfile" -t "$IMAGE" "$@" "$ROOT" >/dev/null; }
 if [ "${FLEET_TLS_COLD_BUILD:-0}" = 1 ] || ! podman image exists "$IMAGE"; then
   t=$(now); build --no-cache; echo "podman-ci: image build (no cache): $(since "$t") s"
 fi
