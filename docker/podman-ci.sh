@@ -25,10 +25,10 @@ IMAGE=localhost/fleet-tls-harness:local
 export ROOT WORK IMAGE
 
 [ "$(id -u)" = 0 ] || { echo "podman-ci: needs root (rootful podman, unshare --net)"; exit 1; }
-# What it drives, installed when missing (as scripts/test-peers.sh does for the tests). docker-compose
+# netavark 1.4 sets up bridge networks with iptables (inside the namespace only). What it drives, installed when missing (as scripts/test-peers.sh does for the tests). docker-compose
 # without its Recommends: they are a Docker engine (docker.io, containerd), which we do not want.
 need=()
-for pair in podman:podman runc:runc netavark:/usr/lib/podman/netavark aardvark-dns:/usr/lib/podman/aardvark-dns debootstrap:debootstrap curl:curl; do
+for pair in podman:podman runc:runc netavark:/usr/lib/podman/netavark aardvark-dns:/usr/lib/podman/aardvark-dns iptables:iptables debootstrap:debootstrap curl:curl; do
   package=${pair%%:*} probe=${pair#*:}
   { [ -x "$probe" ] || command -v "$probe" >/dev/null 2>&1; } || need+=("$package")
 done
@@ -101,10 +101,16 @@ fi
 podman tag localhost/node20-base docker.io/library/node:20-slim
 
 # 2. The image: cold (no layer cache) when asked or when it does not exist yet, then cached.
-# A TLS-inspecting proxy's CA, when this machine's Node trusts one, reaches npm in the build as a secret.
-secret=()
-[ -s "${NODE_EXTRA_CA_CERTS:-}" ] && secret=(--secret "id=npm_ca,src=$NODE_EXTRA_CA_CERTS")
-build() { podman build -q --format docker --network host "${secret[@]}" -f "$ROOT/docker/Dockerfile" -t "$IMAGE" "$@" "$ROOT" >/dev/null; }
+# A TLS-inspecting proxy's CA, when this machine's Node trusts one, reaches npm in the build as a
+# read-only mount (not a layer): see the Dockerfile.
+ca=()
+[ -s "${NODE_EXTRA_CA_CERTS:-}" ] && ca=(-v "$NODE_EXTRA_CA_CERTS:/etc/ssl/npm-ca.pem:ro")
+build() {
+  local rc=0
+  podman build -q --format docker --network host "${ca[@]}" -f "$ROOT/docker/Dockerfile" -t "$IMAGE" "$@" "$ROOT" >/dev/null 2>"$WORK/build.err" || rc=$?
+  grep -v '^npm \(notice\|warn\)' "$WORK/build.err" >&2 || true
+  return $rc
+}
 if [ "${FLEET_TLS_COLD_BUILD:-0}" = 1 ] || ! podman image exists "$IMAGE"; then
   t=$(now); build --no-cache; echo "podman-ci: image build (no cache): $(since "$t") s"
 fi
