@@ -1,5 +1,5 @@
 import { ALERT, alertName } from '../wire/alerts.js';
-import type { TlsTap } from '../wire/tap.js';
+import type { ClientTap } from '../wire/tap.js';
 import { versionName } from '../wire/timeline.js';
 import { nameToString, parseCertificate, type Cert } from '../x509/certificate.js';
 import { HTTPS_TO_HTTP_ERROR, remoteError, socketError } from '../dialects/go.js';
@@ -11,7 +11,7 @@ export interface ClientConnection {
   readonly local: string;
   readonly localPort?: number;
   readonly remote: string;
-  readonly tap?: TlsTap;
+  readonly tap?: ClientTap;
   readonly version: string | null;
   readonly cipher: string | null;
   readonly serverChain: readonly Cert[];
@@ -25,7 +25,7 @@ export interface ClientConnection {
 }
 
 export function describeConnection(
-  tap: TlsTap, settings: GoClientTls, local: string, localPort: number | undefined, remote: string,
+  tap: ClientTap, settings: GoClientTls, local: string, localPort: number | undefined, remote: string,
   warnings: string[], nodeError: NodeJS.ErrnoException | undefined,
 ): ClientConnection {
   const session = tap.session;
@@ -49,7 +49,7 @@ export function describeConnection(
   };
 }
 
-function clientCertificateSummary(tap: TlsTap, settings: GoClientTls): ClientCertificateSummary | null {
+function clientCertificateSummary(tap: ClientTap, settings: GoClientTls): ClientCertificateSummary | null {
   const configured = settings.certificate?.chain[0];
   const subject = configured?.subject;
   if (!tap.certificateRequest) {
@@ -78,7 +78,7 @@ function nameOf(rawName: Buffer): string {
   }
 }
 
-export function goError(tap: TlsTap, nodeError: NodeJS.ErrnoException | undefined, local: string, remote: string): string {
+export function goError(tap: ClientTap, nodeError: NodeJS.ErrnoException | undefined, local: string, remote: string): string {
   if (tap.rejection?.by === 'client') return tap.rejection.error.message;
   const fatal = tap.alerts.find((a) => a.sender === 'server' && a.description !== ALERT.close_notify);
   if (fatal) return remoteError(fatal.description);

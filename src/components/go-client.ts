@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { ALERT } from '../wire/alerts.js';
-import { TlsTap, type CertificateRequestInfo, type Rejection } from '../wire/tap.js';
+import { ClientTap, type CertificateRequestInfo, type Rejection } from '../wire/tap.js';
 import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { verifyServerChain } from '../x509/libs-verify.js';
 import { GoTlsError, socketError, type GoRelease, DEFAULT_GO } from '../dialects/go.js';
@@ -118,7 +118,7 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
   if (settings.stall) return stalled(raw, local, localPort, remote);
 
   const warnings: string[] = [];
-  const tap = new TlsTap(raw, 'client', {
+  const tap = new ClientTap(raw, {
     verifyServer: (chain) => verifyServer(chain, settings, host, warnings, request.goRelease ?? DEFAULT_GO),
     ...(settings.certificate && settings.sendCertificate !== 'always' ? { sendClientCertificate: (req: CertificateRequestInfo) => acceptable(settings.certificate!, req) } : {}),
   });

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { HarnessError, systemErrorCode } from '../errors.js';
-import { TlsTap, type Rejection } from '../wire/tap.js';
+import { ServerTap, type Rejection } from '../wire/tap.js';
 import { TLS13 } from '../wire/session.js';
 import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { NODE_VERSION, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
@@ -56,7 +56,7 @@ export interface ServerConnection {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly local: string;
-  readonly tap: TlsTap;
+  readonly tap: ServerTap;
   secure: boolean;
   nodeError?: NodeJS.ErrnoException;
   /** The line the component logged about the handshake, if any. */
@@ -173,11 +173,11 @@ export class TlsListener {
       remoteAddress: raw.remoteAddress ?? '',
       remotePort,
       local: goAddress(raw.localAddress, raw.localPort),
-      tap: undefined as unknown as TlsTap,
+      tap: undefined as unknown as ServerTap,
       secure: false,
       done,
     };
-    const tap: TlsTap = new TlsTap(raw, 'server', {
+    const tap: ServerTap = new ServerTap(raw, {
       ...(clientAuthentication !== 'none'
         ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => dialect.verifyClient(chain.map((der) => parseCertificate(der)), tap.session.version === TLS13, clientAuthentication) }
         : {}),
@@ -187,7 +187,7 @@ export class TlsListener {
         return answer.reply === undefined ? undefined : Buffer.from(answer.reply, 'latin1');
       },
     });
-    (connection as { tap: TlsTap }).tap = tap;
+    (connection as { tap: ServerTap }).tap = tap;
     this.connections.set(remotePort, connection);
     this.waiters.get(remotePort)?.(connection);
 

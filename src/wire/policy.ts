@@ -12,18 +12,22 @@ export interface CertificateRequestInfo {
 }
 
 /**
- * The decisions a real peer makes inside the handshake, which Node's OpenSSL makes
+ * The decisions a real client makes inside the handshake, which Node's OpenSSL makes
  * differently (or after the handshake, without an alert). Each runs synchronously at the
- * point of the handshake where the real component decides.
+ * point of the handshake where Go's client decides.
  */
-export interface TapPolicy {
-  /** Client: judge the server's chain (leaf first, as sent). */
+export interface ClientTapPolicy {
+  /** Judge the server's chain (leaf first, as sent). */
   verifyServer?(chain: readonly Buffer[]): Rejection | null;
-  /** Client: whether to send the configured certificate to a server asking with these CA names. */
+  /** Whether to send the configured certificate to a server asking with these CA names. */
   sendClientCertificate?(request: CertificateRequestInfo): boolean;
-  /** Server: judge the client's chain (empty when it sent none). Called only when a certificate was requested. */
+}
+
+/** The decisions a real server (Go's net/http, Netty over JSSE) makes inside the handshake. */
+export interface ServerTapPolicy {
+  /** Judge the client's chain (empty when it sent none). Called only when a certificate was requested. */
   verifyClient?(chain: readonly Buffer[]): Rejection | null;
-  /** Server: the first bytes are not a TLS record; returns what to write back before closing. */
+  /** The first bytes are not a TLS record; returns what to write back before closing. */
   notTls?(firstBytes: Buffer): Buffer | undefined;
 }
 
