@@ -1,4 +1,4 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -9,20 +9,14 @@ import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { NODE_VERSION, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
 import type { ComponentLog } from './log.js';
+import type { ServerConnection, ServerDialect } from './server-dialect.js';
+import { DirectTls } from '../load/direct-tls.js';
+import { ConnectionDeadlines, NO_NODE_TIMEOUTS, type AfterHandshakeTimeouts } from './http-deadlines.js';
+
+export type { ServerConnection, ServerDialect };
 import { goAddress } from '../dialects/go.js';
 import { caNameStandIn } from '../pki/stand-in.js';
 import { Remembered } from '../remember.js';
-
-/** How one real server program (Go's net/http, Netty over JSSE) judges and reports a connection. */
-export interface ServerDialect {
-  /** Cipher preference and whether the server's order wins (Go and JSSE servers both impose theirs). */
-  readonly ciphers: string;
-  verifyClient(chain: readonly Cert[], tls13: boolean, clientAuthentication: ClientAuthentication): Rejection | null;
-  /** The first bytes were not TLS: what to answer before closing, and what to log. */
-  notTls(firstBytes: Buffer, connection: ServerConnection): { reply?: string; log?: string };
-  /** The log line for a handshake that failed, from what crossed the wire. */
-  handshakeFailure(connection: ServerConnection): string | undefined;
-}
 
 export interface TlsListenerOptions {
   readonly host: string;
@@ -37,34 +31,16 @@ export interface TlsListenerOptions {
   readonly component: string;
   /** No TLS at all (Fleet Server's `--fleet-server-insecure-http`): plain HTTP on the port. */
   readonly plain?: boolean;
-  /** How long a client may take over its handshake (Go's ReadTimeout); default 10 s. */
+  /** How long a client may take over its handshake; default 10 s, 0 for no limit. */
   readonly handshakeTimeoutMs?: number;
-  /**
-   * Serve TLS without the record tap (load tests): same certificates, same client-certificate
-   * judgement after the handshake, no per-connection reports. A rejected client is cut off
-   * without Go's alert.
-   */
+  /** The component's timeouts once the handshake is over (see http-deadlines.ts); absent: none. */
+  readonly timeouts?: AfterHandshakeTimeouts;
+  /** Serve TLS without the record tap (load tests): see load/direct-tls.ts. */
   readonly direct?: boolean;
 }
 
 /** What Go's net/http answers a request line it cannot parse, such as a TLS ClientHello on a plain port. */
 const GO_BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
-
-/** One accepted connection as the server saw it. */
-export interface ServerConnection {
-  readonly remote: string;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly local: string;
-  readonly tap: ServerTap;
-  secure: boolean;
-  nodeError?: NodeJS.ErrnoException;
-  /** The line the component logged about the handshake, if any. */
-  logLine?: string;
-  /** The handshake did not finish within the server's read timeout. */
-  timedOut?: boolean;
-  readonly done: Promise<void>;
-}
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -74,10 +50,21 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  */
 const contexts = new Remembered<string, tls.SecureContext>(64);
 
+/** The server context, or the harness's error naming the component when its key or certificate is refused. */
+function contextFor(options: TlsListenerOptions): tls.SecureContext {
+  try {
+    return serverContext(options);
+  } catch (error) {
+    const mismatch = /key values mismatch/i.test((error as Error).message);
+    throw new HarnessError(mismatch ? 'FTH_KEY_MISMATCH' : 'FTH_CONFIG_VALUE',
+      `${options.component}: ${mismatch ? 'its private key does not match its certificate' : `its certificate or key cannot be used: ${(error as Error).message}`}`, { cause: error });
+  }
+}
+
 function serverContext(options: TlsListenerOptions): tls.SecureContext {
   const { identity, clientCertificateAuthorities: cas, versions, dialect } = options;
   const key = createHash('sha256')
-    .update([options.component, identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers].join('\0'))
+    .update([options.component, identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers, dialect.signatureAlgorithms ?? ''].join('\0'))
     .digest('hex');
   return contexts.get(key, () => tls.createSecureContext({
     cert: identity.certPem,
@@ -88,6 +75,7 @@ function serverContext(options: TlsListenerOptions): tls.SecureContext {
     minVersion: NODE_VERSION[versions.min],
     maxVersion: NODE_VERSION[versions.max],
     ciphers: dialect.ciphers,
+    ...(dialect.signatureAlgorithms ? { sigalgs: dialect.signatureAlgorithms } : {}),
     honorCipherOrder: true,
     // OpenSSL refuses to resume a session that asked for a client certificate without one
     // (internal_error); tls.Server sets it, a bare secure context does not.
@@ -100,19 +88,35 @@ export class TlsListener {
   private readonly waiters = new Map<number, (connection: ServerConnection) => void>();
   private readonly http: http.Server;
   private readonly context: tls.SecureContext;
+  private readonly handshakeTimeoutMs: number;
+  private readonly direct?: DirectTls;
+  private readonly deadlines?: ConnectionDeadlines;
+  private readonly boundPort: number;
 
-  private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions) {
-    this.http = http.createServer({ keepAliveTimeout: 1_000 }, options.handler);
-    this.context = serverContext(options);
+  private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions, context: tls.SecureContext | undefined) {
+    this.http = http.createServer(NO_NODE_TIMEOUTS, options.handler);
+    // Neither real server logs these closes at its default level (see http-deadlines.ts).
+    if (options.timeouts) this.deadlines = new ConnectionDeadlines(this.http, options.timeouts);
+    this.context = context ?? serverContext(options);
+    this.boundPort = (server.address() as net.AddressInfo).port;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    if (options.direct) {
+      this.direct = new DirectTls({
+        context: this.context, dialect: options.dialect, clientAuthentication: options.clientAuthentication,
+        handshakeTimeoutMs: this.handshakeTimeoutMs, serve: (socket) => this.serve(socket),
+      });
+    }
     if (options.plain) {
       this.http.on('clientError', (_error, socket: net.Socket) => socket.end(GO_BAD_REQUEST));
-      server.on('connection', (raw) => this.http.emit('connection', raw));
+      server.on('connection', (raw) => this.serve(raw));
     } else {
       server.on('connection', (raw) => this.accept(raw));
     }
   }
 
   static async start(options: TlsListenerOptions): Promise<TlsListener> {
+    // Built before listening, so a key that does not fit its certificate leaves no open port behind.
+    const context = options.plain ? undefined : contextFor(options);
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) => {
@@ -123,11 +127,12 @@ export class TlsListener {
       });
       server.listen(options.port, options.host, () => resolve());
     });
-    return new TlsListener(server, options);
+    return new TlsListener(server, options, context);
   }
 
+  /** The port it listens on (still readable after close, for messages). */
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    return this.boundPort;
   }
 
   /** Where a client on this machine connects: the bound address, or loopback for a wildcard one. */
@@ -156,27 +161,21 @@ export class TlsListener {
     }
   }
 
+  /** Idempotent: a second call finds the server already closed and resolves at once. */
   async close(): Promise<void> {
     this.http.closeAllConnections();
     for (const connection of this.connections.values()) connection.tap.destroy();
+    if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private accept(raw: net.Socket): void {
-    if (this.options.direct) return this.acceptDirect(raw);
+    if (this.direct) return this.direct.accept(raw);
     const { dialect, clientAuthentication } = this.options;
     let settle!: () => void;
     const done = new Promise<void>((resolve) => { settle = resolve; });
     const remotePort = raw.remotePort ?? 0;
-    const connection: ServerConnection = {
-      remote: goAddress(raw.remoteAddress, raw.remotePort),
-      remoteAddress: raw.remoteAddress ?? '',
-      remotePort,
-      local: goAddress(raw.localAddress, raw.localPort),
-      tap: undefined as unknown as ServerTap,
-      secure: false,
-      done,
-    };
+    // The tap calls back only once bytes arrive, by which time `connection` exists.
     const tap: ServerTap = new ServerTap(raw, {
       ...(clientAuthentication !== 'none'
         ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => dialect.verifyClient(chain.map((der) => parseCertificate(der)), tap.session.version === TLS13, clientAuthentication) }
@@ -187,7 +186,15 @@ export class TlsListener {
         return answer.reply === undefined ? undefined : Buffer.from(answer.reply, 'latin1');
       },
     });
-    (connection as { tap: ServerTap }).tap = tap;
+    const connection: ServerConnection = {
+      remote: goAddress(raw.remoteAddress, raw.remotePort),
+      remoteAddress: raw.remoteAddress ?? '',
+      remotePort,
+      local: goAddress(raw.localAddress, raw.localPort),
+      tap,
+      secure: false,
+      done,
+    };
     this.connections.set(remotePort, connection);
     this.waiters.get(remotePort)?.(connection);
 
@@ -198,15 +205,15 @@ export class TlsListener {
       rejectUnauthorized: false,
     });
     tap.attach(socket);
-    const timer = setTimeout(() => {
+    const timer = this.handshakeTimeoutMs > 0 ? setTimeout(() => {
       connection.timedOut = true;
       socket.destroy();
-    }, this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    }, this.handshakeTimeoutMs) : undefined;
     socket.on('secure', () => {
       clearTimeout(timer);
       connection.secure = true;
       settle();
-      this.http.emit('connection', socket);
+      this.serve(socket, raw);
     });
     socket.on('error', (error: NodeJS.ErrnoException) => { connection.nodeError ??= error; });
     socket.on('close', () => {
@@ -221,64 +228,14 @@ export class TlsListener {
     });
   }
 
-  private acceptDirect(raw: net.Socket): void {
-    const { dialect, clientAuthentication } = this.options;
-    raw.setNoDelay(true);
-    const socket = new tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.context,
-      requestCert: clientAuthentication !== 'none',
-      rejectUnauthorized: false,
-    });
-    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
-    socket.on('secure', () => {
-      clearTimeout(timer);
-      if (clientAuthentication !== 'none') {
-        const chain = peerChain(socket);
-        const verdict = this.clientVerdicts.judge(chain, () =>
-          dialect.verifyClient(chain.map((x509) => parseCertificate(x509.raw)), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
-        if (!verdict) return socket.destroy();
-      }
-      this.http.emit('connection', socket);
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => clearTimeout(timer));
+  /** Hands a connection to the HTTP server, under the component's timeouts. */
+  private serve(socket: net.Socket, raw?: net.Socket): void {
+    this.deadlines?.watch(socket, raw);
+    this.http.emit('connection', socket);
   }
-
-  private readonly clientVerdicts = new VerdictCache();
 
   private record(connection: ServerConnection, line: string, level: 'warn' | 'error'): void {
     connection.logLine = line;
     this.options.log.write(level, line, { remote: connection.remote });
-  }
-}
-
-/** The chain the client sent, leaf first (X509Certificate: no JS object per field). */
-function peerChain(socket: tls.TLSSocket): X509Certificate[] {
-  const chain: X509Certificate[] = [];
-  let cert = socket.getPeerX509Certificate();
-  while (cert && chain.length < 10 && !chain.some((c) => c.fingerprint256 === cert!.fingerprint256)) {
-    chain.push(cert);
-    cert = cert.issuerCertificate;
-  }
-  return chain;
-}
-
-/**
- * Thousands of agents present the same few chains: a verdict is reused for a second, so the
- * direct path does not parse the same certificate on every handshake.
- */
-class VerdictCache {
-  private readonly verdicts = new Map<string, { ok: boolean; until: number }>();
-
-  judge(chain: readonly X509Certificate[], verify: () => boolean): boolean {
-    const key = chain.map((c) => c.fingerprint256).join('/');
-    const now = Date.now();
-    const known = this.verdicts.get(key);
-    if (known && known.until > now) return known.ok;
-    const ok = verify();
-    if (this.verdicts.size > 100) this.verdicts.clear();
-    this.verdicts.set(key, { ok, until: now + 1_000 });
-    return ok;
   }
 }

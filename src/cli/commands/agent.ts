@@ -6,7 +6,7 @@ import { ComponentLog } from '../../components/log.js';
 import { shipToElasticsearch, type PolicyOutput } from '../../components/output.js';
 import { HarnessError } from '../../errors.js';
 import { writeFileOwned } from '../../load/results.js';
-import { skippedLeg } from '../../report/build-leg.js';
+import { skippedLeg } from '../../components/legs.js';
 import type { Leg } from '../../report/leg.js';
 import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js';
 import { applyElasticEnv } from '../elastic-env.js';

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { identity, authorities } from '../../api.js';
 import { FakeElasticsearch } from '../../components/elasticsearch.js';
 import { newServiceToken } from '../../components/elasticsearch-api.js';
+import { serviceAccount } from '../../components/elasticsearch/security.js';
 import { HarnessError } from '../../errors.js';
 import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js';
 import { DEFAULT_VERSIONS, only, parseClientAuthentication } from '../../tls/settings.js';
@@ -62,7 +63,7 @@ export function registerElasticsearch(program: Command, io: Io, env: NodeJS.Proc
         host,
         port,
       });
-      if (apiKey) es.state.apiKeys.set(apiKey.id, { secret: apiKey.secret, name: 'enrollment-key (FLEET_ENROLLMENT_TOKEN)' });
+      if (apiKey) es.state.apiKeys.set(apiKey.id, { secret: apiKey.secret, name: 'enrollment-key (FLEET_ENROLLMENT_TOKEN)', owner: serviceAccount('token') });
       streamLogs(io, [es.log], options.json);
       if (!options.serviceToken) io.out(`[elasticsearch] service token for Fleet Server: ${serviceToken}\n`);
       const stateFile = options.stateFile ?? env[HARNESS_ENV.stateFile];

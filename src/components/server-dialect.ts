@@ -1,0 +1,32 @@
+import type { ServerTap, Rejection } from '../wire/tap.js';
+import type { Cert } from '../x509/certificate.js';
+import type { ClientAuthentication } from '../tls/settings.js';
+
+/** How one real server program (Go's net/http, Netty over JSSE) judges and reports a connection. */
+export interface ServerDialect {
+  /** Cipher preference and whether the server's order wins (Go and JSSE servers both impose theirs). */
+  readonly ciphers: string;
+  /** The signature algorithms its CertificateRequest lists, when they are not OpenSSL's own. */
+  readonly signatureAlgorithms?: string;
+  verifyClient(chain: readonly Cert[], tls13: boolean, clientAuthentication: ClientAuthentication): Rejection | null;
+  /** The first bytes were not TLS: what to answer before closing, and what to log. */
+  notTls(firstBytes: Buffer, connection: ServerConnection): { reply?: string; log?: string };
+  /** The log line for a handshake that failed, from what crossed the wire. */
+  handshakeFailure(connection: ServerConnection): string | undefined;
+}
+
+/** One accepted connection as the server saw it. */
+export interface ServerConnection {
+  readonly remote: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly local: string;
+  readonly tap: ServerTap;
+  secure: boolean;
+  nodeError?: NodeJS.ErrnoException;
+  /** The line the component logged about the handshake, if any. */
+  logLine?: string;
+  /** The handshake did not finish within the server's read timeout. */
+  timedOut?: boolean;
+  readonly done: Promise<void>;
+}
