@@ -12,6 +12,12 @@ import { registerLoad } from './commands/load.js';
 import { registerRun } from './commands/run.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerServe } from './commands/serve.js';
+import { registerElasticsearch } from './commands/elasticsearch.js';
+import { registerFleetServer } from './commands/fleet-server.js';
+import { registerAgent } from './commands/agent.js';
+import { registerResults } from './commands/results.js';
+import { registerHealthcheck } from './commands/healthcheck.js';
+import { registerContainer } from './commands/container.js';
 import type { Io } from './io.js';
 
 /** Exit statuses: 0 behaved as expected, 1 an expectation or the flow failed, 2 bad usage or input. */
@@ -39,6 +45,13 @@ export function buildProgram(io: Io): Command {
   registerProbe(program, io);
   registerExplain(program, io);
   registerLoad(program, io);
+  // One component each, for containers (docker/): issue 12.
+  registerElasticsearch(program, io);
+  registerFleetServer(program, io);
+  registerAgent(program, io);
+  registerResults(program, io);
+  registerHealthcheck(program, io);
+  registerContainer(program, io, async (argv) => { await buildProgram(io).parseAsync(argv, { from: 'user' }); });
   return program;
 }
 

@@ -10,7 +10,7 @@ export type BootstrapOutcome = { readonly enrollmentToken: string } | { readonly
  * Fleet Server's start against Elasticsearch: version check, authentication with the service
  * token, its policy's enrollment key. Each failure is worded as fleet-server logs it.
  */
-export async function bootstrapFleetServer(call: Call, policyId: string, fleetVersion: string): Promise<BootstrapOutcome> {
+export async function bootstrapFleetServer(call: Call, policyId: string, fleetVersion: string, givenEnrollmentToken?: string): Promise<BootstrapOutcome> {
   // Current Fleet Server's first Elasticsearch call is the version check (GET /).
   const info = await call('GET', '/');
   const versionProblem = checkElasticsearch(info, fleetVersion);
@@ -20,6 +20,8 @@ export async function bootstrapFleetServer(call: Call, policyId: string, fleetVe
   const auth = await call('GET', '/_security/_authenticate');
   const authProblem = elasticError(auth);
   if (authProblem) return { failure: `failed to authenticate with elasticsearch: ${authProblem}` };
+  // A token made elsewhere (Kibana in a real stack, an env file shared by containers here).
+  if (givenEnrollmentToken) return { enrollmentToken: givenEnrollmentToken };
   // Kibana creates a policy's enrollment key in the real stack; the fake makes its own.
   const key = await call('POST', '/_security/api_key', { name: `enrollment-${policyId}` });
   const keyProblem = elasticError(key);

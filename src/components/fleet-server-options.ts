@@ -52,6 +52,11 @@ export interface FleetServerOptions {
    */
   readonly apiKeyCacheMs?: number;
   /**
+   * The enrollment token of its policy, when one was made elsewhere (Kibana in a real stack, an
+   * env file shared by containers here); absent, the fake creates one in Elasticsearch.
+   */
+  readonly enrollmentToken?: string;
+  /**
    * libs could not load --fleet-server-cert with its key (Go's text, e.g. `tls: private key does
    * not match public key`). fleet-server bootstraps against Elasticsearch first and loads its API
    * listener's certificate only when it starts that listener (internal/pkg/api/server.go Run), so it

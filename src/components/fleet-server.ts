@@ -170,7 +170,7 @@ export class FakeFleetServer implements AsyncDisposable {
   }
 
   private async bootstrap(): Promise<void> {
-    const outcome = await bootstrapFleetServer((method, path, body) => this.elasticsearch(method, path, body), this.policyId, this.version);
+    const outcome = await bootstrapFleetServer((method, path, body) => this.elasticsearch(method, path, body), this.policyId, this.version, this.options.enrollmentToken);
     if ('failure' in outcome) return this.fail(outcome.failure);
     this.enrollmentToken = outcome.enrollmentToken;
     if (this.options.certificateError) {

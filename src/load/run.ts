@@ -7,6 +7,7 @@ import { ensurePki } from '../pki/store.js';
 import { identity } from '../api.js';
 import type { TlsVersion } from '../tls/settings.js';
 import type { ServerReady, ServerSpec } from './server-process.js';
+import { LatencyHistogram, type HistogramJson } from './histogram.js';
 import { report, type HoldReport, type LoadReport } from './stats.js';
 import { ClientWorkers, shares } from './workers.js';
 import type { WorkerInput } from './client-worker.js';
@@ -27,13 +28,15 @@ export interface LoadOptions {
   readonly tap?: boolean;
   /** The bare node:tls pair instead of Fleet Server (the bench's baseline). */
   readonly bare?: boolean;
+  /** Also return the latency histogram, for `--figures` files that merge across containers. */
+  readonly histogram?: boolean;
   readonly onProgress?: (progress: { handshakes: number; errors: number; held: number; seconds: number }) => void;
 }
 
 const HERE = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 /** Runs the load and returns its report; the fake server, if any, is stopped before it returns. */
-export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+export async function runLoad(options: LoadOptions): Promise<LoadReport & { latencyHistogram?: HistogramJson }> {
   if (options.url) await reachable(new URL(options.url));
   const { pki } = await ensurePki({ dir: options.certs });
   const agent = identity(pki, 'agent-cert');
@@ -83,7 +86,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       client: Math.round((cpu.user + cpu.system) / 1000),
       server: server ? Math.round((await server.ask<number>('cpu')) - serverCpuStart) : null,
     };
-    return report(done.stats, done.seconds, cpuMs, holdReport);
+    const result = report(done.stats, done.seconds, cpuMs, holdReport);
+    return options.histogram ? { ...result, latencyHistogram: LatencyHistogram.of(done.stats.latencies).toJSON() } : result;
   } finally {
     await server?.close();
   }

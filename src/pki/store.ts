@@ -5,8 +5,9 @@ import path from 'node:path';
 import { HarnessError, systemErrorCode } from '../errors.js';
 import { decodePrivateKey, encodePrivateKey, generateKey, keyTypeOf, newPassphrase, type KeyType } from './keys.js';
 import { issueCa, issueLeaf, type KeyedCertificate, type PkiMaterial } from './generate.js';
+import { parseCertificate } from '../x509/certificate.js';
 import {
-  CA_NAMES, ENCRYPTED_KEY, LEAF_NAMES, LEAF_PROFILES, PASSPHRASE_FILE, RENEW_BEFORE_MS,
+  CA_NAMES, ENCRYPTED_KEY, LEAF_NAMES, LEAF_PROFILES, LOOPBACK_DNS, PASSPHRASE_FILE, RENEW_BEFORE_MS,
   type CaName, type LeafName, type PkiObjectName,
 } from './profiles.js';
 
@@ -33,6 +34,11 @@ export interface EnsurePkiOptions {
   /** Regenerate everything and overwrite files the harness did not write. */
   readonly force?: boolean;
   readonly now?: number;
+  /**
+   * More DNS names for the server certificates (fleet-cert, es-cert) besides localhost and their
+   * service name: a compose file's or a proxy's host names. A reused one that lacks any is reissued.
+   */
+  readonly extraDnsNames?: readonly string[];
 }
 
 /**
@@ -55,6 +61,7 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
   const existing = options.force ? emptyState() : await readExisting(dir, manifest, now);
   const keyType = options.keyType ?? (options.force ? undefined : manifest?.keyType) ?? existing.keyType ?? 'rsa';
 
+  const extraDns = [...new Set(options.extraDnsNames ?? [])];
   const stale = new Map<string, string>();
   let passphrase = existing.passphrase;
   if (passphrase === undefined) stale.set(PASSPHRASE_FILE, 'missing');
@@ -68,7 +75,8 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
       ? `its issuer ${issuer} is regenerated`
       : name === ENCRYPTED_KEY && stale.has(PASSPHRASE_FILE)
         ? 'its passphrase is regenerated'
-        : existing.problems.get(name) ?? typeProblem(existing.leaves[name], keyType) ?? issuerProblem(existing.leaves[name], existing.cas[issuer]);
+        : existing.problems.get(name) ?? typeProblem(existing.leaves[name], keyType) ?? issuerProblem(existing.leaves[name], existing.cas[issuer])
+          ?? sanProblem(name, existing.leaves[name], extraDns);
     if (problem) stale.set(name, problem);
   }
 
@@ -88,7 +96,11 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
   const leaves = { ...existing.leaves } as Record<LeafName, KeyedCertificate>;
   if (passphrase === undefined) passphrase = newPassphrase();
   for (const name of CA_NAMES) if (stale.has(name)) cas[name] = issueCa(name, newKey.get(name)!, now);
-  for (const name of LEAF_NAMES) if (stale.has(name)) leaves[name] = issueLeaf(name, cas[LEAF_PROFILES[name].issuer], newKey.get(name)!, {}, now);
+  for (const name of LEAF_NAMES) {
+    if (!stale.has(name)) continue;
+    const dnsNames = SERVER_LEAVES.includes(name) && extraDns.length ? { dnsNames: [...new Set([...LOOPBACK_DNS, LEAF_PROFILES[name].hostName, ...extraDns])] } : {};
+    leaves[name] = issueLeaf(name, cas[LEAF_PROFILES[name].issuer], newKey.get(name)!, dnsNames, now);
+  }
 
   const material: PkiMaterial = { keyType, cas, leaves, passphrase };
   if (staleNames.length > 0 || manifest?.pending) {
@@ -286,4 +298,15 @@ function baseName(file: string): string {
 
 function sha256(content: string): string {
   return createHash('sha256').update(content).digest('hex');
+}
+
+/** The certificates servers present: the ones whose names clients check. */
+const SERVER_LEAVES: readonly LeafName[] = ['fleet-cert', 'es-cert'];
+
+/** Why a reused server certificate must be reissued for the extra names asked for. */
+function sanProblem(name: LeafName, leaf: KeyedCertificate | undefined, extra: readonly string[]): string | undefined {
+  if (!leaf || extra.length === 0 || !SERVER_LEAVES.includes(name)) return undefined;
+  const names = new Set(parseCertificate(leaf.der).dnsNames.map((n) => n.toLowerCase()));
+  const missing = extra.filter((n) => !names.has(n.toLowerCase()));
+  return missing.length ? `it does not name ${missing.join(', ')}` : undefined;
 }

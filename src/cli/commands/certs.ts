@@ -15,6 +15,7 @@ interface CertsOptions {
   keyType?: string;
   plainKeys?: boolean;
   json?: boolean;
+  san?: string[];
 }
 
 export function registerCerts(program: Command, io: Io): void {
@@ -26,6 +27,8 @@ export function registerCerts(program: Command, io: Io): void {
     .option('--key-type <type>', 'rsa (2048, the default) or ecdsa (P-256)')
     .option('--plain-keys', 'also write an unencrypted copy of the agent key (agent-cert.plain.key, mode 0600) for clients that cannot take a passphrase')
     .option('--json', 'print what was written as JSON')
+    .option('--san <names>', 'more DNS names for fleet-cert and es-cert, comma-separated, repeatable (e.g. host names in a compose file or behind a proxy)',
+      (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((n) => n.trim()).filter(Boolean)])
     .action(async (options: CertsOptions) => {
       if (options.keyType !== undefined && !(KEY_TYPES as readonly string[]).includes(options.keyType)) {
         throw new HarnessError('FTH_USAGE', `--key-type: '${options.keyType}' is not one of ${KEY_TYPES.join(', ')}`);
@@ -34,6 +37,7 @@ export function registerCerts(program: Command, io: Io): void {
         dir: path.resolve(io.cwd, options.out),
         ...(options.keyType ? { keyType: options.keyType as KeyType } : {}),
         ...(options.force ? { force: true } : {}),
+        ...(options.san?.length ? { extraDnsNames: options.san.map((n) => dnsName(n)) } : {}),
       });
       const rel = (file: string) => path.relative(io.cwd, file) || file;
       const plain = options.plainKeys ? await writePlainKeys(pki, options.force ? { force: true } : {}) : [];
@@ -68,4 +72,12 @@ export function registerCerts(program: Command, io: Io): void {
         if (copy) io.out(`  ${''.padEnd(24)}unencrypted copy ${copy.action}: ${copy.key} (mode 0600)\n`);
       }
     });
+}
+
+/** A DNS name a certificate can carry (letters, digits, hyphens, dots; a leading `*.` wildcard). */
+function dnsName(value: string): string {
+  if (!/^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value) || value.length > 253) {
+    throw new HarnessError('FTH_USAGE', `--san: '${value}' is not a DNS name`);
+  }
+  return value;
 }

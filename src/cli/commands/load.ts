@@ -1,8 +1,11 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { HarnessError } from '../../errors.js';
 import { runLoad } from '../../load/run.js';
 import type { LoadReport } from '../../load/stats.js';
+import { writeFileOwned, type LoadFigures } from '../../load/results.js';
+import { HARNESS_ENV } from './component-shared.js';
 import { parseTlsVersion, type TlsVersion } from '../../tls/settings.js';
 import type { Io } from '../io.js';
 import { parseCount } from './shared.js';
@@ -20,6 +23,7 @@ interface LoadCliOptions {
   tap?: boolean;
   bare?: boolean;
   json?: boolean;
+  figures?: string;
 }
 
 export function registerLoad(program: Command, io: Io): void {
@@ -38,6 +42,7 @@ export function registerLoad(program: Command, io: Io): void {
     .option('--tap', 'run the fake Fleet Server\'s TLS through the record tap, as the catalog does')
     .option('--bare', 'load a bare node:tls server instead (the baseline `npm run bench` compares with)')
     .option('--json', 'print the result as one JSON document')
+    .option('--figures <file>', `also write the result with its latency histogram, for \`fleet-tls results\` to merge across containers (default <$${HARNESS_ENV.resultDir}>/<host name>.load.json when that is set)`)
     .action(async (options: LoadCliOptions) => {
       const agents = parseCount(options.agents, '--agents');
       const concurrency = parseCount(options.concurrency, '--concurrency');
@@ -49,6 +54,8 @@ export function registerLoad(program: Command, io: Io): void {
       if (url && options.tap) throw new HarnessError('FTH_USAGE', '--tap and --url do not go together: the tap runs inside the fake Fleet Server, and --url loads another server');
       if (url && !options.bare && !options.enrollmentToken) throw new HarnessError('FTH_USAGE', '--url needs --enrollment-token (the fake Fleet Server makes its own)');
       const progress = io.progress === true && !options.json;
+      const resultDir = process.env[HARNESS_ENV.resultDir];
+      const figures = options.figures ? path.resolve(io.cwd, options.figures) : resultDir ? path.join(resultDir, `${hostname()}.load.json`) : undefined;
       const result = await runLoad({
         ...(url ? { url } : {}),
         ...(options.enrollmentToken ? { enrollmentToken: options.enrollmentToken } : {}),
@@ -57,12 +64,18 @@ export function registerLoad(program: Command, io: Io): void {
         ...(options.hold ? { hold: true } : {}),
         ...(options.tap ? { tap: true } : {}),
         ...(options.bare ? { bare: true } : {}),
+        ...(figures ? { histogram: true } : {}),
         ...(progress ? {
           onProgress: (p) => io.err(`\r\u001b[K${p.seconds.toFixed(1)} s  ${p.handshakes} handshakes  ${Math.round(p.handshakes / Math.max(p.seconds, 0.001))}/s  ${p.errors} errors${options.hold ? `  ${p.held} held` : ''}   `),
         } : {}),
       });
       if (progress) io.err('\r\u001b[K');
-      io.out(options.json ? `${JSON.stringify(result, null, 2)}\n` : render(result));
+      const { latencyHistogram, ...shown } = result;
+      if (figures && latencyHistogram) {
+        const written: LoadFigures = { kind: 'load', source: hostname(), report: shown, latencyHistogram };
+        await writeFileOwned(figures, `${JSON.stringify(written)}\n`);
+      }
+      io.out(options.json ? `${JSON.stringify(shown, null, 2)}\n` : render(shown));
       io.exitCode = Object.keys(result.errors).length === 0 && (result.handshakes > 0 || options.hold) ? 0 : 1;
     });
 }
