@@ -5,7 +5,9 @@ import { ALERT } from '../wire/alerts.js';
 import { ClientTap, type CertificateRequestInfo, type Rejection } from '../wire/tap.js';
 import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { verifyServerChain } from '../x509/libs-verify.js';
-import { GoTlsError, socketError, type GoRelease, DEFAULT_GO } from '../dialects/go.js';
+import {
+  GoTlsError, goHandshakeLimit, goMalformedHandshake, goUnparsableCertificate, socketError, type GoRelease, DEFAULT_GO,
+} from '../dialects/go.js';
 import { DEFAULT_VERSIONS, NODE_VERSION, type VerificationMode, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
 import { describeConnection, failedConnection, goError, type ClientConnection } from './client-connection.js';
@@ -120,6 +122,8 @@ export async function goRequest(request: GoRequest): Promise<GoExchange> {
   const warnings: string[] = [];
   const tap = new ClientTap(raw, {
     verifyServer: (chain) => verifyServer(chain, settings, host, warnings, request.goRelease ?? DEFAULT_GO),
+    handshakeLimit: goHandshakeLimit(request.goRelease ?? DEFAULT_GO),
+    malformed: (fault) => goMalformedHandshake(fault, request.goRelease ?? DEFAULT_GO),
     ...(settings.certificate && settings.sendCertificate !== 'always' ? { sendClientCertificate: (req: CertificateRequestInfo) => acceptable(settings.certificate!, req) } : {}),
   });
   const versions = settings.versions ?? DEFAULT_VERSIONS;
@@ -188,7 +192,12 @@ function clientContext(identity: Identity | undefined, versions: VersionRange): 
 }
 
 function verifyServer(chainDer: readonly Buffer[], settings: GoClientTls, host: string, warnings: string[], release: GoRelease): Rejection | null {
-  const chain = chainDer.map((der) => parseCertificate(der));
+  let chain: Cert[];
+  try {
+    chain = chainDer.map((der) => parseCertificate(der));
+  } catch (error) {
+    return goUnparsableCertificate('server', error as Error);
+  }
   const verdict = verifyServerChain(chain, {
     mode: settings.verificationMode ?? 'full',
     roots: settings.certificateAuthorities ? [...settings.certificateAuthorities] : 'system',

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { HarnessError, systemErrorCode } from '../errors.js';
-import { ServerTap, type Rejection } from '../wire/tap.js';
+import { ServerTap, type PeerFault, type Rejection } from '../wire/tap.js';
 import { TLS13 } from '../wire/session.js';
 import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { NODE_VERSION, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
@@ -22,6 +22,12 @@ export interface ServerDialect {
   notTls(firstBytes: Buffer, connection: ServerConnection): { reply?: string; log?: string };
   /** The log line for a handshake that failed, from what crossed the wire. */
   handshakeFailure(connection: ServerConnection): string | undefined;
+  /** The largest handshake message of a type the real server reads. */
+  handshakeLimit(type: number): number;
+  /** The real server's answer to a handshake message it cannot read. */
+  malformed(fault: PeerFault): Rejection;
+  /** The real server's answer to a client certificate its X.509 parser refuses. */
+  unparsableCertificate(parseError: Error): Rejection;
 }
 
 export interface TlsListenerOptions {
@@ -179,8 +185,10 @@ export class TlsListener {
     };
     const tap: ServerTap = new ServerTap(raw, {
       ...(clientAuthentication !== 'none'
-        ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => dialect.verifyClient(chain.map((der) => parseCertificate(der)), tap.session.version === TLS13, clientAuthentication) }
+        ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => this.verifyClient(chain, tap.session.version === TLS13) }
         : {}),
+      handshakeLimit: (type) => dialect.handshakeLimit(type),
+      malformed: (fault) => dialect.malformed(fault),
       notTls: (first) => {
         const answer = dialect.notTls(first, connection);
         if (answer.log) this.record(connection, answer.log, 'warn');
@@ -221,8 +229,19 @@ export class TlsListener {
     });
   }
 
-  private acceptDirect(raw: net.Socket): void {
+  private verifyClient(chain: readonly Buffer[], tls13: boolean): Rejection | null {
     const { dialect, clientAuthentication } = this.options;
+    let certs: Cert[];
+    try {
+      certs = chain.map((der) => parseCertificate(der));
+    } catch (error) {
+      return dialect.unparsableCertificate(error as Error);
+    }
+    return dialect.verifyClient(certs, tls13, clientAuthentication);
+  }
+
+  private acceptDirect(raw: net.Socket): void {
+    const { clientAuthentication } = this.options;
     raw.setNoDelay(true);
     const socket = new tls.TLSSocket(raw, {
       isServer: true,
@@ -235,8 +254,7 @@ export class TlsListener {
       clearTimeout(timer);
       if (clientAuthentication !== 'none') {
         const chain = peerChain(socket);
-        const verdict = this.clientVerdicts.judge(chain, () =>
-          dialect.verifyClient(chain.map((x509) => parseCertificate(x509.raw)), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
+        const verdict = this.clientVerdicts.judge(chain, () => this.verifyClient(chain.map((x509) => x509.raw), socket.getProtocol() === 'TLSv1.3') === null);
         if (!verdict) return socket.destroy();
       }
       this.http.emit('connection', socket);

@@ -3,7 +3,7 @@ import { ContentType, encodeRecord, type TlsRecord } from './record.js';
 import { HandshakeType, type HandshakeMessage } from './handshake.js';
 import { TLS12, TLS13, type Role } from './session.js';
 import { rewriteClientFlight12, rewriteClientFlight13, rewriteServerFinished12, type Tls12Rewrite } from './rewrite.js';
-import type { ClientTapPolicy } from './policy.js';
+import type { ClientTapPolicy, PeerFault, Rejection } from './policy.js';
 import { RecordPump, isPlainAlertRecord } from './pump.js';
 
 /**
@@ -18,7 +18,7 @@ export class ClientTap extends RecordPump {
   private withhold = false;
 
   constructor(raw: Socket, private readonly policy: ClientTapPolicy = {}) {
-    super(raw, 'client');
+    super(raw, 'client', policy.handshakeLimit?.bind(policy));
   }
 
   protected onHandshake(sender: Role, message: HandshakeMessage): void {
@@ -62,6 +62,10 @@ export class ClientTap extends RecordPump {
     this.peerNotTls = chunk;
     this.timeline.add(this.peer, 'Plaintext', { bytes: chunk.length });
     this.push(chunk);
+  }
+
+  protected onMalformed(fault: PeerFault): Rejection | null {
+    return this.policy.malformed?.(fault) ?? null;
   }
 
   protected override onHeld(): void {

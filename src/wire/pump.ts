@@ -2,11 +2,13 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ContentType, RecordReader, looksLikeTls, type TlsRecord } from './record.js';
-import { HandshakeType, parseCertificate, parseCertificateRequest, parseClientHello, type HandshakeMessage } from './handshake.js';
+import {
+  HandshakeType, MalformedHandshake, OversizedHandshake, parseCertificate, parseCertificateRequest, parseClientHello, type HandshakeMessage,
+} from './handshake.js';
 import { AlertLevel } from './alerts.js';
 import { TLS13, TlsSession, type Role } from './session.js';
 import { newTimeline, type Timeline } from './timeline.js';
-import type { AlertSeen, CertificateRequestInfo, Rejection } from './policy.js';
+import type { AlertSeen, CertificateRequestInfo, PeerFault, Rejection } from './policy.js';
 
 /**
  * The part of a tap both roles share, as Go's conn.go is shared by handshake_client*.go and
@@ -45,8 +47,10 @@ export abstract class RecordPump extends Duplex {
   private sawInbound = false;
   private outgoing: Buffer[] = [];
   private firstBytes?: Buffer;
+  /** A peer's bytes broke a parser: nothing more from it is read. */
+  private faulted = false;
 
-  protected constructor(readonly raw: Socket, readonly role: Role) {
+  protected constructor(readonly raw: Socket, readonly role: Role, handshakeLimit?: (type: number) => number) {
     super({ allowHalfOpen: false });
     this.peer = role === 'client' ? 'server' : 'client';
     this.timeline = newTimeline();
@@ -59,6 +63,7 @@ export abstract class RecordPump extends Duplex {
       changeCipherSpec: (sender) => this.timeline.add(sender, 'ChangeCipherSpec'),
       applicationData: (sender, length) => this.timeline.add(sender, 'ApplicationData', { bytes: length }),
     });
+    if (handshakeLimit) this.session.limitHandshake(this.peer, handshakeLimit);
     raw.on('data', (chunk: Buffer) => this.onInbound(chunk));
     raw.on('end', () => {
       this.peerClose ??= 'fin';
@@ -85,9 +90,10 @@ export abstract class RecordPump extends Duplex {
   attach(tls: TLSSocket): void {
     this.tls = tls;
     tls.on('keylog', (line: Buffer) => {
-      this.session.addKeylog(line);
+      // A new secret opens queued peer records, which may be the ones that break a parser.
+      this.guarded(() => this.session.addKeylog(line));
       this.finishRejection();
-      this.flushGated();
+      this.guarded(() => this.flushGated());
     });
   }
 
@@ -141,6 +147,8 @@ export abstract class RecordPump extends Duplex {
     return false;
   }
   protected abstract onNotTls(chunk: Buffer): void;
+  /** The role's answer to a peer that broke the protocol (null: close without a word). */
+  protected abstract onMalformed(fault: PeerFault): Rejection | null;
   /** Called after each held record, so the role can replace a complete held flight. */
   protected onHeld(): void {}
   /** Records that must precede this side's refusal on the wire. */
@@ -148,8 +156,47 @@ export abstract class RecordPump extends Duplex {
     return [];
   }
 
+  /**
+   * Runs work driven by the peer's bytes. Whatever those bytes make a parser (or a policy) throw
+   * ends this connection as the real component would end it, never the process: the throw
+   * would otherwise escape the socket's event handler.
+   */
+  private guarded(work: () => void): void {
+    if (this.faulted) return;
+    try {
+      work();
+    } catch (error) {
+      this.onPeerFault(error);
+    }
+  }
+
+  private onPeerFault(error: unknown): void {
+    if (this.faulted || this.stopped) return;
+    this.faulted = true;
+    this.gatedInbound = [];
+    const reason = error instanceof Error ? error.message : String(error);
+    const fault: PeerFault = error instanceof OversizedHandshake
+      ? { kind: 'oversized', reason, handshakeType: error.handshakeType, claimedLength: error.claimedLength }
+      : error instanceof MalformedHandshake
+        ? { kind: 'undecodable', reason, handshakeType: error.handshake.type, body: error.handshake.body }
+        : { kind: 'undecodable', reason };
+    this.timeline.add(this.peer, 'Malformed', { reason });
+    let rejection: Rejection | null = null;
+    try {
+      rejection = this.onMalformed(fault);
+    } catch {
+      rejection = null;
+    }
+    if (rejection && !this.rejection) this.reject(rejection);
+    else this.abandon(error instanceof Error ? error : new Error(reason));
+  }
+
   private onInbound(chunk: Buffer): void {
-    if (this.stopped) return;
+    if (this.stopped || this.faulted) return;
+    this.guarded(() => this.readInbound(chunk));
+  }
+
+  private readInbound(chunk: Buffer): void {
     if (!this.sawInbound) {
       // Judge the first bytes only once a whole record header is there, as Go does.
       this.firstBytes = this.firstBytes ? Buffer.concat([this.firstBytes, chunk]) : chunk;
@@ -166,7 +213,7 @@ export abstract class RecordPump extends Duplex {
     }
     for (const record of records) {
       this.session.feed(this.peer, record);
-      if (this.stopped) return;
+      if (this.stopped || this.faulted) return;
       if (this.gatedInbound.length > 0 || this.mustGate()) this.gatedInbound.push(record);
       else this.push(record.raw);
     }
@@ -267,7 +314,7 @@ export abstract class RecordPump extends Duplex {
 
   private finishRejection(): void {
     if (!this.rejection || this.stopped) return;
-    const alert = this.session.sealAlert(this.role, this.rejection.alert);
+    const alert = this.session.sealAlert(this.role, this.rejection.alert, this.rejection.earlyRecordVersion);
     if (!alert) return;
     this.stopped = true;
     this.holding = false;
