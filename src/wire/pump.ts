@@ -49,6 +49,8 @@ export abstract class RecordPump extends Duplex {
   private firstBytes?: Buffer;
   /** A peer's bytes broke a parser: nothing more from it is read. */
   private faulted = false;
+  /** Nothing more on this connection is observed: bytes cross unframed both ways. */
+  private passthrough = false;
 
   protected constructor(readonly raw: Socket, readonly role: Role, handshakeLimit?: (type: number) => number) {
     super({ allowHalfOpen: false });
@@ -108,6 +110,10 @@ export abstract class RecordPump extends Duplex {
   override _read(): void {}
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.passthrough) {
+      this.raw.write(chunk);
+      return callback();
+    }
     if (!this.stopped) {
       // What OpenSSL writes is always well-formed; a parse failure here is a harness bug worth surfacing.
       try {
@@ -116,6 +122,7 @@ export abstract class RecordPump extends Duplex {
         return callback(error as Error);
       }
       this.flush();
+      this.maybePassThrough();
     }
     callback();
   }
@@ -197,6 +204,10 @@ export abstract class RecordPump extends Duplex {
   }
 
   private readInbound(chunk: Buffer): void {
+    if (this.passthrough) {
+      this.push(chunk);
+      return;
+    }
     if (!this.sawInbound) {
       // Judge the first bytes only once a whole record header is there, as Go does.
       this.firstBytes = this.firstBytes ? Buffer.concat([this.firstBytes, chunk]) : chunk;
@@ -219,6 +230,20 @@ export abstract class RecordPump extends Duplex {
     }
     if (this.inbound.failure) return this.abandon(this.inbound.failure);
     this.flushGated();
+    this.maybePassThrough();
+  }
+
+  /**
+   * Once both sides have sent application data the session reads nothing more (what follows is
+   * encrypted under keys it no longer follows), so framing each record is wasted work: from a
+   * record boundary on, chunks cross as they come. Timelines end there, with the handshake,
+   * its alerts and the closes already in them (the closes are the socket's, still recorded).
+   */
+  private maybePassThrough(): void {
+    if (this.passthrough || this.stopped || this.holding || this.rejection || this.gatedInbound.length > 0) return;
+    if (!this.session.sentApplicationData('client') || !this.session.sentApplicationData('server')) return;
+    if (this.session.pending > 0 || this.inbound.buffered > 0 || this.outbound.buffered > 0) return;
+    this.passthrough = true;
   }
 
   /** The byte stream is not TLS any more (a malformed record): close, as a TLS stack would. */

@@ -81,6 +81,11 @@ export class TlsSession {
     return this.queue.length;
   }
 
+  /** Whether `sender` has sent application data (after which its records are passed over unread). */
+  sentApplicationData(sender: Role): boolean {
+    return this.senders[sender].appData;
+  }
+
   handshakeComplete(sender: Role): boolean {
     return this.senders[sender].finished;
   }
