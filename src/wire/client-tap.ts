@@ -4,7 +4,7 @@ import { HandshakeType, type HandshakeMessage } from './handshake.js';
 import { TLS12, TLS13, type Role } from './session.js';
 import { rewriteClientFlight12, rewriteClientFlight13, rewriteServerFinished12, type Tls12Rewrite } from './rewrite.js';
 import type { ClientTapPolicy, PeerFault, Rejection } from './policy.js';
-import { RecordPump, isPlainAlertRecord } from './pump.js';
+import { RecordPump } from './pump.js';
 
 /**
  * The client's side of the handshake (Go's handshake_client.go and handshake_client_tls13.go):
@@ -54,7 +54,7 @@ export class ClientTap extends RecordPump {
    * JSSE do for protocol_version); Go's client reads it as `remote error: tls: ...`.
    */
   protected override acceptsFirstRecord(chunk: Buffer): boolean {
-    return isPlainAlertRecord(chunk);
+    return chunk[0] === ContentType.Alert && chunk[1] === 3;
   }
 
   /** An answer that is not TLS goes to OpenSSL as it is, which fails the handshake. */
