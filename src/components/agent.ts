@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
-import { buildLeg } from '../report/build-leg.js';
+import { buildLeg } from './legs.js';
 import type { Leg } from '../report/leg.js';
 import { goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
-import type { ServerConnection } from './tls-listener.js';
+import type { ServerConnection } from './server-dialect.js';
 
 export interface AgentOptions {
   /** --url */

@@ -2,9 +2,8 @@ import { ALERT, alertName } from '../wire/alerts.js';
 import type { ClientTap } from '../wire/tap.js';
 import { versionName } from '../wire/timeline.js';
 import { nameToString, parseCertificate, type Cert } from '../x509/certificate.js';
-import { HTTPS_TO_HTTP_ERROR, remoteError, socketError } from '../dialects/go.js';
 import type { ClientCertificateSummary, Phase } from '../report/leg.js';
-import type { GoClientTls } from './go-client.js';
+import type { GoClientTls } from './go-client-tls.js';
 
 /** Everything observed about one connection, from the client's side. */
 export interface ClientConnection {
@@ -89,16 +88,6 @@ function nameOf(rawName: Buffer): string {
   } catch {
     return `${rawName.length}-byte name`;
   }
-}
-
-export function goError(tap: ClientTap, nodeError: NodeJS.ErrnoException | undefined, local: string, remote: string): string {
-  if (tap.rejection?.by === 'client') return tap.rejection.error.message;
-  const fatal = tap.alerts.find((a) => a.sender === 'server' && a.description !== ALERT.close_notify);
-  if (fatal) return remoteError(fatal.description);
-  if (tap.peerNotTls && tap.peerNotTls.subarray(0, 5).toString('latin1') === 'HTTP/') return HTTPS_TO_HTTP_ERROR;
-  if (tap.peerClose === 'reset' || nodeError?.code === 'ECONNRESET') return socketError('reset', local, remote);
-  if (nodeError?.code === 'ETIMEDOUT') return 'context deadline exceeded';
-  return socketError('eof', local, remote);
 }
 
 export function failedConnection(remote: string, error: NodeJS.ErrnoException | null): ClientConnection {

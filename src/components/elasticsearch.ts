@@ -8,7 +8,8 @@ import type { Cert } from '../x509/certificate.js';
 import { DEFAULT_VERSIONS, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
 import { ComponentLog } from './log.js';
-import { TlsListener, type ServerConnection, type ServerDialect } from './tls-listener.js';
+import { TlsListener } from './tls-listener.js';
+import type { ServerConnection, ServerDialect } from './server-dialect.js';
 import { newElasticsearchState, route, send, type ElasticsearchState } from './elasticsearch-api.js';
 
 export interface ElasticsearchOptions {

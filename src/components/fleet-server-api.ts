@@ -1,14 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { goDurationMs } from '../dialects/go.js';
-import type { FakeFleetServer } from './fleet-server.js';
-import { elasticError } from './fleet-server.js';
-
-export interface FleetRouteContext {
-  readonly server: FakeFleetServer;
-  readonly agents: Map<string, { accessKeyId: string; ackToken?: string; outputKey?: string }>;
-  readonly requestId: string;
-}
+import { elasticError } from './elastic-error.js';
+import type { FleetBackend } from './fleet-server-backend.js';
 
 export interface FleetReply {
   readonly status: number;
@@ -23,21 +17,20 @@ function failure(status: number, error: string, message: string): FleetReply {
 const CHECKIN = /^\/api\/fleet\/agents\/([^/]+)\/checkin$/;
 const ACKS = /^\/api\/fleet\/agents\/([^/]+)\/acks$/;
 
-export async function fleetRoutes(context: FleetRouteContext, req: http.IncomingMessage, body: string): Promise<FleetReply> {
+export async function fleetRoutes(server: FleetBackend, req: http.IncomingMessage, body: string): Promise<FleetReply> {
   const path = new URL(req.url ?? '/', 'http://fleet').pathname;
   const method = req.method ?? 'GET';
-  if (method === 'GET' && path === '/api/status') return status(context, req);
-  if (method === 'POST' && path === '/api/fleet/agents/enroll') return enroll(context, req, body);
+  if (method === 'GET' && path === '/api/status') return status(server, req);
+  if (method === 'POST' && path === '/api/fleet/agents/enroll') return enroll(server, req, body);
   const checkin = CHECKIN.exec(path);
-  if (method === 'POST' && checkin) return checkinAgent(context, req, checkin[1]!, body);
+  if (method === 'POST' && checkin) return checkinAgent(server, req, checkin[1]!, body);
   const acks = ACKS.exec(path);
   if (method === 'POST' && acks) return { status: 200, body: { action: 'acks', items: [] } };
   return { status: 404, body: '404 page not found\n' };
 }
 
 /** 200 only when HEALTHY; 503 with the same body otherwise. The version needs a valid ApiKey. */
-async function status(context: FleetRouteContext, req: http.IncomingMessage): Promise<FleetReply> {
-  const { server } = context;
+async function status(server: FleetBackend, req: http.IncomingMessage): Promise<FleetReply> {
   const body: Record<string, unknown> = { name: 'fleet-server', status: server.state };
   if (req.headers.authorization?.startsWith('ApiKey ') && server.healthy) {
     const auth = await server.elasticsearch('GET', '/_security/_authenticate', undefined, req.headers.authorization);
@@ -47,25 +40,24 @@ async function status(context: FleetRouteContext, req: http.IncomingMessage): Pr
 }
 
 /** Checks the `Authorization: ApiKey` header against Elasticsearch, as fleet-server's authAPIKey does. */
-async function authorize(context: FleetRouteContext, req: http.IncomingMessage): Promise<FleetReply | { apiKeyId: string }> {
+async function authorize(server: FleetBackend, req: http.IncomingMessage): Promise<FleetReply | { apiKeyId: string }> {
   const header = req.headers.authorization;
   if (!header) return failure(401, 'ErrNoAuthHeader', 'no authorization header');
   if (!header.startsWith('ApiKey ')) return failure(400, 'ErrMalformedHeader', 'malformed authorization header');
   const [apiKeyId = ''] = Buffer.from(header.slice('ApiKey '.length), 'base64').toString('utf8').split(':');
-  const { apiKeys, options } = context.server;
-  if ((apiKeys.get(header) ?? 0) > Date.now()) return { apiKeyId };
-  const auth = await context.server.elasticsearch('GET', '/_security/_authenticate', undefined, header);
+  if (server.apiKeyTrusted(header)) return { apiKeyId };
+  const auth = await server.elasticsearch('GET', '/_security/_authenticate', undefined, header);
   const problem = elasticError(auth);
   if (problem) {
-    context.server.log.write('info', `ApiKey fail authentication: ${problem}`);
+    server.logInfo(`ApiKey fail authentication: ${problem}`);
     return auth.response ? failure(401, 'ErrUnauthorized', 'unauthorized') : failure(503, 'ServiceUnavailable', 'elasticsearch unavailable');
   }
-  if (options.apiKeyCacheMs) apiKeys.set(header, Date.now() + options.apiKeyCacheMs);
+  server.trustApiKey(header);
   return { apiKeyId };
 }
 
 /** The agent's version must be known and not newer than Fleet Server's major.minor. */
-function checkUserAgent(server: FakeFleetServer, req: http.IncomingMessage): FleetReply | undefined {
+function checkUserAgent(server: FleetBackend, req: http.IncomingMessage): FleetReply | undefined {
   const agent = (req.headers['user-agent'] ?? '').toLowerCase();
   if (!agent.startsWith('elastic agent ')) return failure(400, 'InvalidUserAgent', 'user-agent is not valid');
   const [major = 0, minor = 0] = agent.slice('elastic agent v'.length).split('.').map(Number);
@@ -76,22 +68,21 @@ function checkUserAgent(server: FakeFleetServer, req: http.IncomingMessage): Fle
   return undefined;
 }
 
-async function enroll(context: FleetRouteContext, req: http.IncomingMessage, body: string): Promise<FleetReply> {
-  const { server } = context;
+async function enroll(server: FleetBackend, req: http.IncomingMessage, body: string): Promise<FleetReply> {
   if (!server.healthy) return failure(503, 'ServiceUnavailable', 'server is not healthy');
   const badAgent = checkUserAgent(server, req);
   if (badAgent) return badAgent;
-  const auth = await authorize(context, req);
+  const auth = await authorize(server, req);
   if ('status' in auth) return auth;
   const id = randomUUID();
   const key = await server.elasticsearch('POST', '/_security/api_key', { name: id });
   const problem = elasticError(key);
   if (problem) return failure(500, 'ErrInternal', problem);
   const created = JSON.parse(key.response!.body) as { id: string; encoded: string };
-  context.agents.set(id, { accessKeyId: created.id });
+  server.agents.set(id, { accessKeyId: created.id });
   const request = safeJson(body);
   const now = new Date().toISOString();
-  server.log.write('info', `Elastic Agent successfully enrolled`, { 'fleet.agent.id': id, 'fleet.policy.id': server.policyId });
+  server.logInfo(`Elastic Agent successfully enrolled`, { 'fleet.agent.id': id, 'fleet.policy.id': server.policyId });
   return {
     status: 200,
     body: {
@@ -113,22 +104,21 @@ async function enroll(context: FleetRouteContext, req: http.IncomingMessage, bod
   };
 }
 
-async function checkinAgent(context: FleetRouteContext, req: http.IncomingMessage, agentId: string, body: string): Promise<FleetReply> {
-  const { server } = context;
-  const auth = await authorize(context, req);
+async function checkinAgent(server: FleetBackend, req: http.IncomingMessage, agentId: string, body: string): Promise<FleetReply> {
+  const auth = await authorize(server, req);
   if ('status' in auth) return auth;
-  const agent = context.agents.get(agentId);
+  const agent = server.agents.get(agentId);
   if (!agent || agent.accessKeyId !== auth.apiKeyId) return failure(404, 'AgentNotFound', 'agent could not be found');
   // An agent that acknowledges what it was last sent has nothing new: the checkin long-polls.
   const request = safeJson(body) as { ack_token?: string; poll_timeout?: string } | undefined;
   if (agent.ackToken && request?.ack_token === agent.ackToken) {
-    await longPoll(server, pollTimeoutMs(request.poll_timeout), req);
+    await server.longPoll(pollTimeoutMs(request.poll_timeout), req);
     return { status: 200, body: { action: 'checkin', ack_token: agent.ackToken, actions: [] } };
   }
   agent.ackToken = randomBytes(8).toString('hex');
   // The first checkin answers at once with the policy, as Fleet Server does for a new agent,
   // with an API key of the agent's own for its output.
-  const output = server.options.output ?? { hosts: [server.options.elasticsearch.url] };
+  const output = server.output;
   if (!agent.outputKey) {
     // Made once per agent, as Fleet Server does when it first hands out a policy.
     const made = await server.elasticsearch('POST', '/_security/api_key', { name: `${agentId}-output` });
@@ -178,19 +168,4 @@ function safeJson(text: string): { type?: string; metadata?: { local?: object; t
 export function pollTimeoutMs(pollTimeout: string | undefined): number {
   const given = pollTimeout === undefined ? undefined : goDurationMs(pollTimeout);
   return given === undefined ? 5 * 60_000 : Math.max(60_000, given - 2 * 60_000);
-}
-
-/** Waits out a long poll: its timeout, the client going away, or the server closing. */
-function longPoll(server: FakeFleetServer, ms: number, req: http.IncomingMessage): Promise<void> {
-  return new Promise((resolve) => {
-    const release = () => {
-      clearTimeout(timer);
-      server.polls.delete(release);
-      req.socket.off('close', release);
-      resolve();
-    };
-    const timer = setTimeout(release, ms);
-    server.polls.add(release);
-    req.socket.once('close', release);
-  });
 }

@@ -1,6 +1,7 @@
 import https from 'node:https';
 import net, { type Socket } from 'node:net';
-import type { GoClientTls, GoExchange } from './go-client.js';
+import type { GoClientTls } from './go-client-tls.js';
+import type { GoExchange } from './go-http.js';
 import { failedConnection } from './client-connection.js';
 
 /**

@@ -1,64 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
-import type { Cert } from '../x509/certificate.js';
-import { DEFAULT_VERSIONS, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
-import type { Identity } from '../tls/material.js';
-import { GoTransport, goRequest, type GoClientTls, type GoExchange } from './go-client.js';
+import { DEFAULT_GO } from '../dialects/go.js';
+import { DEFAULT_VERSIONS } from '../tls/settings.js';
+import { GoTransport, goRequest, type GoExchange } from './go-client.js';
 import { goServerDialect } from './go-server.js';
 import { ComponentLog } from './log.js';
-import { TlsListener, type ServerConnection } from './tls-listener.js';
-import { fleetRoutes, type FleetRouteContext } from './fleet-server-api.js';
-import type { PolicyOutput } from './output.js';
+import { TlsListener } from './tls-listener.js';
+import type { ServerConnection } from './server-dialect.js';
+import { fleetRoutes } from './fleet-server-api.js';
+import type { EnrolledAgent, FleetBackend, FleetServerState } from './fleet-server-backend.js';
+import { bootstrapFleetServer } from './fleet-server-bootstrap.js';
+import type { ElasticsearchCall, FleetServerOptions } from './fleet-server-options.js';
 import { ElasticsearchPool } from './fleet-server-es-pool.js';
 
-/** elastic-agent-client unit states, uppercase as Fleet Server reports them. */
-export type FleetServerState = 'STARTING' | 'HEALTHY' | 'DEGRADED' | 'FAILED' | 'STOPPING' | 'STOPPED';
-
-export interface FleetServerOptions {
-  /** --fleet-server-cert / --fleet-server-cert-key. */
-  readonly identity: Identity;
-  readonly host?: string;
-  /** --fleet-server-port; 0 picks a free port. */
-  readonly port?: number;
-  /** --certificate-authorities: also the CAs Fleet Server trusts for client certificates. */
-  readonly certificateAuthorities?: readonly Cert[];
-  /** --fleet-server-client-auth; defaults to none, as the agent CLI does. */
-  readonly clientAuthentication?: ClientAuthentication;
-  readonly versions?: VersionRange;
-  /** `server.timeouts.read`: how long a client may take to send its handshake and request (default 10 s here; Fleet Server's own default is longer). */
-  readonly readTimeoutMs?: number;
-  /** false: plain HTTP, as with --fleet-server-insecure-http. */
-  readonly tls?: boolean;
-  /** --fleet-server-es, its TLS settings (--fleet-server-es-ca, -cert, -insecure) and the service token. */
-  readonly elasticsearch: {
-    readonly url: string;
-    readonly tls: GoClientTls;
-    readonly serviceToken: string;
-    /** Where Elasticsearch really listens, when the URL names a host that only exists in the customer's network. */
-    readonly connectTo?: { readonly host: string; readonly port: number };
-  };
-  /** The Elasticsearch output handed to agents in their policy (hosts and ssl). */
-  readonly output?: PolicyOutput & { readonly hosts: readonly string[] };
-  readonly policyId?: string;
-  readonly version?: string;
-  readonly goRelease?: GoRelease;
-  readonly log?: ComponentLog;
-  /** Serve agents without the record tap (load tests); see TlsListenerOptions.direct. */
-  readonly direct?: boolean;
-  /**
-   * How long a successful ApiKey authentication is trusted without asking Elasticsearch again,
-   * as fleet-server's `cache.api_key_ttl` does; absent, every request asks.
-   */
-  readonly apiKeyCacheMs?: number;
-}
-
-/** One request Fleet Server made to Elasticsearch, with what happened on its connection. */
-export interface ElasticsearchCall {
-  readonly method: string;
-  readonly path: string;
-  readonly exchange: GoExchange;
-}
+export type { FleetServerState, FleetServerOptions, ElasticsearchCall };
+export { elasticError } from './elastic-error.js';
 
 /**
  * A fake Fleet Server. `start` listens, then bootstraps against Elasticsearch as the real one
@@ -78,17 +34,20 @@ export class FakeFleetServer implements AsyncDisposable {
   private readonly elasticsearchTransport = new GoTransport();
   /** Direct path only (load): pooled keep-alive connections to Elasticsearch, without handshake reports. */
   private readonly pool?: ElasticsearchPool;
-  private readonly agents = new Map<string, { accessKeyId: string; ackToken?: string; outputKey?: string }>();
+  private readonly agents = new Map<string, EnrolledAgent>();
   /** ApiKey header to when its authentication expires (see apiKeyCacheMs). */
-  readonly apiKeys = new Map<string, number>();
+  private readonly apiKeys = new Map<string, number>();
   /** Checkins held open until their poll timeout or until the server closes. */
-  readonly polls = new Set<() => void>();
+  private readonly polls = new Set<() => void>();
+  /** What the routes see of this server. */
+  private readonly backend: FleetBackend;
 
   private constructor(readonly options: FleetServerOptions, log: ComponentLog) {
     this.log = log;
     this.policyId = options.policyId ?? 'fleet-server-policy';
     this.version = options.version ?? '9.2.0';
     if (options.direct) this.pool = new ElasticsearchPool(new URL(options.elasticsearch.url), options.elasticsearch.tls, options.elasticsearch.connectTo);
+    this.backend = this.makeBackend();
   }
 
   static async start(options: FleetServerOptions): Promise<FakeFleetServer> {
@@ -131,6 +90,11 @@ export class FakeFleetServer implements AsyncDisposable {
 
   get healthy(): boolean {
     return this.state === 'HEALTHY';
+  }
+
+  /** Checkins currently held open (long polls). */
+  get heldPolls(): number {
+    return this.polls.size;
   }
 
   connection(localPort: number | undefined): Promise<ServerConnection | undefined> {
@@ -177,20 +141,9 @@ export class FakeFleetServer implements AsyncDisposable {
   }
 
   private async bootstrap(): Promise<void> {
-    // Current Fleet Server's first Elasticsearch call is the version check (GET /).
-    const info = await this.elasticsearch('GET', '/');
-    const versionProblem = checkElasticsearch(info, this.version);
-    if (versionProblem) return this.fail(`failed version compatibility check with elasticsearch${versionProblem}`);
-    // Fleet Server 7.x authenticated its service token here; current releases rely on the version
-    // check already carrying it. Kept (issue 2 asks for it): it cannot fail where GET / succeeded.
-    const auth = await this.elasticsearch('GET', '/_security/_authenticate');
-    const authProblem = elasticError(auth);
-    if (authProblem) return this.fail(`failed to authenticate with elasticsearch: ${authProblem}`);
-    // Kibana creates a policy's enrollment key in the real stack; the fake makes its own.
-    const key = await this.elasticsearch('POST', '/_security/api_key', { name: `enrollment-${this.policyId}` });
-    const keyProblem = elasticError(key);
-    if (keyProblem) return this.fail(`failed to create the enrollment key: ${keyProblem}`);
-    this.enrollmentToken = (JSON.parse(key.response!.body) as { encoded: string }).encoded;
+    const outcome = await bootstrapFleetServer((method, path, body) => this.elasticsearch(method, path, body), this.policyId, this.version);
+    if ('failure' in outcome) return this.fail(outcome.failure);
+    this.enrollmentToken = outcome.enrollmentToken;
     this.setState('HEALTHY', `Running on policy with Fleet Server integration: ${this.policyId}`);
   }
 
@@ -199,50 +152,56 @@ export class FakeFleetServer implements AsyncDisposable {
     this.setState('FAILED', `Error - ${reason}`);
   }
 
+  private makeBackend(): FleetBackend {
+    const server = this;
+    return {
+      get state() { return server.state; },
+      get healthy() { return server.healthy; },
+      version: this.version,
+      policyId: this.policyId,
+      get url() { return server.url; },
+      output: this.options.output ?? { hosts: [this.options.elasticsearch.url] },
+      agents: this.agents,
+      elasticsearch: (method, path, body, authorization) => this.elasticsearch(method, path, body, authorization),
+      apiKeyTrusted: (header) => (this.apiKeys.get(header) ?? 0) > Date.now(),
+      trustApiKey: (header) => {
+        if (this.options.apiKeyCacheMs) this.apiKeys.set(header, Date.now() + this.options.apiKeyCacheMs);
+      },
+      longPoll: (ms, req) => this.longPoll(ms, req),
+      logInfo: (message, fields) => this.log.write('info', message, fields),
+    };
+  }
+
+  /** Waits out a long poll: its timeout, the client going away, or the server closing. */
+  private longPoll(ms: number, req: http.IncomingMessage): Promise<void> {
+    return new Promise((resolve) => {
+      const release = () => {
+        clearTimeout(timer);
+        this.polls.delete(release);
+        req.socket.off('close', release);
+        resolve();
+      };
+      const timer = setTimeout(release, ms);
+      this.polls.add(release);
+      req.socket.once('close', release);
+    });
+  }
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const context: FleetRouteContext = { server: this, agents: this.agents, requestId: randomUUID() };
+    const requestId = randomUUID();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      void fleetRoutes(context, req, Buffer.concat(chunks).toString('utf8')).then((reply) => {
+      void fleetRoutes(this.backend, req, Buffer.concat(chunks).toString('utf8')).then((reply) => {
         const payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
         res.writeHead(reply.status, {
           'content-type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
           'elastic-api-version': '2023-06-01',
-          'x-request-id': context.requestId,
+          'x-request-id': requestId,
           'content-length': Buffer.byteLength(payload),
         });
         res.end(payload);
       });
     });
-  }
-}
-
-/** Why the version check failed, in fleet-server's words (the suffix after `...with elasticsearch`). */
-function checkElasticsearch(info: GoExchange, fleetVersion: string): string | undefined {
-  const problem = elasticError(info);
-  if (problem) return `: ${problem}`;
-  if (info.response!.headers['x-elastic-product'] !== 'Elasticsearch') {
-    return ': the client noticed that the server is not Elasticsearch and we do not support this unknown product';
-  }
-  const reported = String((JSON.parse(info.response!.body) as { version?: { number?: string } }).version?.number ?? '').toLowerCase().replace(/-snapshot$/, '');
-  const [major = 0, minor = 0] = fleetVersion.split('.').map(Number);
-  const [esMajor = 0, esMinor = 0] = reported.split('-')[0]!.split('.').map(Number);
-  if (esMajor < major || (esMajor === major && esMinor < minor)) {
-    return ` (Agent: ${fleetVersion}, Elasticsearch: ${reported}): unsupported version`;
-  }
-  return undefined;
-}
-
-/** A failed Elasticsearch call as fleet-server's es client words it (`elastic fail 401: ...`). */
-export function elasticError(exchange: GoExchange): string | undefined {
-  if (!exchange.response) return exchange.error;
-  const { status, body } = exchange.response;
-  if (status >= 200 && status < 300) return undefined;
-  try {
-    const error = (JSON.parse(body) as { error?: { type?: string; reason?: string } }).error;
-    return ['elastic fail ' + status, error?.type, error?.reason].filter(Boolean).join(': ');
-  } catch {
-    return `elastic fail ${status}`;
   }
 }

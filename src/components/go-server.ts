@@ -6,14 +6,9 @@ import {
   HTTP_TO_HTTPS_RESPONSE, goHandshakeLimit, goMalformedHandshake, goUnparsableCertificate, handshakeErrorLine, remoteError, serverClientCertificateRejection, socketError,
   unsupportedVersionsError, type GoRelease,
 } from '../dialects/go.js';
-import type { ServerConnection, ServerDialect } from './tls-listener.js';
+import { GO_CIPHERS } from './go-ciphers.js';
+import type { ServerConnection, ServerDialect } from './server-dialect.js';
 
-/** Go's server cipher preference with AES hardware; Go imposes its own order. */
-const GO_SERVER_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
 
 /**
  * A Go net/http TLS server with elastic-agent-libs' server config (Fleet Server): Go verifies a
@@ -22,7 +17,8 @@ const GO_SERVER_CIPHERS = [
  */
 export function goServerDialect(release: GoRelease, clientCAs: readonly Cert[]): ServerDialect {
   return {
-    ciphers: GO_SERVER_CIPHERS,
+    // Go imposes its own order (PreferServerCipherSuites is ignored since Go 1.17).
+    ciphers: GO_CIPHERS,
     verifyClient(chain, tls13, clientAuthentication) {
       if (chain.length === 0) {
         return clientAuthentication === 'required' ? serverClientCertificateRejection(release, tls13, { missing: true }) : null;

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type tls from 'node:tls';
 import type { ClientConnection } from './client-connection.js';
-import type { GoClientTls } from './go-client.js';
+import type { GoClientTls } from './go-client-tls.js';
 
 /** An open connection a transport keeps for the next request. */
 export interface KeptConnection {

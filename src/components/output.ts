@@ -1,11 +1,11 @@
 import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
-import { buildLeg, skippedLeg } from '../report/build-leg.js';
+import { buildLeg, skippedLeg } from './legs.js';
 import type { Leg } from '../report/leg.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError } from '../tls/material.js';
 import { parseVerificationMode, versionRange } from '../tls/settings.js';
 import { GoTransport, goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
-import type { ServerConnection } from './tls-listener.js';
+import type { ServerConnection } from './server-dialect.js';
 
 /** The Elasticsearch output of a policy, as Fleet hands it to the agent (libs `ssl.*` names). */
 export interface PolicyOutput {

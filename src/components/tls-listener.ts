@@ -1,34 +1,21 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { HarnessError, systemErrorCode } from '../errors.js';
-import { ServerTap, type PeerFault, type Rejection } from '../wire/tap.js';
+import { ServerTap, type Rejection } from '../wire/tap.js';
 import { TLS13 } from '../wire/session.js';
-import { parseCertificate, type Cert } from '../x509/certificate.js';
+import type { Cert } from '../x509/certificate.js';
 import { NODE_VERSION, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
 import type { ComponentLog } from './log.js';
+import { judgeClientChain, type ServerConnection, type ServerDialect } from './server-dialect.js';
+import { DirectTls } from '../load/direct-tls.js';
+
+export type { ServerConnection, ServerDialect };
 import { goAddress } from '../dialects/go.js';
 import { caNameStandIn } from '../pki/stand-in.js';
 import { Remembered } from '../remember.js';
-
-/** How one real server program (Go's net/http, Netty over JSSE) judges and reports a connection. */
-export interface ServerDialect {
-  /** Cipher preference and whether the server's order wins (Go and JSSE servers both impose theirs). */
-  readonly ciphers: string;
-  verifyClient(chain: readonly Cert[], tls13: boolean, clientAuthentication: ClientAuthentication): Rejection | null;
-  /** The first bytes were not TLS: what to answer before closing, and what to log. */
-  notTls(firstBytes: Buffer, connection: ServerConnection): { reply?: string; log?: string };
-  /** The log line for a handshake that failed, from what crossed the wire. */
-  handshakeFailure(connection: ServerConnection): string | undefined;
-  /** The largest handshake message of a type the real server reads. */
-  handshakeLimit(type: number): number;
-  /** The real server's answer to a handshake message it cannot read. */
-  malformed(fault: PeerFault): Rejection;
-  /** The real server's answer to a client certificate its X.509 parser refuses. */
-  unparsableCertificate(parseError: Error): Rejection;
-}
 
 export interface TlsListenerOptions {
   readonly host: string;
@@ -45,32 +32,12 @@ export interface TlsListenerOptions {
   readonly plain?: boolean;
   /** How long a client may take over its handshake (Go's ReadTimeout); default 10 s. */
   readonly handshakeTimeoutMs?: number;
-  /**
-   * Serve TLS without the record tap (load tests): same certificates, same client-certificate
-   * judgement after the handshake, no per-connection reports. A rejected client is cut off
-   * without Go's alert.
-   */
+  /** Serve TLS without the record tap (load tests): see load/direct-tls.ts. */
   readonly direct?: boolean;
 }
 
 /** What Go's net/http answers a request line it cannot parse, such as a TLS ClientHello on a plain port. */
 const GO_BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
-
-/** One accepted connection as the server saw it. */
-export interface ServerConnection {
-  readonly remote: string;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly local: string;
-  readonly tap: ServerTap;
-  secure: boolean;
-  nodeError?: NodeJS.ErrnoException;
-  /** The line the component logged about the handshake, if any. */
-  logLine?: string;
-  /** The handshake did not finish within the server's read timeout. */
-  timedOut?: boolean;
-  readonly done: Promise<void>;
-}
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -106,10 +73,19 @@ export class TlsListener {
   private readonly waiters = new Map<number, (connection: ServerConnection) => void>();
   private readonly http: http.Server;
   private readonly context: tls.SecureContext;
+  private readonly handshakeTimeoutMs: number;
+  private readonly direct?: DirectTls;
 
   private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions) {
     this.http = http.createServer({ keepAliveTimeout: 1_000 }, options.handler);
     this.context = serverContext(options);
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    if (options.direct) {
+      this.direct = new DirectTls({
+        context: this.context, dialect: options.dialect, clientAuthentication: options.clientAuthentication,
+        handshakeTimeoutMs: this.handshakeTimeoutMs, http: this.http,
+      });
+    }
     if (options.plain) {
       this.http.on('clientError', (_error, socket: net.Socket) => socket.end(GO_BAD_REQUEST));
       server.on('connection', (raw) => this.http.emit('connection', raw));
@@ -169,23 +145,15 @@ export class TlsListener {
   }
 
   private accept(raw: net.Socket): void {
-    if (this.options.direct) return this.acceptDirect(raw);
+    if (this.direct) return this.direct.accept(raw);
     const { dialect, clientAuthentication } = this.options;
     let settle!: () => void;
     const done = new Promise<void>((resolve) => { settle = resolve; });
     const remotePort = raw.remotePort ?? 0;
-    const connection: ServerConnection = {
-      remote: goAddress(raw.remoteAddress, raw.remotePort),
-      remoteAddress: raw.remoteAddress ?? '',
-      remotePort,
-      local: goAddress(raw.localAddress, raw.localPort),
-      tap: undefined as unknown as ServerTap,
-      secure: false,
-      done,
-    };
+    // The tap calls back only once bytes arrive, by which time `connection` exists.
     const tap: ServerTap = new ServerTap(raw, {
       ...(clientAuthentication !== 'none'
-        ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => this.verifyClient(chain, tap.session.version === TLS13) }
+        ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => judgeClientChain(dialect, chain, tap.session.version === TLS13, clientAuthentication) }
         : {}),
       handshakeLimit: (type) => dialect.handshakeLimit(type),
       malformed: (fault) => dialect.malformed(fault),
@@ -195,7 +163,15 @@ export class TlsListener {
         return answer.reply === undefined ? undefined : Buffer.from(answer.reply, 'latin1');
       },
     });
-    (connection as { tap: ServerTap }).tap = tap;
+    const connection: ServerConnection = {
+      remote: goAddress(raw.remoteAddress, raw.remotePort),
+      remoteAddress: raw.remoteAddress ?? '',
+      remotePort,
+      local: goAddress(raw.localAddress, raw.localPort),
+      tap,
+      secure: false,
+      done,
+    };
     this.connections.set(remotePort, connection);
     this.waiters.get(remotePort)?.(connection);
 
@@ -209,7 +185,7 @@ export class TlsListener {
     const timer = setTimeout(() => {
       connection.timedOut = true;
       socket.destroy();
-    }, this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    }, this.handshakeTimeoutMs);
     socket.on('secure', () => {
       clearTimeout(timer);
       connection.secure = true;
@@ -229,74 +205,8 @@ export class TlsListener {
     });
   }
 
-  private verifyClient(chain: readonly Buffer[], tls13: boolean): Rejection | null {
-    const { dialect, clientAuthentication } = this.options;
-    let certs: Cert[];
-    try {
-      certs = chain.map((der) => parseCertificate(der));
-    } catch (error) {
-      return dialect.unparsableCertificate(error as Error);
-    }
-    return dialect.verifyClient(certs, tls13, clientAuthentication);
-  }
-
-  private acceptDirect(raw: net.Socket): void {
-    const { clientAuthentication } = this.options;
-    raw.setNoDelay(true);
-    const socket = new tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.context,
-      requestCert: clientAuthentication !== 'none',
-      rejectUnauthorized: false,
-    });
-    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
-    socket.on('secure', () => {
-      clearTimeout(timer);
-      if (clientAuthentication !== 'none') {
-        const chain = peerChain(socket);
-        const verdict = this.clientVerdicts.judge(chain, () => this.verifyClient(chain.map((x509) => x509.raw), socket.getProtocol() === 'TLSv1.3') === null);
-        if (!verdict) return socket.destroy();
-      }
-      this.http.emit('connection', socket);
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => clearTimeout(timer));
-  }
-
-  private readonly clientVerdicts = new VerdictCache();
-
   private record(connection: ServerConnection, line: string, level: 'warn' | 'error'): void {
     connection.logLine = line;
     this.options.log.write(level, line, { remote: connection.remote });
-  }
-}
-
-/** The chain the client sent, leaf first (X509Certificate: no JS object per field). */
-function peerChain(socket: tls.TLSSocket): X509Certificate[] {
-  const chain: X509Certificate[] = [];
-  let cert = socket.getPeerX509Certificate();
-  while (cert && chain.length < 10 && !chain.some((c) => c.fingerprint256 === cert!.fingerprint256)) {
-    chain.push(cert);
-    cert = cert.issuerCertificate;
-  }
-  return chain;
-}
-
-/**
- * Thousands of agents present the same few chains: a verdict is reused for a second, so the
- * direct path does not parse the same certificate on every handshake.
- */
-class VerdictCache {
-  private readonly verdicts = new Map<string, { ok: boolean; until: number }>();
-
-  judge(chain: readonly X509Certificate[], verify: () => boolean): boolean {
-    const key = chain.map((c) => c.fingerprint256).join('/');
-    const now = Date.now();
-    const known = this.verdicts.get(key);
-    if (known && known.until > now) return known.ok;
-    const ok = verify();
-    if (this.verdicts.size > 100) this.verdicts.clear();
-    this.verdicts.set(key, { ok, until: now + 1_000 });
-    return ok;
   }
 }

@@ -4,7 +4,7 @@ import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elas
 import { FakeFleetServer, elasticError, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
 import type { GoClientTls } from '../components/go-client.js';
 import { ComponentLog } from '../components/log.js';
-import { buildLeg, skippedLeg } from '../report/build-leg.js';
+import { buildLeg, skippedLeg } from '../components/legs.js';
 import type { Leg } from '../report/leg.js';
 
 /** The three components of Elastic's page, as one run: Elasticsearch, Fleet Server bootstrapping against it, an agent enrolling. */

@@ -72,7 +72,7 @@ export async function startLoadServer(spec: ServerSpec): Promise<{ ready: Server
   if (!fleet.healthy) throw new HarnessError('FTH_INTERNAL', `the fake Fleet Server did not become healthy: ${fleet.stateMessage}`);
   return {
     ready: { url: fleet.url, enrollmentToken: fleet.enrollmentToken! },
-    held: () => fleet.polls.size,
+    held: () => fleet.heldPolls,
     close: async () => { await Promise.all([fleet.close(), es.close()]); },
   };
 }

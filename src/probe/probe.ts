@@ -4,7 +4,7 @@
  * certificate and which CAs it names, and the agent's verdict under each verification mode.
  */
 import { goRequest, type GoClientTls, type GoExchange } from '../components/go-client.js';
-import { buildLeg, summarise } from '../report/build-leg.js';
+import { buildLeg, summarise } from '../components/legs.js';
 import type { CertificateSummary, Leg } from '../report/leg.js';
 import type { Identity } from '../tls/material.js';
 import { DEFAULT_VERSIONS, type VersionRange } from '../tls/settings.js';

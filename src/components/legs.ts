@@ -1,7 +1,12 @@
-import type { GoExchange } from '../components/go-client.js';
-import type { ServerConnection } from '../components/tls-listener.js';
 import type { Cert } from '../x509/certificate.js';
-import type { CertificateSummary, ComponentName, Leg } from './leg.js';
+import type { CertificateSummary, ComponentName, Leg } from '../report/leg.js';
+import type { GoExchange } from './go-http.js';
+import type { ServerConnection } from './server-dialect.js';
+
+/**
+ * Legs are made here, where the components' connections are known; the report only reads them
+ * (report/leg.ts is the vocabulary both sides share).
+ */
 
 export interface LegInput {
   readonly from: Leg['from'];

@@ -1,0 +1,38 @@
+import type http from 'node:http';
+import type { GoExchange } from './go-http.js';
+import type { PolicyOutput } from './output.js';
+
+/** elastic-agent-client unit states, uppercase as Fleet Server reports them. */
+export type FleetServerState = 'STARTING' | 'HEALTHY' | 'DEGRADED' | 'FAILED' | 'STOPPING' | 'STOPPED';
+
+/** What Fleet Server remembers about an enrolled agent. */
+export interface EnrolledAgent {
+  readonly accessKeyId: string;
+  ackToken?: string;
+  outputKey?: string;
+}
+
+/**
+ * The seam between Fleet Server's HTTP routes and the server behind them: the routes see only
+ * this, as fleet-server's handlers see its bulker, cache and policy monitor rather than the
+ * server struct. FakeFleetServer implements it; a test may implement it without sockets.
+ */
+export interface FleetBackend {
+  readonly state: FleetServerState;
+  readonly healthy: boolean;
+  readonly version: string;
+  readonly policyId: string;
+  /** Fleet Server's own URL, as its policy's `fleet.hosts` names it. */
+  readonly url: string;
+  /** The Elasticsearch output handed to agents in their policy. */
+  readonly output: PolicyOutput & { readonly hosts: readonly string[] };
+  readonly agents: Map<string, EnrolledAgent>;
+  /** A request to Elasticsearch with Fleet Server's settings; `authorization` replaces the service token. */
+  elasticsearch(method: 'GET' | 'POST', path: string, body?: object, authorization?: string): Promise<GoExchange>;
+  /** Whether an ApiKey header authenticated recently enough to skip Elasticsearch (`cache.api_key_ttl`). */
+  apiKeyTrusted(header: string): boolean;
+  trustApiKey(header: string): void;
+  /** Holds a checkin until `ms` pass, the client goes away, or the server closes. */
+  longPoll(ms: number, req: http.IncomingMessage): Promise<void>;
+  logInfo(message: string, fields?: Record<string, unknown>): void;
+}

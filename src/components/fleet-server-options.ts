@@ -1,0 +1,53 @@
+import type { GoRelease } from '../dialects/go.js';
+import type { Cert } from '../x509/certificate.js';
+import type { ClientAuthentication, VersionRange } from '../tls/settings.js';
+import type { Identity } from '../tls/material.js';
+import type { GoClientTls } from './go-client-tls.js';
+import type { GoExchange } from './go-http.js';
+import type { ComponentLog } from './log.js';
+import type { PolicyOutput } from './output.js';
+
+export interface FleetServerOptions {
+  /** --fleet-server-cert / --fleet-server-cert-key. */
+  readonly identity: Identity;
+  readonly host?: string;
+  /** --fleet-server-port; 0 picks a free port. */
+  readonly port?: number;
+  /** --certificate-authorities: also the CAs Fleet Server trusts for client certificates. */
+  readonly certificateAuthorities?: readonly Cert[];
+  /** --fleet-server-client-auth; defaults to none, as the agent CLI does. */
+  readonly clientAuthentication?: ClientAuthentication;
+  readonly versions?: VersionRange;
+  /** `server.timeouts.read`: how long a client may take to send its handshake and request (default 10 s here; Fleet Server's own default is longer). */
+  readonly readTimeoutMs?: number;
+  /** false: plain HTTP, as with --fleet-server-insecure-http. */
+  readonly tls?: boolean;
+  /** --fleet-server-es, its TLS settings (--fleet-server-es-ca, -cert, -insecure) and the service token. */
+  readonly elasticsearch: {
+    readonly url: string;
+    readonly tls: GoClientTls;
+    readonly serviceToken: string;
+    /** Where Elasticsearch really listens, when the URL names a host that only exists in the customer's network. */
+    readonly connectTo?: { readonly host: string; readonly port: number };
+  };
+  /** The Elasticsearch output handed to agents in their policy (hosts and ssl). */
+  readonly output?: PolicyOutput & { readonly hosts: readonly string[] };
+  readonly policyId?: string;
+  readonly version?: string;
+  readonly goRelease?: GoRelease;
+  readonly log?: ComponentLog;
+  /** Serve agents without the record tap (load tests); see TlsListenerOptions.direct. */
+  readonly direct?: boolean;
+  /**
+   * How long a successful ApiKey authentication is trusted without asking Elasticsearch again,
+   * as fleet-server's `cache.api_key_ttl` does; absent, every request asks.
+   */
+  readonly apiKeyCacheMs?: number;
+}
+
+/** One request Fleet Server made to Elasticsearch, with what happened on its connection. */
+export interface ElasticsearchCall {
+  readonly method: string;
+  readonly path: string;
+  readonly exchange: GoExchange;
+}

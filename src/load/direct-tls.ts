@@ -1,0 +1,75 @@
+import type { X509Certificate } from 'node:crypto';
+import type http from 'node:http';
+import type net from 'node:net';
+import tls from 'node:tls';
+import type { ClientAuthentication } from '../tls/settings.js';
+import { judgeClientChain, type ServerDialect } from '../components/server-dialect.js';
+
+export interface DirectTlsOptions {
+  readonly context: tls.SecureContext;
+  readonly dialect: ServerDialect;
+  readonly clientAuthentication: ClientAuthentication;
+  /** The same bound on the handshake as the tapped path (Go's read deadline during the handshake). */
+  readonly handshakeTimeoutMs: number;
+  readonly http: http.Server;
+}
+
+/**
+ * The load test's server path: TLS without the record tap, same certificates, same
+ * client-certificate judgement after the handshake, no per-connection reports. A rejected client
+ * is cut off without Go's alert, which is what buys the speed.
+ */
+export class DirectTls {
+  private readonly verdicts = new VerdictCache();
+
+  constructor(private readonly options: DirectTlsOptions) {}
+
+  accept(raw: net.Socket): void {
+    const { dialect, clientAuthentication, context } = this.options;
+    raw.setNoDelay(true);
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: context, requestCert: clientAuthentication !== 'none', rejectUnauthorized: false });
+    const timer = setTimeout(() => socket.destroy(), this.options.handshakeTimeoutMs);
+    socket.on('secure', () => {
+      clearTimeout(timer);
+      if (clientAuthentication !== 'none') {
+        const chain = peerChain(socket);
+        const ok = this.verdicts.judge(chain, () =>
+          judgeClientChain(dialect, chain.map((x509) => x509.raw), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
+        if (!ok) return socket.destroy();
+      }
+      this.options.http.emit('connection', socket);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => clearTimeout(timer));
+  }
+}
+
+/** The chain the client sent, leaf first (X509Certificate: no JS object per field). */
+function peerChain(socket: tls.TLSSocket): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  let cert = socket.getPeerX509Certificate();
+  while (cert && chain.length < 10 && !chain.some((c) => c.fingerprint256 === cert!.fingerprint256)) {
+    chain.push(cert);
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
+/**
+ * Thousands of agents present the same few chains: a verdict is reused for a second, so the
+ * direct path does not parse the same certificate on every handshake.
+ */
+class VerdictCache {
+  private readonly verdicts = new Map<string, { ok: boolean; until: number }>();
+
+  judge(chain: readonly X509Certificate[], verify: () => boolean): boolean {
+    const key = chain.map((c) => c.fingerprint256).join('/');
+    const now = Date.now();
+    const known = this.verdicts.get(key);
+    if (known && known.until > now) return known.ok;
+    const ok = verify();
+    if (this.verdicts.size > 100) this.verdicts.clear();
+    this.verdicts.set(key, { ok, until: now + 1_000 });
+    return ok;
+  }
+}
