@@ -45,6 +45,9 @@ export function registerLoad(program: Command, io: Io): void {
       const tls = loadTls(options.tls);
       if (options.sessions !== 'new' && options.sessions !== 'resume') throw new HarnessError('FTH_USAGE', `--sessions: '${options.sessions}' is not one of new, resume`);
       const url = options.url === undefined ? undefined : parseUrl(options.url);
+      // The record tap belongs to the fake Fleet Server: neither a bare node:tls server nor an outside one has it.
+      if (options.tap && options.bare) throw new HarnessError('FTH_USAGE', '--tap: the bare node:tls server (--bare) has no record tap');
+      if (options.tap && url) throw new HarnessError('FTH_USAGE', '--tap: with --url there is no fake Fleet Server to run through the record tap');
       if (url && !options.bare && !options.enrollmentToken) throw new HarnessError('FTH_USAGE', '--url needs --enrollment-token (the fake Fleet Server makes its own)');
       const progress = io.isTty && !options.json;
       const result = await runLoad({
