@@ -9,6 +9,8 @@
 export const ERROR_CODES = {
   FTH_USAGE: { input: true, summary: 'bad command-line usage (unknown flag, missing or invalid value)' },
   FTH_CONFIG_VALUE: { input: true, summary: 'a setting has a value outside its allowed set' },
+  FTH_OPTION_INVALID: { input: true, summary: 'a library option is missing or has a value outside its allowed set' },
+  FTH_CLOSED: { input: true, summary: 'a fake component was used after close()' },
   FTH_FILE_UNREADABLE: { input: true, summary: 'a file cannot be read' },
   FTH_FILE_UNWRITABLE: { input: true, summary: 'a file or directory cannot be written' },
   FTH_FILE_MALFORMED: { input: true, summary: 'a file does not hold what its flag expects (PEM, certificate, key)' },

@@ -12,6 +12,8 @@ export { goRequest, type GoRequest, type GoExchange, type GoClientTls } from './
 export { ComponentLog, type LogEntry } from './components/log.js';
 
 export { ensurePki, writePki, type Pki, type PkiAction } from './pki/store.js';
+export { writePlainKeys, plainKeyPath, type PlainKey } from './pki/plain-keys.js';
+export type { StoredDocument } from './components/elasticsearch/store.js';
 export { generatePki, issueCa, issueLeaf, type PkiMaterial, type KeyedCertificate } from './pki/generate.js';
 export { issueCertificate, type CertificateSpec } from './pki/issue.js';
 export { CA_NAMES, LEAF_NAMES, type CaName, type LeafName } from './pki/profiles.js';

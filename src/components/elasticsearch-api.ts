@@ -1,179 +1,160 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import { clusterHealth, clusterInfo, license, type ClusterIdentity } from './elasticsearch/cluster.js';
+import { bulk, getDocument, remove, single } from './elasticsearch/documents.js';
+import { contentTypeRefused, exception, methodNotAllowed, noHandler, parseBody, type Reply } from './elasticsearch/errors.js';
+import { count, refresh, search } from './elasticsearch/search.js';
+import { authenticate, createApiKey, newPassword, newServiceToken, type Identity, type SecurityState } from './elasticsearch/security.js';
+import { DocumentStore, invalidIndexName } from './elasticsearch/store.js';
+
+export { createApiKey, newServiceToken, serviceTokenName } from './elasticsearch/security.js';
+export type { Reply } from './elasticsearch/errors.js';
 
 /**
- * Elasticsearch's HTTP answers, as much as Fleet Server and the agent use: cluster info with
- * the product header, `_authenticate` for service tokens and API keys, API key creation, and
- * the security exception bodies. Bodies follow the shapes in reference/elastic-semantics.md 2.2.
+ * Elasticsearch's REST layer as a shipper's integration test, Fleet Server and the agent meet it:
+ * routing with the controller's own 400/405/406 answers, authentication on every handled route,
+ * then cluster, security, document and search endpoints. README "Elasticsearch endpoints" lists them.
  */
-export interface ElasticsearchState {
-  readonly version: string;
-  readonly clusterName: string;
-  readonly clusterUuid: string;
-  readonly nodeName: string;
-  /** Accepted as `Authorization: Bearer <token>` for the elastic/fleet-server service account. */
-  serviceToken: string;
-  /** API keys by id: their secret. The enrollment key of the default policy is one of them. */
-  readonly apiKeys: Map<string, { secret: string; name: string }>;
+export interface ElasticsearchState extends ClusterIdentity, SecurityState {
+  readonly store: DocumentStore;
 }
 
-export function newElasticsearchState(options: { version?: string; serviceToken?: string; nodeName?: string } = {}): ElasticsearchState {
+export interface ElasticsearchStateOptions {
+  readonly version?: string;
+  readonly serviceToken?: string;
+  readonly nodeName?: string;
+  /** Users for Basic authentication, by name; `elastic` gets a new password when absent. */
+  readonly users?: Readonly<Record<string, string>>;
+  /** index.refresh_interval in ms for every index (default 1000; -1: only explicit refreshes make documents searchable). */
+  readonly refreshIntervalMs?: number;
+}
+
+export function newElasticsearchState(options: ElasticsearchStateOptions = {}): ElasticsearchState {
   return {
     version: options.version ?? '9.2.0',
     clusterName: 'fleet-tls-harness',
     clusterUuid: randomBytes(16).toString('base64url').slice(0, 22),
     nodeName: options.nodeName ?? 'es-node-1',
+    startedAt: Date.now(),
     serviceToken: options.serviceToken ?? newServiceToken(),
+    users: new Map(Object.entries({ elastic: newPassword(), ...options.users })),
     apiKeys: new Map(),
+    store: new DocumentStore(options.refreshIntervalMs),
   };
+}
+
+export interface EsRequest {
+  readonly method: string;
+  /** The raw request target, query string included: what ES names in its messages. */
+  readonly uri: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+interface Call { readonly state: ElasticsearchState; readonly params: Record<string, string>; readonly query: URLSearchParams; readonly body: string; readonly who: Identity }
+type Handler = (call: Call) => Reply | Promise<Reply>;
+interface Route { readonly pattern: RegExp; readonly names: readonly string[]; readonly methods: Partial<Record<string, Handler>> }
+
+const routes: Route[] = [];
+/** `{index}` and `{id}` are one path segment each; an index segment never starts with `_` (those are APIs) but for `_all`. */
+function on(path: string, methods: Partial<Record<string, Handler>>): void {
+  const names: string[] = [];
+  const source = path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+    names.push(name);
+    return name === 'index' ? '(_all|[^/_][^/]*)' : '([^/]+)';
+  });
+  routes.push({ pattern: new RegExp(`^${source}$`), names, methods });
+}
+
+const refreshing = (q: URLSearchParams) => q.has('refresh') && q.get('refresh') !== 'false';
+const ok = (body: unknown): Reply => ({ status: 200, body });
+
+on('/', { GET: ({ state }) => ok(clusterInfo(state)), HEAD: () => ({ status: 200, body: undefined }) });
+on('/_cluster/health', { GET: ({ state, query }) => clusterHealth(state, state.store, query) });
+on('/_cluster/health/{index}', { GET: ({ state, query }) => clusterHealth(state, state.store, query) });
+on('/_license', { GET: ({ state }) => ok(license(state)) });
+on('/_security/_authenticate', { GET: ({ who }) => ok(who) });
+const apiKey: Handler = ({ state, body, who }) => {
+  const parsed = parseBody(body);
+  if ('reply' in parsed) return parsed.reply;
+  const name = parsed.value.name;
+  if (typeof name !== 'string' || name === '') return exception(400, { type: 'action_request_validation_exception', reason: 'Validation Failed: 1: api key name is required;' });
+  return ok(createApiKey(state, name, who));
+};
+on('/_security/api_key', { POST: apiKey, PUT: apiKey });
+const bulkAt: Handler = ({ state, params, query, body }) => bulk(state.store, body, params.index, refreshing(query));
+on('/_bulk', { POST: bulkAt, PUT: bulkAt });
+on('/{index}/_bulk', { POST: bulkAt, PUT: bulkAt });
+const searchAt: Handler = ({ state, params, query, body }) => search(state.store, params.index, body, query);
+on('/_search', { GET: searchAt, POST: searchAt });
+on('/{index}/_search', { GET: searchAt, POST: searchAt });
+const countAt: Handler = ({ state, params, body }) => count(state.store, params.index, body);
+on('/_count', { GET: countAt, POST: countAt });
+on('/{index}/_count', { GET: countAt, POST: countAt });
+const refreshAt: Handler = ({ state, params }) => refresh(state.store, params.index);
+on('/_refresh', { GET: refreshAt, POST: refreshAt });
+on('/{index}/_refresh', { GET: refreshAt, POST: refreshAt });
+on('/{index}/_doc', { POST: ({ state, params, query, body }) => single(state.store, 'create', params.index!, undefined, body, refreshing(query)) });
+const indexAt = (action: 'index' | 'create'): Handler => ({ state, params, query, body }) =>
+  single(state.store, query.get('op_type') === 'create' ? 'create' : action, params.index!, params.id, body, refreshing(query));
+on('/{index}/_doc/{id}', {
+  GET: ({ state, params }) => getDocument(state.store, params.index!, params.id!),
+  PUT: indexAt('index'),
+  POST: indexAt('index'),
+  DELETE: ({ state, params, query }) => remove(state.store, params.index!, params.id!, refreshing(query)),
+});
+on('/{index}/_create/{id}', { PUT: indexAt('create'), POST: indexAt('create') });
+on('/{index}', {
+  PUT: ({ state, params }) => {
+    const bad = invalidIndexName(params.index!);
+    if (bad) return exception(400, { type: 'invalid_index_name_exception', reason: `Invalid index name [${params.index}], ${bad}`, index_uuid: '_na_', index: params.index });
+    if (!state.store.createIndex(params.index!)) {
+      const concrete = state.store.resolve(params.index!)!;
+      return exception(400, { type: 'resource_already_exists_exception', reason: `index [${concrete}/${state.store.uuid(concrete)}] already exists`, index_uuid: state.store.uuid(concrete), index: concrete });
+    }
+    return ok({ acknowledged: true, shards_acknowledged: true, index: params.index });
+  },
+  DELETE: ({ state, params }) => (state.store.deleteIndex(params.index!) ? ok({ acknowledged: true }) : notFound(params.index!)),
+  HEAD: ({ state, params }) => ({ status: state.store.resolve(params.index!) ? 200 : 404, body: undefined }),
+});
+
+function notFound(index: string): Reply {
+  return exception(404, { type: 'index_not_found_exception', reason: `no such index [${index}]`, 'resource.type': 'index_or_alias', 'resource.id': index, index_uuid: '_na_', index });
+}
+
+/** RestController's order: find the route, check the body's media type, then security, then the handler. */
+export async function route(state: ElasticsearchState, request: EsRequest): Promise<Reply> {
+  const url = new URL(request.uri, 'http://x');
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  const matching = routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m !== null);
+  if (matching.length === 0) return noHandler(request.uri, request.method);
+  const found = matching.find((x) => x.r.methods[request.method]);
+  if (!found) return methodNotAllowed(request.uri, request.method, [...new Set(matching.flatMap((x) => Object.keys(x.r.methods)))]);
+  if (request.body.length > 0 && !acceptedContentType(request.headers['content-type'])) return contentTypeRefused(request.headers['content-type']);
+  const who = authenticate(state, request.headers.authorization, request.uri);
+  if ('status' in who) return who;
+  const params = Object.fromEntries(found.r.names.map((name, i) => [name, decodeURIComponent(found.m![i + 1]!)]));
+  return found.r.methods[request.method]!({ state, params, query: url.searchParams, body: request.body, who: who.identity });
+}
+
+/** JSON, NDJSON and their `vnd.elasticsearch` versioned forms; the browser-safelisted types are refused (CSRF). */
+function acceptedContentType(value: string | undefined): boolean {
+  const type = value?.split(';')[0]?.trim().toLowerCase();
+  return type !== undefined && /^application\/(json|x-ndjson|vnd\.elasticsearch\+(json|x-ndjson))$/.test(type);
 }
 
 /**
- * A service token in Elasticsearch's format: base64 of a 4-byte version prefix and
- * `elastic/fleet-server/<token name>:<secret>`.
+ * Writes a reply with the header every Elasticsearch REST response carries. A client asking for
+ * `compatible-with=N` (the official clients do) gets the versioned media type back.
  */
-export function newServiceToken(name = 'fleet-tls-harness'): string {
-  const body = Buffer.from(`elastic/fleet-server/${name}:${randomBytes(16).toString('base64url')}`);
-  return Buffer.concat([Buffer.from([0, 1, 0, 1]), body]).toString('base64').replace(/=+$/, '');
-}
-
-/** The token name inside a well-formed service token, or undefined for anything else. */
-export function serviceTokenName(token: string): string | undefined {
-  const bytes = Buffer.from(token, 'base64');
-  if (bytes.length < 5 || bytes[0] !== 0 || bytes[1] !== 1 || bytes[2] !== 0 || bytes[3] !== 1) return undefined;
-  const match = /^elastic\/fleet-server\/([^:]+):/.exec(bytes.subarray(4).toString('utf8'));
-  return match?.[1];
-}
-
-export function createApiKey(state: ElasticsearchState, name: string): { id: string; name: string; api_key: string; encoded: string } {
-  const id = randomBytes(15).toString('base64url').slice(0, 20);
-  const secret = randomBytes(16).toString('base64url').slice(0, 22);
-  state.apiKeys.set(id, { secret, name });
-  return { id, name, api_key: secret, encoded: Buffer.from(`${id}:${secret}`).toString('base64') };
-}
-
-type Reply = { status: number; body: unknown; headers?: Record<string, string | string[]> };
-
-const CHALLENGE = ['Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', 'ApiKey'];
-
-export function route(state: ElasticsearchState, method: string, path: string, authorization: string | undefined, body: string): Reply {
-  const who = authenticate(state, authorization, path);
-  if ('status' in who) return who;
-  if (method === 'GET' && path === '/') return { status: 200, body: clusterInfo(state) };
-  if (method === 'GET' && path === '/_security/_authenticate') return { status: 200, body: who.identity };
-  if ((method === 'POST' || method === 'PUT') && path === '/_security/api_key') {
-    const name = safeJson(body)?.name;
-    return { status: 200, body: createApiKey(state, typeof name === 'string' ? name : 'agent-key') };
-  }
-  if (method === 'POST' && (path === '/_bulk' || path.endsWith('/_bulk'))) {
-    return { status: 200, body: { errors: false, took: 1, items: [] } };
-  }
-  return {
-    status: 400,
-    body: { error: `no handler found for uri [${path}] and method [${method}]` },
-  };
-}
-
-function authenticate(state: ElasticsearchState, authorization: string | undefined, path: string): { identity: object } | Reply {
-  if (!authorization) {
-    return securityException(`missing authentication credentials for REST request [${path}]`);
-  }
-  const [scheme = '', credentials = ''] = authorization.split(/\s+/, 2);
-  if (scheme.toLowerCase() === 'bearer') {
-    if (credentials === state.serviceToken) return { identity: serviceAccountIdentity(serviceTokenName(credentials) ?? 'token') };
-    const name = serviceTokenName(credentials);
-    return name
-      ? securityException(`failed to authenticate service account [elastic/fleet-server] with token name [${name}]`)
-      : securityException('unable to authenticate with provided credentials and anonymous access is not allowed for this request', 'oauth2 token: invalid token');
-  }
-  if (scheme.toLowerCase() === 'apikey') {
-    const [id = '', secret = ''] = Buffer.from(credentials, 'base64').toString('utf8').split(':', 2);
-    const key = state.apiKeys.get(id);
-    if (key && key.secret === secret) return { identity: apiKeyIdentity(id, key.name) };
-    return securityException('unable to authenticate with provided credentials and anonymous access is not allowed for this request',
-      key ? `API key: invalid credentials for API key [${id}]` : `API key: unable to find apikey with id ${id}`);
-  }
-  return securityException('unable to authenticate with provided credentials and anonymous access is not allowed for this request');
-}
-
-function securityException(reason: string, unsuccessful?: string): Reply {
-  const cause = {
-    type: 'security_exception',
-    reason,
-    ...(unsuccessful ? { additional_unsuccessful_credentials: unsuccessful } : {}),
-    header: { 'WWW-Authenticate': CHALLENGE },
-  };
-  return { status: 401, body: { error: { root_cause: [cause], ...cause }, status: 401 }, headers: { 'www-authenticate': CHALLENGE } };
-}
-
-function clusterInfo(state: ElasticsearchState): object {
-  return {
-    name: state.nodeName,
-    cluster_name: state.clusterName,
-    cluster_uuid: state.clusterUuid,
-    version: {
-      number: state.version,
-      build_flavor: 'default',
-      build_type: 'docker',
-      build_hash: 'fleet-tls-harness',
-      build_date: '2025-04-08T00:00:00.000Z',
-      build_snapshot: false,
-      lucene_version: '10.1.0',
-      minimum_wire_compatibility_version: '8.18.0',
-      minimum_index_compatibility_version: '8.0.0',
-    },
-    tagline: 'You Know, for Search',
-  };
-}
-
-function serviceAccountIdentity(tokenName: string): object {
-  return {
-    username: 'elastic/fleet-server',
-    roles: [],
-    full_name: 'Service account - elastic/fleet-server',
-    email: null,
-    token: { name: tokenName, type: '_service_account_index' },
-    metadata: { _elastic_service_account: true },
-    enabled: true,
-    authentication_realm: { name: '_service_account', type: '_service_account' },
-    lookup_realm: { name: '_service_account', type: '_service_account' },
-    authentication_type: 'token',
-  };
-}
-
-function apiKeyIdentity(id: string, name: string): object {
-  return {
-    username: 'elastic/fleet-server',
-    roles: [],
-    full_name: null,
-    email: null,
-    metadata: {},
-    enabled: true,
-    authentication_realm: { name: '_es_api_key', type: '_es_api_key' },
-    lookup_realm: { name: '_es_api_key', type: '_es_api_key' },
-    authentication_type: 'api_key',
-    api_key: { id, name },
-  };
-}
-
-function safeJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Writes a reply with the header every Elasticsearch REST response carries. */
-export function send(res: http.ServerResponse, reply: Reply): void {
-  const payload = JSON.stringify(reply.body);
+export function send(res: http.ServerResponse, reply: Reply, accept?: string): void {
+  const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
+  const compatible = /compatible-with=(\d+)/.exec(accept ?? '')?.[1];
   res.writeHead(reply.status, {
     'X-elastic-product': 'Elasticsearch',
-    'content-type': 'application/json',
+    'content-type': compatible ? `application/vnd.elasticsearch+json;compatible-with=${compatible}` : 'application/json',
     'content-length': Buffer.byteLength(payload),
     ...reply.headers,
   });
   res.end(payload);
 }
-

@@ -11,6 +11,8 @@ import { ComponentLog } from './log.js';
 import { TlsListener } from './tls-listener.js';
 import type { ServerConnection, ServerDialect } from './server-dialect.js';
 import { newElasticsearchState, route, send, type ElasticsearchState } from './elasticsearch-api.js';
+import { exception } from './elasticsearch/errors.js';
+import type { StoredDocument } from './elasticsearch/store.js';
 
 export interface ElasticsearchOptions {
   /** Its HTTPS certificate (es-cert), leaf first; intermediates in the chain are sent too. */
@@ -26,9 +28,23 @@ export interface ElasticsearchOptions {
   readonly serviceToken?: string;
   readonly version?: string;
   readonly nodeName?: string;
+  /** Users for Basic authentication (name: password); `elastic` gets a new password when not given. */
+  readonly users?: Readonly<Record<string, string>>;
+  /** index.refresh_interval in ms (default 1000, Elasticsearch's); -1 leaves searches to explicit refreshes. */
+  readonly refreshIntervalMs?: number;
   readonly log?: ComponentLog;
   readonly jsse?: JsseWording;
+  /**
+   * `http.read_timeout` (HttpTransportSettings; default 0: none): close a connection that sent
+   * nothing for this long. Elasticsearch keeps idle and slowly-dribbling connections open otherwise.
+   */
+  readonly readTimeoutMs?: number;
 }
+
+/** `http.max_content_length`'s default, 100mb. */
+const MAX_CONTENT_LENGTH = 100 * 1024 * 1024;
+
+const internalError = () => exception(500, { type: 'exception', reason: 'the fake Elasticsearch failed to answer' });
 
 /** JSSE's server cipher order as Elasticsearch configures it (AES-256 first, server order wins). */
 const JSSE_CIPHERS = [
@@ -45,6 +61,7 @@ const JSSE_CIPHERS = [
 export class FakeElasticsearch implements AsyncDisposable {
   readonly log: ComponentLog;
   readonly state: ElasticsearchState;
+  private closing?: Promise<void>;
 
   private constructor(private readonly listener: TlsListener, state: ElasticsearchState, log: ComponentLog, private readonly host: string) {
     this.state = state;
@@ -70,10 +87,20 @@ export class FakeElasticsearch implements AsyncDisposable {
       versions: options.versions ?? DEFAULT_VERSIONS,
       dialect: nettyDialect(state.nodeName, trusted, options.versions ?? DEFAULT_VERSIONS, options.jsse ?? DEFAULT_JSSE),
       log,
+      timeouts: { kind: 'netty', readTimeoutMs: options.readTimeoutMs ?? 0 },
       handler: (req, res) => {
         const chunks: Buffer[] = [];
-        req.on('data', (chunk: Buffer) => chunks.push(chunk));
-        req.on('end', () => send(res, route(state, req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname, req.headers.authorization, Buffer.concat(chunks).toString('utf8'))));
+        let size = 0;
+        req.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_CONTENT_LENGTH) chunks.push(chunk);
+        });
+        req.on('end', () => {
+          // http.max_content_length: Netty refuses a larger body before any handler sees it.
+          if (size > MAX_CONTENT_LENGTH) return send(res, { status: 413, body: undefined });
+          const request = { method: req.method ?? 'GET', uri: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+          route(state, request).then((reply) => send(res, reply, req.headers.accept), () => send(res, internalError()));
+        });
       },
     });
     log.write('info', `[INFO ][o.e.h.AbstractHttpServerTransport] [${state.nodeName}] publish_address {${host}:${listener.port}}, bound_addresses {${bracketed(host)}:${listener.port}}`);
@@ -97,13 +124,34 @@ export class FakeElasticsearch implements AsyncDisposable {
     return this.state.serviceToken;
   }
 
+  /** The `elastic` superuser's password (given at start, or made up as auto-configuration does). */
+  get password(): string {
+    return this.state.users.get('elastic')!;
+  }
+
+  /**
+   * What arrived in an index or data stream (its name, or a backing index's), refreshed or not,
+   * in write order: what a test asserts after shipping.
+   */
+  documents(index: string): StoredDocument[] {
+    return this.state.store.documents(index);
+  }
+
   /** The server side of the connection a client made from `localPort`. */
   connection(localPort: number | undefined): Promise<ServerConnection | undefined> {
+    if (this.closing) return Promise.reject(new HarnessError('FTH_CLOSED', 'FakeElasticsearch.connection: the fake Elasticsearch was closed'));
     return this.listener.connection(localPort);
   }
 
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Stops listening and closes every connection; calling it again returns the same promise. */
   close(): Promise<void> {
-    return this.listener.close();
+    this.closing ??= this.listener.close();
+    return this.closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

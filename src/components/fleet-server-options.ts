@@ -18,8 +18,15 @@ export interface FleetServerOptions {
   /** --fleet-server-client-auth; defaults to none, as the agent CLI does. */
   readonly clientAuthentication?: ClientAuthentication;
   readonly versions?: VersionRange;
-  /** `server.timeouts.read`: how long a client may take to send its handshake and request (default 10 s here; Fleet Server's own default is longer). */
+  /**
+   * `server.timeouts.*` (fleet-server internal/pkg/config/timeouts.go, with Go's meaning in
+   * components/http-deadlines.ts): `read` (default 60 s), `read_header` (5 s), `idle` (35 s),
+   * `write` (10 m). The handshake must finish within the smallest of read_header, read and write.
+   */
   readonly readTimeoutMs?: number;
+  readonly readHeaderTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly writeTimeoutMs?: number;
   /** false: plain HTTP, as with --fleet-server-insecure-http. */
   readonly tls?: boolean;
   /** --fleet-server-es, its TLS settings (--fleet-server-es-ca, -cert, -insecure) and the service token. */
@@ -43,6 +50,13 @@ export interface FleetServerOptions {
    * as fleet-server's `cache.api_key_ttl` does; absent, every request asks.
    */
   readonly apiKeyCacheMs?: number;
+  /**
+   * libs could not load --fleet-server-cert with its key (Go's text, e.g. `tls: private key does
+   * not match public key`). fleet-server bootstraps against Elasticsearch first and loads its API
+   * listener's certificate only when it starts that listener (internal/pkg/api/server.go Run), so it
+   * fails then: `identity` stands in until that moment and serves nobody who waits for HEALTHY.
+   */
+  readonly certificateError?: string;
 }
 
 /** One request Fleet Server made to Elasticsearch, with what happened on its connection. */

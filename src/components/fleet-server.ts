@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { DEFAULT_GO } from '../dialects/go.js';
+import { HarnessError } from '../errors.js';
 import { DEFAULT_VERSIONS } from '../tls/settings.js';
 import { GoTransport, goRequest, type GoExchange } from './go-client.js';
 import { goServerDialect } from './go-server.js';
@@ -12,6 +13,7 @@ import type { EnrolledAgent, FleetBackend, FleetServerState } from './fleet-serv
 import { bootstrapFleetServer } from './fleet-server-bootstrap.js';
 import type { ElasticsearchCall, FleetServerOptions } from './fleet-server-options.js';
 import { ElasticsearchPool } from './fleet-server-es-pool.js';
+import { goHandshakeTimeoutMs, type GoServerTimeouts } from './http-deadlines.js';
 
 export type { FleetServerState, FleetServerOptions, ElasticsearchCall };
 export { elasticError } from './elastic-error.js';
@@ -41,6 +43,7 @@ export class FakeFleetServer implements AsyncDisposable {
   private readonly polls = new Set<() => void>();
   /** What the routes see of this server. */
   private readonly backend: FleetBackend;
+  private closing?: Promise<void>;
 
   private constructor(readonly options: FleetServerOptions, log: ComponentLog) {
     this.log = log;
@@ -54,6 +57,7 @@ export class FakeFleetServer implements AsyncDisposable {
     const server = new FakeFleetServer(options, options.log ?? new ComponentLog('fleet-server'));
     const host = options.host ?? '127.0.0.1';
     const clientCAs = options.certificateAuthorities ?? [];
+    const timeouts = fleetServerTimeouts(options);
     server.listener = await TlsListener.start({
       component: 'fleet-server',
       host,
@@ -62,7 +66,8 @@ export class FakeFleetServer implements AsyncDisposable {
       clientCertificateAuthorities: clientCAs,
       clientAuthentication: options.clientAuthentication ?? 'none',
       versions: options.versions ?? DEFAULT_VERSIONS,
-      ...(options.readTimeoutMs !== undefined ? { handshakeTimeoutMs: options.readTimeoutMs } : {}),
+      handshakeTimeoutMs: goHandshakeTimeoutMs(timeouts),
+      timeouts,
       dialect: goServerDialect(options.goRelease ?? DEFAULT_GO, clientCAs),
       log: server.log,
       handler: (req, res) => server.handle(req, res),
@@ -70,7 +75,13 @@ export class FakeFleetServer implements AsyncDisposable {
       ...(options.direct ? { direct: true } : {}),
     });
     server.log.write('info', `Listening on ${host.includes(':') ? `[${host}]` : host}:${server.listener.port}`);
-    await server.bootstrap();
+    try {
+      await server.bootstrap();
+    } catch (error) {
+      // A start that fails leaves nothing listening: the caller has no server to close.
+      await server.close();
+      throw error;
+    }
     return server;
   }
 
@@ -98,7 +109,13 @@ export class FakeFleetServer implements AsyncDisposable {
   }
 
   connection(localPort: number | undefined): Promise<ServerConnection | undefined> {
+    if (this.closing) return Promise.reject(new HarnessError('FTH_CLOSED', 'FakeFleetServer.connection: the fake Fleet Server was closed'));
     return this.listener.connection(localPort);
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.closing !== undefined;
   }
 
   /** A request to Elasticsearch with the bootstrap's TLS settings and the service token. */
@@ -128,12 +145,16 @@ export class FakeFleetServer implements AsyncDisposable {
     this.log.write(state === 'FAILED' ? 'error' : 'info', `state changed to ${state}: ${message}`, { state, message });
   }
 
-  async close(): Promise<void> {
-    this.state = 'STOPPED';
-    this.elasticsearchTransport.close();
-    for (const release of this.polls) release();
-    this.pool?.close();
-    await this.listener.close();
+  /** Stops listening, releases held checkins and closes every connection; calling it again returns the same promise. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.state = 'STOPPED';
+      this.elasticsearchTransport.close();
+      for (const release of this.polls) release();
+      this.pool?.close();
+      await this.listener.close();
+    })();
+    return this.closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -144,6 +165,11 @@ export class FakeFleetServer implements AsyncDisposable {
     const outcome = await bootstrapFleetServer((method, path, body) => this.elasticsearch(method, path, body), this.policyId, this.version);
     if ('failure' in outcome) return this.fail(outcome.failure);
     this.enrollmentToken = outcome.enrollmentToken;
+    if (this.options.certificateError) {
+      // libs' LoadCertificate logs before returning the error; the API server's run then ends the server.
+      this.log.write('error', `Failed loading client certificate ${this.options.certificateError}`);
+      return this.fail(this.options.certificateError);
+    }
     this.setState('HEALTHY', `Running on policy with Fleet Server integration: ${this.policyId}`);
   }
 
@@ -204,4 +230,18 @@ export class FakeFleetServer implements AsyncDisposable {
       });
     });
   }
+}
+
+/** fleet-server's `server.timeouts` defaults (internal/pkg/config/timeouts.go, InitDefaults). */
+export const FLEET_SERVER_TIMEOUT_DEFAULTS = { readMs: 60_000, readHeaderMs: 5_000, idleMs: 35_000, writeMs: 600_000 } as const;
+
+function fleetServerTimeouts(options: FleetServerOptions): GoServerTimeouts {
+  const d = FLEET_SERVER_TIMEOUT_DEFAULTS;
+  return {
+    kind: 'go',
+    readMs: options.readTimeoutMs ?? d.readMs,
+    readHeaderMs: options.readHeaderTimeoutMs ?? d.readHeaderMs,
+    idleMs: options.idleTimeoutMs ?? d.idleMs,
+    writeMs: options.writeTimeoutMs ?? d.writeMs,
+  };
 }

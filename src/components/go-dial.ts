@@ -28,7 +28,12 @@ export async function dialTcp(target: { host: string; port: number }): Promise<D
     raw.once('connect', () => resolve(null));
     raw.once('error', (error) => resolve(error));
   });
-  if (failed) return { error: dialError(failed, remote), remote, cause: failed };
+  if (failed) {
+    // Go's *net.OpError names the address it dialled (localhost resolved to 127.0.0.1), not the host asked for.
+    const { address, port } = failed as NodeJS.ErrnoException & { address?: string; port?: number };
+    const dialled = address && port !== undefined ? (net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`) : remote;
+    return { error: dialError(failed, dialled), remote: dialled, cause: failed };
+  }
   return { raw, local: `${raw.localAddress}:${raw.localPort}`, localPort: raw.localPort, remote };
 }
 

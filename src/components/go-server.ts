@@ -6,7 +6,7 @@ import {
   HTTP_TO_HTTPS_RESPONSE, goHandshakeLimit, goMalformedHandshake, goUnparsableCertificate, handshakeErrorLine, remoteError, serverClientCertificateRejection, socketError,
   unsupportedVersionsError, type GoRelease,
 } from '../dialects/go.js';
-import { GO_CIPHERS } from './go-ciphers.js';
+import { GO_CIPHERS, GO_SIGNATURE_ALGORITHMS } from './go-ciphers.js';
 import type { ServerConnection, ServerDialect } from './server-dialect.js';
 
 
@@ -17,8 +17,11 @@ import type { ServerConnection, ServerDialect } from './server-dialect.js';
  */
 export function goServerDialect(release: GoRelease, clientCAs: readonly Cert[]): ServerDialect {
   return {
-    // Go imposes its own order (PreferServerCipherSuites is ignored since Go 1.17).
-    ciphers: GO_CIPHERS,
+    // Go imposes its own order (PreferServerCipherSuites is ignored since Go 1.17). Level 0: Go
+    // still lists SHA-1 signature algorithms in its CertificateRequest and sets no minimum key
+    // size before 1.24, where OpenSSL's default level drops both; the suites stay Go's alone.
+    ciphers: `${GO_CIPHERS}:@SECLEVEL=0`,
+    signatureAlgorithms: GO_SIGNATURE_ALGORITHMS,
     verifyClient(chain, tls13, clientAuthentication) {
       if (chain.length === 0) {
         return clientAuthentication === 'required' ? serverClientCertificateRejection(release, tls13, { missing: true }) : null;

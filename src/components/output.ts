@@ -86,7 +86,7 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
     transport.close();
     return leg(ping, false, 'GET', '', [...warnings(), ...lines].join('\n'));
   }
-  const bulk = await request('POST', '/_bulk', '{"create":{"_index":"logs-generic-default"}}\n{"message":"fleet-tls-harness"}\n');
+  const bulk = await request('POST', '/_bulk', bulkBody(EVENTS));
   const bulkProblem = failure(bulk, 'Post', `${url}/_bulk`);
   if (bulkProblem) {
     transport.close();
@@ -97,7 +97,29 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
   transport.close();
   const established = `Connection to ${backoff} established`;
   log.write('info', established);
-  return leg(ping, true, 'GET', '', [...warnings(), established].join('\n'));
+  const events = { index: OUTPUT_INDEX, shipped: EVENTS, stored: storedCount(bulk.response?.body) };
+  return { ...(await leg(ping, true, 'GET', '', [...warnings(), established].join('\n'))), events };
+}
+
+/** The data stream a Beat with the default namespace writes to, and how many events one run ships. */
+export const OUTPUT_INDEX = 'logs-generic-default';
+const EVENTS = 3;
+
+/** libbeat's _bulk: `create` actions (data streams take nothing else), one event each with its @timestamp. */
+function bulkBody(n: number): string {
+  const now = new Date().toISOString();
+  return Array.from({ length: n }, (_, i) =>
+    `${JSON.stringify({ create: { _index: OUTPUT_INDEX } })}\n${JSON.stringify({ '@timestamp': now, message: `fleet-tls-harness event ${i + 1}` })}\n`).join('');
+}
+
+/** Items of a bulk answer with a 2xx status: what Elasticsearch says it stored. */
+function storedCount(body: string | undefined): number {
+  try {
+    const parsed = JSON.parse(body ?? '') as { items?: Array<Record<string, { status?: number }>> };
+    return (parsed.items ?? []).filter((item) => Object.values(item).some((r) => (r.status ?? 0) >= 200 && (r.status ?? 0) < 300)).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** Go's *url.Error text for a failed request, or libbeat's reading of an error status. */

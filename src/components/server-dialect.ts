@@ -6,6 +6,8 @@ import type { ClientAuthentication } from '../tls/settings.js';
 export interface ServerDialect {
   /** Cipher preference and whether the server's order wins (Go and JSSE servers both impose theirs). */
   readonly ciphers: string;
+  /** The signature algorithms its CertificateRequest lists, when they are not OpenSSL's own. */
+  readonly signatureAlgorithms?: string;
   verifyClient(chain: readonly Cert[], tls13: boolean, clientAuthentication: ClientAuthentication): Rejection | null;
   /** The first bytes were not TLS: what to answer before closing, and what to log. */
   notTls(firstBytes: Buffer, connection: ServerConnection): { reply?: string; log?: string };

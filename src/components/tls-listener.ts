@@ -11,6 +11,7 @@ import type { Identity } from '../tls/material.js';
 import type { ComponentLog } from './log.js';
 import { judgeClientChain, type ServerConnection, type ServerDialect } from './server-dialect.js';
 import { DirectTls } from '../load/direct-tls.js';
+import { ConnectionDeadlines, NO_NODE_TIMEOUTS, type AfterHandshakeTimeouts } from './http-deadlines.js';
 
 export type { ServerConnection, ServerDialect };
 import { goAddress } from '../dialects/go.js';
@@ -30,8 +31,10 @@ export interface TlsListenerOptions {
   readonly component: string;
   /** No TLS at all (Fleet Server's `--fleet-server-insecure-http`): plain HTTP on the port. */
   readonly plain?: boolean;
-  /** How long a client may take over its handshake (Go's ReadTimeout); default 10 s. */
+  /** How long a client may take over its handshake; default 10 s, 0 for no limit. */
   readonly handshakeTimeoutMs?: number;
+  /** The component's timeouts once the handshake is over (see http-deadlines.ts); absent: none. */
+  readonly timeouts?: AfterHandshakeTimeouts;
   /** Serve TLS without the record tap (load tests): see load/direct-tls.ts. */
   readonly direct?: boolean;
 }
@@ -47,10 +50,21 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  */
 const contexts = new Remembered<string, tls.SecureContext>(64);
 
+/** The server context, or the harness's error naming the component when its key or certificate is refused. */
+function contextFor(options: TlsListenerOptions): tls.SecureContext {
+  try {
+    return serverContext(options);
+  } catch (error) {
+    const mismatch = /key values mismatch/i.test((error as Error).message);
+    throw new HarnessError(mismatch ? 'FTH_KEY_MISMATCH' : 'FTH_CONFIG_VALUE',
+      `${options.component}: ${mismatch ? 'its private key does not match its certificate' : `its certificate or key cannot be used: ${(error as Error).message}`}`, { cause: error });
+  }
+}
+
 function serverContext(options: TlsListenerOptions): tls.SecureContext {
   const { identity, clientCertificateAuthorities: cas, versions, dialect } = options;
   const key = createHash('sha256')
-    .update([options.component, identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers].join('\0'))
+    .update([options.component, identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers, dialect.signatureAlgorithms ?? ''].join('\0'))
     .digest('hex');
   return contexts.get(key, () => tls.createSecureContext({
     cert: identity.certPem,
@@ -61,6 +75,7 @@ function serverContext(options: TlsListenerOptions): tls.SecureContext {
     minVersion: NODE_VERSION[versions.min],
     maxVersion: NODE_VERSION[versions.max],
     ciphers: dialect.ciphers,
+    ...(dialect.signatureAlgorithms ? { sigalgs: dialect.signatureAlgorithms } : {}),
     honorCipherOrder: true,
     // OpenSSL refuses to resume a session that asked for a client certificate without one
     // (internal_error); tls.Server sets it, a bare secure context does not.
@@ -75,26 +90,33 @@ export class TlsListener {
   private readonly context: tls.SecureContext;
   private readonly handshakeTimeoutMs: number;
   private readonly direct?: DirectTls;
+  private readonly deadlines?: ConnectionDeadlines;
+  private readonly boundPort: number;
 
-  private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions) {
-    this.http = http.createServer({ keepAliveTimeout: 1_000 }, options.handler);
-    this.context = serverContext(options);
+  private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions, context: tls.SecureContext | undefined) {
+    this.http = http.createServer(NO_NODE_TIMEOUTS, options.handler);
+    // Neither real server logs these closes at its default level (see http-deadlines.ts).
+    if (options.timeouts) this.deadlines = new ConnectionDeadlines(this.http, options.timeouts);
+    this.context = context ?? serverContext(options);
+    this.boundPort = (server.address() as net.AddressInfo).port;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
     if (options.direct) {
       this.direct = new DirectTls({
         context: this.context, dialect: options.dialect, clientAuthentication: options.clientAuthentication,
-        handshakeTimeoutMs: this.handshakeTimeoutMs, http: this.http,
+        handshakeTimeoutMs: this.handshakeTimeoutMs, serve: (socket) => this.serve(socket),
       });
     }
     if (options.plain) {
       this.http.on('clientError', (_error, socket: net.Socket) => socket.end(GO_BAD_REQUEST));
-      server.on('connection', (raw) => this.http.emit('connection', raw));
+      server.on('connection', (raw) => this.serve(raw));
     } else {
       server.on('connection', (raw) => this.accept(raw));
     }
   }
 
   static async start(options: TlsListenerOptions): Promise<TlsListener> {
+    // Built before listening, so a key that does not fit its certificate leaves no open port behind.
+    const context = options.plain ? undefined : contextFor(options);
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) => {
@@ -105,11 +127,12 @@ export class TlsListener {
       });
       server.listen(options.port, options.host, () => resolve());
     });
-    return new TlsListener(server, options);
+    return new TlsListener(server, options, context);
   }
 
+  /** The port it listens on (still readable after close, for messages). */
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    return this.boundPort;
   }
 
   /** Where a client on this machine connects: the bound address, or loopback for a wildcard one. */
@@ -138,9 +161,11 @@ export class TlsListener {
     }
   }
 
+  /** Idempotent: a second call finds the server already closed and resolves at once. */
   async close(): Promise<void> {
     this.http.closeAllConnections();
     for (const connection of this.connections.values()) connection.tap.destroy();
+    if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -182,15 +207,15 @@ export class TlsListener {
       rejectUnauthorized: false,
     });
     tap.attach(socket);
-    const timer = setTimeout(() => {
+    const timer = this.handshakeTimeoutMs > 0 ? setTimeout(() => {
       connection.timedOut = true;
       socket.destroy();
-    }, this.handshakeTimeoutMs);
+    }, this.handshakeTimeoutMs) : undefined;
     socket.on('secure', () => {
       clearTimeout(timer);
       connection.secure = true;
       settle();
-      this.http.emit('connection', socket);
+      this.serve(socket, raw);
     });
     socket.on('error', (error: NodeJS.ErrnoException) => { connection.nodeError ??= error; });
     socket.on('close', () => {
@@ -203,6 +228,12 @@ export class TlsListener {
       // Keep recent connections for leg reports without growing forever under load.
       if (this.connections.size > 1_000) this.connections.delete(this.connections.keys().next().value!);
     });
+  }
+
+  /** Hands a connection to the HTTP server, under the component's timeouts. */
+  private serve(socket: net.Socket, raw?: net.Socket): void {
+    this.deadlines?.watch(socket, raw);
+    this.http.emit('connection', socket);
   }
 
   private record(connection: ServerConnection, line: string, level: 'warn' | 'error'): void {

@@ -13,7 +13,8 @@ import type { Leg } from '../report/leg.js';
 import { loadJavaAuthorities, loadJavaIdentity, loadKeystoreIdentity } from '../tls/java-material.js';
 import { MaterialError } from '../tls/material.js';
 import { parseClientAuthentication } from '../tls/settings.js';
-import type { Cert } from '../x509/certificate.js';
+import { parsePemCertificates, type Cert } from '../x509/certificate.js';
+import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
@@ -63,31 +64,46 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   const inspect = { ...(options.p12Password !== undefined ? { p12Password: options.p12Password } : {}), ...(options.now ? { now: options.now } : {}) };
   const now = options.now ?? new Date();
   const findings: Finding[] = [];
+  // Files that are not what their flag wants are bad input; each is read before the doctor stops.
+  const badInput: HarnessError[] = [];
+  const gather = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof HarnessError) || !error.isInputError) throw error;
+      badInput.push(error);
+      return undefined;
+    }
+  };
 
   const identity = (certFlag: string, keyFlag: string, passphraseFlag: string | undefined, usage: 'serverAuth' | 'clientAuth'): InspectedIdentity | undefined => {
     const cert = file(certFlag.slice(2));
     const key = file(keyFlag.slice(2));
     if (!cert || !key) return undefined;
     const passphrase = passphraseFlag ? file(passphraseFlag.slice(2)) : undefined;
-    const inspected = inspectIdentity({ certFlag, keyFlag, cert, key, usage, ...(passphraseFlag ? { passphraseFlag } : {}), ...(passphrase ? { passphrase } : {}) }, inspect);
-    findings.push(...inspected.findings);
+    const inspected = gather(() => inspectIdentity({ certFlag, keyFlag, cert, key, usage, ...(passphraseFlag ? { passphraseFlag } : {}), ...(passphrase ? { passphrase } : {}) }, inspect));
+    findings.push(...(inspected?.findings ?? []));
     return inspected;
   };
   const fleet = identity('--fleet-server-cert', '--fleet-server-cert-key', '--fleet-server-cert-key-passphrase', 'serverAuth');
   const agent = identity('--elastic-agent-cert', '--elastic-agent-cert-key', '--elastic-agent-cert-key-passphrase', 'clientAuth');
   const fleetEs = identity('--fleet-server-es-cert', '--fleet-server-es-cert-key', undefined, 'clientAuth');
   const agentCas = list('certificate-authorities');
-  const agentTrust = agentCas ? inspectAuthorities('--certificate-authorities', agentCas, inspect) : undefined;
+  const agentTrust = agentCas ? gather(() => inspectAuthorities('--certificate-authorities', agentCas, inspect)) : undefined;
   const esCa = file('fleet-server-es-ca');
-  const esTrust = esCa ? inspectAuthorities('--fleet-server-es-ca', [esCa], inspect) : undefined;
+  const esTrust = esCa ? gather(() => inspectAuthorities('--fleet-server-es-ca', [esCa], inspect)) : undefined;
+  if (badInput.length === 1) throw badInput[0]!;
+  if (badInput.length > 1) throw new HarnessError(badInput[0]!.code, badInput.map((e) => e.message).join('; '));
   findings.push(...(agentTrust?.findings ?? []), ...(esTrust?.findings ?? []));
 
   // The fake Elasticsearch, read as Java reads it; trouble here is the harness's input.
   const esKeystore = file('es-keystore');
   const esCertFile = esKeystore ?? file('es-cert') ?? options.pki.certPath('es-cert');
-  const esIdentity = harnessInput(esKeystore ? '--es-keystore' : '--es-cert', () => (esKeystore
+  const esLoaded = harnessInput(esKeystore ? '--es-keystore' : '--es-cert', () => (esKeystore
     ? loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? '')
     : loadJavaIdentity(esCertFile, file('es-cert-key') ?? options.pki.keyPath('es-cert'))));
+  // As install runs it: without --es-cert, the auto-configured chain with es-ca behind the leaf.
+  const esIdentity = esKeystore || file('es-cert') ? esLoaded : autoConfiguredChain(esLoaded, parsePemCertificates(options.pki.cas['es-ca'].pem)[0]!);
   findings.push(...leafFindings(esKeystore ? '--es-keystore' : '--es-cert', esCertFile, esIdentity.chain[0]!, 'serverAuth', now));
   const esClientCas = harnessInput('--es-client-ca', () => loadJavaAuthorities(list('es-client-ca') ?? [options.pki.certPath('es-ca')], str('es-keystore-password') ?? ''));
 
@@ -96,14 +112,18 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     inspected && !inspected.loaded ? `${who} cannot load its certificate and key (${inspected.findings.find((f) => f.severity === 'error')?.message ?? 'see the findings'})` : undefined;
   // A CA file libs cannot read stops Fleet Server (it takes --certificate-authorities as its client CAs too).
   const unreadableCas = [...(agentTrust?.findings ?? []), ...(esTrust?.findings ?? [])].find((f) => f.code.startsWith('FORMAT_'));
-  const fleetLoadError = loadError(fleet, 'Fleet Server') ?? loadError(fleetEs, 'Fleet Server') ??
-    (unreadableCas ? `Fleet Server cannot load ${unreadableCas.flag} ${unreadableCas.file} (${unreadableCas.message})` : undefined);
+  const casError = unreadableCas ? `Fleet Server cannot load ${unreadableCas.flag} ${unreadableCas.file} (${unreadableCas.message})` : undefined;
+  const fleetLoadError = loadError(fleet, 'Fleet Server') ?? loadError(fleetEs, 'Fleet Server') ?? casError;
+  // A server key of another certificate fails Fleet Server only when it starts its API listener,
+  // after its bootstrap against Elasticsearch (see FleetServerOptions.certificateError).
+  const fleetStartsLate = fleet?.findings.some((f) => f.code === 'KEY_MISMATCH') ?? false;
+  const bootstrapLoadError = (fleetStartsLate ? undefined : loadError(fleet, 'Fleet Server')) ?? loadError(fleetEs, 'Fleet Server') ?? casError;
   const esSetup: LegSetup = {
     from: 'fleet-server', to: 'elasticsearch', host: esUrl.hostname.replace(/^\[|\]$/g, ''), mode: v['fleet-server-es-insecure'] ? 'none' : 'full',
     trustFlag: '--fleet-server-es-ca', roots: esTrust ? esTrust.certs : 'system',
     ...(str('fleet-server-es-ca-trusted-fingerprint') ? { caTrustedFingerprint: str('fleet-server-es-ca-trusted-fingerprint')! } : {}),
     serverFlag: esKeystore ? '--es-keystore' : '--es-cert', serverFile: esCertFile, serverChain: esIdentity.chain,
-    ...(fleetLoadError ? { clientLoadError: fleetLoadError } : {}),
+    ...(bootstrapLoadError ? { clientLoadError: bootstrapLoadError } : {}),
     clientFlag: '--fleet-server-es-cert', ...(file('fleet-server-es-cert') ? { clientFile: file('fleet-server-es-cert')! } : {}),
     ...(fleetEs ? { clientChain: fleetEs.chain } : {}),
     clientAuthentication: clientAuth(str('es-client-auth') ?? 'optional'), clientCAFlag: '--es-client-ca', clientCAs: esClientCas, server: 'java', now,
@@ -136,14 +156,15 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   let legs: Leg[] = [];
   let compared: LegComparison[];
   if (options.static) compared = predictions.map((p) => ({ ...p, actual: null, agrees: null }));
-  else if (!plan) compared = predictions.map((p) => ({ ...p, actual: 'not-attempted', agrees: p.outcome === 'not-attempted' }));
+  // No handshake ran: nothing confirms or contradicts the prediction.
+  else if (!plan) compared = predictions.map((p) => ({ ...p, actual: 'not-attempted', agrees: null }));
   else {
     const flow = await runFlow(flowConfig(plan, 'ephemeral'));
     legs = [...flow.legs];
     compared = predictions.map((p) => {
       const leg = legs.find((l) => l.from === p.from && l.to === p.to);
       const actual: Outcome = !leg || leg.skipped ? 'not-attempted' : leg.ok ? 'ok' : leg.rejectedBy === 'client' ? 'rejected-by-client' : 'rejected-by-server';
-      return { ...p, actual, agrees: actual === p.outcome };
+      return { ...p, actual, agrees: actual === p.outcome && sameReason(p, leg) };
     });
   }
   const sorted = unique(findings).sort((a, b) => rank(a) - rank(b));
@@ -167,6 +188,16 @@ function withoutAgentCertificate(flags: ParsedFlags, context: PlanContext, error
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A rejection agrees only when the leg shows the predicted words: the same outcome for another
+ * reason (an expired certificate predicted, a host name refused) is a disagreement to report.
+ */
+function sameReason(prediction: Prediction, leg: Leg | undefined): boolean {
+  if (!leg || prediction.outcome === 'ok' || prediction.outcome === 'not-attempted') return true;
+  const said = Object.values(leg.logs ?? {}).join('\n');
+  return said.includes(prediction.message);
 }
 
 const rank = (f: Finding) => ({ error: 0, warning: 1, info: 2 })[f.severity];

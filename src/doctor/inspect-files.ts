@@ -2,7 +2,8 @@
  * The files of an install command, one flag at a time, read as the component that takes the
  * flag reads them (libs for the agent's and Fleet Server's, Java for the fake Elasticsearch's),
  * and what the doctor finds wrong with each. A file that is not what its flag wants at all
- * (a key where a certificate belongs, a CSR, an unreadable file) is bad input: HarnessError.
+ * (a key where a certificate belongs, a CSR, an unreadable file) is bad input: HarnessError
+ * (the doctor gathers every such file before it stops, since none depends on another).
  */
 import { readFileSync } from 'node:fs';
 import { HarnessError, systemErrorCode } from '../errors.js';
@@ -10,7 +11,8 @@ import { describeContent, describeKey, type Content } from '../tls/formats.js';
 import { loadIdentity, MaterialError, type Identity } from '../tls/material.js';
 import { readKeystore } from '../tls/pkcs12.js';
 import { caSha256Pin, caTrustedFingerprint } from '../x509/libs-verify.js';
-import { parseCertificate, parsePemCertificates, type Cert } from '../x509/certificate.js';
+import { parseCertificate, type Cert } from '../x509/certificate.js';
+import { pemDecodeAll } from '../tls/pem.js';
 import { conversionFix, finding, sh, toPkcs8Fix, type Finding } from './findings.js';
 
 export interface IdentityFlags {
@@ -63,6 +65,25 @@ function keystoreOf(flag: string, file: string, options: InspectOptions) {
   }
 }
 
+/**
+ * The certificates of a PEM file that Go can parse; each block labelled CERTIFICATE that it
+ * cannot is a finding of its own (crypto/tls sends such bytes on and the peer refuses them;
+ * AppendCertsFromPEM skips them), so one corrupt block does not hide the rest of the file.
+ */
+function readPemChain(flag: string, file: string, findings: Finding[]): Cert[] {
+  const chain: Cert[] = [];
+  pemDecodeAll(readFileSync(file, 'latin1')).forEach((block, index) => {
+    if (block.type !== 'CERTIFICATE') return;
+    try {
+      chain.push(parseCertificate(block.bytes));
+    } catch (error) {
+      findings.push(finding('error', flag, file, 'CERT_MALFORMED', `PEM block ${index + 1} is labelled CERTIFICATE but Go cannot parse it (${(error as Error).message})`,
+        `export the certificate again as PEM (openssl x509 -in ORIGINAL -out ${sh(file)})`));
+    }
+  });
+  return chain;
+}
+
 /** Validity and extended key usage of a leaf, as Go's verification will judge them. */
 export function leafFindings(flag: string, file: string, leaf: Cert, usage: 'serverAuth' | 'clientAuth', now: Date): Finding[] {
   const out: Finding[] = [];
@@ -107,7 +128,7 @@ export function inspectIdentity(flags: IdentityFlags, options: InspectOptions = 
   const certContent = describeContent(readBytes(flags.certFlag, flags.cert));
   const keyContent = describeContent(readBytes(flags.keyFlag, flags.key));
   let chain: Cert[] = [];
-  if (certContent.kind === 'pem' && certContent.certificates > 0) chain = parsePemCertificates(readFileSync(flags.cert));
+  if (certContent.kind === 'pem' && certContent.certificates > 0) chain = readPemChain(flags.certFlag, flags.cert, findings);
   else if (certContent.kind === 'der-certificate') {
     chain = [parseCertificate(readFileSync(flags.cert))];
     findings.push(finding('error', flags.certFlag, flags.cert, 'FORMAT_DER', `${certContent.summary}: the agent reads PEM only (no pem file ${flags.cert})`, conversionFix('der-certificate', 'certificate', flags.cert)));
@@ -181,7 +202,7 @@ export function inspectAuthorities(flag: string, files: readonly string[], optio
   for (const file of files) {
     const content = describeContent(readBytes(flag, file));
     let found: Cert[];
-    if (content.kind === 'pem' && content.certificates > 0) found = parsePemCertificates(readFileSync(file));
+    if (content.kind === 'pem' && content.certificates > 0) found = readPemChain(flag, file, findings);
     else if (content.kind === 'der-certificate') {
       found = [parseCertificate(readFileSync(file))];
       findings.push(finding('error', flag, file, 'FORMAT_DER', `${content.summary}: libs reads PEM only (file is not a certificate adding ${file} to the list of known CAs)`, conversionFix('der-certificate', 'authority', file)));

@@ -4,12 +4,16 @@
  * client certificate (Go's for Fleet Server, JSSE's for Elasticsearch). The findings say why
  * and how to fix it; the prediction is what the handshake should then show.
  */
+import { isIP } from 'node:net';
 import { judgeClientCertificate } from '../dialects/java.js';
 import type { ClientAuthentication } from '../tls/settings.js';
 import type { Cert } from '../x509/certificate.js';
 import { goVerifyHostname } from '../x509/go-verify.js';
 import { caSha256Pin, ERR_CA_PIN_MISMATCH, libsVerifyHostname, verifyClientChain, verifyServerChain, type VerificationMode } from '../x509/libs-verify.js';
 import { finding, type Finding } from './findings.js';
+
+/** The SAN entry that names a host: Go matches an IP address only against IP SANs, never DNS ones. */
+const sanFor = (host: string): string => (isIP(host) ? `IP:${host}` : `DNS:${host}`);
 
 export type Outcome = 'ok' | 'rejected-by-client' | 'rejected-by-server' | 'not-attempted';
 
@@ -144,13 +148,13 @@ function serverFindings(setup: LegSetup, leaf: Cert, warnings: readonly string[]
   const hostError = libsVerifyHostname(leaf, setup.host);
   if (hostError) {
     findings.push(finding(setup.mode === 'certificate' ? 'info' : 'error', serverFlag, serverFile, 'HOST_MISMATCH', `${setup.from} dials ${setup.host}: ${hostError}`,
-      `reissue ${serverFlag} with subjectAltName DNS:${setup.host} (or IP:), or dial a name it has`));
+      `reissue ${serverFlag} with subjectAltName ${sanFor(setup.host)}, or dial a name it has`));
   } else {
     const strict = goVerifyHostname(leaf, setup.host);
     if (strict) {
       findings.push(finding('warning', serverFlag, serverFile, 'HOST_CN_ONLY',
         `${setup.host} matches only the legacy Common Name: full verification accepts it, strict fails with "${strict}"`,
-        `reissue ${serverFlag} with subjectAltName DNS:${setup.host}`));
+        `reissue ${serverFlag} with subjectAltName ${sanFor(setup.host)}`));
     }
   }
 }

@@ -100,7 +100,7 @@ function compare(message: MessageForms, template: TemplateLine): Pick<ScenarioMa
   if (message.marker && template.marker && message.marker !== template.marker) return null;
   const line = message.bare;
   if (words(line) >= MIN_CONTAINED_WORDS && insidePiece(template.bare, line)) {
-    return { kind: 'contains', olderWording, score: round(0.6 + 0.2 * Math.min(1, line.length / Math.max(1, template.bare.literalLength)) - cost) };
+    return { kind: 'contains', olderWording, score: round(0.6 + 0.2 * Math.min(1, line.length / Math.max(1, template.coreLength)) - cost) };
   }
   if (words(template.bare.pieces.join(' ')) >= MIN_CONTAINED_WORDS) {
     const found = findInside(template.bare, line);
@@ -125,8 +125,16 @@ export function changes(scenario: ScenarioData): number {
   return Object.keys(scenario.flags ?? {}).length + 2 * Object.keys(scenario.certificates ?? {}).length;
 }
 
+/**
+ * Equal scores go first to the leg a failure meets first and people paste from most: the
+ * agent's enrollment, then Fleet Server's bootstrap, then the output (a bare `x509: ...` is
+ * far likelier the agent's own than its shipper's).
+ */
+const LEG_ORDER: Readonly<Record<string, number>> = { 'agent->fleet-server': 0, 'fleet-server->elasticsearch': 1, 'agent->elasticsearch': 2 };
+const legRank = (m: ScenarioMatch): number => (m.template.origin.leg === undefined ? 3 : LEG_ORDER[m.template.origin.leg] ?? 3);
+
 function ranking(a: ScenarioMatch, b: ScenarioMatch): number {
-  return b.score - a.score || changes(a.scenario) - changes(b.scenario) || a.template.order - b.template.order;
+  return b.score - a.score || legRank(a) - legRank(b) || changes(a.scenario) - changes(b.scenario) || a.template.order - b.template.order;
 }
 
 function round(score: number): number {

@@ -64,7 +64,8 @@ function describeMatch(catalog: Catalog, match: ScenarioMatch, options: ReportOp
     template: template.text,
     install: ['elastic-agent install', ...scenarioCommand(catalog, scenario)].join(' '),
     note: match.olderWording
-      ? `the line is another release's wording of this failure; \`fleet-tls run\` writes ${scenario.emulates ? `the wording of ${oneLine(scenario.emulates)}` : 'the current wording'}`
+      ? `the line is ${origin.kind === 'alsoSeenAs' && origin.release ? `the wording of ${origin.release}` : 'another release\'s wording of this failure'}; ` +
+        `\`fleet-tls run\` writes ${scenario.emulates ? `the wording of ${oneLine(scenario.emulates)}` : 'the current wording'}`
       : null,
   };
 }

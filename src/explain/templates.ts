@@ -7,14 +7,28 @@ import { LEG_KEYS, type LegKey, type ScenarioData } from '../scenarios/schema.js
 import type { TlsVersion } from '../tls/settings.js';
 import { compileGlob, type Glob } from './glob.js';
 import { normaliseTemplate } from './normalise.js';
-import { bare, canonical, markerOf, presented } from './unwrap.js';
+import { bare, canonical, core, markerOf, presented } from './unwrap.js';
 
 export type Component = 'agent' | 'fleet-server' | 'elasticsearch';
 
 /** Where a template line comes from: a leg's expected log, or the scenario's `alsoSeenAs`. */
 export type TemplateOrigin =
   | { readonly kind: 'log'; readonly leg: LegKey; readonly component: Component; readonly tls: TlsVersion | null }
-  | { readonly kind: 'alsoSeenAs' };
+  | { readonly kind: 'alsoSeenAs'; readonly release?: string; readonly leg?: LegKey };
+
+/**
+ * Wordings that other releases of a component write for the very line a scenario expects,
+ * derived rather than repeated in every scenario file.
+ */
+const OLDER_WORDINGS: ReadonlyArray<{ readonly component: Component; readonly release: string; readonly rewrite: (line: string) => string }> = [
+  {
+    // JDK-8311644 (JDK 23, backported to later JDK 21 and 17 updates: 17.0.21 has it, 17.0.15 not)
+    // put the alert name before JSSE's messages; Elasticsearch on older JDKs logs them bare.
+    component: 'elasticsearch',
+    release: 'Elasticsearch on a JDK before JDK-8311644 (JDK 17.0.15 and other JDK 17 and 21 updates without it)',
+    rewrite: (line) => line.replace(/(SSLHandshakeException: )\([a-z_]+\) /, '$1'),
+  },
+];
 
 export interface TemplateLine {
   readonly scenario: ScenarioData;
@@ -29,6 +43,8 @@ export interface TemplateLine {
   /** The leg marker its relay wrapper left, if any (`[fleet-server] `). */
   readonly marker: string | null;
   readonly tokens: readonly string[];
+  /** How long the error itself is, without the component's own wrapper (see unwrap's core). */
+  readonly coreLength: number;
 }
 
 /** A template line needs this many words of its own to mean anything (not `{any}`, not `Exiting`). */
@@ -41,6 +57,11 @@ export function catalogTemplates(catalog: Catalog): TemplateLine[] {
       for (const text of template.split('\n')) {
         const prepared = prepare(text);
         if (prepared) lines.push({ scenario, order, origin, text, ...prepared });
+        if (origin.kind !== 'log') continue;
+        for (const older of OLDER_WORDINGS.filter((o) => o.component === origin.component)) {
+          const rewritten = older.rewrite(text);
+          if (rewritten !== text) add(rewritten, { kind: 'alsoSeenAs', release: older.release, leg: origin.leg });
+        }
       }
     };
     for (const leg of LEG_KEYS) {
@@ -60,12 +81,14 @@ export function catalogTemplates(catalog: Catalog): TemplateLine[] {
   return lines;
 }
 
-function prepare(text: string): Pick<TemplateLine, 'presented' | 'canonical' | 'bare' | 'marker' | 'tokens'> | null {
+function prepare(text: string): Pick<TemplateLine, 'presented' | 'canonical' | 'bare' | 'marker' | 'tokens' | 'coreLength'> | null {
   const shown = presented(normaliseTemplate(text));
   if (words(shown.replaceAll('<any>', ' ')) < MIN_WORDS) return null;
   const canon = canonical(shown);
   const bareText = bare(canon);
-  return { presented: compileGlob(shown), canonical: compileGlob(canon), bare: compileGlob(bareText), marker: markerOf(canon), tokens: tokens(bareText.replaceAll('<any>', ' ')) };
+  const bareGlob = compileGlob(bareText);
+  const coreLength = bareGlob.literalLength - (bareText.length - core(canon).length);
+  return { presented: compileGlob(shown), canonical: compileGlob(canon), bare: bareGlob, marker: markerOf(canon), tokens: tokens(bareText.replaceAll('<any>', ' ')), coreLength };
 }
 
 /** Words of the text's own, placeholders aside. */

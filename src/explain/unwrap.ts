@@ -138,6 +138,15 @@ export function bare(canonicalText: string): string {
   return canonicalText.replace(MARKER, '');
 }
 
+/**
+ * The error a wrapper-free paste is measured against: the agent's own words inside its
+ * enrollment errors go too, so a bare `x509: ...` covers its enrollment error as fully as
+ * it covers Beats' `Error dialing x509: ...`.
+ */
+export function core(canonicalText: string): string {
+  return bare(canonicalText.replace(/^\[enroll\] fail to execute request to fleet-server: /, '[enroll] '));
+}
+
 /** The leg marker a relay wrapper left (`[enroll] `), or null. */
 export function markerOf(canonicalText: string): string | null {
   return MARKER.exec(canonicalText)?.[0] ?? null;

@@ -6,7 +6,8 @@ import { loadCertificateAuthorities, loadIdentity, MaterialError, type Identity,
 import { loadJavaAuthorities, loadJavaIdentity, loadKeystoreIdentity } from '../tls/java-material.js';
 import { DEFAULT_VERSIONS, only, parseClientAuthentication, parseTlsVersion, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import { newServiceToken } from '../components/elasticsearch-api.js';
-import type { Cert } from '../x509/certificate.js';
+import { parsePemCertificates, type Cert } from '../x509/certificate.js';
+import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import type { Pki } from '../pki/store.js';
 import type { ParsedFlags } from './install-flags.js';
 
@@ -24,6 +25,8 @@ export interface InstallPlan {
     readonly host: string;
     readonly port: number;
     readonly identity: Identity;
+    /** libs could not load the given pair: Fleet Server fails with this once bootstrapped. */
+    readonly certificateError?: string;
     readonly selfSigned: boolean;
     /** false with --fleet-server-insecure-http. */
     readonly tls: boolean;
@@ -137,8 +140,19 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   // Fleet Server's side.
   const fleetCert = file('fleet-server-cert');
   const selfSigned = !fleetCert;
+  let fleetCertificateError: string | undefined;
   const fleetIdentity = fleetCert
-    ? withFlag(FLEET_PAIR, () => loadIdentity(fleetCert, file('fleet-server-cert-key')!, file('fleet-server-cert-key-passphrase')))
+    ? withFlag(FLEET_PAIR, () => {
+      try {
+        return loadIdentity(fleetCert, file('fleet-server-cert-key')!, file('fleet-server-cert-key-passphrase'));
+      } catch (error) {
+        // Two good files that do not belong together are no bad input: Fleet Server starts,
+        // bootstraps, then fails on them in Go's words (the flow fails, exit 1).
+        if (!(error instanceof MaterialError) || error.code !== 'FTH_KEY_MISMATCH') throw error;
+        fleetCertificateError = error.libsMessage;
+        return makeSelfSigned();
+      }
+    })
     : makeSelfSigned();
   if (selfSigned) notes.push('no --fleet-server-cert: Fleet Server uses a self-signed certificate for this host, as the agent generates one');
   const esUrlFlag = str('fleet-server-es');
@@ -163,16 +177,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   };
   if (!esUrlFlag) notes.push('no --fleet-server-es: the agent enrolls into a Fleet Server the harness sets up from --certs');
 
-  // Elasticsearch: the harness's own flags, falling back on --certs. It reads them as Java does
-  // (DER certificates, PKCS#12 keystores), not as libs does.
-  const esKeystore = file('es-keystore');
-  if (esKeystore && (str('es-cert') || str('es-cert-key'))) throw usage('--es-keystore and --es-cert/--es-cert-key are mutually exclusive, as ssl.keystore.path and ssl.certificate are');
-  const esCert = file('es-cert') ?? pki.certPath('es-cert');
-  const esKey = file('es-cert-key') ?? pki.keyPath('es-cert');
-  const esClientCas = list('es-client-ca') ?? [pki.certPath('es-ca')];
-  const esIdentity = esKeystore
-    ? withFlag('--es-keystore', () => loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? ''))
-    : withFlag(ES_PAIR, () => loadJavaIdentity(esCert, esKey));
+  const es = elasticsearchMaterial({ str, file, list }, pki);
   const port = Number(str('fleet-server-port') ?? 8220);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
   return {
@@ -187,6 +192,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       host: str('fleet-server-host') ?? '127.0.0.1',
       port,
       identity: fleetIdentity,
+      ...(fleetCertificateError ? { certificateError: fleetCertificateError } : {}),
       selfSigned,
       tls: !v['fleet-server-insecure-http'],
       certificateAuthorities: agentCas ?? [],
@@ -199,13 +205,42 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
     elasticsearch: {
       // A loopback URL names the port to listen on; any other host is mapped to a free local port.
       port: LOOPBACK.has(esUrl.hostname) && esUrlFlag ? Number(esUrl.port || 443) : 0,
-      identity: esIdentity,
-      clientCertificateAuthorities: withFlag('--es-client-ca', () => loadJavaAuthorities(esClientCas, str('es-keystore-password') ?? '')),
+      identity: es.identity,
+      clientCertificateAuthorities: es.clientCertificateAuthorities,
       clientAuthentication: esClientAuthentication,
     },
     versions,
     notes,
     hints,
+  };
+}
+
+/** How a command's flags are read: values, paths (placeholders resolved) and comma lists of paths. */
+export interface FlagReader {
+  str(name: string): string | undefined;
+  file(name: string): string | undefined;
+  list(name: string): string[] | undefined;
+}
+
+/**
+ * The fake Elasticsearch's certificate and client CAs from the harness's --es-* flags, falling
+ * back on --certs; `install` and `serve` read them alike. Files are read as Java does (DER
+ * certificates, PKCS#12 keystores), not as libs does.
+ */
+export function elasticsearchMaterial({ str, file, list }: FlagReader, pki: Pki): { identity: Identity; clientCertificateAuthorities: Cert[] } {
+  const esKeystore = file('es-keystore');
+  if (esKeystore && (str('es-cert') || str('es-cert-key'))) throw usage('--es-keystore and --es-cert/--es-cert-key are mutually exclusive, as ssl.keystore.path and ssl.certificate are');
+  const esCert = file('es-cert') ?? pki.certPath('es-cert');
+  const esKey = file('es-cert-key') ?? pki.keyPath('es-cert');
+  const esClientCas = list('es-client-ca') ?? [pki.certPath('es-ca')];
+  const esIdentity = esKeystore
+    ? withFlag('--es-keystore', () => loadKeystoreIdentity(esKeystore, str('es-keystore-password') ?? ''))
+    : withFlag(ES_PAIR, () => loadJavaIdentity(esCert, esKey));
+  // Without --es-cert, Elasticsearch is as auto-configured security leaves it: es-ca rides in its chain.
+  const identity = esKeystore || file('es-cert') ? esIdentity : autoConfiguredChain(esIdentity, parsePemCertificates(pki.cas['es-ca'].pem)[0]!);
+  return {
+    identity,
+    clientCertificateAuthorities: withFlag('--es-client-ca', () => loadJavaAuthorities(esClientCas, str('es-keystore-password') ?? '')),
   };
 }
 

@@ -39,6 +39,7 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
     },
     fleetServer: {
       identity: plan.fleetServer.identity,
+      ...(plan.fleetServer.certificateError ? { certificateError: plan.fleetServer.certificateError } : {}),
       tls: plan.fleetServer.tls,
       host: plan.fleetServer.host,
       port: ephemeral ? 0 : plan.fleetServer.port,

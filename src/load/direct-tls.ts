@@ -1,5 +1,4 @@
 import type { X509Certificate } from 'node:crypto';
-import type http from 'node:http';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { ClientAuthentication } from '../tls/settings.js';
@@ -9,9 +8,10 @@ export interface DirectTlsOptions {
   readonly context: tls.SecureContext;
   readonly dialect: ServerDialect;
   readonly clientAuthentication: ClientAuthentication;
-  /** The same bound on the handshake as the tapped path (Go's read deadline during the handshake). */
+  /** The same bound on the handshake as the tapped path (Go's deadline during the handshake); 0: none. */
   readonly handshakeTimeoutMs: number;
-  readonly http: http.Server;
+  /** Hands the secured socket to the HTTP server. */
+  readonly serve: (socket: tls.TLSSocket) => void;
 }
 
 /**
@@ -28,7 +28,8 @@ export class DirectTls {
     const { dialect, clientAuthentication, context } = this.options;
     raw.setNoDelay(true);
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: context, requestCert: clientAuthentication !== 'none', rejectUnauthorized: false });
-    const timer = setTimeout(() => socket.destroy(), this.options.handshakeTimeoutMs);
+    const ms = this.options.handshakeTimeoutMs;
+    const timer = ms > 0 ? setTimeout(() => socket.destroy(), ms) : undefined;
     socket.on('secure', () => {
       clearTimeout(timer);
       if (clientAuthentication !== 'none') {
@@ -37,7 +38,7 @@ export class DirectTls {
           judgeClientChain(dialect, chain.map((x509) => x509.raw), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
         if (!ok) return socket.destroy();
       }
-      this.options.http.emit('connection', socket);
+      this.options.serve(socket);
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => clearTimeout(timer));

@@ -42,6 +42,8 @@ export interface Leg {
   readonly http?: { readonly method: string; readonly path: string; readonly status: number };
   /** The wire, record by record (handshake messages, alerts, closes), for timelines. */
   readonly timeline?: ReadonlyArray<{ readonly at: number; readonly sender: 'client' | 'server'; readonly what: string; readonly detail?: unknown }>;
+  /** The output leg's data: the events the agent's _bulk carried, and how many Elasticsearch's answer says it stored. */
+  readonly events?: { readonly index: string; readonly shipped: number; readonly stored: number };
   /** Set when the leg could not be attempted, with the reason (e.g. Fleet Server never became healthy). */
   readonly skipped?: string;
 }

@@ -57,6 +57,7 @@ function legLines(leg: Leg, c: Colors, expectedOk: boolean | undefined, detailed
     const cc = leg.clientCertificate;
     detail('client cert', cc.presented ? `presented ${cc.subject ?? ''}` : `not presented${cc.subject ? ` (${cc.subject})` : ''}: ${cc.why ?? ''}`);
   }
+  if (leg.events) detail('events', `shipped ${leg.events.shipped} to ${leg.events.index}, Elasticsearch stored ${leg.events.stored}`);
   for (const [component, line] of Object.entries(leg.logs)) {
     const [first = '', ...rest] = line.split('\n');
     detail(component, first);

@@ -56,6 +56,9 @@ const GoClientSettings = z.strictObject({
  * Component settings that install flags do not reach, in each component's own configuration
  * names, plus the harness's `client` knobs.
  */
+/** A Go or Elasticsearch duration as these settings take it: `250ms`, `60s`, `1m`. */
+const timeout = z.string().regex(/^\d+(ms|s|m)$/, 'a duration such as 250ms, 60s, 1m');
+
 export const Settings = z.strictObject({
   /** The agent's `fleet.ssl` (its connection to Fleet Server). */
   agent: GoClientSettings.extend({
@@ -76,12 +79,18 @@ export const Settings = z.strictObject({
     /** Whether the listener speaks TLS at all (`--fleet-server-insecure-http` makes it false). */
     'server.tls': z.boolean().optional(),
     /** How long a client may take over its handshake and request, as Go durations read: `250ms`, `60s`. */
-    'server.timeouts.read': z.string().regex(/^\d+(ms|s|m)$/, 'a duration such as 250ms, 60s, 1m').optional(),
+    'server.timeouts.read': timeout.optional(),
+    /** The rest of fleet-server's `server.timeouts` (Go http.Server ReadHeaderTimeout, IdleTimeout, WriteTimeout). */
+    'server.timeouts.read_header': timeout.optional(),
+    'server.timeouts.idle': timeout.optional(),
+    'server.timeouts.write': timeout.optional(),
   }).optional(),
   elasticsearch: z.strictObject({
     'xpack.security.http.ssl.supported_protocols': protocols.optional(),
     /** false: Elasticsearch does not know Fleet Server's service token (deleted, or from another cluster). */
     knows_service_token: z.boolean().optional(),
+    /** Close a connection that sent nothing for this long (Netty's ReadTimeoutHandler); Elasticsearch's default is none. */
+    'http.read_timeout': timeout.optional(),
   }).optional(),
 });
 

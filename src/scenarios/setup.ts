@@ -8,6 +8,8 @@ import type { OutputData, SettingsData } from './schema.js';
 const defined = <T extends object>(value: T): Partial<T> =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 
+const duration = (value: string | undefined): number | undefined => (value === undefined ? undefined : goDurationMs(value));
+
 /**
  * A scenario's component settings on top of the configuration its install command gives.
  * Settings win over the run's TLS version: a version-mismatch scenario names its versions.
@@ -21,7 +23,7 @@ export function applySettings(config: FlowConfig, settings: SettingsData | undef
   return {
     elasticsearch: {
       ...config.elasticsearch,
-      ...defined({ versions: versionRange(es['xpack.security.http.ssl.supported_protocols']) }),
+      ...defined({ versions: versionRange(es['xpack.security.http.ssl.supported_protocols']), readTimeoutMs: duration(es['http.read_timeout']) }),
     },
     fleetServer: {
       ...config.fleetServer,
@@ -32,7 +34,10 @@ export function applySettings(config: FlowConfig, settings: SettingsData | undef
           ? ((config.fleetServer.certificateAuthorities?.length ?? 0) > 0 ? 'required' as const : 'none' as const)
           : fleetAuth,
         tls: fleet['server.tls'],
-        readTimeoutMs: fleet['server.timeouts.read'] === undefined ? undefined : goDurationMs(fleet['server.timeouts.read']),
+        readTimeoutMs: duration(fleet['server.timeouts.read']),
+        readHeaderTimeoutMs: duration(fleet['server.timeouts.read_header']),
+        idleTimeoutMs: duration(fleet['server.timeouts.idle']),
+        writeTimeoutMs: duration(fleet['server.timeouts.write']),
       }),
       elasticsearchTls: {
         ...config.fleetServer.elasticsearchTls,

@@ -47,14 +47,35 @@ export function describeKey(info: KeyBlockInfo): string {
   return natural ? `a PEM private key (${words})` : `a PEM private key (${words} under a "${info.label}" label)`;
 }
 
+const CERTIFICATE_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
+
+function parses(block: PemBlock): boolean {
+  try {
+    parseCertificate(block.bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the body of a block labelled as a certificate holds when it is not one. */
+function describeFalseCertificate(block: PemBlock): string {
+  const key = keyEncodingOf(block.bytes);
+  const inside = key ? `a ${ENCODING_WORDS[key.encoding]} private key` : 'no certificate Go can parse';
+  return `a PEM block labelled "${block.type}" whose body is ${inside}`;
+}
+
 function describePem(blocks: PemBlock[]): Content {
-  const certificates = blocks.filter((b) => b.type === 'CERTIFICATE' || b.type === 'X509 CERTIFICATE' || b.type === 'TRUSTED CERTIFICATE').length;
+  const labelled = blocks.filter((b) => CERTIFICATE_LABELS.has(b.type));
+  const falseCertificates = labelled.filter((b) => !parses(b));
+  const certificates = labelled.length - falseCertificates.length;
   const keys = blocks.filter((b) => b.type.endsWith('PRIVATE KEY')).map(keyInfo);
   const requests = blocks.filter((b) => b.type === 'CERTIFICATE REQUEST' || b.type === 'NEW CERTIFICATE REQUEST').length;
   const otherLabels = blocks.map((b) => b.type).filter((t) => !t.endsWith('PRIVATE KEY') && !t.endsWith('CERTIFICATE') && !t.endsWith('CERTIFICATE REQUEST'));
   const parts: string[] = [];
   if (certificates === 1) parts.push('a PEM certificate');
   if (certificates > 1) parts.push(`a PEM certificate chain (${certificates} certificates)`);
+  parts.push(...falseCertificates.map(describeFalseCertificate));
   parts.push(...keys.map(describeKey));
   if (requests) parts.push('a certificate signing request (CERTIFICATE REQUEST)');
   parts.push(...otherLabels.map((l) => `a PEM "${l}" block`));

@@ -7,13 +7,33 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { pemEncode, type PemBlock } from './pem.js';
+import { DerReader, TAG } from '../x509/der.js';
 
 /** The curves crypto/x509 parses (elliptic.P224..P521). */
 const GO_CURVES = new Set(['secp224r1', 'prime256v1', 'secp384r1', 'secp521r1']);
 
 export type KeyEncoding = 'pkcs1' | 'pkcs8' | 'sec1';
 
+/**
+ * The encoding a DER key's outer structure says it is in. OpenSSL 3's decoders are lenient
+ * (asked for PKCS#1 they also take a PKCS#8 RSA key, asked for SEC1 a PKCS#8 EC key), where
+ * Go's ParsePKCS1PrivateKey, ParsePKCS8PrivateKey and ParseECPrivateKey each take only their
+ * own SEQUENCE: PKCS#1 { version, modulus INTEGER, ... }, PKCS#8 { version, AlgorithmIdentifier
+ * SEQUENCE, OCTET STRING }, SEC1 { version 1, privateKey OCTET STRING, ... }.
+ */
+function derKeyShape(der: Buffer): KeyEncoding | undefined {
+  const outer = new DerReader(der).read(TAG.SEQUENCE);
+  if (outer === undefined) return undefined;
+  const fields = new DerReader(outer);
+  if (fields.read(TAG.INTEGER) === undefined) return undefined;
+  if (fields.peekTag(TAG.INTEGER)) return 'pkcs1';
+  if (fields.peekTag(TAG.SEQUENCE)) return 'pkcs8';
+  if (fields.peekTag(TAG.OCTET_STRING)) return 'sec1';
+  return undefined;
+}
+
 function tryDer(der: Buffer, type: KeyEncoding): KeyObject | undefined {
+  if (derKeyShape(der) !== type) return undefined;
   try {
     return createPrivateKey({ key: der, format: 'der', type });
   } catch {

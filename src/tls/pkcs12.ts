@@ -12,6 +12,7 @@ import { systemErrorCode } from '../errors.js';
 import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { describeContent, isPkcs12 } from './formats.js';
 import { MaterialError, type Identity } from './material.js';
+import { JAVA_MAX_ITERATIONS, KeystoreRefusal, unwrapPkcs12 } from './pkcs12-unwrap.js';
 
 export interface KeystoreEntry {
   readonly alias: string;
@@ -58,8 +59,14 @@ export function readKeystore(file: string, password = ''): Keystore {
   }
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(bytes.toString('binary'))), false, password);
+    p12 = forge.pkcs12.pkcs12FromAsn1(unwrapPkcs12(bytes, password), false, password);
   } catch (error) {
+    if (error instanceof KeystoreRefusal) {
+      const wrongPassword = error.kind === 'password';
+      throw new MaterialError(wrongPassword ? 'FTH_KEY_PASSPHRASE' : 'FTH_FILE_MALFORMED',
+        wrongPassword ? `${file}: the PKCS#12 password is wrong (${WRONG_KEYSTORE_PASSWORD})` : `${file}: Java refuses this keystore (${error.message}; it allows at most ${JAVA_MAX_ITERATIONS} iterations)`,
+        `java.io.IOException: ${error.message}`, file, wrongPassword ? 'passphrase' : 'certificate');
+    }
     const wrong = /MAC could not be verified|Invalid password|decrypt/i.test((error as Error).message);
     throw new MaterialError(wrong ? 'FTH_KEY_PASSPHRASE' : 'FTH_FILE_MALFORMED',
       wrong ? `${file}: the PKCS#12 password is wrong (${WRONG_KEYSTORE_PASSWORD})` : `${file}: the PKCS#12 keystore does not parse (${(error as Error).message})`,

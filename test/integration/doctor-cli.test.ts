@@ -1,4 +1,6 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki } from '../../src/api.js';
 import { doctor, type DoctorResult } from '../../src/doctor/doctor.js';
@@ -6,6 +8,7 @@ import type { Pki } from '../../src/pki/store.js';
 import { cliInProcess, fleetTls } from '../helpers/cli.js';
 import { customerPki, P12_PASSWORD, type CustomerPki } from '../helpers/customer-pki.js';
 import { scratchDir } from '../helpers/pki.js';
+import { javaTool } from '../helpers/tools.js';
 
 /*
  * The doctor on customer-style files made with the openssl CLI: each broken file named with
@@ -62,7 +65,7 @@ describe('doctor naming each fault, its fix, and a prediction the handshake conf
     const f = result.findings.find((x) => x.code === 'HOST_MISMATCH')!;
     expect(f).toMatchObject({ severity: 'error', flag: '--fleet-server-cert', file: c.file('wrong-san.crt'),
       message: 'agent dials localhost: x509: certificate is valid for fleet.example.com, not localhost' });
-    expect(f.fix).toBe('reissue --fleet-server-cert with subjectAltName DNS:localhost (or IP:), or dial a name it has');
+    expect(f.fix).toBe('reissue --fleet-server-cert with subjectAltName DNS:localhost, or dial a name it has');
     expect(result.predictions[1]).toMatchObject({ outcome: 'rejected-by-client', actual: 'rejected-by-client', agrees: true,
       message: 'x509: certificate is valid for fleet.example.com, not localhost' });
     expect(result.legs[0]!.logs.agent?.split('\n').at(-1)).toBe('fail to enroll: fail to execute request to fleet-server: x509: certificate is valid for fleet.example.com, not localhost');
@@ -77,12 +80,13 @@ describe('doctor naming each fault, its fix, and a prediction the handshake conf
     expect(result.predictions[1]!.message).toBe('x509: certificate signed by unknown authority');
   });
 
-  it('a key that belongs to another certificate: KEY_MISMATCH, Fleet Server cannot start', async () => {
+  it('a key that belongs to another certificate: KEY_MISMATCH, Fleet Server bootstraps, then fails in Go\'s words', async () => {
     const result = await diagnose({ 'fleet-server-cert-key': c.file('es.key') });
     expect(problems(result)).toEqual(['error KEY_MISMATCH --fleet-server-cert-key']);
     expect(result.findings[0]!.message).toBe(`the key does not belong to ${c.file('fleet-chain.crt')} (tls: private key does not match public key)`);
-    expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'not-attempted', 'not-attempted', true], ['agent->fleet-server', 'not-attempted', 'not-attempted', true], ['agent->elasticsearch', 'not-attempted', 'not-attempted', true]]);
-    expect(result.startError).toBe(`--fleet-server-cert-key ${c.file('es.key')}: the key does not belong to ${c.file('fleet-chain.crt')}`);
+    expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'not-attempted', 'not-attempted', true], ['agent->elasticsearch', 'not-attempted', 'not-attempted', true]]);
+    expect(result.startError).toBeUndefined();
+    expect(result.legs[0]!.logs.agent).toBe('Fleet Server - Error - tls: private key does not match public key');
   });
 
   it('a passphrase file ending in a newline: PASSPHRASE_TRAILING_NEWLINE, with the command that strips it', async () => {
@@ -90,7 +94,8 @@ describe('doctor naming each fault, its fix, and a prediction the handshake conf
     expect(problems(result)).toEqual(['error PASSPHRASE_TRAILING_NEWLINE --fleet-server-cert-key-passphrase']);
     expect(result.findings[0]!.message).toBe(`the passphrase file ends with a newline, which the agent reads as part of the passphrase (no PEM blocks, failed to parse key: pkcs8: incorrect password ${c.file('fleet-pkcs8-enc.key')})`);
     expect(result.findings[0]!.fix).toContain(`printf '%s' "$(cat ${c.file('passphrase-newline')})"`);
-    expect(result.predictions.every((p) => p.outcome === 'not-attempted' && p.agrees)).toBe(true);
+    // Fleet Server cannot start, so no handshake confirms or contradicts the predictions.
+    expect(result.predictions.every((p) => p.outcome === 'not-attempted' && p.actual === 'not-attempted' && p.agrees === null)).toBe(true);
   });
 
   it('a wrong passphrase: PASSPHRASE_WRONG', async () => {
@@ -108,7 +113,8 @@ describe('doctor naming each fault, its fix, and a prediction the handshake conf
     const result = await diagnose({ 'certificate-authorities': c.file('root.der') });
     expect(problems(result)).toEqual(['error FORMAT_DER --certificate-authorities']);
     expect(result.findings[0]!.fix).toBe(`openssl x509 -inform der -in ${c.file('root.der')} -out ${path.join(c.dir, 'root.pem')}`);
-    expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'not-attempted', 'not-attempted', true], ['agent->fleet-server', 'not-attempted', 'not-attempted', true], ['agent->elasticsearch', 'not-attempted', 'not-attempted', true]]);
+    // Nothing can start, so no handshake runs to agree or disagree.
+    expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'not-attempted', 'not-attempted', null], ['agent->fleet-server', 'not-attempted', 'not-attempted', null], ['agent->elasticsearch', 'not-attempted', 'not-attempted', null]]);
   });
 
   it('a PKCS#12 where the agent wants PEM: FORMAT_PKCS12 with its entries and the three conversions', async () => {
@@ -240,5 +246,86 @@ describe('fleet-tls doctor on the command line', () => {
       status: 2, out: '',
       err: `fleet-tls: FTH_KEY_PASSPHRASE: --es-keystore ${c.file('elastic-certificates.p12')}: the PKCS#12 password is wrong (keystore password was incorrect)\n`,
     });
+  });
+});
+
+describe('doctor\'s words about files and predictions', () => {
+  /** A copy of a PEM file whose `index`th CERTIFICATE block keeps its label but loses its DER. */
+  async function corrupt(name: string, index: number): Promise<string> {
+    const text = await readFile(c.file(name), 'latin1');
+    let seen = -1;
+    const broken = text.replace(/(-----BEGIN CERTIFICATE-----\n)([A-Za-z0-9+/=\n]+)(-----END CERTIFICATE-----)/g, (all, begin: string, body: string, end: string) => {
+      seen += 1;
+      if (seen !== index) return all;
+      const der = Buffer.from(body.replace(/\n/g, ''), 'base64');
+      der.fill(0, 60, 90);
+      return `${begin}${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n${end}`;
+    });
+    const out = c.file(`corrupt-${index}-${name}`);
+    await writeFile(out, broken);
+    return out;
+  }
+
+  it('a chain with a block Go cannot parse: CERT_MALFORMED for that block, and the rest of the file still read', async () => {
+    const file = await corrupt('fleet-chain.crt', 1);
+    const result = await diagnose({ 'fleet-server-cert': file });
+    const malformed = result.findings.find((f) => f.code === 'CERT_MALFORMED')!;
+    expect(malformed).toMatchObject({ severity: 'error', flag: '--fleet-server-cert', file });
+    expect(malformed.message).toMatch(/^PEM block 2 is labelled CERTIFICATE but Go cannot parse it \(x509: .+\)$/);
+    // The leaf still parsed: its own checks (here none fail) and the leg predictions go on.
+    expect(result.predictions).toHaveLength(3);
+  });
+
+  it('names every file that is not what its flag wants in one line, not the first alone', async () => {
+    const cert = await corrupt('fleet.crt', 0);
+    const result = await cli('doctor', ...argv({ ...oneWay(), 'fleet-server-cert': cert, 'fleet-server-es-ca': c.file('fleet.key') }), certs());
+    expect(result).toEqual({
+      status: 2, out: '',
+      err: `fleet-tls: FTH_FILE_MALFORMED: --fleet-server-cert ${cert}: holds a PEM block labelled "CERTIFICATE" whose body is no certificate Go can parse, not a certificate; ` +
+        `--fleet-server-es-ca ${c.file('fleet.key')}: holds a PEM private key (PKCS#8), not a CA certificate\n`,
+    });
+  });
+
+  it('suggests an IP SAN, not a DNS one, when the agent dials an IP address', async () => {
+    const result = await diagnose({ url: 'https://127.0.0.1:8220', 'fleet-server-cert': c.file('wrong-san.crt'), 'fleet-server-cert-key': c.file('wrong-san.key') }, { static: true });
+    expect(result.findings.find((f) => f.code === 'HOST_MISMATCH')!.fix).toBe('reissue --fleet-server-cert with subjectAltName IP:127.0.0.1, or dial a name it has');
+  });
+
+  it('does not call a prediction confirmed when the leg fails for another reason', async () => {
+    // Judged two days on, a one-day certificate has expired; the handshake today refuses its host name.
+    const cert = c.file('one-day-wrong-san.crt');
+    await writeFile(c.file('one-day.ext'), 'subjectAltName=DNS:fleet.example.com\nextendedKeyUsage=serverAuth\n');
+    await execa('openssl', ['req', '-new', '-key', c.file('wrong-san.key'), '-subj', '/CN=fleet.example.com', '-out', c.file('one-day.csr')]);
+    await execa('openssl', ['x509', '-req', '-in', c.file('one-day.csr'), '-CA', c.file('root.crt'), '-CAkey', c.file('root.key'), '-set_serial', '0x5eed',
+      '-days', '1', '-extfile', c.file('one-day.ext'), '-out', cert]);
+    const later = new Date(Date.now() + 2 * 86_400_000);
+    const result = await doctor(argv({ ...oneWay(), 'fleet-server-cert': cert, 'fleet-server-cert-key': c.file('wrong-san.key') }), { pki, now: later });
+    expect(result.predictions[1]).toMatchObject({ outcome: 'rejected-by-client', actual: 'rejected-by-client', agrees: false });
+    expect(result.predictions[1]!.message).toBe('x509: certificate has expired or is not yet valid: current time ' +
+      `${later.toISOString().slice(0, 19)}Z is after ${result.legs[0]!.serverCertificate!.notAfter.replace(/\.\d+Z$/, 'Z')}`);
+    expect(result.legs[0]!.logs.agent).toContain('x509: certificate is valid for fleet.example.com, not localhost');
+  });
+
+  it('refuses a PKCS#12 with more iterations than Java allows, in Java\'s words, without computing them', async () => {
+    // openssl writes 65536 (02 03 01 00 00); the certificates' PBE count becomes 6,000,000 (02 03 5b 8d 80).
+    const file = c.file('many-iterations.p12');
+    await execa('openssl', ['pkcs12', '-export', '-in', c.file('es.crt'), '-inkey', c.file('es.key'), '-passout', `pass:${P12_PASSWORD}`, '-iter', '65536', '-out', file]);
+    const bytes = await readFile(file);
+    const at = bytes.indexOf(Buffer.from([2, 3, 1, 0, 0]));
+    Buffer.from([2, 3, 0x5b, 0x8d, 0x80]).copy(bytes, at);
+    await writeFile(file, bytes);
+    const keytool = await execa(javaTool().replace(/java$/, 'keytool'), ['-list', '-keystore', file, '-storepass', P12_PASSWORD, '-storetype', 'PKCS12'], { reject: false });
+    expect(keytool.stdout).toContain('java.io.IOException: cert PBE iteration count too large');
+    expect(await cli('doctor', ...argv({ ...oneWay(), 'es-keystore': file }), certs())).toEqual({
+      status: 2, out: '',
+      err: `fleet-tls: FTH_FILE_MALFORMED: --es-keystore ${file}: Java refuses this keystore (cert PBE iteration count too large; it allows at most 5000000 iterations)\n`,
+    });
+  });
+
+  it('reads a PKCS#12 made with 400,000 iterations natively, where a JavaScript KDF took minutes', async () => {
+    const file = c.file('million.p12');
+    await execa('openssl', ['pkcs12', '-export', '-in', c.file('es.crt'), '-inkey', c.file('es.key'), '-certfile', c.file('root.crt'), '-passout', `pass:${P12_PASSWORD}`, '-iter', '400000', '-out', file]);
+    const result = await diagnose({ 'es-keystore': file }, { static: true });
+    expect(result.predictions[0]).toMatchObject({ from: 'fleet-server', to: 'elasticsearch', outcome: 'ok' });
   });
 });

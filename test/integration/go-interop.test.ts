@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
 import { authorities, startElasticsearch } from '../../src/api.js';
 import { FakeElasticsearch } from '../../src/components/elasticsearch.js';
 import { FakeFleetServer } from '../../src/components/fleet-server.js';
@@ -312,5 +313,19 @@ describe.concurrent('TLS versions and plain HTTP: real Go 1.19 and the fakes agr
     expect(fakeAgent.response).toMatchObject({ status: 400, body: 'Client sent an HTTP request to an HTTPS server.\n' });
     expect(goPeer.lines(name).filter((l) => l.includes(`:${results[0]!.localPort}:`))).toEqual([]);
     expect((await fleetServers.get(name)!.connection(results[1]!.localPort))?.logLine).toBeUndefined();
+  });
+});
+
+describe('the CertificateRequest a Go server sends, as openssl s_client reads it', () => {
+  /** The signature algorithms a server's CertificateRequest listed, in openssl's words. */
+  async function requestedSignatureAlgorithms(port: number, tls: TlsVersion): Promise<string> {
+    const { stdout } = await execa('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, `-tls${tls.replace('.', '_')}`], { input: '', reject: false, timeout: 10_000 });
+    return /^Requested Signature Algorithms: (.*)$/m.exec(stdout)?.[1] ?? '(none)';
+  }
+
+  it.each(TLS)('lists Go\'s signature algorithms in Go\'s order, SHA-1 ones included (TLS %s)', async (tls) => {
+    const real = await requestedSignatureAlgorithms(goPeer.port(MUTUAL.optional), tls);
+    expect(real).toBe('RSA-PSS+SHA256:ECDSA+SHA256:ed25519:RSA-PSS+SHA384:RSA-PSS+SHA512:RSA+SHA256:RSA+SHA384:RSA+SHA512:ECDSA+SHA384:ECDSA+SHA512:RSA+SHA1:ECDSA+SHA1');
+    expect(await requestedSignatureAlgorithms(fleetServers.get(`${MUTUAL.optional}@1.19`)!.port, tls)).toBe(real);
   });
 });

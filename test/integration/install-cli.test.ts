@@ -110,6 +110,18 @@ describe('install with the commands of Elastic\'s page', () => {
     expect(report!.hints).toHaveLength(1);
   });
 
+  it('starts Fleet Server with a key of another certificate, which then fails in Go\'s words: exit 1, not bad input', async () => {
+    const args = (await oneWay(real)).map((a) => (a.startsWith('--fleet-server-cert-key=') ? `--fleet-server-cert-key=${real('es-cert-key')}` : a));
+    const { exitCode, report, stderr } = await install(args);
+    expect(stderr).toBe('');
+    expect(exitCode).toBe(1);
+    // fleet-server bootstraps against Elasticsearch before it loads its API listener's certificate.
+    expect(legOf(report!.legs, 'fleet-server')).toMatchObject({ to: 'elasticsearch', ok: true });
+    expect(legOf(report!.legs, 'agent')).toMatchObject({
+      skipped: 'Fleet Server did not become healthy', logs: { agent: 'Fleet Server - Error - tls: private key does not match public key' },
+    });
+  });
+
   it('prints a readable report without --json', async () => {
     const result = await fleetTls(['install', ...(await oneWay(real)), '--certs', certs], { cwd: dir });
     expect(result.exitCode).toBe(0);

@@ -4,6 +4,7 @@ import { HarnessError } from '../../errors.js';
 import { KEY_TYPES, type KeyType } from '../../pki/keys.js';
 import { CA_NAMES, ENCRYPTED_KEY, LEAF_NAMES, type CaName, type LeafName } from '../../pki/profiles.js';
 import { ensurePki } from '../../pki/store.js';
+import { writePlainKeys } from '../../pki/plain-keys.js';
 import { caSha256Pin, caTrustedFingerprint } from '../../x509/libs-verify.js';
 import { parseCertificate } from '../../x509/certificate.js';
 import type { Io } from '../io.js';
@@ -12,6 +13,7 @@ interface CertsOptions {
   out: string;
   force?: boolean;
   keyType?: string;
+  plainKeys?: boolean;
   json?: boolean;
 }
 
@@ -22,6 +24,7 @@ export function registerCerts(program: Command, io: Io): void {
     .option('--out <dir>', 'where to write it', 'certs')
     .option('--force', 'regenerate everything, replacing files the harness did not write')
     .option('--key-type <type>', 'rsa (2048, the default) or ecdsa (P-256)')
+    .option('--plain-keys', 'also write an unencrypted copy of the agent key (agent-cert.plain.key, mode 0600) for clients that cannot take a passphrase')
     .option('--json', 'print what was written as JSON')
     .action(async (options: CertsOptions) => {
       if (options.keyType !== undefined && !(KEY_TYPES as readonly string[]).includes(options.keyType)) {
@@ -33,6 +36,8 @@ export function registerCerts(program: Command, io: Io): void {
         ...(options.force ? { force: true } : {}),
       });
       const rel = (file: string) => path.relative(io.cwd, file) || file;
+      const plain = options.plainKeys ? await writePlainKeys(pki, options.force ? { force: true } : {}) : [];
+      const plainKeys = plain.map((p) => ({ name: p.name, action: p.action, key: rel(p.file) }));
       const objects = [...CA_NAMES, ...LEAF_NAMES].map((name) => {
         const item = name in pki.cas ? pki.cas[name as CaName] : pki.leaves[name as LeafName];
         const cert = parseCertificate(item.der);
@@ -51,7 +56,7 @@ export function registerCerts(program: Command, io: Io): void {
         };
       });
       if (options.json) {
-        io.out(`${JSON.stringify({ dir: rel(pki.dir), keyType: pki.keyType, objects }, null, 2)}\n`);
+        io.out(`${JSON.stringify({ dir: rel(pki.dir), keyType: pki.keyType, objects, ...(options.plainKeys ? { plainKeys } : {}) }, null, 2)}\n`);
         return;
       }
       io.out(`${rel(pki.dir)}/ (${pki.keyType === 'rsa' ? 'RSA 2048' : 'ECDSA P-256'}; keys mode 0600)\n`);
@@ -59,6 +64,8 @@ export function registerCerts(program: Command, io: Io): void {
         io.out(`  ${o.name.padEnd(14)}${o.action.padEnd(10)}${o.certificate}  ${o.subject}, issued by ${o.issuer}, until ${o.notAfter.slice(0, 10)}\n`);
         if (o.caTrustedFingerprint) io.out(`  ${''.padEnd(24)}ca_trusted_fingerprint ${o.caTrustedFingerprint}\n  ${''.padEnd(24)}ca_sha256              ${o.caSha256}\n`);
         if (o.passphraseFile) io.out(`  ${''.padEnd(24)}key encrypted (PKCS#8, AES-256); passphrase in ${o.passphraseFile}\n`);
+        const copy = plainKeys.find((p) => p.name === o.name);
+        if (copy) io.out(`  ${''.padEnd(24)}unencrypted copy ${copy.action}: ${copy.key} (mode 0600)\n`);
       }
     });
 }

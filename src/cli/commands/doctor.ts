@@ -62,7 +62,9 @@ export function renderDoctor(result: DoctorResult): string {
   if (result.startError) lines.push(`a component cannot start with these files: ${result.startError}`);
   lines.push('legs (prediction | handshake):');
   for (const p of result.predictions) {
-    const verdict = p.actual === null ? '(static: not run)' : `${OUTCOME[p.actual]}${p.agrees ? ' (agrees)' : ' (DISAGREES with the prediction)'}`;
+    const verdict = p.actual === null ? '(static: not run)'
+      : p.agrees === null ? `${OUTCOME[p.actual]} (no handshake ran)`
+      : `${OUTCOME[p.actual]}${p.agrees ? ' (agrees)' : p.actual === p.outcome ? ' (DISAGREES: the leg shows another reason)' : ' (DISAGREES with the prediction)'}`;
     lines.push(`  ${p.from} -> ${p.to}: ${OUTCOME[p.outcome]} | ${verdict}`, `    predicted: ${p.message}`);
   }
   lines.push(result.ok ? 'verdict: nothing stands in the way' : 'verdict: this command fails as it stands');

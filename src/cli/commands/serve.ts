@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { startElasticsearch, startFleetServer } from '../../api.js';
+import { startFleetServer } from '../../api.js';
+import { FakeElasticsearch } from '../../components/elasticsearch.js';
+import { elasticsearchMaterial } from '../../flows/install-plan.js';
+import { DEFAULT_VERSIONS, only } from '../../tls/settings.js';
 import type { FakeFleetServer } from '../../components/fleet-server.js';
 import { newServiceToken } from '../../components/elasticsearch-api.js';
 import type { LogEntry } from '../../components/log.js';
@@ -17,6 +20,12 @@ interface ServeOptions {
   esClientAuth: string;
   tls: string;
   serviceToken?: string;
+  esCert?: string;
+  esCertKey?: string;
+  esKeystore?: string;
+  esKeystorePassword?: string;
+  esClientCa?: string;
+  esPassword?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -33,6 +42,12 @@ export function registerServe(program: Command, io: Io): void {
     .option('--es-client-auth <mode>', 'none, optional or required; client certificates are checked against es-ca', 'optional')
     .option('--tls <version>', '1.2, 1.3 or both', 'both')
     .option('--service-token <token>', 'the service token Elasticsearch accepts (default: a new one)')
+    .option('--es-cert <file>', 'certificate (and chain) Elasticsearch presents, sent as the file holds it (default: es-cert and es-ca from --certs, as auto-configured security presents its HTTP CA)')
+    .option('--es-cert-key <file>', 'its private key (default: es-cert.key from --certs)')
+    .option('--es-keystore <file>', 'PKCS#12 keystore instead of --es-cert/--es-cert-key (http.p12, elastic-certificates.p12)')
+    .option('--es-keystore-password <password>', 'its password (default empty)')
+    .option('--es-client-ca <files>', 'comma-separated CAs Elasticsearch trusts for client certificates (default: es-ca from --certs)')
+    .option('--es-password <password>', 'password of the elastic user for Basic authentication (default: a new one, printed when ready)')
     .option('--json', 'print the endpoints as one JSON line when ready, then logs as JSON lines')
     .option('--quiet', 'do not print the components\' log lines')
     .action(async (options: ServeOptions) => {
@@ -49,7 +64,20 @@ export function registerServe(program: Command, io: Io): void {
         io.out(options.json ? `${JSON.stringify({ component: entry.component, level: entry.level, message: entry.message })}\n` : `[${entry.component}] ${entry.message}\n`);
       };
 
-      const es = await startElasticsearch({ pki, host: options.host, port: esPort, clientAuthentication: esClientAuth, serviceToken, ...tls });
+      const flag: Record<string, string | undefined> = {
+        'es-cert': options.esCert, 'es-cert-key': options.esCertKey, 'es-keystore': options.esKeystore,
+        'es-keystore-password': options.esKeystorePassword, 'es-client-ca': options.esClientCa,
+      };
+      const material = elasticsearchMaterial({
+        str: (name) => flag[name],
+        file: (name) => flag[name],
+        list: (name) => flag[name]?.split(',').filter(Boolean),
+      }, pki);
+      const es = await FakeElasticsearch.start({
+        ...material, host: options.host, port: esPort, clientAuthentication: esClientAuth, serviceToken,
+        versions: tls.tls ? only(tls.tls) : DEFAULT_VERSIONS,
+        ...(options.esPassword !== undefined ? { users: { elastic: options.esPassword } } : {}),
+      });
       let fleet: FakeFleetServer;
       try {
         fleet = await startFleetServer({ pki, elasticsearch: es, host: options.host, port: fleetPort, clientAuthentication: fleetServerClientAuth, ...tls });
@@ -67,6 +95,7 @@ export function registerServe(program: Command, io: Io): void {
         fleetServer: fleet.url,
         fleetServerStatus: fleet.state,
         serviceToken,
+        elasticPassword: es.password,
         enrollmentToken: fleet.enrollmentToken ?? null,
         certs: pki.dir,
       };
@@ -74,6 +103,7 @@ export function registerServe(program: Command, io: Io): void {
         `fake Elasticsearch  ${es.url}  (client authentication: ${esClientAuth})`,
         `fake Fleet Server   ${fleet.url}  (client authentication: ${fleetServerClientAuth}; ${fleet.state})`,
         `service token       ${serviceToken}`,
+        `elastic password    ${es.password}`,
         `enrollment token    ${fleet.enrollmentToken ?? '(none: Fleet Server is not healthy)'}`,
         `PKI                 ${pki.dir}`,
         'ready; Ctrl-C stops',

@@ -26,7 +26,12 @@ beforeAll(async () => {
     writeFile(f('fleet-relabelled.key'), relabel),
     execa('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-out', f('sec1.key')]),
     execa('openssl', ['rsa', '-in', f('rsa-agent.key'), '-outform', 'der', '-out', f('rsa-agent.der')]),
+    // openssl 3's default: an RSA key in PKCS#8, which its decoders also accept when asked for PKCS#1.
+    execa('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024', '-out', f('rsa-pkcs8.key')]),
   ]);
+  // A key's body under a CERTIFICATE label, as a mislabelled copy-paste leaves it.
+  const keyBody = (await readFile(f('rsa-agent.key'), 'latin1')).replace(/RSA PRIVATE KEY/g, 'CERTIFICATE');
+  await writeFile(f('key-as-certificate.crt'), keyBody);
 }, 30_000);
 afterAll(() => cleanup());
 
@@ -122,11 +127,19 @@ describe('keys and chains made with the openssl CLI, read as libs reads them', (
       expect(summary('rsa-agent-legacy.key')).resolves.toBe('a PEM private key (legacy encrypted, Proc-Type: 4,ENCRYPTED AES-256-CBC)'),
       expect(summary('fleet-pkcs8-enc.key')).resolves.toBe('a PEM private key (encrypted PKCS#8 PBES2 PBKDF2 HMAC-SHA256 AES-256-CBC)'),
       expect(summary('fleet-relabelled.key')).resolves.toBe('a PEM private key (PKCS#8 under a "EC PRIVATE KEY" label)'),
-      expect(summary('rsa-agent.der')).resolves.toBe('a DER (binary) private key (PKCS#1)'),
+      // OpenSSL 3's `rsa -outform der` writes PKCS#8 whatever the input's encoding.
+      expect(summary('rsa-agent.der')).resolves.toBe('a DER (binary) private key (PKCS#8)'),
       expect(summary('elastic-certificates.p12')).resolves.toBe('a PKCS#12 keystore'),
       expect(summary('fleet.csr')).resolves.toBe('a certificate signing request (CERTIFICATE REQUEST)'),
       expect(summary('passphrase')).resolves.toBe('text that is not PEM'),
+      expect(summary('rsa-pkcs8.key')).resolves.toBe('a PEM private key (PKCS#8)'),
+      expect(summary('key-as-certificate.crt')).resolves.toBe('a PEM block labelled "CERTIFICATE" whose body is a PKCS#1 private key'),
     ]);
+  });
+
+  it('says what a CERTIFICATE block holds when it is no certificate, instead of calling it one', () => {
+    expect(failure(() => loadCertificateAuthorities([f('key-as-certificate.crt')])).message)
+      .toBe(`${f('key-as-certificate.crt')}: not a PEM certificate (it holds a PEM block labelled "CERTIFICATE" whose body is a PKCS#1 private key)`);
   });
 });
 

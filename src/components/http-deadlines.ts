@@ -1,0 +1,121 @@
+import type http from 'node:http';
+import type net from 'node:net';
+
+/**
+ * What the real servers do to a connection once its handshake is over: how long they wait for a
+ * request's headers, for the next request, for a response to be written, and how they close.
+ * Node's own http.Server timeouts answer 408 and keep other hours; both fakes switch those off
+ * and apply one of these instead.
+ */
+export type AfterHandshakeTimeouts = GoServerTimeouts | NettyReadTimeout;
+
+/**
+ * Go's net/http.Server fields (0 = none), with Go's meaning (net/http/server.go, `readRequest`
+ * and `serve`): the header deadline runs from the start of reading a request (right after the
+ * handshake for the first one, from its first byte for later ones); the idle deadline from the
+ * end of a response (IdleTimeout, or ReadTimeout when that is 0); the write deadline from the
+ * end of a request's headers. A header or idle deadline that passes makes Go close the
+ * connection without a reply or a log line (`isCommonNetReadError`): TLS close_notify, then FIN.
+ */
+export interface GoServerTimeouts {
+  readonly kind: 'go';
+  readonly readHeaderMs: number;
+  readonly readMs: number;
+  readonly writeMs: number;
+  readonly idleMs: number;
+}
+
+/**
+ * Elasticsearch's `http.read_timeout` (HttpTransportSettings; default 0, none): Netty's
+ * ReadTimeoutHandler closes a channel that read nothing for that long, whatever it was doing,
+ * so a client dribbling a byte now and then is never cut. Elasticsearch logs it only at TRACE
+ * (`http read timeout, closing connection ...`, AbstractHttpServerTransport.onException).
+ */
+export interface NettyReadTimeout {
+  readonly kind: 'netty';
+  readonly readTimeoutMs: number;
+}
+
+/** Node's own http.Server options that would otherwise add timeouts of Node's (and a 408). */
+export const NO_NODE_TIMEOUTS: http.ServerOptions = { keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0 };
+
+/** net/http's tlsHandshakeTimeout: the smallest positive of ReadHeaderTimeout, ReadTimeout and WriteTimeout; 0 if none. */
+export function goHandshakeTimeoutMs(timeouts: GoServerTimeouts): number {
+  const set = [timeouts.readHeaderMs, timeouts.readMs, timeouts.writeMs].filter((ms) => ms > 0);
+  return set.length ? Math.min(...set) : 0;
+}
+
+interface Watch {
+  onRequest(res: http.ServerResponse): void;
+}
+
+/** Applies one component's timeouts to every connection an http.Server is handed. */
+export class ConnectionDeadlines {
+  private readonly watches = new WeakMap<net.Socket, Watch>();
+
+  constructor(server: http.Server, private readonly timeouts: AfterHandshakeTimeouts) {
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.watches.get(req.socket)?.onRequest(res));
+  }
+
+  /**
+   * Starts watching `socket` (what the http.Server reads) as it is handed over. `raw` is the TCP
+   * socket underneath when the harness reads it itself (the tapped path), which shows bytes
+   * arriving on an idle connection; without it, idleness is judged by the request events alone.
+   */
+  watch(socket: net.Socket, raw?: net.Socket): void {
+    const watch = this.timeouts.kind === 'go' ? this.go(socket, this.timeouts, raw) : this.netty(socket, this.timeouts, raw ?? socket);
+    if (watch) this.watches.set(socket, watch);
+  }
+
+  private go(socket: net.Socket, t: GoServerTimeouts, raw: net.Socket | undefined): Watch {
+    let timer: NodeJS.Timeout | undefined;
+    let state: 'header' | 'request' | 'idle' = 'header';
+    const arm = (ms: number) => {
+      clearTimeout(timer);
+      timer = ms > 0 ? setTimeout(() => {
+        // Go's conn.close: tls.Conn.Close sends close_notify, then the TCP connection closes.
+        socket.destroySoon();
+      }, ms) : undefined;
+    };
+    const headerMs = t.readHeaderMs || t.readMs;
+    arm(headerMs);
+    // Go's idle wait ends at the next request's first bytes; its header deadline starts there.
+    raw?.on('data', () => { if (state === 'idle') { state = 'header'; arm(headerMs); } });
+    socket.once('close', () => clearTimeout(timer));
+    return {
+      onRequest: (res) => {
+        state = 'request';
+        clearTimeout(timer);
+        const writeBy = t.writeMs > 0 ? Date.now() + t.writeMs : Infinity;
+        // A write after the deadline fails in Go and the connection closes with no response.
+        const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+        (res as { end: unknown }).end = (...args: unknown[]) => {
+          if (Date.now() < writeBy) return end(...args);
+          socket.destroy();
+          return res;
+        };
+        res.once('finish', () => {
+          if (socket.destroyed) return;
+          state = 'idle';
+          arm(t.idleMs || t.readMs);
+        });
+      },
+    };
+  }
+
+  private netty(socket: net.Socket, t: NettyReadTimeout, reads: net.Socket): Watch | undefined {
+    if (t.readTimeoutMs <= 0) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        // CloseableChannel.closeChannel: SslHandler sends close_notify, then the channel closes.
+        socket.destroySoon();
+      }, t.readTimeoutMs);
+    };
+    arm();
+    reads.on('data', arm);
+    socket.once('close', () => clearTimeout(timer));
+    return { onRequest: () => undefined };
+  }
+}
