@@ -113,8 +113,9 @@ describe('the whole tap under mutated real flights', () => {
         tap.attach(socket);
         await play(tap, wire, socket, bytes);
       }), runs);
-      // Go's unexpected_message for a message it cannot read: the fuzzer got past the framing.
-      expect(refusals.get(10) ?? 0).toBeGreaterThan(0);
+      // Some runs were refused by the policy (unexpected_message, internal_error or bad_certificate):
+      // the fuzzer got past the framing into the parsers.
+      expect([...refusals.keys()].filter((alert) => [10, 42, 80].includes(alert)).length).toBeGreaterThan(0);
     }, 20_000);
 
     it(`a client tap (Go's policy) given a mutated ${version} server stream never throws and refuses only with its policy's alert`, async () => {
@@ -137,8 +138,9 @@ describe('the whole tap under mutated real flights', () => {
         tap.attach(socket);
         await play(tap, wire, socket, bytes);
       }), runs);
-      // Go's unexpected_message for a message it cannot read: the fuzzer got past the framing.
-      expect(refusals.get(10) ?? 0).toBeGreaterThan(0);
+      // Some runs were refused by the policy (unexpected_message, internal_error or bad_certificate):
+      // the fuzzer got past the framing into the parsers.
+      expect([...refusals.keys()].filter((alert) => [10, 42, 80].includes(alert)).length).toBeGreaterThan(0);
     }, 20_000);
   }
 });
