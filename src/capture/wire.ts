@@ -19,6 +19,13 @@ export function rememberWire(leg: Leg, wire: LegWire): Leg {
   return leg;
 }
 
+/** A copy of `leg` with `changes`, keeping its capture (a spread copy would lose it). */
+export function changedLeg(leg: Leg, changes: Partial<Leg>): Leg {
+  const copy: Leg = { ...leg, ...changes };
+  const wire = wires.get(leg);
+  return wire ? rememberWire(copy, wire) : copy;
+}
+
 export function wireOf(leg: Leg): LegWire | undefined {
   return wires.get(leg);
 }

@@ -40,7 +40,7 @@ export function describeConnection(
     local, localPort, remote, tap,
     version: session.version ? versionName(session.version) : null,
     cipher: session.suite?.iana ?? null,
-    serverChain: tap.serverChain.map((der) => parseCertificate(der)),
+    serverChain: parsable(tap.serverChain),
     clientCertificate: clientCertificateSummary(tap, settings),
     rejectedBy: failed ? rejectedBy ?? 'server' : null,
     phase: failed ? phase : null,
@@ -70,6 +70,19 @@ function clientCertificateSummary(tap: ClientTap, settings: GoClientTls): Client
     subject: configured.subject,
     why: `withheld, as Go does: its issuer ${configured.issuer} is not among the CAs the server asked for (${asked})`,
   };
+}
+
+/** The certificates Go's parser takes; one it refuses failed the handshake and is named by its error. */
+function parsable(chain: readonly Buffer[]): Cert[] {
+  const certs: Cert[] = [];
+  for (const der of chain) {
+    try {
+      certs.push(parseCertificate(der));
+    } catch {
+      // The refusal is the client's error text (tls: failed to parse certificate from server: ...).
+    }
+  }
+  return certs;
 }
 
 function nameOf(rawName: Buffer): string {

@@ -1,6 +1,9 @@
 import { ALERT, alertName } from '../wire/alerts.js';
 import { HarnessError } from '../errors.js';
-import { DEFAULT_JSSE, judgeClientCertificate, receivedAlert, unsupportedVersions, type JsseWording } from '../dialects/java.js';
+import {
+  DEFAULT_JSSE, JSSE_MAX_HANDSHAKE, jsseMalformedHandshake, jsseUnparsableCertificate, judgeClientCertificate, receivedAlert,
+  unsupportedVersions, type JsseWording,
+} from '../dialects/java.js';
 import type { Cert } from '../x509/certificate.js';
 import { DEFAULT_VERSIONS, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
@@ -205,6 +208,9 @@ function nettyDialect(node: string, trusted: readonly Cert[], versions: VersionR
       // Netty rejects the record before JSSE sees it, closes, and answers nothing.
       log: warn('o.e.h.n.Netty4HttpServerTransport', `received plaintext http traffic on an https channel, closing connection ${channel(connection)}`),
     }),
+    handshakeLimit: () => JSSE_MAX_HANDSHAKE,
+    malformed: (fault) => jsseMalformedHandshake(fault, jsse),
+    unparsableCertificate: (parseError) => jsseUnparsableCertificate(parseError, jsse),
     handshakeFailure(connection) {
       const tap = connection.tap;
       if (tap.rejection?.by === 'server') {

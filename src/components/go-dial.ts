@@ -2,9 +2,9 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ALERT } from '../wire/alerts.js';
 import { ClientTap, type CertificateRequestInfo, type Rejection } from '../wire/tap.js';
-import { parseCertificate } from '../x509/certificate.js';
+import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { verifyServerChain } from '../x509/libs-verify.js';
-import { GoTlsError, type GoRelease } from '../dialects/go.js';
+import { GoTlsError, goHandshakeLimit, goMalformedHandshake, goUnparsableCertificate, type GoRelease } from '../dialects/go.js';
 import { DEFAULT_VERSIONS, NODE_VERSION, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
 import type { GoClientTls } from './go-client-tls.js';
@@ -53,6 +53,8 @@ export function startGoTls(raw: net.Socket, settings: GoClientTls, host: string,
   const warnings: string[] = [];
   const tap = new ClientTap(raw, {
     verifyServer: (chain) => verifyServer(chain, settings, host, warnings, release),
+    handshakeLimit: goHandshakeLimit(release),
+    malformed: (fault) => goMalformedHandshake(fault, release),
     ...(settings.certificate && settings.sendCertificate !== 'always'
       ? { sendClientCertificate: (req: CertificateRequestInfo) => acceptable(settings.certificate!, req) }
       : {}),
@@ -98,7 +100,12 @@ function clientContext(identity: Identity | undefined, versions: VersionRange): 
 }
 
 function verifyServer(chainDer: readonly Buffer[], settings: GoClientTls, host: string, warnings: string[], release: GoRelease): Rejection | null {
-  const chain = chainDer.map((der) => parseCertificate(der));
+  let chain: Cert[];
+  try {
+    chain = chainDer.map((der) => parseCertificate(der));
+  } catch (error) {
+    return goUnparsableCertificate('server', error as Error);
+  }
   const verdict = verifyServerChain(chain, {
     mode: settings.verificationMode ?? 'full',
     roots: settings.certificateAuthorities ? [...settings.certificateAuthorities] : 'system',

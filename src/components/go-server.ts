@@ -3,7 +3,7 @@ import { looksLikeHttp } from '../wire/record.js';
 import type { Cert } from '../x509/certificate.js';
 import { verifyClientChain } from '../x509/libs-verify.js';
 import {
-  HTTP_TO_HTTPS_RESPONSE, handshakeErrorLine, remoteError, serverClientCertificateRejection, socketError,
+  HTTP_TO_HTTPS_RESPONSE, goHandshakeLimit, goMalformedHandshake, goUnparsableCertificate, handshakeErrorLine, remoteError, serverClientCertificateRejection, socketError,
   unsupportedVersionsError, type GoRelease,
 } from '../dialects/go.js';
 import { GO_CIPHERS, GO_SIGNATURE_ALGORITHMS } from './go-ciphers.js';
@@ -34,6 +34,9 @@ export function goServerDialect(release: GoRelease, clientCAs: readonly Cert[]):
       if (looksLikeHttp(first)) return { reply: HTTP_TO_HTTPS_RESPONSE };
       return { log: handshakeErrorLine(connection.remote, 'tls: first record does not look like a TLS handshake') };
     },
+    handshakeLimit: goHandshakeLimit(release),
+    malformed: (fault) => goMalformedHandshake(fault, release),
+    unparsableCertificate: (parseError) => goUnparsableCertificate('client', parseError),
     handshakeFailure(connection) {
       // Plain HTTP was answered with 400 by notTls; net/http logs nothing for it.
       if (connection.tap.peerNotTls) return undefined;

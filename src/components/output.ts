@@ -1,5 +1,6 @@
 import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
 import { buildLeg, skippedLeg } from './legs.js';
+import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError } from '../tls/material.js';
 import { parseVerificationMode, versionRange } from '../tls/settings.js';
@@ -98,7 +99,7 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
   const established = `Connection to ${backoff} established`;
   log.write('info', established);
   const events = { index: OUTPUT_INDEX, shipped: EVENTS, stored: storedCount(bulk.response?.body) };
-  return { ...(await leg(ping, true, 'GET', '', [...warnings(), established].join('\n'))), events };
+  return changedLeg(await leg(ping, true, 'GET', '', [...warnings(), established].join('\n')), { events });
 }
 
 /** The data stream a Beat with the default namespace writes to, and how many events one run ships. */

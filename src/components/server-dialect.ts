@@ -1,5 +1,5 @@
-import type { ServerTap, Rejection } from '../wire/tap.js';
-import type { Cert } from '../x509/certificate.js';
+import type { PeerFault, ServerTap, Rejection } from '../wire/tap.js';
+import { parseCertificate, type Cert } from '../x509/certificate.js';
 import type { ClientAuthentication } from '../tls/settings.js';
 
 /** How one real server program (Go's net/http, Netty over JSSE) judges and reports a connection. */
@@ -13,6 +13,28 @@ export interface ServerDialect {
   notTls(firstBytes: Buffer, connection: ServerConnection): { reply?: string; log?: string };
   /** The log line for a handshake that failed, from what crossed the wire. */
   handshakeFailure(connection: ServerConnection): string | undefined;
+  /** The largest handshake message of a type the real server reads. */
+  handshakeLimit(type: number): number;
+  /** The real server's answer to a handshake message it cannot read. */
+  malformed(fault: PeerFault): Rejection;
+  /** The real server's answer to a client certificate its X.509 parser refuses. */
+  unparsableCertificate(parseError: Error): Rejection;
+}
+
+/**
+ * The server's judgement of a client chain as the tap hands it over (DER): a certificate its
+ * X.509 parser refuses is refused as the real server refuses it, before any verification.
+ */
+export function judgeClientChain(
+  dialect: ServerDialect, chain: readonly Buffer[], tls13: boolean, clientAuthentication: ClientAuthentication,
+): Rejection | null {
+  let certs: Cert[];
+  try {
+    certs = chain.map((der) => parseCertificate(der));
+  } catch (error) {
+    return dialect.unparsableCertificate(error as Error);
+  }
+  return dialect.verifyClient(certs, tls13, clientAuthentication);
 }
 
 /** One accepted connection as the server saw it. */

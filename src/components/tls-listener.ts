@@ -5,11 +5,11 @@ import tls from 'node:tls';
 import { HarnessError, systemErrorCode } from '../errors.js';
 import { ServerTap, type Rejection } from '../wire/tap.js';
 import { TLS13 } from '../wire/session.js';
-import { parseCertificate, type Cert } from '../x509/certificate.js';
+import type { Cert } from '../x509/certificate.js';
 import { NODE_VERSION, type ClientAuthentication, type VersionRange } from '../tls/settings.js';
 import type { Identity } from '../tls/material.js';
 import type { ComponentLog } from './log.js';
-import type { ServerConnection, ServerDialect } from './server-dialect.js';
+import { judgeClientChain, type ServerConnection, type ServerDialect } from './server-dialect.js';
 import { DirectTls } from '../load/direct-tls.js';
 import { ConnectionDeadlines, NO_NODE_TIMEOUTS, type AfterHandshakeTimeouts } from './http-deadlines.js';
 
@@ -179,8 +179,10 @@ export class TlsListener {
     // The tap calls back only once bytes arrive, by which time `connection` exists.
     const tap: ServerTap = new ServerTap(raw, {
       ...(clientAuthentication !== 'none'
-        ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => dialect.verifyClient(chain.map((der) => parseCertificate(der)), tap.session.version === TLS13, clientAuthentication) }
+        ? { verifyClient: (chain: readonly Buffer[]): Rejection | null => judgeClientChain(dialect, chain, tap.session.version === TLS13, clientAuthentication) }
         : {}),
+      handshakeLimit: (type) => dialect.handshakeLimit(type),
+      malformed: (fault) => dialect.malformed(fault),
       notTls: (first) => {
         const answer = dialect.notTls(first, connection);
         if (answer.log) this.record(connection, answer.log, 'warn');

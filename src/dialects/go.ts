@@ -1,5 +1,5 @@
 import { ALERT, goAlertText } from '../wire/alerts.js';
-import type { Rejection } from '../wire/tap.js';
+import type { PeerFault, Rejection } from '../wire/tap.js';
 import type { GoX509Error } from '../x509/go-verify.js';
 
 /**
@@ -83,4 +83,36 @@ export function goDurationMs(text: string): number | undefined {
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/gy)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
   return parts.reduce((sum, [, value, unit]) => sum + Number(value) * units[unit!]!, 0);
+}
+
+/**
+ * The largest handshake message Go reads (crypto/tls common.go maxHandshake, 64 KiB; Go 1.21 and
+ * later allow a Certificate message up to maxHandshakeCertificateMsg, 256 KiB).
+ */
+export function goHandshakeLimit(release: GoRelease): (type: number) => number {
+  return (type) => (release !== '1.19' && type === 11 ? 262144 : 65536);
+}
+
+/**
+ * Go's answer to a handshake message it cannot take (crypto/tls conn.go readHandshake): one
+ * over the size limit gets internal_error and its own error; one that does not unmarshal gets
+ * unexpected_message, and the error is the alert Go sent (`local error: tls: ...`).
+ * Checked against Go 1.19's net/http server (test/integration/hostile-peers.test.ts).
+ */
+export function goMalformedHandshake(fault: PeerFault, release: GoRelease): Rejection {
+  if (fault.kind === 'oversized') {
+    const limit = goHandshakeLimit(release)(fault.handshakeType ?? 0);
+    return { alert: ALERT.internal_error, error: new GoTlsError(`tls: handshake message of length ${fault.claimedLength} bytes exceeds maximum of ${limit} bytes`) };
+  }
+  return { alert: ALERT.unexpected_message, error: new GoTlsError(`local error: tls: ${goAlertText(ALERT.unexpected_message)}`) };
+}
+
+/**
+ * A certificate Go's x509.ParseCertificate refuses: bad_certificate, with the parser's error
+ * behind the side's prefix (handshake_server.go processCertsFromClient, handshake_client.go
+ * verifyServerCertificate).
+ */
+export function goUnparsableCertificate(from: 'client' | 'server', parseError: Error): Rejection {
+  const prefix = from === 'client' ? 'tls: failed to parse client certificate: ' : 'tls: failed to parse certificate from server: ';
+  return { alert: ALERT.bad_certificate, error: new GoTlsError(prefix + parseError.message) };
 }

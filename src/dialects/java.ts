@@ -1,5 +1,5 @@
 import { ALERT, alertName } from '../wire/alerts.js';
-import type { Rejection } from '../wire/tap.js';
+import type { PeerFault, Rejection } from '../wire/tap.js';
 import type { Cert } from '../x509/certificate.js';
 import { goVerify } from '../x509/go-verify.js';
 
@@ -30,7 +30,8 @@ export class JavaSslException extends Error {
   }
 
   toRejection(): Rejection {
-    return { alert: this.alert, error: this };
+    // JSSE writes its records as TLS 1.2 even before a version is agreed.
+    return { alert: this.alert, error: this, earlyRecordVersion: 0x0303 };
   }
 }
 
@@ -105,4 +106,70 @@ export function javaDate(date: Date): string {
   // toUTCString: 'Fri, 01 Jan 2021 00:00:00 GMT'; Java: 'Fri Jan 01 00:00:00 UTC 2021'.
   const [weekday = '', day = '', month = '', year = '', time = ''] = date.toUTCString().replace(',', '').split(' ');
   return `${weekday} ${month} ${day} ${time} UTC ${year}`;
+}
+
+/** JSSE's largest handshake message (the jdk.tls.maxHandshakeMessageSize default). */
+export const JSSE_MAX_HANDSHAKE = 32768;
+
+/** A JSSE exception that carries no alert name in its message (SSLProtocolException). */
+function protocolException(alert: number, message: string): Rejection {
+  return new JavaSslException([`javax.net.ssl.SSLProtocolException: ${message}`], alert).toRejection();
+}
+
+/**
+ * JSSE's refusal of a handshake message it cannot read, checked against OpenJDK 17's server
+ * (SSLServerSocket) for each malformed ClientHello of test/integration/hostile-peers.test.ts.
+ * JSSE reads a ClientHello field by field (ClientHello.java, SSLExtensions.java), so its words
+ * depend on the first field that is wrong.
+ */
+export function jsseMalformedHandshake(fault: PeerFault, wording: JsseWording = DEFAULT_JSSE): Rejection {
+  if (fault.kind === 'oversized') {
+    return protocolException(ALERT.unexpected_message,
+      `The size of the handshake message (${fault.claimedLength}) exceeds the maximum allowed size (${JSSE_MAX_HANDSHAKE})`);
+  }
+  const name = HANDSHAKE_NAMES[fault.handshakeType ?? -1] ?? 'handshake';
+  const illegal = fatal(ALERT.decode_error, `Illegal handshake message: ${name}`, [], wording).toRejection();
+  if (fault.handshakeType !== 1 || !fault.body) return illegal;
+  const body = fault.body;
+  if (body.length < 35) {
+    return fatal(ALERT.decode_error, 'Illegal handshake message: client_hello', ['java.nio.BufferUnderflowException'], wording).toRejection();
+  }
+  const sessionIdLength = body[34]!;
+  if (sessionIdLength > 32) return protocolException(ALERT.illegal_parameter, `Invalid session ID length (${sessionIdLength} bytes)`);
+  let at = 35 + sessionIdLength;
+  if (at + 2 > body.length) return illegal;
+  at += 2 + body.readUInt16BE(at);
+  if (at + 1 > body.length) return illegal;
+  at += 1 + body[at]!;
+  if (at + 2 > body.length) return illegal;
+  const extensionsLength = body.readUInt16BE(at);
+  at += 2;
+  if (extensionsLength > body.length - at) return fatal(ALERT.decode_error, 'Insufficient extensions data', [], wording).toRejection();
+  while (at + 4 <= body.length) {
+    const type = body.readUInt16BE(at);
+    const length = body.readUInt16BE(at + 2);
+    const data = body.subarray(at + 4, at + 4 + length);
+    // An empty server_name list: the one extension fault this file knows JSSE's words for.
+    if (type === 0 && (data.length < 2 || data.readUInt16BE(0) === 0)) {
+      return protocolException(ALERT.decode_error, 'Invalid server_name extension: incomplete data');
+    }
+    at += 4 + length;
+  }
+  return illegal;
+}
+
+const HANDSHAKE_NAMES: Readonly<Record<number, string>> = {
+  1: 'client_hello', 11: 'certificate', 15: 'certificate_verify', 16: 'client_key_exchange', 20: 'finished', 24: 'key_update',
+};
+
+/**
+ * A client certificate JSSE's CertificateFactory refuses: bad_certificate, `Failed to parse client
+ * certificates` (CertificateMessage.java). The cause's words are known for a signature algorithm
+ * mismatch (checked against OpenJDK 17); others carry the Go parser's reason.
+ */
+export function jsseUnparsableCertificate(parseError: Error, wording: JsseWording = DEFAULT_JSSE): Rejection {
+  const cause = /inner and outer signature algorithm/.test(parseError.message)
+    ? 'java.security.cert.CertificateException: Signature algorithm mismatch'
+    : `java.security.cert.CertificateException: ${parseError.message.replace(/^x509: /, '')}`;
+  return fatal(ALERT.bad_certificate, 'Failed to parse client certificates', [cause], wording).toRejection();
 }

@@ -9,6 +9,7 @@ import { FakeFleetServer, elasticError, type ElasticsearchCall, type FleetServer
 import type { GoClientTls } from '../components/go-client.js';
 import { ComponentLog } from '../components/log.js';
 import { buildLeg, skippedLeg } from '../components/legs.js';
+import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
 
 /** The three components of Elastic's page, as one run: Elasticsearch, Fleet Server bootstrapping against it, an agent enrolling. */
@@ -185,7 +186,7 @@ function ownWire(leg: Leg, bootstrap: Marks, from: Marks): Leg {
   if (!events) return leg;
   const start = bootstrap.wire.get(events) ?? 0;
   const mine = from.wire.get(events) ?? start;
-  return { ...leg, timeline: [...events.slice(0, start), ...events.slice(Math.max(mine, start))] };
+  return changedLeg(leg, { timeline: [...events.slice(0, start), ...events.slice(Math.max(mine, start))] });
 }
 
 /** A component's log as one flow saw it: the bootstrap's lines, then the lines written since `from`. */
@@ -264,7 +265,7 @@ async function secureProxyLegs(config: FlowConfig, planned: PlannedSecureProxy, 
       logs: errors.length ? { proxy: errors.join('\n') } : {}, node: null,
     };
   const front = proxy.log.entries.filter((e) => e.level !== 'error').map((e) => e.message);
-  const leg = front.length ? { ...result.leg, logs: { ...result.leg.logs, proxy: front.join('\n') } } : result.leg;
+  const leg = front.length ? changedLeg(result.leg, { logs: { ...result.leg.logs, proxy: front.join('\n') } }) : result.leg;
   return { leg, enrolled: result, proxyLog: proxy.log, upstream };
 }
 

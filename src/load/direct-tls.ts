@@ -1,9 +1,8 @@
 import type { X509Certificate } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
-import { parseCertificate } from '../x509/certificate.js';
 import type { ClientAuthentication } from '../tls/settings.js';
-import type { ServerDialect } from '../components/server-dialect.js';
+import { judgeClientChain, type ServerDialect } from '../components/server-dialect.js';
 
 export interface DirectTlsOptions {
   readonly context: tls.SecureContext;
@@ -36,7 +35,7 @@ export class DirectTls {
       if (clientAuthentication !== 'none') {
         const chain = peerChain(socket);
         const ok = this.verdicts.judge(chain, () =>
-          dialect.verifyClient(chain.map((x509) => parseCertificate(x509.raw)), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
+          judgeClientChain(dialect, chain.map((x509) => x509.raw), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
         if (!ok) return socket.destroy();
       }
       this.options.serve(socket);

@@ -3,8 +3,8 @@ import { ContentType, encodeRecord, type TlsRecord } from './record.js';
 import { HandshakeType, type HandshakeMessage } from './handshake.js';
 import { TLS12, TLS13, type Role } from './session.js';
 import { rewriteClientFlight12, rewriteClientFlight13, rewriteServerFinished12, type Tls12Rewrite } from './rewrite.js';
-import type { ClientTapPolicy } from './policy.js';
-import { RecordPump, isPlainAlertRecord } from './pump.js';
+import type { ClientTapPolicy, PeerFault, Rejection } from './policy.js';
+import { RecordPump } from './pump.js';
 
 /**
  * The client's side of the handshake (Go's handshake_client.go and handshake_client_tls13.go):
@@ -18,7 +18,7 @@ export class ClientTap extends RecordPump {
   private withhold = false;
 
   constructor(raw: Socket, private readonly policy: ClientTapPolicy = {}) {
-    super(raw, 'client');
+    super(raw, 'client', policy.handshakeLimit?.bind(policy));
   }
 
   protected onHandshake(sender: Role, message: HandshakeMessage): void {
@@ -54,7 +54,7 @@ export class ClientTap extends RecordPump {
    * JSSE do for protocol_version); Go's client reads it as `remote error: tls: ...`.
    */
   protected override acceptsFirstRecord(chunk: Buffer): boolean {
-    return isPlainAlertRecord(chunk);
+    return chunk[0] === ContentType.Alert && chunk[1] === 3;
   }
 
   /** An answer that is not TLS goes to OpenSSL as it is, which fails the handshake. */
@@ -62,6 +62,10 @@ export class ClientTap extends RecordPump {
     this.peerNotTls = chunk;
     this.timeline.add(this.peer, 'Plaintext', { bytes: chunk.length });
     this.push(chunk);
+  }
+
+  protected onMalformed(fault: PeerFault): Rejection | null {
+    return this.policy.malformed?.(fault) ?? null;
   }
 
   protected override onHeld(): void {

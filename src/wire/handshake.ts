@@ -3,7 +3,7 @@
  * disagrees with its contents is a bad parse, not something to guess around) and ignore content
  * the interposer does not need.
  */
-import type { HarnessError } from '../errors.js';
+import { HarnessError } from '../errors.js';
 import { ByteReader, FrameSplitter, protocolError } from './record.js';
 
 export enum HandshakeType {
@@ -41,13 +41,35 @@ export type Extension = { type: number; data: Buffer };
 /** Go's own ceiling (Certificate 256 KiB): larger means a desynchronised stream, not data. */
 export const MAX_HANDSHAKE_MESSAGE = 262144;
 
+/** A handshake header claiming more than any real peer accepts; the claim decides the peer's alert. */
+export class OversizedHandshake extends HarnessError {
+  constructor(readonly handshakeType: number, readonly claimedLength: number) {
+    super('FTH_WIRE_PROTOCOL', `handshake message type ${handshakeType} claims ${claimedLength} bytes`);
+  }
+}
+
+/**
+ * A handshake message a parser (or the tap's judgement of it) refused: the message travels
+ * with the error, because each real stack words its refusal by what it was reading.
+ */
+export class MalformedHandshake extends HarnessError {
+  constructor(readonly handshake: HandshakeMessage, cause: unknown) {
+    super('FTH_WIRE_PROTOCOL', `handshake message type ${handshake.type}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 /** Joins handshake fragments from consecutive records into whole messages, per direction. */
 export class HandshakeReassembler {
-  private readonly splitter = new FrameSplitter(4, (header) => {
-    const length = header.readUIntBE(1, 3);
-    if (length <= MAX_HANDSHAKE_MESSAGE) return length;
-    throw protocolError(`handshake message type ${header[0]} claims ${length} bytes (limit ${MAX_HANDSHAKE_MESSAGE})`);
-  });
+  private readonly splitter: FrameSplitter;
+
+  /** `limit` is the largest message the reader accepts, by type (a real stack's own ceiling). */
+  constructor(limit: (type: number) => number = () => MAX_HANDSHAKE_MESSAGE) {
+    this.splitter = new FrameSplitter(4, (header) => {
+      const length = header.readUIntBE(1, 3);
+      if (length <= Math.min(limit(header[0]!), MAX_HANDSHAKE_MESSAGE)) return length;
+      throw new OversizedHandshake(header[0]!, length);
+    });
+  }
 
   push(fragment: Buffer): HandshakeMessage[] {
     return this.splitter.push(fragment).map((raw) => ({ type: raw.readUInt8(0), body: raw.subarray(4), raw }));

@@ -3,7 +3,8 @@
  * trailing newline), and a store of the secrets keyed by ClientHello.random.
  *
  * Node emits every line on both ends of a connection, so the same secret routinely arrives
- * twice; a second, different value for the same label is a bug or a mixed-up connection.
+ * twice; a second, different value for the same label is a bug or a mixed-up connection, except
+ * for the secrets of a KeyUpdate, which change under one label.
  */
 import { protocolError } from './record.js';
 
@@ -61,7 +62,9 @@ export class SecretStore {
       this.byRandom.set(key, labels);
     }
     const known = labels.get(entry.label);
-    if (known) {
+    // OpenSSL logs every TLS 1.3 KeyUpdate's new secret under one `_N` label (ssl/tls13_enc.c):
+    // a peer may update as often as it likes (Go answers each), so the newest one stands.
+    if (known && !entry.label.endsWith('_TRAFFIC_SECRET_N')) {
       if (known.equals(entry.secret)) return false;
       throw protocolError(`key log gave two different ${entry.label} secrets for client random ${key}`);
     }

@@ -4,6 +4,8 @@ import type { Role } from './session.js';
 export interface Rejection {
   readonly alert: number;
   readonly error: Error;
+  /** The record version of an alert sent before a version is agreed (default TLS 1.0, as Go). */
+  readonly earlyRecordVersion?: number;
 }
 
 export interface CertificateRequestInfo {
@@ -21,6 +23,10 @@ export interface ClientTapPolicy {
   verifyServer?(chain: readonly Buffer[]): Rejection | null;
   /** Whether to send the configured certificate to a server asking with these CA names. */
   sendClientCertificate?(request: CertificateRequestInfo): boolean;
+  /** The largest handshake message of this type the real client reads from a server. */
+  handshakeLimit?(type: number): number;
+  /** The server's bytes broke the protocol: the alert and error Go's client answers with (null: just close). */
+  malformed?(fault: PeerFault): Rejection | null;
 }
 
 /** The decisions a real server (Go's net/http, Netty over JSSE) makes inside the handshake. */
@@ -29,6 +35,27 @@ export interface ServerTapPolicy {
   verifyClient?(chain: readonly Buffer[]): Rejection | null;
   /** The first bytes are not a TLS record; returns what to write back before closing. */
   notTls?(firstBytes: Buffer): Buffer | undefined;
+  /** The largest handshake message of this type the real server reads from a client. */
+  handshakeLimit?(type: number): number;
+  /** The client's bytes broke the protocol: the alert and error the real server answers with (null: just close). */
+  malformed?(fault: PeerFault): Rejection | null;
+}
+
+/**
+ * Something a peer sent that the tap's parsers refused. Real stacks answer both with a fatal
+ * alert, but not the same one: Go's readHandshake (crypto/tls conn.go) sends internal_error
+ * for a handshake message over its size limit and unexpected_message for one it cannot decode.
+ */
+export interface PeerFault {
+  readonly kind: 'oversized' | 'undecodable';
+  /** The handshake message's type: the one refused, or the one whose header claimed too much. */
+  readonly handshakeType?: number;
+  /** The refused message's body, for a stack that words its refusal by the field it was reading. */
+  readonly body?: Buffer;
+  /** The parser's own account, for the timeline. */
+  readonly reason: string;
+  /** The length an oversized handshake message claimed. */
+  readonly claimedLength?: number;
 }
 
 export interface AlertSeen {

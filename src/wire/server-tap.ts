@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { HandshakeMessage } from './handshake.js';
 import type { Role } from './session.js';
-import type { ServerTapPolicy } from './policy.js';
+import type { PeerFault, Rejection, ServerTapPolicy } from './policy.js';
 import { RecordPump } from './pump.js';
 
 /**
@@ -15,7 +15,7 @@ export class ServerTap extends RecordPump {
   private clientJudged = false;
 
   constructor(raw: Socket, private readonly policy: ServerTapPolicy = {}) {
-    super(raw, 'server');
+    super(raw, 'server', policy.handshakeLimit?.bind(policy));
   }
 
   protected onHandshake(_sender: Role, _message: HandshakeMessage): void {}
@@ -35,6 +35,10 @@ export class ServerTap extends RecordPump {
   protected mustGate(): boolean {
     if (!this.policy.verifyClient || this.clientJudged) return false;
     return this.certificateRequest !== undefined || this.session.pending > 0;
+  }
+
+  protected onMalformed(fault: PeerFault): Rejection | null {
+    return this.policy.malformed?.(fault) ?? null;
   }
 
   protected onNotTls(chunk: Buffer): void {

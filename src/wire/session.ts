@@ -1,6 +1,6 @@
 import { ContentType, TLS12, TLS13, encodeAlert, encodeRecord, type TlsRecord } from './record.js';
 import {
-  HandshakeReassembler, HandshakeType, parseClientHello, parseServerHello,
+  HandshakeReassembler, HandshakeType, MalformedHandshake, parseClientHello, parseServerHello,
   type HandshakeMessage,
 } from './handshake.js';
 import { suiteInfo, type SuiteInfo } from './suites.js';
@@ -9,6 +9,7 @@ import { Tls13RecordProtection } from './tls13.js';
 import { keyBlock, Tls12RecordProtection } from './tls12.js';
 
 export type Role = 'client' | 'server';
+const TLS10 = 0x0301;
 export { TLS12, TLS13 };
 
 type Opener = { open(record: TlsRecord): { type: number; content: Buffer } };
@@ -24,7 +25,7 @@ export interface SessionListener {
 }
 
 interface SenderState {
-  readonly reassembler: HandshakeReassembler;
+  reassembler: HandshakeReassembler;
   opener?: Opener;
   /** TLS 1.3 epoch of the sender's next encrypted record; TLS 1.2 has one epoch after CCS. */
   epoch: 'plaintext' | 'handshake' | 'application';
@@ -59,6 +60,11 @@ export class TlsSession {
 
   constructor(private readonly listener: SessionListener = {}) {}
 
+  /** Holds `sender`'s handshake messages to a real stack's size limits (before any arrives). */
+  limitHandshake(sender: Role, limit: (type: number) => number): void {
+    this.senders[sender] = { ...this.senders[sender], reassembler: new HandshakeReassembler(limit) };
+  }
+
   /** Feeds one record; returns false if it is waiting for a secret (and is queued). */
   feed(sender: Role, record: TlsRecord): boolean {
     this.queue.push({ sender, record });
@@ -73,6 +79,11 @@ export class TlsSession {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Whether `sender` has sent application data (after which its records are passed over unread). */
+  sentApplicationData(sender: Role): boolean {
+    return this.senders[sender].appData;
   }
 
   handshakeComplete(sender: Role): boolean {
@@ -92,9 +103,10 @@ export class TlsSession {
    * secret is not in the key log yet. Nothing was sent under the epoch before the alert,
    * which holds wherever a Go or Java peer refuses a handshake.
    */
-  sealAlert(sender: Role, description: number): { record: Buffer; encrypted: boolean } | undefined {
+  sealAlert(sender: Role, description: number, earlyVersion = TLS10): { record: Buffer; encrypted: boolean } | undefined {
     const content = encodeAlert(description, 2);
-    if (this.version !== TLS13 || !this.suite) return { record: encodeRecord(ContentType.Alert, TLS12, content), encrypted: false };
+    // Before a version is chosen Go writes records as TLS 1.0 (conn.go writeRecordLocked); JSSE as 1.2.
+    if (this.version !== TLS13 || !this.suite) return { record: encodeRecord(ContentType.Alert, this.version ? TLS12 : earlyVersion, content), encrypted: false };
     const secret = this.trafficSecret(sender, this.handshakeComplete(sender) ? 'application' : 'handshake');
     return secret ? { record: new Tls13RecordProtection(this.suite, secret).seal(ContentType.Alert, content), encrypted: true } : undefined;
   }
@@ -162,7 +174,13 @@ export class TlsSession {
     const state = this.senders[sender];
     switch (type) {
       case ContentType.Handshake:
-        for (const message of state.reassembler.push(content)) this.onMessage(sender, message);
+        for (const message of state.reassembler.push(content)) {
+          try {
+            this.onMessage(sender, message);
+          } catch (error) {
+            throw error instanceof MalformedHandshake ? error : new MalformedHandshake(message, error);
+          }
+        }
         return;
       case ContentType.Alert:
         this.listener.alert?.(sender, content[0] ?? 0, content[1] ?? 0, encrypted);

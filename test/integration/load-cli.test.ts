@@ -122,6 +122,8 @@ describe('fleet-tls load refuses bad input with exit 2 and one line', () => {
     [['--tls', 'both'], "--tls: 'both' is not one of 1.2, 1.3"],
     [['--url', 'http://127.0.0.1:8220'], "--url: 'http://127.0.0.1:8220' is not an https URL"],
     [['--url', 'https://127.0.0.1:8220'], '--url needs --enrollment-token (the fake Fleet Server makes its own)'],
+    [['--bare', '--tap'], '--tap: the bare node:tls server (--bare) has no record tap'],
+    [['--url', 'https://127.0.0.1:8220', '--enrollment-token', 'x', '--tap'], '--tap: with --url there is no fake Fleet Server to run through the record tap'],
   ])('%j', async (args, message) => {
     const { exitCode, stdout, stderr } = await load(args);
     expect(exitCode).toBe(2);

@@ -50,8 +50,9 @@ export function registerLoad(program: Command, io: Io): void {
       const tls = loadTls(options.tls);
       if (options.sessions !== 'new' && options.sessions !== 'resume') throw new HarnessError('FTH_USAGE', `--sessions: '${options.sessions}' is not one of new, resume`);
       const url = options.url === undefined ? undefined : parseUrl(options.url);
-      if (options.bare && options.tap) throw new HarnessError('FTH_USAGE', '--tap and --bare do not go together: --bare loads a plain node:tls server, which has no record tap');
-      if (url && options.tap) throw new HarnessError('FTH_USAGE', '--tap and --url do not go together: the tap runs inside the fake Fleet Server, and --url loads another server');
+      // The record tap belongs to the fake Fleet Server: neither a bare node:tls server nor an outside one has it.
+      if (options.tap && options.bare) throw new HarnessError('FTH_USAGE', '--tap: the bare node:tls server (--bare) has no record tap');
+      if (options.tap && url) throw new HarnessError('FTH_USAGE', '--tap: with --url there is no fake Fleet Server to run through the record tap');
       if (url && !options.bare && !options.enrollmentToken) throw new HarnessError('FTH_USAGE', '--url needs --enrollment-token (the fake Fleet Server makes its own)');
       const progress = io.progress === true && !options.json;
       const resultDir = process.env[HARNESS_ENV.resultDir];

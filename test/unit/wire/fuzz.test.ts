@@ -11,6 +11,7 @@ import {
   parseServerHello,
 } from '../../../src/wire/handshake.js';
 import { parseKeylogLine } from '../../../src/wire/keylog.js';
+import { CertificateParseError, parseCertificate as parseX509 } from '../../../src/x509/certificate.js';
 import { suiteInfo } from '../../../src/wire/suites.js';
 import { Tls13RecordProtection } from '../../../src/wire/tls13.js';
 import { Tls12RecordProtection } from '../../../src/wire/tls12.js';
@@ -131,5 +132,22 @@ describe('record protection under random records', () => {
       }),
       runs,
     );
+  });
+});
+
+describe('the certificate parser under mutated certificates', () => {
+  it('parseCertificate (x509) returns a certificate or refuses with CertificateParseError, for any mutation of a real one', () => {
+    const real = certificate.subarray(11, 443);
+    expect(parseX509(real).subject).not.toBe('');
+    let refused = 0;
+    fc.assert(fc.property(mutated(real), (input) => {
+      try {
+        parseX509(input);
+      } catch (error) {
+        expect(error).toBeInstanceOf(CertificateParseError);
+        refused++;
+      }
+    }), runs);
+    expect(refused).toBeGreaterThan(0);
   });
 });
