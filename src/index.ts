@@ -23,7 +23,7 @@
 export { startForwardProxy, startSocksProxy } from './api.js';
 export { FakeForwardProxy, type ForwardProxyOptions } from './components/proxy/forward-proxy.js';
 export { FakeSocksProxy, type SocksProxyOptions } from './components/proxy/socks-proxy.js';
-export type { ProxySettings } from './components/proxy/proxy-url.js';
+export type { ProxySettings, ProxyRoute, ProxyScheme } from './components/proxy/proxy-url.js';
 
 // The fakes, started the short way (from a PKI) or the long way (every TLS setting).
 export { createPki, identity, authorities, startElasticsearch, startFleetServer, enrollAgent, runScenario } from './api.js';
@@ -49,6 +49,8 @@ export type { Cert } from './x509/certificate.js';
 // Flows and scenarios.
 export { install, type InstallResult } from './flows/install.js';
 export { runFlow, type FlowConfig, type FlowResult } from './flows/flow.js';
+export type { PlannedProxy, PlannedSecureProxy } from './flows/install-plan.js';
+export type { Resolve } from './components/proxy/proxy-listener.js';
 export { loadCatalog, findScenarios, BUILTIN_HARNESS, type Catalog } from './scenarios/catalog.js';
 export { runScenarios, type ScenarioResult, type RunOptions } from './scenarios/run.js';
 export type { ScenarioData, FlowData, LegKey } from './scenarios/schema.js';

@@ -21,6 +21,7 @@ export interface PlannedSecureProxy {
   readonly upstreamAuthorities?: readonly Cert[];
 }
 
+/** The agent's --proxy-url, --proxy-header and --proxy-disabled as the install plan read them. */
 export interface PlannedProxy {
   readonly route: ProxyRoute;
   readonly disabled: boolean;

@@ -134,6 +134,7 @@ const LegExpectation = z.strictObject({
 
 /** In the order the agent meets them: enrolling, Fleet Server's own connection, then the agent's output. */
 export const LEG_KEYS = ['agent->proxy', 'agent->fleet-server', 'proxy->fleet-server', 'fleet-server->elasticsearch', 'agent->elasticsearch'] as const;
+/** A leg as a scenario file's `expect` names it, `from->to`. */
 export type LegKey = (typeof LEG_KEYS)[number];
 
 export const ScenarioFile = z.strictObject({

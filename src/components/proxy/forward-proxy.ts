@@ -5,6 +5,7 @@ import type { Identity } from '../../tls/material.js';
 import { hostPort } from './proxy-url.js';
 import { Descriptors, dialUpstream, ProxyListener, splice, type Resolve } from './proxy-listener.js';
 
+/** How {@link FakeForwardProxy} listens, whom it lets through, and where it sends each CONNECT. */
 export interface ForwardProxyOptions {
   /** `https`: clients reach the proxy itself over TLS (an `https://` proxy URL). */
   readonly scheme?: 'http' | 'https';
@@ -37,6 +38,7 @@ export class FakeForwardProxy implements AsyncDisposable {
     this.log = log;
   }
 
+  /** Listens (127.0.0.1, a free port unless given) and resolves once ready. */
   static async start(options: ForwardProxyOptions = {}): Promise<FakeForwardProxy> {
     const log = options.log ?? new ComponentLog('proxy');
     const host = options.host ?? '127.0.0.1';
@@ -62,10 +64,12 @@ export class FakeForwardProxy implements AsyncDisposable {
     return `${this.options.scheme ?? 'http'}://${hostPort(this.options.host ?? '127.0.0.1', this.port)}`;
   }
 
+  /** Stops listening and ends every tunnel. */
   async close(): Promise<void> {
     await this.listener.close();
   }
 
+  /** `await using`: the same as {@link FakeForwardProxy.close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

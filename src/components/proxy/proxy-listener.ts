@@ -66,6 +66,7 @@ export function dialUpstream(target: { host: string; port: number }): Promise<ne
   });
 }
 
+/** Where a tunnel to `host:port` really goes (a test's DNS: every name to the fake behind it). */
 export type Resolve = (host: string, port: number) => { host: string; port: number };
 
 /** Both ways until either side closes; counts bytes each way for the proxy's closing line. */

@@ -11,6 +11,7 @@ export interface ProxySettings {
   readonly disable?: boolean;
 }
 
+/** The --proxy-url schemes the agent takes (Go's http.Transport and its SOCKS5 dialer). */
 export type ProxyScheme = 'http' | 'https' | 'socks5';
 
 /** A proxy the client dials first, with where the fake really listens when the URL names another place. */

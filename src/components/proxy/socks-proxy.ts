@@ -4,6 +4,7 @@ import { hostPort } from './proxy-url.js';
 import { dialUpstream, ProxyListener, splice, type Resolve } from './proxy-listener.js';
 import { SocketReader } from './socket-reader.js';
 
+/** How {@link FakeSocksProxy} listens, whom it authenticates, and which ports its rules pass. */
 export interface SocksProxyOptions {
   readonly host?: string;
   readonly port?: number;
@@ -31,6 +32,7 @@ export class FakeSocksProxy implements AsyncDisposable {
     this.log = log;
   }
 
+  /** Listens (127.0.0.1, a free port unless given) and resolves once ready. */
   static async start(options: SocksProxyOptions = {}): Promise<FakeSocksProxy> {
     const log = options.log ?? new ComponentLog('proxy');
     let proxy: FakeSocksProxy | undefined;
@@ -47,10 +49,12 @@ export class FakeSocksProxy implements AsyncDisposable {
     return `socks5://${hostPort(this.options.host ?? '127.0.0.1', this.port)}`;
   }
 
+  /** Stops listening and ends every tunnel. */
   async close(): Promise<void> {
     await this.listener.close();
   }
 
+  /** `await using`: the same as {@link FakeSocksProxy.close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
