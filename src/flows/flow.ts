@@ -246,6 +246,7 @@ async function secureProxyLegs(config: FlowConfig, planned: PlannedSecureProxy, 
     upstream: fs.url,
     ...(planned.upstreamAuthorities ? { upstreamAuthorities: planned.upstreamAuthorities } : {}),
     upstreamName: new URL(url).hostname,
+    ...(config.fleetServer.versions ? { versions: config.fleetServer.versions } : {}),
   });
   const result = await enrollAgent({
     url,

@@ -101,7 +101,7 @@ describe('fleet-tls run', () => {
       expect(Object.keys(scenario)).toEqual(expect.arrayContaining(['id', 'title', 'tls', 'pass', 'expected', 'legs']));
       for (const leg of scenario.legs) {
         expect(Object.keys(leg)).toEqual(expect.arrayContaining(['from', 'to', 'url', 'ok', 'tls', 'serverCertificate', 'clientCertificate', 'rejectedBy', 'phase', 'alert', 'logs', 'node']));
-        expect(Object.keys(leg.serverCertificate as object).sort()).toEqual(['issuer', 'notAfter', 'san', 'sha256', 'subject']);
+        expect(Object.keys(leg.serverCertificate as object).sort()).toEqual(['issuer', 'notAfter', 'notBefore', 'san', 'sha256', 'subject']);
       }
     }
     expect((await stat(path.join(certs, 'fleet-ca.key'))).mode & 0o777).toBe(0o600);

@@ -35,7 +35,7 @@ describe('the end of a run', () => {
   }, 90_000);
 
   it('--failures-only leaves out the scenarios that behaved, and keeps the summary', async () => {
-    const result = await cliInProcess(['run', 'flow.*', '--tls', '1.3', '--failures-only', '--certs', certs]);
+    const result = await cliInProcess(['run', 'flow.one-way', 'flow.mutual', '--tls', '1.3', '--failures-only', '--certs', certs]);
     expect(result.status).toBe(0);
     expect(result.out).not.toMatch(/^✓ /m);
     expect(result.out).toContain('\n2 passed, 0 failed\n');

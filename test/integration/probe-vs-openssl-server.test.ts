@@ -42,7 +42,7 @@ describe('fleet-tls probe against openssl s_server', () => {
         ['CN=fleet-server', 'CN=Customer Intermediate CA', ['DNS:localhost', 'IP:127.0.0.1']],
         ['CN=Customer Intermediate CA', 'CN=Customer root CA', []],
       ]);
-      expect(Object.keys(doc.server.chain[0]!)).toEqual(['subject', 'issuer', 'san', 'notAfter', 'sha256']);
+      expect(Object.keys(doc.server.chain[0]!)).toEqual(['subject', 'issuer', 'san', 'notBefore', 'notAfter', 'sha256']);
       expect(doc.server).toMatchObject({ clientCertificateRequested: false, acceptableCAs: [] });
       expect(doc.modes).toEqual({ full: VERIFIED, strict: VERIFIED, certificate: VERIFIED, none: NONE });
       expect(doc.legs[0]!.tls).toEqual({ version: '1.2', cipher: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256' });

@@ -1,3 +1,4 @@
+import { NODE_VERSION, type VersionRange } from '../../tls/settings.js';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -25,6 +26,8 @@ export interface SecureProxyOptions {
   readonly upstreamCertificate?: Identity;
   readonly host?: string;
   readonly port?: number;
+  /** ssl_protocols (nginx's default: TLSv1.2 TLSv1.3). */
+  readonly versions?: VersionRange;
   readonly log?: ComponentLog;
 }
 
@@ -50,6 +53,8 @@ export class FakeSecureProxy implements AsyncDisposable {
       cert: options.identity.certPem,
       key: options.identity.keyPem,
       requestCert: auth !== 'none',
+      minVersion: NODE_VERSION[options.versions?.min ?? '1.2'],
+      maxVersion: NODE_VERSION[options.versions?.max ?? '1.3'],
       // nginx's verify callback lets every handshake finish; the request is judged afterwards.
       rejectUnauthorized: false,
       ...(options.clientCertificateAuthorities?.length ? { ca: options.clientCertificateAuthorities.map((c) => c.pem) } : {}),

@@ -54,7 +54,7 @@ describe('run --tls and scenario selection', () => {
     const mutual = findScenarios(catalog, ['agent-fleet.mutual.*']).map((s) => s.id);
     expect(mutual.length).toBeGreaterThan(3);
     expect(mutual).toEqual(catalog.scenarios.map((s) => s.id).filter((id) => id.startsWith('agent-fleet.mutual.')));
-    expect(findScenarios(catalog, ['flow.*', 'flow.one-way']).map((s) => s.id)).toEqual(['flow.one-way', 'flow.mutual']);
+    expect(findScenarios(catalog, ['flow.*', 'flow.one-way']).map((s) => s.id)).toEqual(['flow.one-way', 'flow.mutual', 'flow.forward-proxy', 'flow.secure-proxy']);
     expect(await cli('run', 'agent-fleet.mutual.*', 'nothing.like.this.*')).toEqual({
       status: 2, out: '', err: "fleet-tls: FTH_SCENARIO_UNKNOWN: no scenario matches 'nothing.like.this.*'; `fleet-tls scenarios` lists them\n",
     });
@@ -84,7 +84,7 @@ describe('service tokens', () => {
 
 describe('load', () => {
   it('refuses --bare with --tap, and --tap with --url', async () => {
-    expect(oneLine((await cli('load', '--bare', '--tap')).err)).toEqual(['fleet-tls: FTH_USAGE: --tap and --bare do not go together: --bare loads a plain node:tls server, which has no record tap']);
+    expect(oneLine((await cli('load', '--bare', '--tap')).err)).toEqual(['fleet-tls: FTH_USAGE: --tap: the bare node:tls server (--bare) has no record tap']);
     expect((await cli('load', '--tap', '--url', 'https://127.0.0.1:1', '--enrollment-token', 'x')).status).toBe(2);
   });
 });

@@ -58,9 +58,9 @@ describe('parseInstallFlags, as the agent\'s pflag reads a command line', () => 
     expect(parsed.repeated).toEqual({ 'elastic-agent-cert-key': ['/path/to/agent-cert-key', '/path/to/agent-cert-key-passphrase'] });
   });
 
-  it('lists the flags it accepts but does not emulate under inert, in table order', () => {
+  it('lists the flags it accepts but does not emulate under inert, in table order (--proxy-url is emulated now)', () => {
     const parsed = parseInstallFlags(['--non-interactive', '--url=https://a:8220', '--proxy-url', 'http://proxy:3128', '-f', '--tag=a']);
-    expect(parsed.inert).toEqual(['--proxy-url', '--force', '--non-interactive', '--tag']);
+    expect(parsed.inert).toEqual(['--force', '--non-interactive', '--tag']);
   });
 
   it('accepts the harness\'s own flags for the fake Elasticsearch', () => {
