@@ -10,15 +10,15 @@ beforeAll(async () => {
   results = await runScenarios(catalog, catalog.scenarios, await sharedPki());
 }, 180_000);
 
-/** What differs between any two runs of the same scenario: ports, times, what a scenario issues for itself. */
+/** What differs between any two runs of the same scenario: ports (dante writes them as `127.0.0.1.PORT`), times, what a scenario issues for itself. */
 function normalised(run: readonly ScenarioResult[]): unknown[] {
   return JSON.parse(JSON.stringify(run.map(({ durationMs: _ms, ...r }) => r), (key, value: unknown) => {
     if (key === 'at' && typeof value === 'number') return 0;
     // Certificates a scenario issues for itself are new in every run, and so is its scratch directory.
     if ((key === 'sha256' || key === 'notAfter' || key === 'notBefore') && typeof value === 'string') return 'FRESH';
     if (typeof value !== 'string') return value;
-    return value.replace(/(127\.0\.0\.1|\[::1\]|localhost):\d+/g, '$1:PORT').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'TIME')
-      .replace(/\b[0-9a-f]{64}\b/g, 'FINGERPRINT').replace(/fleet-tls-run-\w+/g, 'fleet-tls-run-DIR');
+    return value.replace(/(127\.0\.0\.1|\[::1\]|localhost):\d+/g, '$1:PORT').replace(/\b127\.0\.0\.1\.\d+/g, '127.0.0.1.PORT').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'TIME')
+      .replace(/\b[0-9a-f]{64}\b/g, 'FINGERPRINT').replace(/fleet-tls-run-[\w-]+/g, 'fleet-tls-run-DIR');
   })) as unknown[];
 }
 
