@@ -27,3 +27,15 @@ export function requireTool(candidates: readonly string[], install: string): str
 
 export const goTool = () => requireTool(['/usr/lib/go-1.19/bin/go', 'go'], 'golang-1.19-go');
 export const javaTool = () => requireTool(['java'], 'openjdk-17-jdk-headless');
+
+/** A real program's log once it has stopped growing (nginx, tinyproxy and danted write asynchronously). */
+export async function settledLines(read: () => Promise<string[]> | string[]): Promise<string[]> {
+  let last = -1;
+  for (let i = 0; i < 40; i++) {
+    const lines = await read();
+    if (lines.length === last) return lines;
+    last = lines.length;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return read();
+}

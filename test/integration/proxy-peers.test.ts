@@ -1,3 +1,4 @@
+import { settledLines } from '../helpers/tools.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorities, startElasticsearch, startFleetServer, startForwardProxy, startSocksProxy } from '../../src/index.js';
 import { goRequest } from '../../src/components/go-client.js';
@@ -49,17 +50,6 @@ async function through(proxy: string, port: number): Promise<{ go: string; fake:
   return { go: go!.status ? String(go!.status) : go!.unwrapped!, fake: fake.response ? String(fake.response.status) : fake.error! };
 }
 
-/** Waits until the log has stopped growing (the real proxies write asynchronously). */
-async function settledLines(read: () => Promise<string[]> | string[]): Promise<string[]> {
-  let last = -1;
-  for (let i = 0; i < 40; i++) {
-    const lines = await read();
-    if (lines.length === last) return lines;
-    last = lines.length;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return read();
-}
 
 /** One request's lines, with what differs by run (descriptors, ports, byte counts) made generic. */
 function shape(lines: readonly string[], ports: Readonly<Record<number, string>>): string[] {

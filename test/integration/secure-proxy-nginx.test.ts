@@ -1,3 +1,4 @@
+import { settledLines } from '../helpers/tools.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,16 +77,6 @@ async function both(port: number, client: Client): Promise<Array<{ status?: numb
   ];
 }
 
-async function settled(read: () => Promise<string[]> | string[]): Promise<string[]> {
-  let last = -1;
-  for (let i = 0; i < 40; i++) {
-    const lines = await read();
-    if (lines.length === last) return lines;
-    last = lines.length;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return read();
-}
 
 /** What differs by run: ports and the Host header. */
 const generic = (lines: readonly string[]) => lines
@@ -99,13 +90,13 @@ describe('nginx and the fake secure proxy in front of Fleet Server', () => {
     ['an upstream Fleet Server certificate nginx cannot verify is a 502 Bad Gateway', 'wrongUpstreamCa', 'agent', 502],
     ['a trusted agent reaches Fleet Server through the proxy', 'good', 'agent', 200],
   ] as const)('%s', async (_name, server, client, status) => {
-    const realBefore = (await settled(() => nginx.lines())).length;
+    const realBefore = (await settledLines(() => nginx.lines())).length;
     const real = await both(nginx.port(server), client);
-    const realLines = (await settled(() => nginx.lines())).slice(realBefore);
+    const realLines = (await settledLines(() => nginx.lines())).slice(realBefore);
     const fake = fakes[server]!;
     const fakeBefore = fake.log.entries.length;
     const emulated = await both(fake.port, client);
-    const fakeLines = (await settled(() => fake.log.entries.map((e) => e.message))).slice(fakeBefore);
+    const fakeLines = (await settledLines(() => fake.log.entries.map((e) => e.message))).slice(fakeBefore);
     expect({ statuses: real.map((r) => r.status), realLines }).toEqual({ statuses: [status, status], realLines });
     expect(emulated).toEqual(real);
     expect(generic(fakeLines)).toEqual(generic(realLines));
