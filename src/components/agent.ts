@@ -7,6 +7,7 @@ import { goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
 import { proxyLeg } from './proxy/proxy-leg.js';
+import { changedLeg } from '../capture/wire.js';
 import { hostPort, proxyRoute, type ProxySettings } from './proxy/proxy-url.js';
 
 export interface AgentOptions {
@@ -86,12 +87,13 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     if (exchange.proxy) hopLeg = proxyLeg('agent', exchange.proxy, targetAddr, exchange.proxy.error ? clientLog : undefined, options.proxyFake?.log);
     if (exchange.proxy?.error) return skippedLeg('agent', 'fleet-server', `${base}${path}`, 'the proxy did not open a connection to Fleet Server');
     const built = await directLeg(exchange, ok, path, clientLog);
-    return exchange.proxy ? { ...built, via: 'proxy' } : built;
+    return exchange.proxy ? changedLeg(built, { via: 'proxy' }) : built;
   };
   const directLeg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined) => buildLeg({
     from: 'agent', to: options.legTo ?? 'fleet-server', url: `${base}${path}`, exchange, ok, method: 'POST',
     ...(clientLog ? { clientLog } : {}),
-    ...(options.fleetServer ? { server: await options.fleetServer.connection(exchange.connection.localPort) } : {}),
+    // Through a forward proxy Fleet Server sees the proxy's port, never the agent's: nothing to wait for.
+    ...(options.fleetServer && !exchange.proxy ? { server: await options.fleetServer.connection(exchange.connection.localPort) } : {}),
   });
   if ((options.tls.verificationMode ?? 'full') === 'none') log.warnOnce('SSL/TLS verifications disabled.');
 
