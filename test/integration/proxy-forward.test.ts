@@ -169,3 +169,20 @@ describe('the fake agent through a forward proxy', () => {
     expect(blocked.proxyLeg!.logs.proxy).toContain('blocked by higher-level socks-rule #1');
   });
 });
+
+describe('the fake forward proxy against a careless client', () => {
+  it('answers a CONNECT to a port TCP has not with 400, and goes on serving', async () => {
+    await using proxy = await startForwardProxy();
+    /** The status line the proxy answers a request with. */
+    const statusOf = async (request: string) => new Promise<string>((resolve, reject) => {
+      const socket = net.connect(proxy.port, '127.0.0.1', () => socket.write(request));
+      socket.once('data', (chunk: Buffer) => {
+        resolve(chunk.toString('latin1').split('\r\n')[0]!);
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+    expect(await statusOf('CONNECT 127.0.0.1:99999 HTTP/1.1\r\nHost: 127.0.0.1:99999\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
+    expect(await statusOf(`CONNECT 127.0.0.1:${fleet.port} HTTP/1.1\r\nHost: 127.0.0.1:${fleet.port}\r\n\r\n`)).toBe('HTTP/1.0 200 Connection established');
+  });
+});

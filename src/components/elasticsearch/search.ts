@@ -9,17 +9,24 @@ import type { DocumentStore } from './store.js';
  */
 const shards = (n: number) => ({ total: n, successful: n, skipped: 0, failed: 0 });
 
+/** The documents a search or count body selects in `target`, or the error Elasticsearch answers. */
+function selected(store: DocumentStore, target: string | undefined, body: string) {
+  const parsed = parseBody(body);
+  if ('reply' in parsed) return parsed;
+  const { concretes, missing } = store.expand(target);
+  if (missing) return { reply: indexNotFound(missing) };
+  const predicate = compileQuery(parsed.value.query);
+  if (typeof predicate !== 'function') return { reply: predicate };
+  return { request: parsed.value, concretes, hits: store.searchable(concretes).filter((d) => predicate(d._source)) };
+}
+
 export function search(store: DocumentStore, target: string | undefined, body: string, query: URLSearchParams): Reply {
   const started = Date.now();
-  const parsed = parseBody(body);
-  if ('reply' in parsed) return parsed.reply;
-  const { concretes, missing } = store.expand(target);
-  if (missing) return indexNotFound(missing);
-  const predicate = compileQuery(parsed.value.query);
-  if (typeof predicate !== 'function') return predicate;
-  const hits = store.searchable(concretes).filter((d) => predicate(d._source));
-  const size = numberOf(parsed.value.size ?? query.get('size'), 10);
-  const from = numberOf(parsed.value.from ?? query.get('from'), 0);
+  const found = selected(store, target, body);
+  if ('reply' in found) return found.reply;
+  const { request, concretes, hits } = found;
+  const size = numberOf(request.size ?? query.get('size'), 10);
+  const from = numberOf(request.from ?? query.get('from'), 0);
   const page = hits.slice(from, from + size);
   return {
     status: 200,
@@ -37,13 +44,9 @@ export function search(store: DocumentStore, target: string | undefined, body: s
 }
 
 export function count(store: DocumentStore, target: string | undefined, body: string): Reply {
-  const parsed = parseBody(body);
-  if ('reply' in parsed) return parsed.reply;
-  const { concretes, missing } = store.expand(target);
-  if (missing) return indexNotFound(missing);
-  const predicate = compileQuery(parsed.value.query);
-  if (typeof predicate !== 'function') return predicate;
-  return { status: 200, body: { count: store.searchable(concretes).filter((d) => predicate(d._source)).length, _shards: shards(concretes.length) } };
+  const found = selected(store, target, body);
+  if ('reply' in found) return found.reply;
+  return { status: 200, body: { count: found.hits.length, _shards: shards(found.concretes.length) } };
 }
 
 export function refresh(store: DocumentStore, target: string | undefined): Reply {

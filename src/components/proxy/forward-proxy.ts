@@ -101,7 +101,8 @@ export class FakeForwardProxy implements AsyncDisposable {
       }
       client.off('data', onData);
       client.pause();
-      void this.request(client, fd, port, buffer.subarray(0, end).toString('latin1'), buffer.subarray(end + 4));
+      // Nothing a client sends may reject into the event loop: whatever slipped through ends its connection only.
+      this.request(client, fd, port, buffer.subarray(0, end).toString('latin1'), buffer.subarray(end + 4)).catch(() => client.destroy());
     };
     client.on('data', onData);
   }
@@ -162,7 +163,7 @@ export class FakeForwardProxy implements AsyncDisposable {
 
 function splitHostPort(target: string): { host: string; port: number; path: string } | undefined {
   const match = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(target);
-  return match ? { host: match[1]!, port: Number(match[2]), path: '' } : undefined;
+  return match && Number(match[2]) <= 65535 ? { host: match[1]!, port: Number(match[2]), path: '' } : undefined;
 }
 
 function absolute(target: string): { host: string; port: number; path: string } | undefined {

@@ -59,7 +59,13 @@ export class Descriptors {
 
 /** Dials the target the client asked for, through `resolve` when the name stands for a fake on this machine. */
 export function dialUpstream(target: { host: string; port: number }): Promise<net.Socket | NodeJS.ErrnoException> {
-  const upstream = net.connect(target);
+  let upstream: net.Socket;
+  try {
+    upstream = net.connect(target);
+  } catch (error) {
+    // A port a peer asked for that TCP has not (CONNECT host:99999) is that peer's failed dial, not ours.
+    return Promise.resolve(error as NodeJS.ErrnoException);
+  }
   return new Promise((resolve) => {
     upstream.once('connect', () => resolve(upstream));
     upstream.once('error', (error) => resolve(error));
