@@ -1,3 +1,4 @@
+import { requestTarget } from '../request-target.js';
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { clusterHealth, clusterInfo, license, type ClusterIdentity } from './elasticsearch/cluster.js';
@@ -124,7 +125,7 @@ function notFound(index: string): Reply {
 
 /** RestController's order: find the route, check the body's media type, then security, then the handler. */
 export async function route(state: ElasticsearchState, request: EsRequest): Promise<Reply> {
-  const url = new URL(request.uri, 'http://x');
+  const url = requestTarget(request.uri);
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const matching = routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m !== null);
   if (matching.length === 0) return noHandler(request.uri, request.method);

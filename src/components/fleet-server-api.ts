@@ -1,3 +1,4 @@
+import { requestTarget } from '../request-target.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { goDurationMs } from '../dialects/go.js';
@@ -18,7 +19,7 @@ const CHECKIN = /^\/api\/fleet\/agents\/([^/]+)\/checkin$/;
 const ACKS = /^\/api\/fleet\/agents\/([^/]+)\/acks$/;
 
 export async function fleetRoutes(server: FleetBackend, req: http.IncomingMessage, body: string): Promise<FleetReply> {
-  const path = new URL(req.url ?? '/', 'http://fleet').pathname;
+  const path = requestTarget(req.url).pathname;
   const method = req.method ?? 'GET';
   if (method === 'GET' && path === '/api/status') return status(server, req);
   if (method === 'POST' && path === '/api/fleet/agents/enroll') return enroll(server, req, body);

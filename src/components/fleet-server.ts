@@ -226,7 +226,7 @@ export class FakeFleetServer implements AsyncDisposable {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      void fleetRoutes(this.backend, req, Buffer.concat(chunks).toString('utf8')).then((reply) => {
+      fleetRoutes(this.backend, req, Buffer.concat(chunks).toString('utf8')).then((reply) => {
         const payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
         res.writeHead(reply.status, {
           'content-type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
@@ -235,7 +235,8 @@ export class FakeFleetServer implements AsyncDisposable {
           'content-length': Buffer.byteLength(payload),
         });
         res.end(payload);
-      });
+        // A route that throws is a harness bug: it ends that connection, never the process.
+      }).catch(() => res.destroy());
     });
   }
 }

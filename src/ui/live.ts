@@ -2,6 +2,7 @@
  * `serve --ui PORT`: a page that shows each connection to the fakes as it happens, with the
  * report's ladder, fed by server-sent events over node:http. Loopback unless told otherwise.
  */
+import { requestTarget } from '../request-target.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerConnection } from '../components/tls-listener.js';
@@ -53,7 +54,7 @@ export async function startLiveView(options: { host: string; port: number; endpo
 
   const page = liveHtml({ kind: 'live', title: 'fleet-tls-harness: live', events: 'events', endpoints: options.endpoints });
   const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://ui');
+    const url = requestTarget(request.url);
     if (request.method !== 'GET') {
       response.writeHead(405, { allow: 'GET' }).end();
     } else if (url.pathname === '/') {

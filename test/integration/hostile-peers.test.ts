@@ -158,6 +158,23 @@ describe('serve takes TLS 1.3 KeyUpdates as Go does', () => {
   });
 });
 
+describe('request targets the WHATWG URL parser refuses', () => {
+  /** The status line a server answers `GET TARGET` with, over TLS without verification (the target is the point). */
+  const statusOf = (port: number, target: string) => new Promise<string>((resolve, reject) => {
+    const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+    });
+    socket.once('data', (chunk: Buffer) => { resolve(chunk.toString('latin1').split('\r\n')[0]!); socket.destroy(); });
+    socket.on('error', reject);
+  });
+
+  it('routes `//` and `//[` as paths: Fleet Server answers 404, Elasticsearch 400, and neither dies', async () => {
+    expect(await statusOf(served.fleetServerPort, '//')).toBe('HTTP/1.1 404 Not Found');
+    expect(await statusOf(served.esPort, '//[')).toBe('HTTP/1.1 400 Bad Request');
+    expect(served.process.exitCode).toBeNull();
+  });
+});
+
 describe('after every hostile peer above', () => {
   it('serve is still running and Fleet Server still answers a proper client with 200', async () => {
     expect(served.process.exitCode).toBeNull();
