@@ -60,7 +60,14 @@ export class FakeSecureProxy implements AsyncDisposable {
       ...(options.clientCertificateAuthorities?.length ? { ca: options.clientCertificateAuthorities.map((c) => c.pem) } : {}),
     });
     const proxy = new FakeSecureProxy(server, options, log);
-    const front = http.createServer((req, res) => proxy.handle(req, res));
+    const front = http.createServer((req, res) => {
+      // Whatever a client's request makes throw here ends its connection, never the proxy.
+      try {
+        proxy.handle(req, res);
+      } catch {
+        res.destroy();
+      }
+    });
     server.on('secureConnection', (socket) => {
       proxy.sockets.add(socket);
       socket.once('close', () => proxy.sockets.delete(socket));
