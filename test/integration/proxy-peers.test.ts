@@ -57,8 +57,9 @@ function shape(lines: readonly string[], ports: Readonly<Record<number, string>>
     .map((l) => l.replace(/127\.0\.0\.1[.:](\d+)/g, (_m, p: string) => `127.0.0.1:${ports[Number(p)] ?? 'client'}`))
     .map((l) => l.replace(/file descriptor \d+/g, 'file descriptor N').replace(/fd:\d+/g, 'fd:N').replace(/(: |, )\d+ -> /g, '$1B -> ').replace(/ -> \d+(?=[,:])/g, ' -> B'))
     // When each side closes, and what the other was reading then, is the clients' timing, not the proxy's behaviour.
-    // A passed session's end line comes when the client drops its kept-alive connection, which may be after the lines settle.
-    .filter((l) => !/^(Closed connection|read_buffer: )|client closed\.|: remote peer closed\.\s+Session duration: /.test(l));
+    // A passed session's end line (closed, or an error when the client reset) comes when the client drops its
+    // kept-alive connection, which may be after the lines settle.
+    .filter((l) => !/^(Closed connection|read_buffer: )|client closed\.|^pass\(\d+\): tcp\/\w+ \]: .*Session duration: /.test(l));
 }
 
 async function linesOf(action: () => Promise<void>, read: () => Promise<string[]> | string[]): Promise<string[]> {
