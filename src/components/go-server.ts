@@ -6,6 +6,7 @@ import {
   HTTP_TO_HTTPS_RESPONSE, goHandshakeLimit, goMalformedHandshake, goUnparsableCertificate, handshakeErrorLine, remoteError, serverClientCertificateRejection, socketError,
   unsupportedVersionsError, type GoRelease,
 } from '../dialects/go.js';
+import { GO_SERVER_RECORDS } from '../dialects/go-records.js';
 import { GO_CIPHERS, GO_SIGNATURE_ALGORITHMS } from './go-ciphers.js';
 import type { ServerConnection, ServerDialect } from './server-dialect.js';
 
@@ -35,6 +36,7 @@ export function goServerDialect(release: GoRelease, clientCAs: readonly Cert[]):
       return { log: handshakeErrorLine(connection.remote, 'tls: first record does not look like a TLS handshake') };
     },
     handshakeLimit: goHandshakeLimit(release),
+    records: GO_SERVER_RECORDS,
     malformed: (fault) => goMalformedHandshake(fault, release),
     unparsableCertificate: (parseError) => goUnparsableCertificate('client', parseError),
     handshakeFailure(connection) {
@@ -56,6 +58,8 @@ function goServerError(connection: ServerConnection): string {
   // net/http's read deadline (ReadTimeout) passed while the client had not finished its handshake.
   if (connection.timedOut) return socketError('timeout', connection.local, connection.remote);
   if (tap.peerClose === 'reset') return socketError('reset', connection.local, connection.remote);
+  // conn.go readRecordOrCCS: EOF at a record boundary is io.EOF, inside a record io.ErrUnexpectedEOF.
+  if (tap.peerClose === 'fin' && tap.endedMidRecord) return 'unexpected EOF';
   return socketError('eof', connection.local, connection.remote);
 }
 

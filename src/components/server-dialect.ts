@@ -1,4 +1,4 @@
-import type { PeerFault, ServerTap, Rejection } from '../wire/tap.js';
+import type { PeerFault, RecordRules, ServerTap, Rejection } from '../wire/tap.js';
 import { parseCertificate, type Cert } from '../x509/certificate.js';
 import type { ClientAuthentication } from '../tls/settings.js';
 
@@ -17,6 +17,8 @@ export interface ServerDialect {
   handshakeLimit(type: number): number;
   /** The real server's answer to a handshake message it cannot read. */
   malformed(fault: PeerFault): Rejection;
+  /** How the real server reads records, where OpenSSL would read them otherwise (absent: the tap's framing checks, a close). */
+  readonly records?: RecordRules;
   /** The real server's answer to a client certificate its X.509 parser refuses. */
   unparsableCertificate(parseError: Error): Rejection;
 }
