@@ -190,6 +190,8 @@ export class TlsListener {
       malformed: (fault) => dialect.malformed(fault),
       allowHalfOpen: true,
       ...(dialect.records ? { records: dialect.records } : {}),
+      clientHello: (hello) => dialect.clientHello?.(hello, this.options.versions) ?? null,
+      ownRefusal: (alert) => dialect.ownRefusal?.(alert, connection) ?? null,
       notTls: (first) => {
         const answer = dialect.notTls(first, connection);
         if (answer.log) this.record(connection, answer.log, 'warn');

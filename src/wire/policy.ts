@@ -1,5 +1,6 @@
 import type { Role } from './session.js';
 import type { TlsRecord } from './record.js';
+import type { ClientHello } from './handshake.js';
 
 /** A peer's refusal: the alert to put on the wire and the error this side reports. */
 export interface Rejection {
@@ -40,6 +41,13 @@ export interface ServerTapPolicy {
   handshakeLimit?(type: number): number;
   /** The client's bytes broke the protocol: the alert and error the real server answers with (null: just close). */
   malformed?(fault: PeerFault): Rejection | null;
+  /** The real server's refusal of a ClientHello OpenSSL would take (null: OpenSSL answers it). */
+  clientHello?(hello: ClientHello): Rejection | null;
+  /**
+   * OpenSSL refused the ClientHello with this alert: the real server's refusal of the same hello
+   * in its place (null: OpenSSL's alert goes out as it is).
+   */
+  ownRefusal?(alert: number): Rejection | null;
   /** How the real server reads the client's records (Go's conn.go); absent: the tap's own framing checks, a close for what they refuse. */
   readonly records?: RecordRules;
   /**

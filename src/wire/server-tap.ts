@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { HandshakeType, type HandshakeMessage } from './handshake.js';
-import { MAX_CIPHERTEXT, type TlsRecord } from './record.js';
+import { HandshakeType, parseClientHello, type HandshakeMessage } from './handshake.js';
+import { ContentType, MAX_CIPHERTEXT, type TlsRecord } from './record.js';
 import type { Role } from './session.js';
 import type { PeerFault, RecordHeader, RecordReadState, Rejection, ServerTapPolicy } from './policy.js';
 import { RecordPump } from './pump.js';
@@ -29,6 +29,11 @@ export class ServerTap extends RecordPump {
   }
 
   protected onHandshake(sender: Role, message: HandshakeMessage): void {
+    if (sender === 'client' && message.type === HandshakeType.ClientHello && this.policy.clientHello && !this.rejection) {
+      const refusal = this.policy.clientHello(parseClientHello(message.body));
+      // Refused here, the hello never reaches OpenSSL.
+      if (refusal) return this.reject(refusal);
+    }
     if (!this.policy.records) return;
     if (sender === 'client' && message.type === HandshakeType.ClientHello) this.answeringHello = true;
     if (sender === 'server' && message.type === HandshakeType.ServerHello) {
@@ -107,6 +112,15 @@ export class ServerTap extends RecordPump {
       read = shortened.record;
     }
     return read;
+  }
+
+  /** OpenSSL's plaintext refusal of the hello becomes the real server's, when that differs. */
+  protected override onOwnRecord(record: TlsRecord): void {
+    if (record.type === ContentType.Alert && this.session.version === undefined && record.fragment.length === 2 && !this.rejection && this.policy.ownRefusal) {
+      const refusal = this.policy.ownRefusal(record.fragment[1]!);
+      if (refusal) return this.reject(refusal);
+    }
+    super.onOwnRecord(record);
   }
 
   protected override onWire(record: TlsRecord): Buffer {

@@ -9,7 +9,7 @@ import type { Pki } from '../../src/pki/store.js';
 import { buildGoPeer, goServers, type GoPeerServers } from '../helpers/go-peer.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
 import { goTool } from '../helpers/tools.js';
-import { clientHelloRecord, record, tls12ClientHelloRecord } from '../unit/wire/helpers/hostile.js';
+import { clientHelloRecord, defaultExtensions, extension, record, tls12ClientHelloRecord } from '../unit/wire/helpers/hostile.js';
 
 // Checked when the file loads: a missing Go fails this file with one line, never a skip.
 goTool();
@@ -122,6 +122,16 @@ function splitRecords(bytes: Buffer): Buffer[] {
   return out;
 }
 
+/** The hello with its one compression method replaced (record, handshake header, version, random, session id, suites, then methods). */
+function withCompression(hello: Buffer, method: number): Buffer {
+  const copy = Buffer.from(hello);
+  let at = 5 + 4 + 2 + 32;
+  at += 1 + copy[at]!;
+  at += 2 + copy.readUInt16BE(at);
+  copy[at + 1] = method;
+  return copy;
+}
+
 const hello12 = () => tls12ClientHelloRecord();
 const hello13 = () => clientHelloRecord();
 const after12 = (header: string, body: Buffer = randomBytes(5)) => Buffer.concat([hello12(), Buffer.from(header, 'hex'), body]);
@@ -168,6 +178,17 @@ const CASES: Array<{ name: string; bytes: () => Buffer; end?: 'now' | 'after-hel
     log: `local error: tls: bad record MAC`, bytes: () => Buffer.concat([hello13(), Buffer.from('1703030005', 'hex'), randomBytes(5)]) },
   { name: 'TLS 1.3: a plaintext alert after the ServerHello does not open either', answer: { flight13ThenSealedAlert: true },
     log: `local error: tls: bad record MAC`, bytes: () => Buffer.concat([hello13(), Buffer.from('15030300020228', 'hex')]) },
+  // ClientHellos OpenSSL refuses with its own alert, answered as Go answers them.
+  { name: 'a supported_groups list of odd length: Go\'s unexpected_message where OpenSSL says decode_error', answer: { alone: alert10(UNEXPECTED) },
+    log: 'local error: tls: unexpected message',
+    bytes: () => clientHelloRecord({ extensions: [extension(10, Buffer.from('0003001d00', 'hex')), ...defaultExtensions().filter((e) => e.type !== 10)] }) },
+  { name: 'a TLS 1.3 hello without uncompressed among its methods: illegal_parameter', answer: { alone: '1503030002022f' },
+    log: 'tls: TLS 1.3 client supports illegal compression methods', bytes: () => withCompression(hello13(), 1) },
+  { name: 'a TLS 1.2 hello without uncompressed among its methods: handshake_failure', answer: { alone: '15030300020228' },
+    log: 'tls: client does not support uncompressed connections', bytes: () => withCompression(hello12(), 1) },
+  { name: 'a hello saying TLS 1.3 only in its legacy version: illegal_parameter', answer: { alone: '1503030002022f' },
+    log: 'tls: client used the legacy version field to negotiate TLS 1.3',
+    bytes: () => { const r = hello12(); r.writeUInt16BE(0x0304, 9); return r; } },
   { name: 'a client that leaves inside a record header: unexpected EOF', end: 'now', answer: { nothing: true }, log: 'unexpected EOF',
     bytes: () => Buffer.from('160301', 'hex') },
   { name: 'a client that leaves inside a record body: unexpected EOF', end: 'now', answer: { nothing: true }, log: 'unexpected EOF',
