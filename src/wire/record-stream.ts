@@ -12,6 +12,7 @@ import { newTimeline, type Timeline } from './timeline.js';
  * hands each to the tap, gates the peer's records on the tap's say, and writes this side's
  * flights in one piece. Everything the peer's bytes set off runs guarded: a throw there ends the
  * connection (onPeerFault), never the process, since it would escape a socket's event handler.
+ * (Over 250 lines: framing, the role's read gate and the end of the stream are one state machine.)
  */
 export abstract class RecordStream extends Duplex {
   readonly timeline: Timeline;
