@@ -18,6 +18,7 @@ import { parsePort } from './shared.js';
 export interface ServeProxyFlags {
   forwardProxy?: string;
   forwardProxyAuth?: string;
+  forwardProxyConnectPorts?: string;
   socksProxy?: string;
   socksProxyAuth?: string;
   secureProxy?: string;
@@ -32,6 +33,7 @@ export function addProxyOptions(command: Command): Command {
   return command
     .option('--forward-proxy <port>', 'also start a forward proxy (HTTP CONNECT, answers and logs as tinyproxy) on this port (0: any free port)')
     .option('--forward-proxy-auth <user:pass>', 'the forward proxy answers 407 to a request without these Basic credentials in Proxy-Authorization')
+    .option('--forward-proxy-connect-ports <ports>', 'comma-separated ports the forward proxy lets CONNECT reach (tinyproxy\'s ConnectPort); others get 403 (default: every port)')
     .option('--socks-proxy <port>', 'also start a SOCKS5 proxy (answers and logs as dante) on this port (0: any free port)')
     .option('--socks-proxy-auth <user:pass>', 'the SOCKS5 proxy takes only the username/password method, with these')
     .option('--secure-proxy <port>', 'also start a TLS-terminating proxy (answers and logs as nginx) in front of the fake Fleet Server, on this port (0: any free port)')
@@ -44,7 +46,7 @@ export function addProxyOptions(command: Command): Command {
 
 /** What the flags ask for, checked before anything listens (bad input starts nothing). */
 export interface ProxyPlan {
-  readonly forward?: { readonly port: number; readonly auth?: Credentials };
+  readonly forward?: { readonly port: number; readonly auth?: Credentials; readonly connectPorts?: readonly number[] };
   readonly socks?: { readonly port: number; readonly auth?: Credentials };
   readonly secure?: { readonly port: number; readonly options: SecureInput };
 }
@@ -61,11 +63,14 @@ export function planProxies(flags: ServeProxyFlags, pki: Pki): ProxyPlan {
     const stray = secureOnly.find((k) => flags[k] !== undefined) ?? (flags.secureProxyClientAuth !== 'none' ? 'secureProxyClientAuth' : undefined);
     if (stray) throw new HarnessError('FTH_USAGE', `${flagName(stray)} needs --secure-proxy`);
   }
-  if (flags.forwardProxyAuth !== undefined && flags.forwardProxy === undefined) throw new HarnessError('FTH_USAGE', '--forward-proxy-auth needs --forward-proxy');
+  for (const key of ['forwardProxyAuth', 'forwardProxyConnectPorts'] as const) {
+    if (flags[key] !== undefined && flags.forwardProxy === undefined) throw new HarnessError('FTH_USAGE', `${flagName(key)} needs --forward-proxy`);
+  }
   if (flags.socksProxyAuth !== undefined && flags.socksProxy === undefined) throw new HarnessError('FTH_USAGE', '--socks-proxy-auth needs --socks-proxy');
   const forward = flags.forwardProxy === undefined ? undefined : {
     port: parsePort(flags.forwardProxy, '--forward-proxy'),
     ...(flags.forwardProxyAuth !== undefined ? { auth: credentials(flags.forwardProxyAuth, '--forward-proxy-auth') } : {}),
+    ...(flags.forwardProxyConnectPorts !== undefined ? { connectPorts: flags.forwardProxyConnectPorts.split(',').map((p) => parsePort(p, '--forward-proxy-connect-ports')) } : {}),
   };
   const socks = flags.socksProxy === undefined ? undefined : {
     port: parsePort(flags.socksProxy, '--socks-proxy'),
@@ -124,11 +129,12 @@ export async function startProxies(plan: ProxyPlan, host: string, fleetServerUrl
   };
   if (plan.forward) {
     const log = new ComponentLog('forward-proxy');
-    const { port, auth } = plan.forward;
-    const proxy = await start('--forward-proxy', () => FakeForwardProxy.start({ host, port, log, ...(auth ? { auth } : {}) }));
+    const { port, auth, connectPorts } = plan.forward;
+    const proxy = await start('--forward-proxy', () => FakeForwardProxy.start({ host, port, log, ...(auth ? { auth } : {}), ...(connectPorts ? { connectPorts } : {}) }));
     logs.push(log);
     ready.forwardProxy = proxy.url;
-    lines.push(`fake forward proxy  ${proxy.url}  (HTTP CONNECT; ${auth ? `Proxy-Authorization required, user ${auth.username}` : 'no authentication'})`);
+    const ports = connectPorts ? ` to port ${connectPorts.join(', ')} only` : '';
+    lines.push(`fake forward proxy  ${proxy.url}  (HTTP CONNECT${ports}; ${auth ? `Proxy-Authorization required, user ${auth.username}` : 'no authentication'})`);
   }
   if (plan.socks) {
     const log = new ComponentLog('socks-proxy');
