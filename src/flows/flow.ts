@@ -261,7 +261,8 @@ async function secureProxyLegs(config: FlowConfig, planned: PlannedSecureProxy, 
     ? skippedLeg('proxy', 'fleet-server', fs.url, refusedAtFront ? 'the proxy answered the agent itself and forwarded nothing' : 'the agent did not get through to the proxy')
     : {
       from: 'proxy', to: 'fleet-server', url: fs.url, ok: errors.length === 0, tls: null, serverCertificate: null, clientCertificate: null,
-      rejectedBy: errors.length ? 'client' : null, phase: errors.length ? 'handshake' : null, alert: null,
+      // An alert from Fleet Server (it wanted the proxy's certificate) or a refused connection is Fleet Server's doing.
+      rejectedBy: errors.length ? (errors.some((e) => /SSL alert number|Connection refused/.test(e)) ? 'server' : 'client') : null, phase: errors.length ? 'handshake' : null, alert: null,
       logs: errors.length ? { proxy: errors.join('\n') } : {}, node: null,
     };
   const front = proxy.log.entries.filter((e) => e.level !== 'error').map((e) => e.message);
