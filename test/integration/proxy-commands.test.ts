@@ -182,15 +182,42 @@ describe('proxy flags with bad input: exit 2 and one line naming the flag', () =
     ]);
   });
 
-  it('install refuses socks4:// and a --proxy-header without its =, as the agent\'s flag parser does', { timeout: 60_000 }, async () => {
+  it('install refuses socks4://, a --proxy-header without its = (as the agent\'s flag parser does) and bad values for the fake proxy\'s flags', { timeout: 60_000 }, async () => {
     const base = ['install', '--url=https://localhost:8220', '--certs', pki.dir, '--fleet-server-port=0'];
+    const proxy = [...base, '--proxy-url=http://127.0.0.1:3128'];
     const results = await Promise.all([
       run([...base, '--proxy-url=socks4://127.0.0.1:1080'], true),
-      run([...base, '--proxy-url=http://127.0.0.1:3128', '--proxy-header', 'X-Corp'], false),
+      run([...proxy, '--proxy-header', 'X-Corp'], false),
+      run([...proxy, '--proxy-serves=ftp'], false),
+      run([...proxy, '--proxy-allow-ports=99999'], false),
+      run([...proxy, '--proxy-cert=/path/to/es-cert'], false),
     ]);
     expect(results).toEqual([
       [2, 'fleet-tls: FTH_USAGE: --proxy-url: unsupported proxy scheme "socks4" (http, https or socks5)', ''],
       [2, 'fleet-tls: FTH_USAGE: invalid argument "X-Corp" for "--proxy-header" flag: X-Corp must be formatted as key=value', ''],
+      [2, "fleet-tls: FTH_USAGE: --proxy-serves: 'ftp' is not http, https, socks5 or none", ''],
+      [2, "fleet-tls: FTH_USAGE: --proxy-allow-ports: '99999' is not a port number", ''],
+      [2, 'fleet-tls: FTH_USAGE: --proxy-cert and --proxy-cert-key go together', ''],
     ]);
+  });
+});
+
+describe('--help', () => {
+  it('install documents every proxy flag, the agent\'s and the harness\'s, each with what it does', async () => {
+    const { status, out } = await cliInProcess(['install', '--help'], dir);
+    const documented = [...out.matchAll(/^ {6}--((?:secure-)?proxy[\w-]*)(?: <value>)? +(\S.*)$/gm)].map((m) => m[1]);
+    expect(status).toBe(0);
+    expect(documented).toEqual([
+      'proxy-url', 'proxy-header', 'proxy-disabled', 'secure-proxy', 'secure-proxy-cert', 'secure-proxy-cert-key', 'secure-proxy-client-auth',
+      'secure-proxy-client-ca', 'secure-proxy-upstream-ca', 'proxy-serves', 'proxy-allow-ports', 'proxy-cert', 'proxy-cert-key', 'proxy-require-auth',
+    ]);
+  });
+
+  it('serve and probe document their proxy flags', async () => {
+    const [serveHelp, probeHelp] = await Promise.all([cliInProcess(['serve', '--help'], dir), cliInProcess(['probe', '--help'], dir)]);
+    for (const flag of ['--forward-proxy <port>', '--forward-proxy-auth <user:pass>', '--forward-proxy-connect-ports <ports>', '--socks-proxy <port>', '--socks-proxy-auth <user:pass>', '--secure-proxy <port>', '--secure-proxy-client-auth <mode>']) {
+      expect(serveHelp.out).toContain(`  ${flag}`);
+    }
+    for (const flag of ['--proxy-url <url>', '--proxy-header <header>', '--proxy-disabled']) expect(probeHelp.out).toContain(`  ${flag}`);
   });
 });
