@@ -64,6 +64,8 @@ export function registerRun(program: Command, io: Io): void {
       try {
         results = await runScenarios(catalog, scenarios, pki, {
           versions, ...(concurrency ? { concurrency } : {}), ...(progress ? { onResult: progress.update } : {}),
+          // A capture needs each leg's wire, which stays in the thread that ran it.
+          threads: options.keylog === undefined && options.pcap === undefined,
         });
       } finally {
         progress?.clear();
