@@ -9,6 +9,7 @@
  * the results keep their catalog order whichever thread ran them.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HarnessError, type ErrorCode } from '../errors.js';
@@ -66,21 +67,40 @@ export type FromHelper =
 
 const WORKER = fileURLToPath(new URL('./run-thread-worker.js', import.meta.url));
 
+/** A worker started ahead of its batch (see {@link HelperThread.prewarm}), not yet taken. */
+let warm: Worker | undefined;
+
+/** Whether a helper can run here: two cores, and built JavaScript (the test runner loads src/*.ts, which a worker cannot import). */
+const helperPossible = () => availableParallelism() >= 2 && existsSync(WORKER);
+
 export class HelperThread {
   private closed?: Promise<void>;
 
   private constructor(private readonly worker: Worker, private readonly scratch: TempDir) {}
 
   /**
-   * A helper, or undefined where none can run: one core only, or the modules are not built
-   * JavaScript (the test runner loads src/*.ts, which a worker cannot import).
+   * Starts the helper's thread now, so that it loads its modules while this thread loads the
+   * catalog and the PKI; the next {@link HelperThread.start} takes it. Until then it does not keep
+   * the process alive (a run that stops at bad input exits as before).
    */
+  static prewarm(): void {
+    if (warm || !helperPossible()) return;
+    warm = new Worker(WORKER);
+    warm.unref();
+  }
+
+  /** A helper, or undefined where none can run. */
   static async start(): Promise<HelperThread | undefined> {
-    const { availableParallelism } = await import('node:os');
-    if (availableParallelism() < 2 || !existsSync(WORKER)) return undefined;
+    if (!warm && !helperPossible()) return undefined;
+    const worker = warm ?? new Worker(WORKER);
+    warm = undefined;
+    worker.ref();
     // Its scenario keys go in a directory of its own, removed by this thread however the run ends.
-    const scratch = await makeTempDir('run');
-    return new HelperThread(new Worker(WORKER), scratch);
+    const scratch = await makeTempDir('run').catch(async (error: unknown) => {
+      await worker.terminate();
+      throw error;
+    });
+    return new HelperThread(worker, scratch);
   }
 
   /** Runs jobs from the back of `queue` until none is left; `done` gets each result. */
