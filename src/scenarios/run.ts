@@ -45,7 +45,7 @@ export interface RunOptions {
   readonly shareComponents?: boolean;
   /**
    * Run part of a large batch on a second thread (default false). The results are the same and
-   * in the same order, but their legs carry no wire capture (capture/wire.ts): not for --pcap or
+   * in the same order, but their legs carry no wire capture (bytes and secrets): not for --pcap or
    * --keylog.
    */
   readonly threads?: boolean;
