@@ -20,9 +20,10 @@
  *
  * @packageDocumentation
  */
-export { startForwardProxy, startSocksProxy } from './api.js';
+export { startForwardProxy, startSocksProxy, startInterceptingProxy } from './api.js';
 export { FakeForwardProxy, type ForwardProxyOptions } from './components/proxy/forward-proxy.js';
 export { FakeSocksProxy, type SocksProxyOptions } from './components/proxy/socks-proxy.js';
+export { FakeInterceptingProxy, GENERATED_ROOT_NAME, type InterceptingProxyOptions, type Interception, type UpstreamHandshake } from './components/proxy/intercepting-proxy.js';
 export type { ProxySettings, ProxyRoute, ProxyScheme } from './components/proxy/proxy-url.js';
 
 // The fakes, started the short way (from a PKI) or the long way (every TLS setting).
