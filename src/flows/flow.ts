@@ -3,6 +3,7 @@ import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
 import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
 import { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
+import { interceptLegs } from './intercept-flow.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type ElasticsearchCall, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
@@ -218,6 +219,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   }
   if (config.secureProxy) return secureProxyLegs(config, config.secureProxy, fs, log);
   const planned = config.agent.proxy;
+  if (planned?.intercept && !planned.disabled && !planned.bypassed) return interceptLegs(config, planned, fs, log);
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
   await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxy(planned, config, fs) : undefined;
   const result = await enrollAgent({

@@ -68,6 +68,12 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'secure-proxy-client-auth', kind: 'string', description: 'none, optional or required: ssl_verify_client of the secure proxy (default none)' },
   { name: 'secure-proxy-client-ca', kind: 'string', description: 'comma-separated CAs the secure proxy trusts for agent certificates (default: agent-ca from --certs)' },
   { name: 'secure-proxy-upstream-ca', kind: 'string', description: 'CA the secure proxy verifies Fleet Server with (proxy_ssl_verify on); absent: it does not verify, as nginx by default' },
+  { name: 'proxy-intercept', kind: 'boolean', description: 'the --proxy-url proxy intercepts TLS (squid ssl-bump-like): it answers CONNECT, presents a certificate it mints for the host, signed by its root, and opens its own TLS to Fleet Server' },
+  { name: 'proxy-intercept-ca', kind: 'string', description: 'root CA certificate the intercepting proxy signs with (default: one it makes; add it to --certificate-authorities to trust it)' },
+  { name: 'proxy-intercept-ca-key', kind: 'string', description: 'private key of --proxy-intercept-ca' },
+  { name: 'proxy-intercept-upstream-ca', kind: 'string', description: 'comma-separated CAs the intercepting proxy verifies Fleet Server with (default: the system roots, as squid\'s tls_outgoing_options)' },
+  { name: 'proxy-intercept-cert', kind: 'string', description: 'client certificate the intercepting proxy presents to Fleet Server when asked (default: none)' },
+  { name: 'proxy-intercept-cert-key', kind: 'string', description: 'private key of --proxy-intercept-cert' },
   { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];

@@ -28,6 +28,17 @@ export interface PlannedProxy {
   readonly bypassed: boolean;
   /** Credentials the fake proxy demands (--proxy-require-auth, else the URL's). */
   readonly requireAuth?: { readonly username: string; readonly password: string };
+  /** --proxy-intercept: the proxy terminates TLS with certificates it mints (squid ssl-bump). */
+  readonly intercept?: PlannedIntercept;
+}
+
+/** The intercepting proxy's root, its trust toward Fleet Server and its own client certificate. */
+export interface PlannedIntercept {
+  /** Absent: the proxy makes a root of its own, which nothing trusts. */
+  readonly root?: Identity;
+  /** Absent: the system roots. */
+  readonly upstreamAuthorities?: readonly Cert[];
+  readonly upstreamIdentity?: Identity;
 }
 
 export interface InstallPlan {
@@ -202,7 +213,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   if (!esUrlFlag) notes.push('no --fleet-server-es: the agent enrolls into a Fleet Server the harness sets up from --certs');
 
   const es = elasticsearchMaterial({ str, file, list }, pki);
-  const proxy = planProxy(flags, Boolean(esUrlFlag), notes);
+  const proxy = planProxy(flags, Boolean(esUrlFlag), notes, planIntercept({ str, file, list }, flags));
   let secureProxy: PlannedSecureProxy | undefined;
   if (v['secure-proxy']) {
     const cert = file('secure-proxy-cert') ?? pki.certPath('fleet-cert');
@@ -310,13 +321,17 @@ export function placeholder(value: string, context: Pick<PlanContext, 'pki' | 'e
  * Fleet Server on this host and enrolls into it without the proxy (elastic-agent's enroll
  * options set Transport.Proxy.Disable when FleetServer.ConnStr is set).
  */
-function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[]): PlannedProxy | undefined {
+function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[], intercept?: PlannedIntercept): PlannedProxy | undefined {
   const v = flags.values;
   const url = typeof v['proxy-url'] === 'string' ? v['proxy-url'] : undefined;
   const headerValues = flags.repeated['proxy-header'] ?? (typeof v['proxy-header'] === 'string' ? [v['proxy-header']] : []);
   const headers = parseProxyHeaders(headerValues);
-  if (!url) return undefined;
+  if (!url) {
+    if (intercept) throw usage('--proxy-intercept needs --proxy-url (the proxy the agent sends CONNECT to)');
+    return undefined;
+  }
   const route = parseProxyUrl(url, '--proxy-url', headers);
+  if (intercept && route.scheme !== 'http') throw usage(`--proxy-intercept needs an http:// --proxy-url (squid's ssl-bump port takes plain CONNECT), not ${route.scheme}://`);
   const disabled = v['proxy-disabled'] === true;
   const required = typeof v['proxy-require-auth'] === 'string' ? v['proxy-require-auth'] : undefined;
   if (required !== undefined && !required.includes(':')) throw usage(`--proxy-require-auth: '${required}' is not user:pass`);
@@ -325,7 +340,29 @@ function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[]): Pl
     : route.url.username || route.url.password ? { username: decodeURIComponent(route.url.username), password: decodeURIComponent(route.url.password) } : undefined;
   if (disabled) notes.push('--proxy-disabled: the agent ignores --proxy-url');
   else if (bootstraps) notes.push('--fleet-server-es: the agent enrolls into the Fleet Server it bootstraps on this host directly, without --proxy-url, as the real agent does');
-  return { route, disabled, bypassed: bootstraps, ...(requireAuth ? { requireAuth } : {}) };
+  return { route, disabled, bypassed: bootstraps, ...(requireAuth ? { requireAuth } : {}), ...(intercept ? { intercept } : {}) };
+}
+
+const INTERCEPT_FLAGS = ['proxy-intercept-ca', 'proxy-intercept-ca-key', 'proxy-intercept-upstream-ca', 'proxy-intercept-cert', 'proxy-intercept-cert-key'];
+
+/** --proxy-intercept and its files; the others without it are bad input. */
+function planIntercept({ str, file, list }: FlagReader, flags: ParsedFlags): PlannedIntercept | undefined {
+  if (flags.values['proxy-intercept'] !== true) {
+    const stray = INTERCEPT_FLAGS.find((name) => str(name) !== undefined);
+    if (stray) throw usage(`--${stray} needs --proxy-intercept`);
+    return undefined;
+  }
+  const [rootCert, rootKey, cert, key] = [file('proxy-intercept-ca'), file('proxy-intercept-ca-key'), file('proxy-intercept-cert'), file('proxy-intercept-cert-key')];
+  if (Boolean(rootCert) !== Boolean(rootKey)) throw usage('--proxy-intercept-ca and --proxy-intercept-ca-key go together');
+  if (Boolean(cert) !== Boolean(key)) throw usage('--proxy-intercept-cert and --proxy-intercept-cert-key go together');
+  const upstream = list('proxy-intercept-upstream-ca');
+  const root = rootCert && rootKey ? withFlag({ certificate: '--proxy-intercept-ca', key: '--proxy-intercept-ca-key' }, () => loadIdentity(rootCert, rootKey)) : undefined;
+  if (root && !root.chain[0]?.isCA) throw usage(`--proxy-intercept-ca ${rootCert}: not a CA certificate (basicConstraints CA:TRUE), so nothing it signs would verify`);
+  return {
+    ...(root ? { root } : {}),
+    ...(upstream ? { upstreamAuthorities: withFlag('--proxy-intercept-upstream-ca', () => loadCertificateAuthorities(upstream)) } : {}),
+    ...(cert && key ? { upstreamIdentity: withFlag({ certificate: '--proxy-intercept-cert', key: '--proxy-intercept-cert-key' }, () => loadIdentity(cert, key)) } : {}),
+  };
 }
 
 function readToken(file: string): string {

@@ -72,7 +72,7 @@ export async function dialUpstreamTls(where: { host: string; port: number }, ser
     ...base,
     ok: code === undefined,
     ...(localPort ? { localPort } : {}),
-    version: socket.getProtocol() ?? 'unknown',
+    version: (socket.getProtocol() ?? 'unknown').replace(/^TLSv/, ''),
     cipher: cipher.standardName ?? cipher.name,
     serverChain,
     ...(code ? { verifyError: verifyError(code) } : {}),
