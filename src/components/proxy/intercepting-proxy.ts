@@ -178,7 +178,8 @@ export class FakeInterceptingProxy implements AsyncDisposable {
     const upstream = net.isIP(host) ? undefined : await dialUpstreamTls(this.options.resolve?.(host, port) ?? { host, port }, host, this.options);
     this.listener.track(upstream?.socket ?? client);
     record.upstream = upstream?.record;
-    access(200, 'NONE_NONE', 0, upstream && !upstream.record.refused ? upstream.record.peer : undefined);
+    // squid names the server on the CONNECT line only when its handshake with it succeeded.
+    access(200, 'NONE_NONE', 0, upstream?.record.ok ? upstream.record.peer : undefined);
     const minted = this.minter.mint(host, upstream?.record.ok ? upstream.record.serverChain[0] : undefined);
     record.minted = minted.cert;
     const secure = new tls.TLSSocket(streamOf(client), { isServer: true, cert: minted.chainPem, key: minted.keyPem, minVersion: 'TLSv1.2' });
