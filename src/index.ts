@@ -23,6 +23,7 @@
 export { startForwardProxy, startSocksProxy, startInterceptingProxy } from './api.js';
 export { FakeForwardProxy, type ForwardProxyOptions } from './components/proxy/forward-proxy.js';
 export { FakeSocksProxy, type SocksProxyOptions } from './components/proxy/socks-proxy.js';
+export { HealthChecker, type HealthCheckKind, type HealthCheckOptions, type HealthProbe } from './components/proxy/health-check.js';
 export { FakeInterceptingProxy, GENERATED_ROOT_NAME, type InterceptingProxyOptions, type Interception, type UpstreamHandshake } from './components/proxy/intercepting-proxy.js';
 export type { ProxySettings, ProxyRoute, ProxyScheme } from './components/proxy/proxy-url.js';
 
