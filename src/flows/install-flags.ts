@@ -74,6 +74,9 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'proxy-intercept-upstream-ca', kind: 'string', description: 'comma-separated CAs the intercepting proxy verifies Fleet Server with (default: the system roots, as squid\'s tls_outgoing_options)' },
   { name: 'proxy-intercept-cert', kind: 'string', description: 'client certificate the intercepting proxy presents to Fleet Server when asked (default: none)' },
   { name: 'proxy-intercept-cert-key', kind: 'string', description: 'private key of --proxy-intercept-cert' },
+  { name: 'health-check', kind: 'string', description: 'tcp, tls or http: a load balancer probes Fleet Server this way before the agent enrolls (tcp: connect and close, which Fleet Server logs as a TLS handshake error, EOF)' },
+  { name: 'health-check-interval', kind: 'string', description: 'time between health-check probes, a Go duration (default 5s; scenarios use milliseconds)' },
+  { name: 'health-check-count', kind: 'string', description: 'how many probes run before the agent enrolls (default 2)' },
   { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];

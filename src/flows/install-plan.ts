@@ -12,6 +12,8 @@ import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import type { Pki } from '../pki/store.js';
 import type { ParsedFlags } from './install-flags.js';
 import { parseProxyHeaders, parseProxyUrl, type ProxyRoute } from '../components/proxy/proxy-url.js';
+import type { PlannedHealthCheck } from './health-check-flow.js';
+import { goDurationMs } from '../dialects/go.js';
 
 /** A TLS-terminating proxy in front of Fleet Server (--secure-proxy and its harness flags). */
 export interface PlannedSecureProxy {
@@ -78,6 +80,8 @@ export interface InstallPlan {
     readonly clientAuthentication: ClientAuthentication;
   };
   readonly versions: VersionRange;
+  /** --health-check: a load balancer's probes of Fleet Server. */
+  readonly healthCheck?: PlannedHealthCheck;
   /** What the harness read differently from a real host (placeholders, ignored flags). */
   readonly notes: readonly string[];
   /** One-line advice about the command itself (the page's repeated flag). */
@@ -230,6 +234,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       if (str(name) !== undefined) throw usage(`--${name} needs --secure-proxy`);
     }
   }
+  const healthCheck = planHealthCheck(str);
   const port = Number(str('fleet-server-port') ?? 8220);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
   return {
@@ -264,9 +269,28 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       clientAuthentication: esClientAuthentication,
     },
     versions,
+    ...(healthCheck ? { healthCheck } : {}),
     notes,
     hints,
   };
+}
+
+/** --health-check, --health-check-interval, --health-check-count. */
+function planHealthCheck(str: (name: string) => string | undefined): PlannedHealthCheck | undefined {
+  const kind = str('health-check');
+  if (kind === undefined) {
+    const stray = ['health-check-interval', 'health-check-count'].find((name) => str(name) !== undefined);
+    if (stray) throw usage(`--${stray} needs --health-check`);
+    return undefined;
+  }
+  if (kind !== 'tcp' && kind !== 'tls' && kind !== 'http') throw usage(`--health-check: '${kind}' is not tcp, tls or http`);
+  const interval = str('health-check-interval') ?? '5s';
+  const intervalMs = goDurationMs(interval);
+  if (intervalMs === undefined || intervalMs > 600_000) throw usage(`--health-check-interval: '${interval}' is not a Go duration up to 10m (5s, 250ms)`);
+  const countText = str('health-check-count') ?? '2';
+  const count = Number(countText);
+  if (!/^\d+$/.test(countText) || count < 1 || count > 100) throw usage(`--health-check-count: '${countText}' is not a number from 1 to 100`);
+  return { kind, intervalMs, count };
 }
 
 /** How a command's flags are read: values, paths (placeholders resolved) and comma lists of paths. */
