@@ -1,9 +1,8 @@
 import { enrollAgent, type EnrollResult } from '../components/agent.js';
-import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
-import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
 import { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
 import { interceptLegs } from './intercept-flow.js';
+import { startFakeProxy } from './proxy-faults.js';
 import { healthCheckLeg, type PlannedHealthCheck } from './health-check-flow.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
@@ -225,7 +224,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   const planned = config.agent.proxy;
   if (planned?.intercept && !planned.disabled && !planned.bypassed) return interceptLegs(config, planned, fs, log);
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
-  await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxy(planned, config, fs) : undefined;
+  await using proxy = planned && !planned.disabled && !planned.bypassed ? await startFakeProxy(planned, config.fleetServer.identity, fs) : undefined;
   const result = await enrollAgent({
     url,
     tls: config.agent.tls,
@@ -274,17 +273,6 @@ async function secureProxyLegs(config: FlowConfig, planned: PlannedSecureProxy, 
   const front = proxy.log.entries.filter((e) => e.level !== 'error').map((e) => e.message);
   const leg = front.length ? changedLeg(result.leg, { logs: { ...result.leg.logs, proxy: front.join('\n') } }) : result.leg;
   return { leg, enrolled: result, proxyLog: proxy.log, upstream };
-}
-
-/**
- * The fake proxy the command's --proxy-url names: tinyproxy-like for http/https (an https one
- * presents Fleet Server's certificate, which the agent's CAs already trust), dante-like for
- * socks5. Whatever host the agent asks for is Fleet Server, as if DNS pointed there.
- */
-async function startProxy(planned: PlannedProxy & { listenPort: number }, config: FlowConfig, fs: FakeFleetServer): Promise<FakeForwardProxy | FakeSocksProxy> {
-  const common = { port: planned.listenPort, log: new ComponentLog('proxy'), resolve: () => fs.endpoint, ...(planned.requireAuth ? { auth: planned.requireAuth } : {}) };
-  if (planned.route.scheme === 'socks5') return FakeSocksProxy.start(common);
-  return FakeForwardProxy.start({ ...common, scheme: planned.route.scheme, identity: config.fleetServer.identity });
 }
 
 /** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */

@@ -77,6 +77,7 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'health-check', kind: 'string', description: 'tcp, tls or http: a load balancer probes Fleet Server this way before the agent enrolls (tcp: connect and close, which Fleet Server logs as a TLS handshake error, EOF)' },
   { name: 'health-check-interval', kind: 'string', description: 'time between health-check probes, a Go duration (default 5s; scenarios use milliseconds)' },
   { name: 'health-check-count', kind: 'string', description: 'how many probes run before the agent enrolls (default 2)' },
+  { name: 'proxy-fault', kind: 'string', description: 'what is wrong with the fake --proxy-url proxy: down (nothing listens), plain (plain HTTP whatever the scheme), tls (TLS whatever the scheme), forbid-port (refuses CONNECT to the target\'s port), target-down (cannot reach the target)' },
   { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];

@@ -13,6 +13,7 @@ import type { Pki } from '../pki/store.js';
 import type { ParsedFlags } from './install-flags.js';
 import { parseProxyHeaders, parseProxyUrl, type ProxyRoute } from '../components/proxy/proxy-url.js';
 import type { PlannedHealthCheck } from './health-check-flow.js';
+import { PROXY_FAULTS, type ProxyFault } from './proxy-faults.js';
 import { goDurationMs } from '../dialects/go.js';
 
 /** A TLS-terminating proxy in front of Fleet Server (--secure-proxy and its harness flags). */
@@ -32,6 +33,8 @@ export interface PlannedProxy {
   readonly requireAuth?: { readonly username: string; readonly password: string };
   /** --proxy-intercept: the proxy terminates TLS with certificates it mints (squid ssl-bump). */
   readonly intercept?: PlannedIntercept;
+  /** --proxy-fault: what is wrong with the proxy (proxy-faults.ts). */
+  readonly fault?: ProxyFault;
 }
 
 /** The intercepting proxy's root, its trust toward Fleet Server and its own client certificate. */
@@ -352,9 +355,14 @@ function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[], int
   const headers = parseProxyHeaders(headerValues);
   if (!url) {
     if (intercept) throw usage('--proxy-intercept needs --proxy-url (the proxy the agent sends CONNECT to)');
+    if (typeof v['proxy-fault'] === 'string') throw usage('--proxy-fault needs --proxy-url');
     return undefined;
   }
   const route = parseProxyUrl(url, '--proxy-url', headers);
+  const fault = typeof v['proxy-fault'] === 'string' ? v['proxy-fault'] : undefined;
+  if (fault !== undefined && !(PROXY_FAULTS as readonly string[]).includes(fault)) throw usage(`--proxy-fault: '${fault}' is not one of ${PROXY_FAULTS.join(', ')}`);
+  if ((fault === 'plain' || fault === 'tls') && route.scheme === 'socks5') throw usage(`--proxy-fault ${fault} applies to http:// and https:// proxies, not socks5://`);
+  if (fault && intercept) throw usage('--proxy-fault and --proxy-intercept do not go together');
   if (intercept && route.scheme !== 'http') throw usage(`--proxy-intercept needs an http:// --proxy-url (squid's ssl-bump port takes plain CONNECT), not ${route.scheme}://`);
   const disabled = v['proxy-disabled'] === true;
   const required = typeof v['proxy-require-auth'] === 'string' ? v['proxy-require-auth'] : undefined;
@@ -364,7 +372,7 @@ function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[], int
     : route.url.username || route.url.password ? { username: decodeURIComponent(route.url.username), password: decodeURIComponent(route.url.password) } : undefined;
   if (disabled) notes.push('--proxy-disabled: the agent ignores --proxy-url');
   else if (bootstraps) notes.push('--fleet-server-es: the agent enrolls into the Fleet Server it bootstraps on this host directly, without --proxy-url, as the real agent does');
-  return { route, disabled, bypassed: bootstraps, ...(requireAuth ? { requireAuth } : {}), ...(intercept ? { intercept } : {}) };
+  return { route, disabled, bypassed: bootstraps, ...(requireAuth ? { requireAuth } : {}), ...(intercept ? { intercept } : {}), ...(fault ? { fault: fault as ProxyFault } : {}) };
 }
 
 const INTERCEPT_FLAGS = ['proxy-intercept-ca', 'proxy-intercept-ca-key', 'proxy-intercept-upstream-ca', 'proxy-intercept-cert', 'proxy-intercept-cert-key'];
