@@ -51,7 +51,8 @@ export type { Cert } from './x509/certificate.js';
 // Flows and scenarios.
 export { install, type InstallResult } from './flows/install.js';
 export { runFlow, type FlowConfig, type FlowResult } from './flows/flow.js';
-export type { PlannedProxy, PlannedSecureProxy } from './flows/install-plan.js';
+export type { PlannedProxy, PlannedSecureProxy, PlannedIntercept } from './flows/install-plan.js';
+export type { PlannedHealthCheck } from './flows/health-check-flow.js';
 export type { Resolve } from './components/proxy/proxy-listener.js';
 export { loadCatalog, findScenarios, BUILTIN_HARNESS, type Catalog } from './scenarios/catalog.js';
 export { runScenarios, type ScenarioResult, type RunOptions } from './scenarios/run.js';

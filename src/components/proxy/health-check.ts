@@ -22,6 +22,7 @@ export interface HealthProbe {
   readonly status?: number;
 }
 
+/** Which check a {@link HealthChecker} runs, against what, how often, and where it logs. */
 export interface HealthCheckOptions {
   readonly kind: HealthCheckKind;
   /** Where the backend listens. */
@@ -73,6 +74,7 @@ export class HealthChecker implements AsyncDisposable {
     this.running = loop();
   }
 
+  /** Stops probing (a probe under way finishes first); idempotent. */
   async close(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
