@@ -23,20 +23,35 @@ export function streamOf(socket: net.Socket): Duplex {
 
 export interface RequestSeen { readonly method: string; readonly path: string }
 
-/** The request line of the first request on a bumped connection (bounded: a head over 64 KiB is no request). */
+/**
+ * The first request on a bumped connection, read whole (head and Content-Length body) before the
+ * proxy answers it: closing on unread bytes would make the kernel reset the connection, and the
+ * client would read a reset instead of the answer. Whatever comes after is read and dropped.
+ * Bounded: a head over 64 KiB or a body over 1 MiB is no request of an agent's.
+ */
 export async function firstRequestLine(secure: tls.TLSSocket): Promise<RequestSeen | undefined> {
   return new Promise((resolve) => {
     let text = '';
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString('latin1');
-      const end = text.indexOf('\r\n');
-      if (end < 0 && text.length < 65_536) return;
-      secure.off('data', onData);
-      const [method = '', path = ''] = text.slice(0, Math.max(end, 0)).split(' ');
-      resolve(method && path.startsWith('/') ? { method, path } : undefined);
+    let settled = false;
+    const done = (request: RequestSeen | undefined) => {
+      if (settled) return;
+      settled = true;
+      resolve(request);
     };
-    secure.on('data', onData);
-    secure.once('close', () => resolve(undefined));
+    secure.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      text += chunk.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (text.length > 65_536) done(undefined);
+        return;
+      }
+      const [method = '', path = ''] = text.slice(0, text.indexOf('\r\n')).split(' ');
+      const length = Math.min(Number(/\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, end))?.[1] ?? 0), 1_048_576);
+      if (text.length - end - 4 < length) return;
+      done(method && path.startsWith('/') ? { method, path } : undefined);
+    });
+    secure.once('close', () => done(undefined));
   });
 }
 

@@ -1,9 +1,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { randomBytes } from 'node:crypto';
 import { ComponentLog } from '../log.js';
 import type { Identity } from '../../tls/material.js';
 import type { Cert } from '../../x509/certificate.js';
+import { DEFAULT_VERSIONS, NODE_VERSION, type VersionRange } from '../../tls/settings.js';
 import { hostPort } from './proxy-url.js';
 import { Descriptors, ProxyListener, type Resolve } from './proxy-listener.js';
 import { CertificateMinter, generatedRoot, GENERATED_ROOT_NAME } from './mint.js';
@@ -25,6 +25,8 @@ export interface InterceptingProxyOptions {
   readonly upstreamIdentity?: Identity;
   /** Basic credentials it demands (`auth_param basic`); others get 407. */
   readonly auth?: { readonly username: string; readonly password: string };
+  /** The TLS versions it accepts from clients (default 1.2 and 1.3, OpenSSL's range in squid). */
+  readonly versions?: VersionRange;
   readonly host?: string;
   readonly port?: number;
   /** Where a requested host really is (the fakes listen on loopback ports). */
@@ -182,7 +184,10 @@ export class FakeInterceptingProxy implements AsyncDisposable {
     access(200, 'NONE_NONE', 0, upstream?.record.ok ? upstream.record.peer : undefined);
     const minted = this.minter.mint(host, upstream?.record.ok ? upstream.record.serverChain[0] : undefined);
     record.minted = minted.cert;
-    const secure = new tls.TLSSocket(streamOf(client), { isServer: true, cert: minted.chainPem, key: minted.keyPem, minVersion: 'TLSv1.2' });
+    const versions = this.options.versions ?? DEFAULT_VERSIONS;
+    const secure = new tls.TLSSocket(streamOf(client), {
+      isServer: true, cert: minted.chainPem, key: minted.keyPem, minVersion: NODE_VERSION[versions.min], maxVersion: NODE_VERSION[versions.max],
+    });
     const handshake = await new Promise<boolean>((resolve) => {
       secure.once('secure', () => resolve(true));
       secure.once('error', () => resolve(false));
@@ -191,7 +196,8 @@ export class FakeInterceptingProxy implements AsyncDisposable {
     secure.on('error', () => {});
     if (!handshake) {
       upstream?.socket?.destroy();
-      this.write('cache', acceptFailureLine({ id: c.id, local: c.local, remote: `${c.clientAddr}:${c.clientPort}`, fd: c.fd, detail: `0x${randomBytes(6).toString('hex')}` }), c.clientPort);
+      // squid prints its error detail's address; a fixed one per connection keeps reports comparable.
+      this.write('cache', acceptFailureLine({ id: c.id, local: c.local, remote: `${c.clientAddr}:${c.clientPort}`, fd: c.fd, detail: `0x${(0x5601eef17900 + c.id * 0x40).toString(16)}` }), c.clientPort);
       finish();
       return void client.destroy();
     }
