@@ -1,5 +1,6 @@
 import { enrollAgent as enroll, type EnrollResult } from './components/agent.js';
 import { FakeForwardProxy, type ForwardProxyOptions } from './components/proxy/forward-proxy.js';
+import { FakeInterceptingProxy, type InterceptingProxyOptions } from './components/proxy/intercepting-proxy.js';
 import { FakeSocksProxy, type SocksProxyOptions } from './components/proxy/socks-proxy.js';
 import type { ProxySettings } from './components/proxy/proxy-url.js';
 import type { ComponentLog } from './components/log.js';
@@ -290,6 +291,20 @@ export async function enrollAgent(options: EnrollOptions): Promise<EnrollResult>
 /** A forward proxy (HTTP CONNECT, optionally over TLS) that answers and logs as tinyproxy; `await using` closes it. */
 export function startForwardProxy(options: ForwardProxyOptions = {}): Promise<FakeForwardProxy> {
   return FakeForwardProxy.start(options);
+}
+
+/**
+ * A TLS-intercepting proxy (CONNECT, then its own certificate for the host, signed by its root)
+ * that answers and logs as squid's ssl-bump; `await using` closes it.
+ *
+ * @example
+ * ```ts
+ * await using proxy = await startInterceptingProxy({ upstreamAuthorities: authorities(pki, 'fleet-ca') });
+ * proxy.root.pem; // what an agent must add to --certificate-authorities to get through
+ * ```
+ */
+export function startInterceptingProxy(options: InterceptingProxyOptions = {}): Promise<FakeInterceptingProxy> {
+  return FakeInterceptingProxy.start(options);
 }
 
 /** A SOCKS5 proxy that answers and logs as dante; `await using` closes it. */

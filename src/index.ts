@@ -20,9 +20,11 @@
  *
  * @packageDocumentation
  */
-export { startForwardProxy, startSocksProxy } from './api.js';
+export { startForwardProxy, startSocksProxy, startInterceptingProxy } from './api.js';
 export { FakeForwardProxy, type ForwardProxyOptions } from './components/proxy/forward-proxy.js';
 export { FakeSocksProxy, type SocksProxyOptions } from './components/proxy/socks-proxy.js';
+export { HealthChecker, type HealthCheckKind, type HealthCheckOptions, type HealthProbe } from './components/proxy/health-check.js';
+export { FakeInterceptingProxy, GENERATED_ROOT_NAME, type InterceptingProxyOptions, type Interception, type UpstreamHandshake } from './components/proxy/intercepting-proxy.js';
 export type { ProxySettings, ProxyRoute, ProxyScheme } from './components/proxy/proxy-url.js';
 
 // The fakes, started the short way (from a PKI) or the long way (every TLS setting).
@@ -49,7 +51,8 @@ export type { Cert } from './x509/certificate.js';
 // Flows and scenarios.
 export { install, type InstallResult } from './flows/install.js';
 export { runFlow, type FlowConfig, type FlowResult } from './flows/flow.js';
-export type { PlannedProxy, PlannedSecureProxy } from './flows/install-plan.js';
+export type { PlannedProxy, PlannedSecureProxy, PlannedIntercept } from './flows/install-plan.js';
+export type { PlannedHealthCheck } from './flows/health-check-flow.js';
 export type { Resolve } from './components/proxy/proxy-listener.js';
 export { loadCatalog, findScenarios, BUILTIN_HARNESS, type Catalog } from './scenarios/catalog.js';
 export { runScenarios, type ScenarioResult, type RunOptions } from './scenarios/run.js';

@@ -2,6 +2,8 @@ import { enrollAgent, type EnrollResult } from '../components/agent.js';
 import { startProxyFake } from './proxy-fake.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
 import { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
+import { interceptLegs } from './intercept-flow.js';
+import { healthCheckLeg, type PlannedHealthCheck } from './health-check-flow.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type ElasticsearchCall, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
@@ -21,6 +23,8 @@ export interface FlowConfig {
   };
   /** --secure-proxy: a TLS-terminating proxy between the agent and Fleet Server. */
   readonly secureProxy?: PlannedSecureProxy;
+  /** --health-check: a load balancer probes Fleet Server before the agent enrolls. */
+  readonly healthCheck?: PlannedHealthCheck;
   /** The token Elasticsearch knows, when it is not the one Fleet Server sends. */
   readonly elasticsearchServiceToken?: string;
   readonly agent: {
@@ -142,6 +146,7 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const from = marks(stack.logs, fs);
   const reused = stack.served++ > 0;
   const agentLog = new ComponentLog('agent');
+  const health = config.healthCheck ? await healthCheckLeg(config.healthCheck, fs, new URL(config.agent.url).hostname) : undefined;
   // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
   const { leg: agentToFleet, enrolled, proxyLog, upstream } = await agentLeg(config, fs, agentLog);
   const mine = fs.elasticsearchCalls.slice(Math.max(from.calls, stack.bootstrap.calls));
@@ -153,7 +158,7 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const agentToElasticsearch = output
     ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: agentLog })
     : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
-  const legs = [...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, agentToElasticsearch];
+  const legs = [...(health ? [health] : []), ...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, agentToElasticsearch];
   const logs = {
     agent: agentLog, fleetServer: fleetLog, elasticsearch: ownPart(stack.logs.elasticsearch, stack.bootstrap.elasticsearch, from.elasticsearch),
     ...(proxyLog ? { proxy: proxyLog } : {}),
@@ -217,6 +222,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   }
   if (config.secureProxy) return secureProxyLegs(config, config.secureProxy, fs, log);
   const planned = config.agent.proxy;
+  if (planned?.intercept && !planned.disabled && !planned.bypassed) return interceptLegs(config, planned, fs, log);
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
   await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxyFake(planned, config.fleetServer.identity, fs.endpoint) : undefined;
   const result = await enrollAgent({

@@ -12,6 +12,8 @@ import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import type { Pki } from '../pki/store.js';
 import type { ParsedFlags } from './install-flags.js';
 import { parseProxyHeaders, parseProxyUrl, type ProxyRoute, type ProxyScheme } from '../components/proxy/proxy-url.js';
+import type { PlannedHealthCheck } from './health-check-flow.js';
+import { goDurationMs } from '../dialects/go.js';
 
 /** A TLS-terminating proxy in front of Fleet Server (--secure-proxy and its harness flags). */
 export interface PlannedSecureProxy {
@@ -34,6 +36,19 @@ export interface PlannedProxy {
   readonly allowPorts?: readonly number[];
   /** --proxy-cert: what an https fake proxy presents (default: Fleet Server's certificate). */
   readonly identity?: Identity;
+  /** --proxy-target-refused: the proxy's own dial to Fleet Server is refused. */
+  readonly targetRefused?: boolean;
+  /** --proxy-intercept: the proxy terminates TLS with certificates it mints (squid ssl-bump). */
+  readonly intercept?: PlannedIntercept;
+}
+
+/** The intercepting proxy's root, its trust toward Fleet Server and its own client certificate. */
+export interface PlannedIntercept {
+  /** Absent: the proxy makes a root of its own, which nothing trusts. */
+  readonly root?: Identity;
+  /** Absent: the system roots. */
+  readonly upstreamAuthorities?: readonly Cert[];
+  readonly upstreamIdentity?: Identity;
 }
 
 export interface InstallPlan {
@@ -73,6 +88,8 @@ export interface InstallPlan {
     readonly clientAuthentication: ClientAuthentication;
   };
   readonly versions: VersionRange;
+  /** --health-check: a load balancer's probes of Fleet Server. */
+  readonly healthCheck?: PlannedHealthCheck;
   /** What the harness read differently from a real host (placeholders, ignored flags). */
   readonly notes: readonly string[];
   /** One-line advice about the command itself (the page's repeated flag). */
@@ -208,7 +225,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   if (!esUrlFlag) notes.push('no --fleet-server-es: the agent enrolls into a Fleet Server the harness sets up from --certs');
 
   const es = elasticsearchMaterial({ str, file, list }, pki);
-  const planned = planProxy(flags, Boolean(esUrlFlag), notes);
+  const planned = planProxy(flags, Boolean(esUrlFlag), notes, planIntercept({ str, file, list }, flags));
   const proxyCert = file('proxy-cert');
   const proxyKey = file('proxy-cert-key');
   if (Boolean(proxyCert) !== Boolean(proxyKey)) throw usage('--proxy-cert and --proxy-cert-key go together');
@@ -231,6 +248,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       if (str(name) !== undefined) throw usage(`--${name} needs --secure-proxy`);
     }
   }
+  const healthCheck = planHealthCheck(str);
   const port = Number(str('fleet-server-port') ?? 8220);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
   return {
@@ -265,9 +283,28 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       clientAuthentication: esClientAuthentication,
     },
     versions,
+    ...(healthCheck ? { healthCheck } : {}),
     notes,
     hints,
   };
+}
+
+/** --health-check, --health-check-interval, --health-check-count. */
+function planHealthCheck(str: (name: string) => string | undefined): PlannedHealthCheck | undefined {
+  const kind = str('health-check');
+  if (kind === undefined) {
+    const stray = ['health-check-interval', 'health-check-count'].find((name) => str(name) !== undefined);
+    if (stray) throw usage(`--${stray} needs --health-check`);
+    return undefined;
+  }
+  if (kind !== 'tcp' && kind !== 'tls' && kind !== 'http') throw usage(`--health-check: '${kind}' is not tcp, tls or http`);
+  const interval = str('health-check-interval') ?? '5s';
+  const intervalMs = goDurationMs(interval);
+  if (intervalMs === undefined || intervalMs > 600_000) throw usage(`--health-check-interval: '${interval}' is not a Go duration up to 10m (5s, 250ms)`);
+  const countText = str('health-check-count') ?? '2';
+  const count = Number(countText);
+  if (!/^\d+$/.test(countText) || count < 1 || count > 100) throw usage(`--health-check-count: '${countText}' is not a number from 1 to 100`);
+  return { kind, intervalMs, count };
 }
 
 /** How a command's flags are read: values, paths (placeholders resolved) and comma lists of paths. */
@@ -322,13 +359,19 @@ export function placeholder(value: string, context: Pick<PlanContext, 'pki' | 'e
  * Fleet Server on this host and enrolls into it without the proxy (elastic-agent's enroll
  * options set Transport.Proxy.Disable when FleetServer.ConnStr is set).
  */
-function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[]): PlannedProxy | undefined {
+function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[], intercept?: PlannedIntercept): PlannedProxy | undefined {
   const v = flags.values;
   const url = typeof v['proxy-url'] === 'string' ? v['proxy-url'] : undefined;
   const headerValues = flags.repeated['proxy-header'] ?? (typeof v['proxy-header'] === 'string' ? [v['proxy-header']] : []);
   const headers = parseProxyHeaders(headerValues);
-  if (!url) return undefined;
+  if (!url) {
+    if (intercept) throw usage('--proxy-intercept needs --proxy-url (the proxy the agent sends CONNECT to)');
+    if (v['proxy-target-refused'] === true) throw usage('--proxy-target-refused needs --proxy-url');
+    return undefined;
+  }
   const route = parseProxyUrl(url, '--proxy-url', headers);
+  const targetRefused = v['proxy-target-refused'] === true;
+  if (intercept && route.scheme !== 'http') throw usage(`--proxy-intercept needs an http:// --proxy-url (squid's ssl-bump port takes plain CONNECT), not ${route.scheme}://`);
   const disabled = v['proxy-disabled'] === true;
   const required = typeof v['proxy-require-auth'] === 'string' ? v['proxy-require-auth'] : undefined;
   if (required !== undefined && !required.includes(':')) throw usage(`--proxy-require-auth: '${required}' is not user:pass`);
@@ -347,6 +390,29 @@ function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[]): Pl
   return {
     route, disabled, bypassed: bootstraps, ...(requireAuth ? { requireAuth } : {}),
     ...(serves ? { serves: serves as ProxyScheme | 'none' } : {}), ...(allowPorts ? { allowPorts } : {}),
+    ...(targetRefused ? { targetRefused } : {}), ...(intercept ? { intercept } : {}),
+  };
+}
+
+const INTERCEPT_FLAGS = ['proxy-intercept-ca', 'proxy-intercept-ca-key', 'proxy-intercept-upstream-ca', 'proxy-intercept-cert', 'proxy-intercept-cert-key'];
+
+/** --proxy-intercept and its files; the others without it are bad input. */
+function planIntercept({ str, file, list }: FlagReader, flags: ParsedFlags): PlannedIntercept | undefined {
+  if (flags.values['proxy-intercept'] !== true) {
+    const stray = INTERCEPT_FLAGS.find((name) => str(name) !== undefined);
+    if (stray) throw usage(`--${stray} needs --proxy-intercept`);
+    return undefined;
+  }
+  const [rootCert, rootKey, cert, key] = [file('proxy-intercept-ca'), file('proxy-intercept-ca-key'), file('proxy-intercept-cert'), file('proxy-intercept-cert-key')];
+  if (Boolean(rootCert) !== Boolean(rootKey)) throw usage('--proxy-intercept-ca and --proxy-intercept-ca-key go together');
+  if (Boolean(cert) !== Boolean(key)) throw usage('--proxy-intercept-cert and --proxy-intercept-cert-key go together');
+  const upstream = list('proxy-intercept-upstream-ca');
+  const root = rootCert && rootKey ? withFlag({ certificate: '--proxy-intercept-ca', key: '--proxy-intercept-ca-key' }, () => loadIdentity(rootCert, rootKey)) : undefined;
+  if (root && !root.chain[0]?.isCA) throw usage(`--proxy-intercept-ca ${rootCert}: not a CA certificate (basicConstraints CA:TRUE), so nothing it signs would verify`);
+  return {
+    ...(root ? { root } : {}),
+    ...(upstream ? { upstreamAuthorities: withFlag('--proxy-intercept-upstream-ca', () => loadCertificateAuthorities(upstream)) } : {}),
+    ...(cert && key ? { upstreamIdentity: withFlag({ certificate: '--proxy-intercept-cert', key: '--proxy-intercept-cert-key' }, () => loadIdentity(cert, key)) } : {}),
   };
 }
 

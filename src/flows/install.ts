@@ -34,6 +34,7 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
   const ephemeral = listen === 'ephemeral';
   return {
     ...(plan.fleetServer.secureProxy ? { secureProxy: plan.fleetServer.secureProxy } : {}),
+    ...(plan.healthCheck ? { healthCheck: plan.healthCheck } : {}),
     elasticsearch: {
       identity: plan.elasticsearch.identity,
       port: ephemeral ? 0 : plan.elasticsearch.port,

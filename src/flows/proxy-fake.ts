@@ -22,8 +22,10 @@ export async function startProxyFake(planned: PlannedProxy & { listenPort: numbe
   const serves = planned.serves ?? planned.route.scheme;
   const log = new ComponentLog('proxy');
   if (serves === 'none') return { port: await closedPort(), log, [Symbol.asyncDispose]: async () => {} };
+  // --proxy-target-refused: the proxy's own dial goes where nothing listens.
+  const target = planned.targetRefused ? { host: '127.0.0.1', port: await closedPort() } : fleetServer;
   const common = {
-    port: planned.listenPort, log, resolve: () => fleetServer,
+    port: planned.listenPort, log, resolve: () => target,
     ...(planned.requireAuth ? { auth: planned.requireAuth } : {}),
   };
   if (serves === 'socks5') return FakeSocksProxy.start({ ...common, ...(planned.allowPorts ? { allowPorts: planned.allowPorts } : {}) });

@@ -10,10 +10,10 @@ const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
 
 /** The runtime names of the public API; anything else the index exports is an internal leaking out. */
 const PUBLIC_NAMES = [
-  'BUILTIN_HARNESS', 'CA_NAMES', 'ERROR_CODES', 'Explainer', 'FakeElasticsearch', 'FakeFleetServer', 'FakeForwardProxy', 'FakeSocksProxy', 'HarnessError', 'LEAF_NAMES',
+  'BUILTIN_HARNESS', 'CA_NAMES', 'ERROR_CODES', 'Explainer', 'FakeElasticsearch', 'FakeFleetServer', 'FakeForwardProxy', 'FakeInterceptingProxy', 'FakeSocksProxy', 'GENERATED_ROOT_NAME', 'HarnessError', 'HealthChecker', 'LEAF_NAMES',
   'authorities', 'createPki', 'doctor', 'enrollAgent', 'explainDocument', 'explainLine', 'findScenarios', 'identity',
   'install', 'isHarnessError', 'loadCatalog', 'loadCertificateAuthorities', 'loadIdentity', 'probe', 'runFlow',
-  'runScenario', 'runScenarios', 'startElasticsearch', 'startFleetServer', 'startForwardProxy', 'startSocksProxy',
+  'runScenario', 'runScenarios', 'startElasticsearch', 'startFleetServer', 'startForwardProxy', 'startInterceptingProxy', 'startSocksProxy',
 ];
 
 // What a consumer writes: the README's fixture through the installed package, types checked by tsc.

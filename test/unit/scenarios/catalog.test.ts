@@ -51,10 +51,10 @@ function schemaError(): { code: string; message: string } {
 describe('loadCatalog with the built-in catalog', () => {
   it('loads the page\'s two flows and the proxy deployments, and lists the page\'s flow scenarios first, one-way then mutual, then the proxies\'', () => {
     const catalog = loadCatalog();
-    expect([...catalog.flows.keys()].sort()).toEqual(['forward-proxy', 'mutual', 'one-way', 'secure-proxy']);
+    expect([...catalog.flows.keys()].sort()).toEqual(['forward-proxy', 'intercepting-proxy', 'mutual', 'one-way', 'secure-proxy']);
     expect(catalog.scenarios.slice(0, 2).map((s) => s.id)).toEqual(['flow.one-way', 'flow.mutual']);
-    expect(catalog.scenarios.slice(2, 4).map((s) => s.id).sort()).toEqual(['flow.forward-proxy', 'flow.secure-proxy']);
-    expect(catalog.scenarios.slice(4).every((s) => !s.id.startsWith('flow.'))).toBe(true);
+    expect(catalog.scenarios.slice(2, 5).map((s) => s.id).sort()).toEqual(['flow.forward-proxy', 'flow.intercepting-proxy', 'flow.secure-proxy']);
+    expect(catalog.scenarios.slice(5).every((s) => !s.id.startsWith('flow.'))).toBe(true);
     expect(catalog.dirs).toEqual([BUILTIN_HARNESS]);
   });
 

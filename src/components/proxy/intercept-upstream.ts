@@ -1,0 +1,108 @@
+import tls from 'node:tls';
+import { parseCertificate, type Cert } from '../../x509/certificate.js';
+import type { Identity } from '../../tls/material.js';
+import { verifyError } from './nginx-words.js';
+
+/**
+ * The intercepting proxy's own TLS to the server the client asked for. squid is an OpenSSL
+ * program, so OpenSSL (Node's) verifies here, with squid's `tls_outgoing_options`: its CA file (or
+ * the system's roots) and the server's name. squid 5.7 completes the handshake with a server it
+ * cannot verify and reports the failure to the client afterwards, so the server logs nothing.
+ */
+export interface UpstreamHandshake {
+  /** The handshake finished and the server's certificate verified for the requested name. */
+  ok: boolean;
+  /** Nothing listened on the server's port. */
+  readonly refused?: boolean;
+  /** The address squid logs as HIER_DIRECT's peer. */
+  readonly peer: string;
+  /** The proxy's port toward the server (ties the record to the server's side of the connection). */
+  readonly localPort?: number;
+  readonly version?: string;
+  readonly cipher?: string;
+  readonly serverChain: readonly Cert[];
+  /** OpenSSL's verdict in nginx's `(N:text)` form, which is OpenSSL's own numbering; absent when it verified. */
+  readonly verifyError?: string;
+  /** The alert the server ended the connection with, by its RFC name. */
+  alert?: string;
+  /** The server's refusal came after the proxy's handshake was done (TLS 1.3's client-certificate refusal). */
+  afterHandshake?: boolean;
+  /** The CAs the proxy trusted upstream, by subject (null: the system's roots). */
+  readonly authorities: readonly string[] | null;
+}
+
+export interface UpstreamSettings {
+  readonly upstreamAuthorities?: readonly Cert[];
+  readonly upstreamIdentity?: Identity;
+}
+
+/** Dials and handshakes; never rejects: every outcome is a record. */
+export async function dialUpstreamTls(where: { host: string; port: number }, serverName: string, settings: UpstreamSettings): Promise<{ socket?: tls.TLSSocket; record: UpstreamHandshake }> {
+  const authorities = settings.upstreamAuthorities ? settings.upstreamAuthorities.map((c) => c.subject) : null;
+  const base = { peer: where.host, serverChain: [] as Cert[], authorities };
+  const socket = tls.connect({
+    host: where.host,
+    port: where.port,
+    servername: serverName,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+    ...(settings.upstreamAuthorities ? { ca: settings.upstreamAuthorities.map((c) => c.pem) } : {}),
+    ...(settings.upstreamIdentity ? { cert: settings.upstreamIdentity.certPem, key: settings.upstreamIdentity.keyPem } : {}),
+  });
+  let localPort: number | undefined;
+  socket.once('connect', () => { localPort = socket.localPort; });
+  const failure = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+    socket.once('secureConnect', () => resolve(null));
+    socket.once('error', (error) => resolve(error));
+  });
+  socket.on('error', () => {});
+  if (failure) {
+    socket.destroy();
+    if (failure.code === 'ECONNREFUSED') return { record: { ...base, ok: false, refused: true } };
+    return { record: { ...base, ok: false, ...(localPort ? { localPort } : {}), ...alertOf(failure) } };
+  }
+  const serverChain = peerChain(socket);
+  const leaf = socket.getPeerCertificate();
+  const chainError = socket.authorizationError as unknown as string | Error | null;
+  const chainCode = chainError ? (typeof chainError === 'string' ? chainError : (chainError as NodeJS.ErrnoException).code ?? chainError.message) : undefined;
+  const nameError = chainCode ? undefined : tls.checkServerIdentity(serverName, leaf);
+  const code = chainCode ?? (nameError ? 'ERR_TLS_CERT_ALTNAME_INVALID' : undefined);
+  const cipher = socket.getCipher();
+  const record: UpstreamHandshake = {
+    ...base,
+    ok: code === undefined,
+    ...(localPort ? { localPort } : {}),
+    version: (socket.getProtocol() ?? 'unknown').replace(/^TLSv/, ''),
+    cipher: cipher.standardName ?? cipher.name,
+    serverChain,
+    ...(code ? { verifyError: verifyError(code) } : {}),
+  };
+  if (!record.ok) {
+    socket.end();
+    return { record };
+  }
+  // A TLS 1.3 server refuses a client certificate after the client's handshake: note it when it comes.
+  socket.once('error', (error: NodeJS.ErrnoException) => {
+    const alert = alertOf(error).alert;
+    if (alert) Object.assign(record, { ok: false, alert, afterHandshake: true });
+  });
+  return { socket, record };
+}
+
+/** Node's `ERR_SSL_..._ALERT_<NAME>` codes name the alert the peer sent. */
+function alertOf(error: NodeJS.ErrnoException): { alert?: string } {
+  const match = /ALERT_([A-Z_]+)$/.exec(error.code ?? '');
+  return match ? { alert: match[1]!.toLowerCase() } : {};
+}
+
+function peerChain(socket: tls.TLSSocket): Cert[] {
+  const chain: Cert[] = [];
+  for (let cert = socket.getPeerCertificate(true); cert?.raw && !chain.some((c) => c.der.equals(cert.raw)); cert = cert.issuerCertificate) {
+    try {
+      chain.push(parseCertificate(cert.raw));
+    } catch {
+      break;
+    }
+  }
+  return chain;
+}
