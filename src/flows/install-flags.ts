@@ -1,5 +1,6 @@
 import { Command, Option, CommanderError } from 'commander';
 import { HarnessError, oneLine } from '../errors.js';
+import { POLICY_FLAG_SPECS } from './policy-flags.js';
 
 /**
  * The flags of `elastic-agent install` that touch TLS, with their real meaning, and the
@@ -69,6 +70,7 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'secure-proxy-client-ca', kind: 'string', description: 'comma-separated CAs the secure proxy trusts for agent certificates (default: agent-ca from --certs)' },
   { name: 'secure-proxy-upstream-ca', kind: 'string', description: 'CA the secure proxy verifies Fleet Server with (proxy_ssl_verify on); absent: it does not verify, as nginx by default' },
   { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
+  ...POLICY_FLAG_SPECS,
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];
 

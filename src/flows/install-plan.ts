@@ -11,6 +11,7 @@ import { parsePemCertificates, type Cert } from '../x509/certificate.js';
 import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import type { Pki } from '../pki/store.js';
 import type { ParsedFlags } from './install-flags.js';
+import { planPolicy, type PlannedPolicy } from './policy-flags.js';
 import { parseProxyHeaders, parseProxyUrl, type ProxyRoute } from '../components/proxy/proxy-url.js';
 
 /** A TLS-terminating proxy in front of Fleet Server (--secure-proxy and its harness flags). */
@@ -41,7 +42,11 @@ export interface InstallPlan {
     readonly enrollmentToken?: string;
     /** --proxy-url and friends; `bypassed` while the agent bootstraps its own Fleet Server. */
     readonly proxy?: PlannedProxy;
+    /** --fleet-server-es: the agent runs Fleet Server itself (it takes no Fleet Server hosts from its policy). */
+    readonly runsFleetServer: boolean;
   };
+  /** The --policy-* flags: what the policy says once it takes over (default: what enrollment used). */
+  readonly policy: PlannedPolicy;
   readonly fleetServer: {
     readonly host: string;
     readonly port: number;
@@ -229,7 +234,9 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       ...(agentIdentity?.warnings ? { warnings: agentIdentity.warnings } : {}),
       ...(str('enrollment-token') ? { enrollmentToken: str('enrollment-token')! } : {}),
       ...(proxy ? { proxy } : {}),
+      runsFleetServer: Boolean(esUrlFlag),
     },
+    policy: planPolicy(flags, { str, list }, url, notes),
     fleetServer: {
       host: str('fleet-server-host') ?? '127.0.0.1',
       port,

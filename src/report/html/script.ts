@@ -15,7 +15,7 @@ export const PAGE_SCRIPT = String.raw`
     return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; });
   }
   function nice(n) { return NAMES[n] || n; }
-  function arrow(leg) { return nice(leg.from) + ' \u2192 ' + nice(leg.to); }
+  function arrow(leg) { return nice(leg.from) + ' \u2192 ' + nice(leg.to) + (/ \(policy\)$/.test(leg.key || '') ? ' (policy)' : ''); }
   function glyph(status) { return status === 'ok' ? '\u2713' : status === 'fail' ? '\u2717' : '\u2013'; }
 
   function nodesOf(legs) {
