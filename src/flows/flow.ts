@@ -38,6 +38,8 @@ export interface FlowConfig {
     readonly proxy?: PlannedProxy & { readonly listenPort: number };
     /** --fleet-server-es: the agent runs Fleet Server itself, so it takes no Fleet Server hosts from its policy. */
     readonly runsFleetServer?: boolean;
+    /** --proxy-require-auth: what the fake proxies the policy names demand, instead of their URL's credentials. */
+    readonly policyProxyAuth?: { readonly username: string; readonly password: string };
   };
 }
 
@@ -163,7 +165,7 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
     if (!output) return skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
     if (policy && !policy.applied) return skippedLeg('agent', 'elasticsearch', output.hosts?.[0] ?? '', 'the agent could not apply its policy (its Fleet Server settings failed their test), so its Beats never started');
     return shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: agentLog, ...(proxyConnectTo ? { proxyConnectTo } : {}) });
-  });
+  }, config.agent.policyProxyAuth);
   const policyLegs = [...(policy?.proxyLeg ? [policy.proxyLeg] : []), ...(policy ? [policy.leg] : []), ...(fleetPolicy ? [fleetPolicy.leg] : [])];
   const legs = [...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, ...policyLegs, agentToElasticsearch];
   const logs = {
@@ -245,6 +247,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   const runsFleetServer = config.agent.runsFleetServer === true;
   const policy = await agentPolicyStage({
     enrolled: result, fs, log, runsFleetServer,
+    ...(config.agent.policyProxyAuth ? { proxyAuth: config.agent.policyProxyAuth } : {}),
     settings: { url, tls: config.agent.tls, ...(planned && !runsFleetServer ? { proxy: { url: planned.route.url.href, headers: planned.route.headers, disable: planned.disabled } } : {}) },
     ...(proxy && planned ? { enrollmentProxy: { url: planned.route.url.href, log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
   });

@@ -69,7 +69,7 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'secure-proxy-client-auth', kind: 'string', description: 'none, optional or required: ssl_verify_client of the secure proxy (default none)' },
   { name: 'secure-proxy-client-ca', kind: 'string', description: 'comma-separated CAs the secure proxy trusts for agent certificates (default: agent-ca from --certs)' },
   { name: 'secure-proxy-upstream-ca', kind: 'string', description: 'CA the secure proxy verifies Fleet Server with (proxy_ssl_verify on); absent: it does not verify, as nginx by default' },
-  { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
+  { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy, and any proxy of the policy, demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
   ...POLICY_FLAG_SPECS,
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];

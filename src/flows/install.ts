@@ -65,6 +65,7 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
       ...(plan.agent.loadError ? { loadError: plan.agent.loadError } : {}),
       ...(plan.agent.warnings ? { warnings: plan.agent.warnings } : {}),
       runsFleetServer: plan.agent.runsFleetServer,
+      ...(plan.policy.proxyAuth ? { policyProxyAuth: plan.policy.proxyAuth } : {}),
       // A loopback proxy URL names the port to listen on; any other host is mapped to a free local port.
       ...(plan.agent.proxy ? { proxy: { ...plan.agent.proxy, listenPort: !ephemeral && LOOPBACK.has(plan.agent.proxy.route.host) ? plan.agent.proxy.route.port : 0 } } : {}),
     },

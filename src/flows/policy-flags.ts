@@ -30,6 +30,8 @@ export const POLICY_FLAG_SPECS = [
 /** What the flags change in the policy; each part absent when no flag touched it. */
 export interface PlannedPolicy {
   readonly fleet: PolicyFleet;
+  /** --proxy-require-auth: what the fake proxies of the policy demand instead of their URL's credentials. */
+  readonly proxyAuth?: { readonly username: string; readonly password: string };
   /** Output keys to set (undefined values remove a key, e.g. `--policy-output-ca=none`). */
   readonly output: Partial<Record<keyof PolicyOutput | 'ssl.certificate_authorities' | 'ssl.verification_mode', unknown>>;
 }
@@ -97,7 +99,10 @@ export function planPolicy(flags: ParsedFlags, reader: Reader, enrollmentUrl: st
   const outputHeaders = headers('policy-output-proxy-header');
   if (outputHeaders) output.proxy_headers = outputHeaders;
   if (v['policy-output-proxy-disabled'] === true) output.proxy_disable = true;
-  return { fleet, output };
+  const required = str('proxy-require-auth');
+  if (required !== undefined && !required.includes(':')) throw new HarnessError('FTH_USAGE', `--proxy-require-auth: '${required}' is not user:pass`);
+  const proxyAuth = required?.includes(':') ? { username: required.slice(0, required.indexOf(':')), password: required.slice(required.indexOf(':') + 1) } : undefined;
+  return { fleet, output, ...(proxyAuth ? { proxyAuth } : {}) };
 }
 
 /** The policy's output with the flags' changes (the flow's or scenario's output underneath). */

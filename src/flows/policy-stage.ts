@@ -18,6 +18,9 @@ import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
 import { proxyRoute, type ProxyRoute, type ProxySettings } from '../components/proxy/proxy-url.js';
 import type { Identity } from '../tls/material.js';
 
+/** Credentials a fake proxy demands. */
+export type ProxyAuth = { readonly username: string; readonly password: string };
+
 /** A fake proxy running for the flow: where it listens and its log. */
 export interface RunningProxy {
   readonly url: string;
@@ -30,8 +33,8 @@ export interface RunningProxy {
  * presents `identity`), dante-like for socks5; it demands the URL's own credentials, if any, and
  * sends every tunnel to `target`, as if DNS pointed there.
  */
-export async function startPolicyProxy(route: ProxyRoute, target: { host: string; port: number }, identity: Identity): Promise<FakeForwardProxy | FakeSocksProxy> {
-  const auth = route.url.username || route.url.password
+export async function startPolicyProxy(route: ProxyRoute, target: { host: string; port: number }, identity: Identity, demand?: ProxyAuth): Promise<FakeForwardProxy | FakeSocksProxy> {
+  const auth = demand ? { auth: demand } : route.url.username || route.url.password
     ? { auth: { username: decodeURIComponent(route.url.username), password: decodeURIComponent(route.url.password) } }
     : {};
   const common = { port: 0, log: new ComponentLog('proxy'), resolve: () => target, ...auth };
@@ -47,6 +50,8 @@ export interface AgentPolicyStage {
   readonly log: ComponentLog;
   /** The proxy enrollment went through, still running: reused when the policy keeps it. */
   readonly enrollmentProxy?: RunningProxy;
+  /** What a proxy only the policy names demands (--proxy-require-auth), instead of its URL's credentials. */
+  readonly proxyAuth?: ProxyAuth;
 }
 
 /** The agent applies its first policy; undefined when enrollment delivered none. */
@@ -56,9 +61,9 @@ export async function agentPolicyStage(stage: AgentPolicyStage): Promise<AgentPo
   const client = policyFleetClient(stage.settings, enrolled.policy, stage.runsFleetServer);
   const route = stage.runsFleetServer ? undefined : proxyRoute(client.proxy);
   const reuse = route && stage.enrollmentProxy?.url === route.url.href ? stage.enrollmentProxy : undefined;
-  await using started = route && !reuse ? await startPolicyProxy(route, fs.endpoint, fs.options.identity) : undefined;
+  await using started = route && !reuse ? await startPolicyProxy(route, fs.endpoint, fs.options.identity, stage.proxyAuth) : undefined;
   const proxyFake = reuse ?? (started ? { log: started.log, connectTo: { host: '127.0.0.1', port: started.port } } : undefined);
-  return applyAgentPolicy({
+  return await applyAgentPolicy({
     enrolled: stage.settings, policy: enrolled.policy, actionId: enrolled.policyActionId, agentId: enrolled.agentId,
     accessApiKey: enrolled.accessApiKey, runsFleetServer: stage.runsFleetServer, log: stage.log,
     connectTo: fs.endpoint, fleetServer: fs,
@@ -73,10 +78,11 @@ export async function agentPolicyStage(stage: AgentPolicyStage): Promise<AgentPo
 export async function outputPolicyStage<T>(
   output: PolicyOutput | undefined, fs: FakeFleetServer, es: FakeElasticsearch,
   ship: (proxyConnectTo: { host: string; port: number } | undefined) => Promise<T>,
+  proxyAuth?: ProxyAuth,
 ): Promise<{ fleet?: PolicyOutputResult; shipped: T }> {
   const settings: ProxySettings = { ...(output?.proxy_url ? { url: output.proxy_url } : {}), headers: { ...output?.proxy_headers }, disable: output?.proxy_disable === true };
   const route = proxyRoute(settings);
-  await using proxy = route ? await startPolicyProxy(route, es.endpoint, fs.options.identity) : undefined;
+  await using proxy = route ? await startPolicyProxy(route, es.endpoint, fs.options.identity, proxyAuth) : undefined;
   const proxyConnectTo = proxy ? { host: '127.0.0.1', port: proxy.port } : undefined;
   const fleet = output && fs.healthy
     ? await takePolicyOutput(fs, { output, connectTo: es.endpoint, elasticsearch: es, ...(proxyConnectTo ? { proxyConnectTo } : {}) })
