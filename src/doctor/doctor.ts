@@ -18,6 +18,7 @@ import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
+import { predictPolicyLegs } from './predict-policy.js';
 
 /** Options of {@link doctor}. */
 export interface DoctorOptions {
@@ -145,7 +146,7 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   findings.push(...es.findings);
   const fleetChain: readonly Cert[] = fleet?.chain ?? plan?.fleetServer.identity.chain ?? [];
   if (!fleet) findings.push(finding('info', '--fleet-server-cert', null, 'TRUST_SYSTEM_ROOTS', 'no --fleet-server-cert: the agent generates a self-signed certificate for this host, which agents trust only with its CA or --insecure', '--fleet-server-cert and --fleet-server-cert-key for a certificate of your CA'));
-  const agentLeg = predictLeg({
+  const agentSetup: LegSetup = {
     from: 'agent', to: 'fleet-server', host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
     trustFlag: '--certificate-authorities', roots: agentTrust ? agentTrust.certs : 'system',
     ...(str('ca-sha256') ? { caSha256: str('ca-sha256')!.split(',').filter(Boolean) } : {}),
@@ -155,16 +156,21 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     clientFlag: '--elastic-agent-cert', ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}),
     ...(agent ? { clientChain: agent.chain } : {}),
     clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'), clientCAFlag: '--certificate-authorities', clientCAs: agentTrust?.certs ?? [], server: 'go', now,
-  });
+  };
+  const agentLeg = predictLeg(agentSetup);
   findings.push(...agentLeg.findings);
   // The output leg: install's policy output trusts what Fleet Server's own connection trusts and
   // has no client certificate. Its findings would repeat Fleet Server's, so only the prediction counts.
   const { clientFile: _f, clientChain: _c, clientLoadError: _e, ...outputSetup } = esSetup;
+  const outputLeg: LegSetup = { ...outputSetup, from: 'agent', to: 'elasticsearch', clientFlag: 'the output\'s ssl.certificate' };
   const output = predictLeg({
-    ...outputSetup, from: 'agent', to: 'elasticsearch', clientFlag: 'the output\'s ssl.certificate',
+    ...outputLeg,
     ...(agentLeg.prediction.outcome !== 'ok' ? { serverLoadError: 'the agent did not enroll, so it has no policy to ship data with' } : {}),
   });
-  const predictions = [es.prediction, agentLeg.prediction, output.prediction];
+  // Once the policy takes over: the agent's next connection, Fleet Server's output test, and the output as the policy gives it.
+  const policy = plan ? predictPolicyLegs(plan, { setup: agentSetup, prediction: agentLeg.prediction }, { setup: esSetup, prediction: es.prediction }, outputLeg, (name) => str(name) !== undefined) : undefined;
+  findings.push(...(policy?.findings ?? []));
+  const predictions = [es.prediction, agentLeg.prediction, ...(policy?.predictions ?? []), policy?.output ?? output.prediction];
 
   let legs: Leg[] = [];
   let compared: LegComparison[];
@@ -175,7 +181,7 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     const flow = await runFlow(flowConfig(plan, 'ephemeral'));
     legs = [...flow.legs];
     compared = predictions.map((p) => {
-      const leg = legs.find((l) => l.from === p.from && l.to === p.to);
+      const leg = legs.find((l) => l.from === p.from && l.to === p.to && l.stage === p.stage);
       const actual: Outcome = !leg || leg.skipped ? 'not-attempted' : leg.ok ? 'ok' : leg.rejectedBy === 'client' ? 'rejected-by-client' : 'rejected-by-server';
       return { ...p, actual, agrees: actual === p.outcome && sameReason(p, leg) };
     });
