@@ -18,7 +18,7 @@ function normalised(run: readonly ScenarioResult[]): unknown[] {
     if ((key === 'sha256' || key === 'notAfter' || key === 'notBefore') && typeof value === 'string') return 'FRESH';
     if (typeof value !== 'string') return value;
     return value.replace(/(127\.0\.0\.1|\[::1\]|localhost):\d+/g, '$1:PORT').replace(/\b127\.0\.0\.1\.\d+/g, '127.0.0.1.PORT').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'TIME')
-      .replace(/\b[0-9a-f]{64}\b/g, 'FINGERPRINT').replace(/fleet-tls-run-[\w-]+/g, 'fleet-tls-run-DIR');
+      .replace(/\b[0-9a-f]{64}\b/g, 'FINGERPRINT').replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, 'AGENT-ID').replace(/fleet-tls-run-[\w-]+/g, 'fleet-tls-run-DIR');
   })) as unknown[];
 }
 

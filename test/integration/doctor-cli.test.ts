@@ -41,15 +41,18 @@ const oneWay = (): Flags => ({
 const argv = (flags: Flags) => Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => (v === true ? `--${k}` : `--${k}=${v}`));
 const diagnose = (overrides: Flags, extra: { static?: boolean } = {}) => doctor(argv({ ...oneWay(), ...overrides }), { pki, ...extra });
 const problems = (result: DoctorResult) => result.findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity} ${f.code} ${f.flag}`);
-const outcomes = (result: DoctorResult) => result.predictions.map((p) => [`${p.from}->${p.to}`, p.outcome, p.actual, p.agrees]);
+const outcomes = (result: DoctorResult) => result.predictions.map((p) => [`${p.from}->${p.to}${p.stage ? ` (${p.stage})` : ''}`, p.outcome, p.actual, p.agrees]);
 
 describe('doctor on customer files that work', () => {
   it('finds nothing wrong with the one-way command, and both handshakes work as predicted', async () => {
     const result = await diagnose({});
     expect(problems(result)).toEqual([]);
-    expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'ok', 'ok', true], ['agent->elasticsearch', 'ok', 'ok', true]]);
+    expect(outcomes(result)).toEqual([
+      ['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'ok', 'ok', true],
+      ['agent->fleet-server (policy)', 'ok', 'ok', true], ['fleet-server->elasticsearch (policy)', 'ok', 'ok', true], ['agent->elasticsearch', 'ok', 'ok', true],
+    ]);
     expect(result.ok).toBe(true);
-    expect(result.legs.map((l) => l.ok)).toEqual([true, true, true]);
+    expect(result.legs.map((l) => l.ok)).toEqual([true, true, true, true, true]);
   });
 
   it('gives both fingerprint formats of every CA file', async () => {
