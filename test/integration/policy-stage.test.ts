@@ -11,6 +11,8 @@ import type { Pki } from '../../src/pki/store.js';
 import { legKey, type Leg } from '../../src/report/leg.js';
 import { legView } from '../../src/report/html/model.js';
 import { cliInProcess } from '../helpers/cli.js';
+import { explainLine } from '../../src/explain/match.js';
+import { loadCatalog } from '../../src/scenarios/catalog.js';
 import { scratchDir } from '../helpers/pki.js';
 import { freePort } from '../helpers/net.js';
 
@@ -155,5 +157,23 @@ describe('the report', () => {
       expect(found, line).toBeGreaterThanOrEqual(0);
       at = found + 1;
     }
+  });
+});
+
+describe('explain', () => {
+  it.each([
+    ['Failed to dispatch action id "policy:4a1e3b00-9c8f-11ee-b9d1-0242ac120002:3:1" of type "POLICY_CHANGE", error: failed to validate Fleet client config: validating fleet client config: ' +
+      'fail to communicate with Fleet Server API client hosts: all hosts failed: requester 0/1 to host https://fleet.corp:8220/ errored: Get "https://fleet.corp:8220/api/status?": x509: certificate signed by unknown authority',
+    'policy.fleet-host-another-ca', 'agent->fleet-server (policy)'],
+    ['Failed to dispatch action id "policy:p1:2:1" of type "POLICY_CHANGE", error: failed to validate Fleet client config: validating fleet client config: ' +
+      'fail to communicate with Fleet Server API client hosts: all hosts failed: requester 0/1 to host https://fleet.corp:8220/ errored: Get "https://fleet.corp:8220/api/status?": Proxy Authentication Required',
+    'policy.fleet-proxy-wants-credentials', 'agent->proxy (policy)'],
+    ['{"log.level":"warn","message":"Failed Elasticsearch output configuration test, using bootstrap values.","error.message":"x509: certificate signed by unknown authority"}',
+      'policy.output-another-ca', 'fleet-server->elasticsearch (policy)'],
+    ['Failed Elasticsearch output configuration test, using bootstrap values.: EOF', 'policy.output-default-localhost', 'fleet-server->elasticsearch (policy)'],
+  ])('recognises %s as the catalog\'s policy scenario', (line, id, leg) => {
+    const best = explainLine(loadCatalog(), line).matches[0]!;
+    expect(best.scenario.id).toBe(id);
+    expect(best.template.origin).toMatchObject({ kind: 'log', leg });
   });
 });
