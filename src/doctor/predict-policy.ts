@@ -46,17 +46,19 @@ export function predictPolicyLegs(
     ...(cas?.length ? { roots: loadCertificateAuthorities(cas), trustFlag: '--policy-fleet-ca' } : {}),
     ...(enrolled ? {} : { serverLoadError: 'the agent did not enroll, so it has no policy' }),
   });
-  predictions.push(staged(agentPolicy.prediction));
-  findings.push(...agentPolicy.findings);
+  // Nothing takes over after an enrollment that fails: those legs are not predicted at all.
+  if (enrolled) {
+    predictions.push(staged(agentPolicy.prediction));
+    findings.push(...agentPolicy.findings);
+  }
   const applied = agentPolicy.prediction.outcome === 'ok';
 
   // Fleet Server: the policy's output with the keys it lacks from the bootstrap.
   const merged = mergeBootstrapOutput(policyOutput, { hosts: [plan.fleetServer.elasticsearchUrl], tls: plan.fleetServer.elasticsearchTls });
   const mergedUrl = new URL(merged.hosts[0]!);
-  if (mergedUrl.protocol === 'https:') {
+  if (enrolled && mergedUrl.protocol === 'https:') {
     const fleetPolicy = predictLeg({
       ...tlsSetup(es.setup, mergedUrl, merged.tls, flagGiven('policy-output-ca') ? '--policy-output-ca' : es.setup.trustFlag),
-      ...(es.prediction.outcome === 'ok' && enrolled ? {} : { clientLoadError: 'Fleet Server has no policy: the agent did not enroll' }),
     });
     predictions.push(staged(fleetPolicy.prediction));
     findings.push(...fleetPolicy.findings);

@@ -159,7 +159,10 @@ describe('doctor naming each fault, its fix, and a prediction the handshake conf
       'elastic-agent-cert-key': c.file('rsa-agent-legacy.key'), 'elastic-agent-cert-key-passphrase': c.file('passphrase') });
     expect(problems(result)).toEqual(['warning KEY_LEGACY_ENCRYPTED --elastic-agent-cert-key']);
     expect(result.findings[0]!.fix).toBe(`openssl pkcs8 -topk8 -v2 aes-256-cbc -in ${c.file('rsa-agent-legacy.key')} -out ${path.join(c.dir, 'rsa-agent-legacy.pkcs8.key')}`);
-    expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'ok', 'ok', true], ['agent->elasticsearch', 'ok', 'ok', true]]);
+    expect(outcomes(result)).toEqual([
+      ['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'ok', 'ok', true],
+      ['agent->fleet-server (policy)', 'ok', 'ok', true], ['fleet-server->elasticsearch (policy)', 'ok', 'ok', true], ['agent->elasticsearch', 'ok', 'ok', true],
+    ]);
   });
 
   it('an agent key that does not decrypt stops the agent only: Fleet Server still reaches Elasticsearch', async () => {
