@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
 import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
-import { buildLeg, skippedLeg } from './legs.js';
+import { buildLeg, skippedLeg, withLog } from './legs.js';
 import { goRequest, type GoExchange } from './go-client.js';
 import type { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
@@ -85,10 +85,11 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
     if (exchange.proxy?.error) {
       return { leg: changedLeg(skippedLeg('agent', 'fleet-server', `${base}${path}`, 'the proxy did not open a connection to Fleet Server'), { stage: 'policy' }), ...(hop ? { proxyLeg: hop } : {}) };
     }
-    const built = buildLeg({
-      from: 'agent', to: 'fleet-server', url: `${base}${path}`, exchange, ok, method, clientLog,
+    const built = withLog(buildLeg({
+      from: 'agent', to: 'fleet-server', url: `${base}${path}`, exchange, ok, method,
+      ...(exchange.proxy ? {} : { clientLog }),
       ...(options.fleetServer && !exchange.proxy ? { server: await options.fleetServer.connection(exchange.connection.localPort) } : {}),
-    });
+    }), exchange.proxy ? clientLog : undefined);
     return { leg: changedLeg(built, { stage: 'policy', ...(exchange.proxy ? { via: 'proxy' as const } : {}) }), ...(hop ? { proxyLeg: hop } : {}) };
   };
 

@@ -13,7 +13,7 @@ import { MaterialError } from '../tls/material.js';
 import { elasticError } from './elastic-error.js';
 import { goRequest } from './go-client.js';
 import type { FakeFleetServer } from './fleet-server.js';
-import { buildLeg, skippedLeg } from './legs.js';
+import { buildLeg, skippedLeg, withLog } from './legs.js';
 import type { PolicyOutput } from './output.js';
 import { mergeBootstrapOutput, type MergedOutput } from './policy.js';
 import { proxyRoute } from './proxy/proxy-url.js';
@@ -68,10 +68,11 @@ export async function takePolicyOutput(fs: FakeFleetServer, options: PolicyOutpu
   fs.log.write(problem ? 'error' : 'info', lines[0]!, problem ? { 'error.message': problem } : undefined);
   if (problem) fs.log.write('warn', lines[1]!, { 'error.message': problem });
   else fs.log.write('info', lines[1]!);
-  const built = buildLeg({
-    from: 'fleet-server', to: 'elasticsearch', url: `${host}/`, exchange, ok: !problem, method: 'GET', clientLog: lines.join('\n'),
+  const built = withLog(buildLeg({
+    from: 'fleet-server', to: 'elasticsearch', url: `${host}/`, exchange, ok: !problem, method: 'GET',
+    ...(exchange.proxy ? {} : { clientLog: lines.join('\n') }),
     ...(options.elasticsearch && !exchange.proxy ? { server: await options.elasticsearch.connection(exchange.connection.localPort) } : {}),
-  });
+  }), exchange.proxy ? lines.join('\n') : undefined);
   // The fake keeps serving this flow over its bootstrap connection either way: the test's
   // connection is what changed, and a stack shared by later flows must stand as its bootstrap left it.
   return { leg: changedLeg(built, { stage: 'policy', ...(exchange.proxy ? { via: 'proxy' as const } : {}) }), usesPolicyOutput: !problem, merged };

@@ -1,5 +1,5 @@
 import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
-import { buildLeg, skippedLeg } from './legs.js';
+import { buildLeg, skippedLeg, withLog } from './legs.js';
 import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError } from '../tls/material.js';
@@ -82,11 +82,12 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
     return exchange;
   };
   const leg = async (exchange: GoExchange, ok: boolean, method: 'GET' | 'POST', path: string, clientLog: string) => {
-    const built = buildLeg({
-      from: 'agent', to: 'elasticsearch', url: `${url}${path || '/'}`, exchange, ok, method, clientLog,
+    const built = withLog(buildLeg({
+      from: 'agent', to: 'elasticsearch', url: `${url}${path || '/'}`, exchange, ok, method,
+      ...(exchange.proxy ? {} : { clientLog }),
       // Through a proxy Elasticsearch sees the proxy's port, never the agent's.
       ...(options.elasticsearch && !exchange.proxy ? { server: await options.elasticsearch.connection(exchange.connection.localPort) } : {}),
-    });
+    }), exchange.proxy ? clientLog : undefined);
     return exchange.proxy ? changedLeg(built, { via: 'proxy' }) : built;
   };
   const warnings = () => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
