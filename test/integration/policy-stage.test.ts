@@ -124,6 +124,12 @@ describe('Fleet Server once it has its policy', () => {
     expect(byKey(result.legs, 'agent->elasticsearch')).toMatchObject({ ok: false, rejectedBy: 'client', alert: 'bad_certificate' });
   });
 
+  it('tests its policy output through the SOCKS5 proxy the policy names, and the agents ship through it too', async () => {
+    const result = await flow([...BOOTSTRAPPED, '--policy-output-proxy-url=socks5://127.0.0.1:1080']);
+    expect(byKey(result.legs, 'fleet-server->elasticsearch (policy)')).toMatchObject({ ok: true, via: 'proxy', logs: { 'fleet-server': 'Server configuration update\noutput configuration has changed' } });
+    expect(byKey(result.legs, 'agent->elasticsearch')).toMatchObject({ ok: true, via: 'proxy', logs: { agent: 'Connection to backoff(elasticsearch(https://localhost:9200)) established' } });
+  });
+
   it('an agent that runs Fleet Server keeps --url whatever the policy\'s host says, and acknowledges the policy there', async () => {
     const result = await flow([...BOOTSTRAPPED, '--policy-fleet-ca=/path/to/agent-ca', '--policy-fleet-url=https://fleet.example.com:8220']);
     const leg = byKey(result.legs, 'agent->fleet-server (policy)')!;
