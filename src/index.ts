@@ -35,6 +35,7 @@ export { FakeFleetServer, type FleetServerOptions, type FleetServerState } from 
 export type { EnrollResult } from './components/agent.js';
 export type { GoClientTls } from './components/go-client-tls.js';
 export type { PolicyOutput } from './components/output.js';
+export type { PolicyFleet } from './components/policy.js';
 export type { ComponentLog, LogEntry, LogLevel } from './components/log.js';
 
 // The PKI and TLS material.
@@ -61,6 +62,7 @@ export type { ResolvedExpectation } from './scenarios/expect.js';
 
 // What a report reader reads.
 export type { Leg, CertificateSummary, ClientCertificateSummary, Phase, ComponentName } from './report/leg.js';
+export { legKey } from './report/leg.js';
 export { HarnessError, ERROR_CODES, isHarnessError, type ErrorCode } from './errors.js';
 
 // Support tools: explain a pasted line, doctor a customer's command, probe any server.

@@ -33,7 +33,7 @@ export function pcapng(legs: readonly Leg[]): Buffer {
     // A reused client port would merge two connections in a reader's eyes: give it a fresh one.
     while (used.has(`${client.address}|${client.port}|${server.port}`)) client = { ...client, port: spare++ };
     used.add(`${client.address}|${client.port}|${server.port}`);
-    packets.push(...stream(wire, client, server, `${leg.from} → ${leg.to} ${leg.url}`));
+    packets.push(...stream(wire, client, server, `${leg.from} → ${leg.to}${leg.stage === 'policy' ? ' (policy)' : ''} ${leg.url}`));
   }
   packets.sort((a, b) => (a.micros < b.micros ? -1 : a.micros > b.micros ? 1 : 0));
   for (const packet of packets) blocks.push(enhancedPacket(packet));

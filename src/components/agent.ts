@@ -47,6 +47,9 @@ export interface EnrollResult {
   readonly proxyLeg?: Leg;
   /** The policy the first checkin delivered (its outputs carry the agent's Elasticsearch settings). */
   readonly policy?: Record<string, unknown>;
+  /** The POLICY_CHANGE action that carried it, and the agent's access key (to act on it, agent-policy.ts). */
+  readonly policyActionId?: string;
+  readonly accessApiKey?: string;
   readonly log: ComponentLog;
 }
 
@@ -127,14 +130,15 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     const failed = await leg(checkin, false, checkinPath, [...warnings(), line].join('\n'));
     return { ok: false, agentId: item.id, leg: failed, ...(hopLeg ? { proxyLeg: hopLeg } : {}), log };
   }
-  const actions = (JSON.parse(checkin.response.body) as { actions?: Array<{ type: string; data?: { policy?: Record<string, unknown> } }> }).actions ?? [];
-  const policy = actions.find((a) => a.type === 'POLICY_CHANGE')?.data?.policy;
+  const actions = (JSON.parse(checkin.response.body) as { actions?: Array<{ id?: string; type: string; data?: { policy?: Record<string, unknown> } }> }).actions ?? [];
+  const change = actions.find((a) => a.type === 'POLICY_CHANGE');
+  const policy = change?.data?.policy;
   const lines = warnings();
   const enrolledLeg = await leg(enrolled, true, enrollPath, [...lines, 'Successfully enrolled the Elastic Agent.'].join('\n'));
   return {
     ok: true,
     agentId: item.id,
-    ...(policy ? { policy } : {}),
+    ...(policy ? { policy, accessApiKey: item.access_api_key, ...(change?.id ? { policyActionId: change.id } : {}) } : {}),
     leg: enrolledLeg,
     ...(hopLeg ? { proxyLeg: hopLeg } : {}),
     log,

@@ -145,10 +145,13 @@ async function checkinAgent(server: FleetBackend, req: http.IncomingMessage, age
             outputs: {
               default: {
                 type: 'elasticsearch', hosts: output.hosts, ...(output.ssl ? { ssl: output.ssl } : {}),
+                ...(output.proxy_url !== undefined ? { proxy_url: output.proxy_url } : {}),
+                ...(output.proxy_headers ? { proxy_headers: output.proxy_headers } : {}),
+                ...(output.proxy_disable !== undefined ? { proxy_disable: output.proxy_disable } : {}),
                 ...(agent.outputKey ? { api_key: agent.outputKey } : {}),
               },
             },
-            fleet: { hosts: [server.url] },
+            fleet: server.fleet ?? { hosts: [server.url] },
             inputs: [],
           },
         },

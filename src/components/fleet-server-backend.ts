@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { GoExchange } from './go-http.js';
 import type { PolicyOutput } from './output.js';
+import type { PolicyFleet } from './policy.js';
 
 /** elastic-agent-client unit states, uppercase as Fleet Server reports them. */
 export type FleetServerState = 'STARTING' | 'HEALTHY' | 'DEGRADED' | 'FAILED' | 'STOPPING' | 'STOPPED';
@@ -24,6 +25,8 @@ export interface FleetBackend {
   readonly policyId: string;
   /** Fleet Server's own URL, as its policy's `fleet.hosts` names it. */
   readonly url: string;
+  /** The policy's `fleet` block (Fleet Server hosts with their ssl and proxy); absent: its own URL. */
+  readonly fleet?: PolicyFleet;
   /** The Elasticsearch output handed to agents in their policy. */
   readonly output: PolicyOutput & { readonly hosts: readonly string[] };
   readonly agents: Map<string, EnrolledAgent>;

@@ -6,6 +6,7 @@ import type { GoClientTls } from './go-client-tls.js';
 import type { GoExchange } from './go-http.js';
 import type { ComponentLog } from './log.js';
 import type { PolicyOutput } from './output.js';
+import type { PolicyFleet } from './policy.js';
 
 /** Every setting of {@link FakeFleetServer.start}, named after the install flags; {@link startFleetServer} fills them from a PKI. */
 export interface FleetServerOptions {
@@ -38,6 +39,8 @@ export interface FleetServerOptions {
     /** Where Elasticsearch really listens, when the URL names a host that only exists in the customer's network. */
     readonly connectTo?: { readonly host: string; readonly port: number };
   };
+  /** The policy's `fleet` block handed to agents (Kibana's Fleet Server host); absent: this server's own URL. */
+  readonly policyFleet?: PolicyFleet;
   /** The Elasticsearch output handed to agents in their policy (hosts and ssl). */
   readonly output?: PolicyOutput & { readonly hosts: readonly string[] };
   readonly policyId?: string;

@@ -196,6 +196,7 @@ export class FakeFleetServer implements AsyncDisposable {
       policyId: this.policyId,
       get url() { return server.url; },
       output: this.options.output ?? { hosts: [this.options.elasticsearch.url] },
+      ...(this.options.policyFleet ? { fleet: this.options.policyFleet } : {}),
       agents: this.agents,
       elasticsearch: (method, path, body, authorization) => this.elasticsearch(method, path, body, authorization),
       apiKeyTrusted: (header) => (this.apiKeys.get(header) ?? 0) > Date.now(),

@@ -1,6 +1,6 @@
 import type { Cert } from '../x509/certificate.js';
 import type { CertificateSummary, ComponentName, Leg } from '../report/leg.js';
-import { rememberWire } from '../capture/wire.js';
+import { changedLeg, rememberWire } from '../capture/wire.js';
 import type { GoExchange } from './go-http.js';
 import type { ServerConnection } from './server-dialect.js';
 
@@ -91,6 +91,15 @@ function verifiedWith(input: LegInput): NonNullable<Leg['verifiedWith']> {
   const request = connection.tap!.timeline.events.find((event) => event.what === 'CertificateRequest');
   const names = (request?.detail as { names?: string[] } | undefined)?.names;
   return { client: connection.verifies ?? null, server: names ?? null };
+}
+
+/**
+ * The client's words on a leg, kept out of its timeline: through a proxy nobody waits for the far
+ * server to finish, so where its last records fall against the client's line is a race, and
+ * reports of the same run must not differ by it.
+ */
+export function withLog(leg: Leg, clientLog: string | undefined): Leg {
+  return clientLog ? changedLeg(leg, { logs: { ...leg.logs, [leg.from]: clientLog } }) : leg;
 }
 
 /** A leg that was never attempted, with the reason and the client component's words. */

@@ -1,5 +1,5 @@
 import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
-import { buildLeg, skippedLeg } from './legs.js';
+import { buildLeg, skippedLeg, withLog } from './legs.js';
 import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError } from '../tls/material.js';
@@ -7,6 +7,7 @@ import { parseVerificationMode, versionRange } from '../tls/settings.js';
 import { GoTransport, goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
+import { proxyRoute } from './proxy/proxy-url.js';
 
 /** The Elasticsearch output of a policy, as Fleet hands it to the agent (libs `ssl.*` names). */
 export interface PolicyOutput {
@@ -21,6 +22,10 @@ export interface PolicyOutput {
     readonly key?: string;
     readonly supported_protocols?: readonly string[];
   };
+  /** libs' httpcommon proxy settings of the output (Kibana: Fleet → Settings → Proxies). */
+  readonly proxy_url?: string;
+  readonly proxy_headers?: Readonly<Record<string, string>>;
+  readonly proxy_disable?: boolean;
 }
 
 export interface ShipOptions {
@@ -31,6 +36,8 @@ export interface ShipOptions {
   /** Where Elasticsearch really listens, whatever host the output names. */
   readonly connectTo?: { readonly host: string; readonly port: number };
   readonly elasticsearch?: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
+  /** Where the fake proxy of the output's `proxy_url` listens, whatever address the URL names. */
+  readonly proxyConnectTo?: { readonly host: string; readonly port: number };
 }
 
 /**
@@ -60,21 +67,29 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
     'user-agent': `Elastic-filebeat/${options.version ?? '9.2.0'} (linux; amd64)`,
     ...(options.output.api_key ? { authorization: `ApiKey ${Buffer.from(options.output.api_key).toString('base64')}` } : {}),
   };
-  // libbeat's client pings and publishes over one kept-alive connection.
+  // libbeat's client pings and publishes over one kept-alive connection, through the output's proxy if it has one.
   const transport = new GoTransport();
+  const route = proxyRoute({ ...(options.output.proxy_url ? { url: options.output.proxy_url } : {}), headers: { ...options.output.proxy_headers }, disable: options.output.proxy_disable === true });
+  const proxy = route && options.proxyConnectTo ? { ...route, connectTo: options.proxyConnectTo } : route;
   const request = async (method: 'GET' | 'POST', path: string, body?: string) => {
     const exchange = await goRequest({
       method, url: `${url}${path}`, headers, tls, transport, goRelease: options.goRelease ?? DEFAULT_GO,
       ...(body !== undefined ? { body } : {}),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
+      ...(proxy ? { proxy } : {}),
     });
     for (const warning of exchange.connection.warnings) log.warnOnce(warning);
     return exchange;
   };
-  const leg = async (exchange: GoExchange, ok: boolean, method: 'GET' | 'POST', path: string, clientLog: string) => buildLeg({
-    from: 'agent', to: 'elasticsearch', url: `${url}${path || '/'}`, exchange, ok, method, clientLog,
-    ...(options.elasticsearch ? { server: await options.elasticsearch.connection(exchange.connection.localPort) } : {}),
-  });
+  const leg = async (exchange: GoExchange, ok: boolean, method: 'GET' | 'POST', path: string, clientLog: string) => {
+    const built = withLog(buildLeg({
+      from: 'agent', to: 'elasticsearch', url: `${url}${path || '/'}`, exchange, ok, method,
+      ...(exchange.proxy ? {} : { clientLog }),
+      // Through a proxy Elasticsearch sees the proxy's port, never the agent's.
+      ...(options.elasticsearch && !exchange.proxy ? { server: await options.elasticsearch.connection(exchange.connection.localPort) } : {}),
+    }), exchange.proxy ? clientLog : undefined);
+    return exchange.proxy ? changedLeg(built, { via: 'proxy' }) : built;
+  };
   const warnings = () => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
 
   // libbeat pings with an empty path, so the URL in its error has no trailing slash.
@@ -133,8 +148,8 @@ function failure(exchange: GoExchange, verb: 'Get' | 'Post', url: string): strin
 
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
 
-/** The policy's ssl block read the way libs reads it (inline PEM or paths). */
-function outputTls(output: PolicyOutput): GoClientTls {
+/** The policy's ssl block read the way libs reads it (inline PEM or paths); throws MaterialError. */
+export function outputTls(output: PolicyOutput): GoClientTls {
   const ssl = output.ssl ?? {};
   const versions = versionRange(ssl.supported_protocols, 'ssl.supported_protocols');
   return {

@@ -19,6 +19,7 @@ import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
 import { proxyPredictions } from './proxy-legs.js';
+import { predictPolicyLegs } from './predict-policy.js';
 
 /** Options of {@link doctor}. */
 export interface DoctorOptions {
@@ -146,7 +147,7 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   findings.push(...es.findings);
   const fleetChain: readonly Cert[] = fleet?.chain ?? plan?.fleetServer.identity.chain ?? [];
   if (!fleet) findings.push(finding('info', '--fleet-server-cert', null, 'TRUST_SYSTEM_ROOTS', 'no --fleet-server-cert: the agent generates a self-signed certificate for this host, which agents trust only with its CA or --insecure', '--fleet-server-cert and --fleet-server-cert-key for a certificate of your CA'));
-  const agentLeg = predictLeg({
+  const agentSetup: LegSetup = {
     from: 'agent', to: 'fleet-server', host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
     trustFlag: '--certificate-authorities', roots: agentTrust ? agentTrust.certs : 'system',
     ...(str('ca-sha256') ? { caSha256: str('ca-sha256')!.split(',').filter(Boolean) } : {}),
@@ -156,7 +157,8 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     clientFlag: '--elastic-agent-cert', ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}),
     ...(agent ? { clientChain: agent.chain } : {}),
     clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'), clientCAFlag: '--certificate-authorities', clientCAs: agentTrust?.certs ?? [], server: 'go', now,
-  });
+  };
+  const agentLeg = predictLeg(agentSetup);
   // A healthy Fleet Server is the proxies' precondition: the flow starts them only then.
   const proxies = plan && !fleetLoadError && es.prediction.outcome === 'ok' ? proxyPredictions(plan, {
     host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
@@ -172,11 +174,16 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   // The output leg: install's policy output trusts what Fleet Server's own connection trusts and
   // has no client certificate. Its findings would repeat Fleet Server's, so only the prediction counts.
   const { clientFile: _f, clientChain: _c, clientLoadError: _e, ...outputSetup } = esSetup;
+  const outputLeg: LegSetup = { ...outputSetup, from: 'agent', to: 'elasticsearch', clientFlag: 'the output\'s ssl.certificate' };
   const output = predictLeg({
-    ...outputSetup, from: 'agent', to: 'elasticsearch', clientFlag: 'the output\'s ssl.certificate',
+    ...outputLeg,
     ...(!enrolls ? { serverLoadError: 'the agent did not enroll, so it has no policy to ship data with' } : {}),
   });
-  const predictions = [es.prediction, ...(proxies?.predictions ?? []), ...(behindSecureProxy ? [] : [agentPrediction]), output.prediction];
+  // Once the policy takes over: the agent's next connection, Fleet Server's output test, and the output
+  // as the policy gives it (the flow has no policy stage behind a secure proxy).
+  const policy = plan && !behindSecureProxy ? predictPolicyLegs(plan, { setup: agentSetup, prediction: agentPrediction }, { setup: esSetup, prediction: es.prediction }, outputLeg, (name) => str(name) !== undefined) : undefined;
+  findings.push(...(policy?.findings ?? []));
+  const predictions = [es.prediction, ...(proxies?.predictions ?? []), ...(behindSecureProxy ? [] : [agentPrediction]), ...(policy?.predictions ?? []), policy?.output ?? output.prediction];
 
   let legs: Leg[] = [];
   let compared: LegComparison[];
@@ -187,7 +194,7 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     const flow = await runFlow(flowConfig(plan, 'ephemeral'));
     legs = [...flow.legs];
     compared = predictions.map((p) => {
-      const leg = legs.find((l) => l.from === p.from && l.to === p.to);
+      const leg = legs.find((l) => l.from === p.from && l.to === p.to && l.stage === p.stage);
       const actual: Outcome = !leg || leg.skipped ? 'not-attempted' : leg.ok ? 'ok' : leg.rejectedBy === 'client' ? 'rejected-by-client' : 'rejected-by-server';
       return { ...p, actual, agrees: actual === p.outcome && sameReason(p, leg) };
     });

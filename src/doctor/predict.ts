@@ -23,6 +23,8 @@ export interface Prediction {
   readonly outcome: Outcome;
   /** The client's words for a client rejection, the server's for a server rejection, the reason otherwise. */
   readonly message: string;
+  /** `policy`: the leg after the policy took over (predict-policy.ts). */
+  readonly stage?: 'policy';
 }
 
 export interface LegSetup {

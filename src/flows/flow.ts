@@ -12,6 +12,8 @@ import { ComponentLog } from '../components/log.js';
 import { buildLeg, skippedLeg } from '../components/legs.js';
 import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
+import type { AgentPolicyResult } from '../components/agent-policy.js';
+import { agentPolicyStage, outputPolicyStage } from './policy-stage.js';
 
 /** The three components of Elastic's page, as one run: Elasticsearch, Fleet Server bootstrapping against it, an agent enrolling. */
 export interface FlowConfig {
@@ -37,13 +39,20 @@ export interface FlowConfig {
     readonly warnings?: readonly string[];
     /** --proxy-url: a fake proxy of its scheme is started on `listenPort` (0: any free port). */
     readonly proxy?: PlannedProxy & { readonly listenPort: number };
+    /** --fleet-server-es: the agent runs Fleet Server itself, so it takes no Fleet Server hosts from its policy. */
+    readonly runsFleetServer?: boolean;
+    /** --proxy-require-auth: what the fake proxies the policy names demand, instead of their URL's credentials. */
+    readonly policyProxyAuth?: { readonly username: string; readonly password: string };
   };
 }
 
 /** The legs of one flow, Fleet Server's final state and every component's log. */
 export interface FlowResult {
   readonly ok: boolean;
-  /** agent → fleet-server, fleet-server → elasticsearch, then the agent's output to elasticsearch. */
+  /**
+   * agent → fleet-server, fleet-server → elasticsearch, then the legs after the policy took over
+   * (`stage: 'policy'`), then the agent's output to elasticsearch.
+   */
   readonly legs: readonly Leg[];
   readonly fleetServerState: FleetServerState;
   readonly logs: { readonly agent: ComponentLog; readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog; readonly proxy?: ComponentLog };
@@ -148,17 +157,21 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const agentLog = new ComponentLog('agent');
   const health = config.healthCheck ? await healthCheckLeg(config.healthCheck, fs, new URL(config.agent.url).hostname) : undefined;
   // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
-  const { leg: agentToFleet, enrolled, proxyLog, upstream } = await agentLeg(config, fs, agentLog);
+  const { leg: agentToFleet, enrolled, proxyLog, upstream, policy } = await agentLeg(config, fs, agentLog);
   const mine = fs.elasticsearchCalls.slice(Math.max(from.calls, stack.bootstrap.calls));
   if (reused && !unchanged(stack.bootstrap, mine)) return undefined;
   const calls = [...fs.elasticsearchCalls.slice(0, stack.bootstrap.calls), ...mine];
   const fleetLog = ownPart(stack.logs.fleetServer, stack.bootstrap.fleetServer, from.fleetServer);
   const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, es, calls, fleetLog), stack.bootstrap, from);
   const output = enrolled ? outputOf(enrolled) : undefined;
-  const agentToElasticsearch = output
-    ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: agentLog })
-    : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
-  const legs = [...(health ? [health] : []), ...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, agentToElasticsearch];
+  // Fleet Server has its policy once the agent enrolled (the agent that bootstraps it passes it on).
+  const { fleet: fleetPolicy, shipped: agentToElasticsearch } = await outputPolicyStage(enrolled?.ok ? fs.options.output : undefined, fs, es, async (proxyConnectTo) => {
+    if (!output) return skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
+    if (policy && !policy.applied) return skippedLeg('agent', 'elasticsearch', output.hosts?.[0] ?? '', 'the agent could not apply its policy (its Fleet Server settings failed their test), so its Beats never started');
+    return shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: agentLog, ...(proxyConnectTo ? { proxyConnectTo } : {}) });
+  }, config.agent.policyProxyAuth);
+  const policyLegs = [...(policy?.proxyLeg ? [policy.proxyLeg] : []), ...(policy ? [policy.leg] : []), ...(fleetPolicy ? [fleetPolicy.leg] : [])];
+  const legs = [...(health ? [health] : []), ...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, ...policyLegs, agentToElasticsearch];
   const logs = {
     agent: agentLog, fleetServer: fleetLog, elasticsearch: ownPart(stack.logs.elasticsearch, stack.bootstrap.elasticsearch, from.elasticsearch),
     ...(proxyLog ? { proxy: proxyLog } : {}),
@@ -209,7 +222,7 @@ function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
 }
 
 /** The enrollment leg, and the enrollment itself when the agent got as far as trying. */
-async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult; proxyLog?: ComponentLog; upstream?: Leg }> {
+async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult; proxyLog?: ComponentLog; upstream?: Leg; policy?: AgentPolicyResult }> {
   const { url } = config.agent;
   if (!fs.healthy) {
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
@@ -235,7 +248,15 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     ...(planned ? { proxy: { url: planned.route.url.href, headers: planned.route.headers, disable: planned.disabled }, bootstrapsFleetServer: planned.bypassed } : {}),
     ...(proxy ? { proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
   });
-  return { leg: result.leg, enrolled: result, ...(proxy ? { proxyLog: proxy.log } : {}) };
+  // The policy takes over while the enrollment proxy still runs, in case the policy keeps it.
+  const runsFleetServer = config.agent.runsFleetServer === true;
+  const policy = await agentPolicyStage({
+    enrolled: result, fs, log, runsFleetServer,
+    ...(config.agent.policyProxyAuth ? { proxyAuth: config.agent.policyProxyAuth } : {}),
+    settings: { url, tls: config.agent.tls, ...(planned && !runsFleetServer ? { proxy: { url: planned.route.url.href, headers: planned.route.headers, disable: planned.disabled } } : {}) },
+    ...(proxy && planned ? { enrollmentProxy: { url: planned.route.url.href, log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
+  });
+  return { leg: result.leg, enrolled: result, ...(proxy ? { proxyLog: proxy.log } : {}), ...(policy ? { policy } : {}) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Command, Option, CommanderError } from 'commander';
 import { HarnessError, oneLine } from '../errors.js';
+import { POLICY_FLAG_SPECS } from './policy-flags.js';
 
 /**
  * The flags of `elastic-agent install` that touch TLS, with their real meaning, and the
@@ -82,7 +83,8 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'health-check-interval', kind: 'string', description: 'time between health-check probes, a Go duration (default 5s; scenarios use milliseconds)' },
   { name: 'health-check-count', kind: 'string', description: 'how many probes run before the agent enrolls (default 2)' },
   { name: 'proxy-target-refused', kind: 'boolean', description: 'the fake --proxy-url proxy cannot reach Fleet Server: its own dial is refused (nothing listens there)' },
-  { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
+  { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy, and any proxy of the policy, demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
+  ...POLICY_FLAG_SPECS,
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];
 

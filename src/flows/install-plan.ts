@@ -14,6 +14,7 @@ import type { ParsedFlags } from './install-flags.js';
 import { parseProxyHeaders, parseProxyUrl, type ProxyRoute, type ProxyScheme } from '../components/proxy/proxy-url.js';
 import type { PlannedHealthCheck } from './health-check-flow.js';
 import { goDurationMs } from '../dialects/go.js';
+import { planPolicy, type PlannedPolicy } from './policy-flags.js';
 
 /** A TLS-terminating proxy in front of Fleet Server (--secure-proxy and its harness flags). */
 export interface PlannedSecureProxy {
@@ -62,7 +63,11 @@ export interface InstallPlan {
     readonly enrollmentToken?: string;
     /** --proxy-url and friends; `bypassed` while the agent bootstraps its own Fleet Server. */
     readonly proxy?: PlannedProxy;
+    /** --fleet-server-es: the agent runs Fleet Server itself (it takes no Fleet Server hosts from its policy). */
+    readonly runsFleetServer: boolean;
   };
+  /** The --policy-* flags: what the policy says once it takes over (default: what enrollment used). */
+  readonly policy: PlannedPolicy;
   readonly fleetServer: {
     readonly host: string;
     readonly port: number;
@@ -259,7 +264,9 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       ...(agentIdentity?.warnings ? { warnings: agentIdentity.warnings } : {}),
       ...(str('enrollment-token') ? { enrollmentToken: str('enrollment-token')! } : {}),
       ...(proxy ? { proxy } : {}),
+      runsFleetServer: Boolean(esUrlFlag),
     },
+    policy: planPolicy(flags, { str, list }, url, notes),
     fleetServer: {
       host: str('fleet-server-host') ?? '127.0.0.1',
       port,

@@ -8,6 +8,7 @@ import type { PolicyOutput } from '../components/output.js';
 import { parseInstallFlags } from './install-flags.js';
 import { planInstall, type InstallPlan } from './install-plan.js';
 import { runFlow, type FlowConfig } from './flow.js';
+import { withPolicyOutput } from './policy-flags.js';
 
 /** What {@link install} did: each leg, and the notes and hints the plan made of the command line. */
 export interface InstallResult {
@@ -55,7 +56,8 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
       elasticsearchTls: plan.fleetServer.elasticsearchTls,
       serviceToken: plan.fleetServer.serviceToken,
       ...(plan.fleetServer.policyId ? { policyId: plan.fleetServer.policyId } : {}),
-      output: mirroredOutput(plan),
+      output: withPolicyOutput(mirroredOutput(plan), plan.policy.output),
+      policyFleet: plan.policy.fleet,
     },
     agent: {
       url: plan.url,
@@ -63,6 +65,8 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
       ...(plan.agent.enrollmentToken ? { enrollmentToken: plan.agent.enrollmentToken } : {}),
       ...(plan.agent.loadError ? { loadError: plan.agent.loadError } : {}),
       ...(plan.agent.warnings ? { warnings: plan.agent.warnings } : {}),
+      runsFleetServer: plan.agent.runsFleetServer,
+      ...(plan.policy.proxyAuth ? { policyProxyAuth: plan.policy.proxyAuth } : {}),
       // A loopback proxy URL names the port to listen on; any other host is mapped to a free local port.
       ...(plan.agent.proxy ? { proxy: { ...plan.agent.proxy, listenPort: !ephemeral && LOOPBACK.has(plan.agent.proxy.route.host) ? plan.agent.proxy.route.port : 0 } } : {}),
     },

@@ -1,3 +1,4 @@
+import { legKey } from './leg.js';
 import type { ScenarioResult } from '../scenarios/run.js';
 
 /** JUnit XML: one test case per scenario and TLS version; a failure names expected and observed. */
@@ -9,7 +10,7 @@ export function junitReport(results: readonly ScenarioResult[]): string {
     const name = `${r.id}@tls${r.tls}`;
     const open = `  <testcase classname="fleet-tls.${escape(r.id)}" name="${escape(name)}" time="${seconds(r.durationMs)}">`;
     if (r.pass) return `${open}</testcase>`;
-    const observed = r.legs.map((l) => `${l.from}->${l.to}: ${l.ok ? 'ok' : `failed (rejectedBy=${l.rejectedBy}, phase=${l.phase}, alert=${l.alert})`}` +
+    const observed = r.legs.map((l) => `${legKey(l)}: ${l.ok ? 'ok' : `failed (rejectedBy=${l.rejectedBy}, phase=${l.phase}, alert=${l.alert})`}` +
       Object.entries(l.logs).map(([c, line]) => `\n  ${c}: ${line}`).join('')).join('\n');
     const body = `${r.mismatches.join('\n')}\n\nobserved:\n${observed}\n\nexpected:\n${JSON.stringify(r.expected, null, 2)}`;
     return `${open}\n    <failure message="${escape(r.mismatches[0] ?? 'did not behave as expected')}" type="mismatch">${escape(body)}</failure>\n  </testcase>`;

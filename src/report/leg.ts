@@ -64,4 +64,14 @@ export interface Leg {
   readonly via?: 'proxy';
   /** Set when the leg could not be attempted, with the reason (e.g. Fleet Server never became healthy). */
   readonly skipped?: string;
+  /**
+   * `policy`: the connection was made after the policy took over (the agent's next checkin with the
+   * policy's Fleet Server settings, Fleet Server's test of the policy's output); absent: enrollment.
+   */
+  readonly stage?: 'policy';
+}
+
+/** How a scenario file names a leg: `from->to`, with ` (policy)` once the policy has taken over. */
+export function legKey(leg: Pick<Leg, 'from' | 'to' | 'stage'>): string {
+  return `${leg.from}->${leg.to}${leg.stage === 'policy' ? ' (policy)' : ''}`;
 }

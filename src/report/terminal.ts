@@ -1,6 +1,6 @@
 import { createColors } from 'picocolors';
 import type { ScenarioResult } from '../scenarios/run.js';
-import type { Leg } from './leg.js';
+import { legKey, type Leg } from './leg.js';
 
 type Colors = ReturnType<typeof createColors>;
 
@@ -26,7 +26,7 @@ export function renderScenarios(results: readonly ScenarioResult[], options: Ren
     const mark = result.pass ? c.green('✓') : c.red('✗');
     lines.push(`${mark} ${c.bold(result.id.padEnd(width))}  TLS ${result.tls}  ${c.dim(result.title)}`);
     for (const leg of result.legs) {
-      const key = `${leg.from}->${leg.to}` as keyof ScenarioResult['expected'];
+      const key = legKey(leg) as keyof ScenarioResult['expected'];
       const detailed = options.verbose === true || !result.pass || !leg.ok;
       lines.push(...legLines(leg, c, result.pass ? undefined : result.expected[key]?.ok, detailed));
     }
@@ -59,7 +59,7 @@ export function renderLegs(legs: readonly Leg[], options: RenderOptions): string
 
 /** A leg as one row; `detailed` adds the certificates and the components' lines under it. */
 function legLines(leg: Leg, c: Colors, expectedOk: boolean | undefined, detailed: boolean): string[] {
-  const name = `${leg.from} ${ARROW} ${leg.to}`.padEnd(30);
+  const name = `${leg.from} ${ARROW} ${leg.to}${leg.stage === 'policy' ? ' (policy)' : ''} `.padEnd(30);
   const state = leg.ok ? c.green('ok  ') : leg.skipped ? c.yellow('skip') : c.red('FAIL');
   const expectation = expectedOk === undefined ? '' : c.dim(` (expected ${expectedOk ? 'ok' : 'failure'})`);
   const lines = [`    ${name}${state} ${summary(leg)}${expectation}${detailed ? '' : c.dim(`  ${certificates(leg)}`)}`];

@@ -4,8 +4,9 @@ import { parseInstallFlags } from '../flows/install-flags.js';
 import { placeholder, planInstall } from '../flows/install-plan.js';
 import { flowConfig, selfSignedFleetServer } from '../flows/install.js';
 import { runFlow } from '../flows/flow.js';
+import { withPolicyOutput } from '../flows/policy-flags.js';
 import type { Pki } from '../pki/store.js';
-import type { Leg } from '../report/leg.js';
+import { legKey, type Leg } from '../report/leg.js';
 import { TLS_VERSIONS, type TlsVersion } from '../tls/settings.js';
 import type { Catalog } from './catalog.js';
 import { expandCertificateTemplates, materialise, pkiCertificates, type ScenarioMaterial } from './certificates.js';
@@ -159,12 +160,12 @@ async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVers
     path: (value) => placeholder(value, context),
     value: (value) => expandCertificateTemplates(value, certificates),
   });
-  const config = applySettings({ ...base, fleetServer: { ...base.fleetServer, ...(output ? { output } : {}) } }, scenario.settings);
+  const config = applySettings({ ...base, fleetServer: { ...base.fleetServer, ...(output ? { output: withPolicyOutput(output, plan.policy.output) } : {}) } }, scenario.settings);
   const flow = stacks ? await stacks.run(config) : await runFlow(config);
   const keys = LEG_KEYS.filter((key) => scenario.expect[key] !== undefined);
   const expected = Object.fromEntries(keys.map((key) => [key, resolveExpectation(scenario.expect[key]!, version)])) as Partial<Record<LegKey, ResolvedExpectation>>;
   const mismatches = keys.flatMap((key) => {
-    const leg = flow.legs.find((l) => `${l.from}->${l.to}` === key);
+    const leg = flow.legs.find((l) => legKey(l) === key);
     if (!leg) return [`${key}: the flow did not reach this leg`];
     return compareLeg(expected[key]!, leg).map((problem) => `${key} ${problem}`);
   });

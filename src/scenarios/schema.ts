@@ -104,6 +104,10 @@ export const Output = z.strictObject({
   'ssl.certificate': z.string().nullable().optional(),
   'ssl.key': z.string().nullable().optional(),
   'ssl.supported_protocols': protocols.nullable().optional(),
+  /** The output's proxy (Fleet → Settings → Proxies): agents and Fleet Server's output test go through it. */
+  proxy_url: z.string().nullable().optional(),
+  proxy_headers: z.record(z.string(), z.string()).nullable().optional(),
+  proxy_disable: z.boolean().nullable().optional(),
 });
 
 /** A value, or one value per TLS version; a wrong value says what the plain form wanted. */
@@ -132,8 +136,16 @@ const LegExpectation = z.strictObject({
   }).optional(),
 });
 
-/** In the order the agent meets them: enrolling, Fleet Server's own connection, then the agent's output. */
-export const LEG_KEYS = ['agent->proxy', 'agent->fleet-server', 'proxy->fleet-server', 'fleet-server->elasticsearch', 'agent->elasticsearch'] as const;
+/**
+ * In the order the agent meets them: enrolling, Fleet Server's own connection, then what the policy
+ * changed (the agent's next checkin with its Fleet Server settings, Fleet Server's test of its
+ * output), then the agent's output.
+ */
+export const LEG_KEYS = [
+  'agent->proxy', 'agent->fleet-server', 'proxy->fleet-server', 'fleet-server->elasticsearch',
+  'agent->proxy (policy)', 'agent->fleet-server (policy)', 'fleet-server->elasticsearch (policy)',
+  'agent->elasticsearch',
+] as const;
 /** A leg as a scenario file's `expect` names it, `from->to`. */
 export type LegKey = (typeof LEG_KEYS)[number];
 
@@ -171,6 +183,11 @@ export const ScenarioFile = z.strictObject({
     /** Absent only where a secure proxy stands between the agent and Fleet Server. */
     'agent->fleet-server': LegExpectation.optional(),
     'fleet-server->elasticsearch': LegExpectation,
+    /** After the policy took over: the agent's next checkin with the policy's Fleet Server settings (through its proxy, if any). */
+    'agent->proxy (policy)': LegExpectation.optional(),
+    'agent->fleet-server (policy)': LegExpectation.optional(),
+    /** Fleet Server's test of its policy's output (merged with the keys missing from its bootstrap). */
+    'fleet-server->elasticsearch (policy)': LegExpectation.optional(),
     /** The agent's output: it ships data to Elasticsearch with the policy's ssl settings. */
     'agent->elasticsearch': LegExpectation.optional(),
   }),

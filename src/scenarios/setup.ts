@@ -88,5 +88,6 @@ export function policyOutput(
     key: data['ssl.key'] ? resolve(data['ssl.key']) : undefined,
     supported_protocols: data['ssl.supported_protocols'] ?? undefined,
   });
-  return { hosts: data.hosts ?? ['https://localhost:9200'], ...(Object.keys(ssl).length ? { ssl } : {}) };
+  const proxy = defined({ proxy_url: data.proxy_url ?? undefined, proxy_headers: data.proxy_headers ?? undefined, proxy_disable: data.proxy_disable ?? undefined });
+  return { hosts: data.hosts ?? ['https://localhost:9200'], ...(Object.keys(ssl).length ? { ssl } : {}), ...proxy };
 }

@@ -55,7 +55,9 @@ afterAll(() => scratch.cleanup());
 describe('--pcap: tshark reads every leg, decrypted with the capture\'s own secrets', () => {
   it('one TCP stream per connection, each named after its leg', () => {
     const one = decoded.get('flow.one-way 1.3')!;
-    expect(one.map((s) => s.comment.split(' https')[0]).sort()).toEqual(['agent → elasticsearch', 'agent → fleet-server', 'fleet-server → elasticsearch']);
+    expect(one.map((s) => s.comment.split(' https')[0]).sort()).toEqual([
+      'agent → elasticsearch', 'agent → fleet-server', 'agent → fleet-server (policy)', 'fleet-server → elasticsearch', 'fleet-server → elasticsearch (policy)',
+    ]);
   });
 
   it('TLS 1.2: the whole handshake in the clear and the enrollment request decrypted', () => {

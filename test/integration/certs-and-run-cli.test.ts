@@ -107,7 +107,7 @@ describe('fleet-tls run', () => {
     expect((await stat(path.join(certs, 'fleet-ca.key'))).mode & 0o777).toBe(0o600);
   });
 
-  it('runs many scenarios side by side and reports each with its three legs', async () => {
+  it('runs many scenarios side by side and reports each with its legs, the policy\'s after enrollment\'s', async () => {
     const ids = [
       'agent-fleet.one-way.agent-lacks-fleet-ca', 'agent-fleet.one-way.fleet-cert-expired', 'agent-fleet.one-way.fleet-cert-wrong-host',
       'agent-fleet.one-way.fleet-cert-self-signed', 'agent-fleet.one-way.fleet-cert-wrong-eku', 'agent-fleet.one-way.ip-without-ip-san',
@@ -116,12 +116,14 @@ describe('fleet-tls run', () => {
     ];
     const result = await fleetTls(['run', ...ids, '--tls', '1.3', '--json', '--certs', path.join(dir, 'fresh-certs')]);
     expect(result.exitCode).toBe(0);
-    const report = JSON.parse(result.stdout) as { ok: boolean; scenarios: Array<{ id: string; pass: boolean; legs: Array<{ from: string; to: string; ok: boolean }> }> };
+    const report = JSON.parse(result.stdout) as { ok: boolean; scenarios: Array<{ id: string; pass: boolean; legs: Array<{ from: string; to: string; ok: boolean; stage?: string }> }> };
     const order = [...ids].sort((a, b) => (a < b ? -1 : 1));
     expect(report.scenarios.map((s) => s.id).sort()).toEqual(order);
     expect(report.scenarios.every((s) => s.pass)).toBe(true);
     const output = report.scenarios.find((s) => s.id === 'output.one-way.output-lacks-es-ca')!;
-    expect(output.legs.map((l) => `${l.from}->${l.to}:${l.ok}`)).toEqual(['agent->fleet-server:true', 'fleet-server->elasticsearch:true', 'agent->elasticsearch:false']);
+    expect(output.legs.map((l) => `${l.from}->${l.to}${l.stage ? ` (${l.stage})` : ''}:${l.ok}`)).toEqual([
+      'agent->fleet-server:true', 'fleet-server->elasticsearch:true', 'agent->fleet-server (policy):true', 'fleet-server->elasticsearch (policy):true', 'agent->elasticsearch:false',
+    ]);
   });
 
   it('a batch large enough for the helper thread reports what one thread reports, in the order asked', async () => {

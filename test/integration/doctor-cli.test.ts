@@ -41,15 +41,18 @@ const oneWay = (): Flags => ({
 const argv = (flags: Flags) => Object.entries(flags).filter(([, v]) => v !== undefined).map(([k, v]) => (v === true ? `--${k}` : `--${k}=${v}`));
 const diagnose = (overrides: Flags, extra: { static?: boolean } = {}) => doctor(argv({ ...oneWay(), ...overrides }), { pki, ...extra });
 const problems = (result: DoctorResult) => result.findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity} ${f.code} ${f.flag}`);
-const outcomes = (result: DoctorResult) => result.predictions.map((p) => [`${p.from}->${p.to}`, p.outcome, p.actual, p.agrees]);
+const outcomes = (result: DoctorResult) => result.predictions.map((p) => [`${p.from}->${p.to}${p.stage ? ` (${p.stage})` : ''}`, p.outcome, p.actual, p.agrees]);
 
 describe('doctor on customer files that work', () => {
   it('finds nothing wrong with the one-way command, and both handshakes work as predicted', async () => {
     const result = await diagnose({});
     expect(problems(result)).toEqual([]);
-    expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'ok', 'ok', true], ['agent->elasticsearch', 'ok', 'ok', true]]);
+    expect(outcomes(result)).toEqual([
+      ['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'ok', 'ok', true],
+      ['agent->fleet-server (policy)', 'ok', 'ok', true], ['fleet-server->elasticsearch (policy)', 'ok', 'ok', true], ['agent->elasticsearch', 'ok', 'ok', true],
+    ]);
     expect(result.ok).toBe(true);
-    expect(result.legs.map((l) => l.ok)).toEqual([true, true, true]);
+    expect(result.legs.map((l) => l.ok)).toEqual([true, true, true, true, true]);
   });
 
   it('gives both fingerprint formats of every CA file', async () => {
@@ -156,7 +159,10 @@ describe('doctor naming each fault, its fix, and a prediction the handshake conf
       'elastic-agent-cert-key': c.file('rsa-agent-legacy.key'), 'elastic-agent-cert-key-passphrase': c.file('passphrase') });
     expect(problems(result)).toEqual(['warning KEY_LEGACY_ENCRYPTED --elastic-agent-cert-key']);
     expect(result.findings[0]!.fix).toBe(`openssl pkcs8 -topk8 -v2 aes-256-cbc -in ${c.file('rsa-agent-legacy.key')} -out ${path.join(c.dir, 'rsa-agent-legacy.pkcs8.key')}`);
-    expect(outcomes(result)).toEqual([['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'ok', 'ok', true], ['agent->elasticsearch', 'ok', 'ok', true]]);
+    expect(outcomes(result)).toEqual([
+      ['fleet-server->elasticsearch', 'ok', 'ok', true], ['agent->fleet-server', 'ok', 'ok', true],
+      ['agent->fleet-server (policy)', 'ok', 'ok', true], ['fleet-server->elasticsearch (policy)', 'ok', 'ok', true], ['agent->elasticsearch', 'ok', 'ok', true],
+    ]);
   });
 
   it('an agent key that does not decrypt stops the agent only: Fleet Server still reaches Elasticsearch', async () => {

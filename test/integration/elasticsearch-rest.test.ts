@@ -154,6 +154,6 @@ describe('the fake Elasticsearch REST layer', () => {
 describe('the output leg of a flow', () => {
   it('reports the events the agent shipped and Elasticsearch stored', async () => {
     const [result] = await runScenario('flow.one-way', { pki, tls: ['1.3'] });
-    expect(result!.legs[2]).toMatchObject({ from: 'agent', to: 'elasticsearch', ok: true, events: { index: 'logs-generic-default', shipped: 3, stored: 3 } });
+    expect(result!.legs.find((l) => l.from === 'agent' && l.to === 'elasticsearch')).toMatchObject({ ok: true, events: { index: 'logs-generic-default', shipped: 3, stored: 3 } });
   });
 });

@@ -2,7 +2,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki } from '../../src/api.js';
-import type { Leg } from '../../src/report/leg.js';
+import { legKey, type Leg } from '../../src/report/leg.js';
 import { cliInProcess } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/pki.js';
 
@@ -33,8 +33,11 @@ async function install(extra: readonly string[]): Promise<{ status: number; legs
 describe('install --proxy-url', () => {
   it('enrolls through a SOCKS5 proxy: agent → proxy, then agent → fleet-server via the proxy', async () => {
     const { legs } = await install(['--proxy-url=socks5://127.0.0.1:0']);
-    expect(legs.map((l) => [`${l.from}->${l.to}`, l.ok, l.via ?? null])).toEqual([
-      ['agent->proxy', true, null], ['agent->fleet-server', true, 'proxy'], ['fleet-server->elasticsearch', true, null], ['agent->elasticsearch', true, null],
+    expect(legs.map((l) => [legKey(l), l.ok, l.via ?? null])).toEqual([
+      ['agent->proxy', true, null], ['agent->fleet-server', true, 'proxy'], ['fleet-server->elasticsearch', true, null],
+      // The policy keeps the enrollment's proxy: the agent's next connection goes through it too.
+      ['agent->proxy (policy)', true, null], ['agent->fleet-server (policy)', true, 'proxy'], ['fleet-server->elasticsearch (policy)', true, null],
+      ['agent->elasticsearch', true, null],
     ]);
     expect(legs[0]!.logs.proxy).toMatch(/^pass\(1\): tcp\/accept \[: 127\.0\.0\.1\.\d+ 127\.0\.0\.1\.\d+\npass\(1\): tcp\/connect \[: .* localhost\.8220/);
   });
@@ -50,7 +53,7 @@ describe('install --proxy-url', () => {
 
   it('is not used while the agent bootstraps its own Fleet Server (--fleet-server-es), as the real agent does', async () => {
     const { legs, notes } = await install(['--proxy-url=http://127.0.0.1:9', '--fleet-server-es=https://localhost:9200', '--fleet-server-service-token=T']);
-    expect(legs.map((l) => `${l.from}->${l.to}`)).toEqual(['agent->fleet-server', 'fleet-server->elasticsearch', 'agent->elasticsearch']);
+    expect(legs.map((l) => legKey(l))).toEqual(['agent->fleet-server', 'fleet-server->elasticsearch', 'agent->fleet-server (policy)', 'fleet-server->elasticsearch (policy)', 'agent->elasticsearch']);
     expect(legs[0]).toMatchObject({ ok: true });
     // Port 9 has no proxy: the enrollment only works because the agent never dials it.
     const text = await cliInProcess(['install', ...BASE, '--proxy-url=http://127.0.0.1:9', '--fleet-server-es=https://localhost:9200', '--fleet-server-service-token=T', '--certs', certs], dir);

@@ -12,7 +12,7 @@ const TSC = path.join(ROOT, 'node_modules/typescript/bin/tsc');
 const PUBLIC_NAMES = [
   'BUILTIN_HARNESS', 'CA_NAMES', 'ERROR_CODES', 'Explainer', 'FakeElasticsearch', 'FakeFleetServer', 'FakeForwardProxy', 'FakeInterceptingProxy', 'FakeSocksProxy', 'GENERATED_ROOT_NAME', 'HarnessError', 'HealthChecker', 'LEAF_NAMES',
   'authorities', 'createPki', 'doctor', 'enrollAgent', 'explainDocument', 'explainLine', 'findScenarios', 'identity',
-  'install', 'isHarnessError', 'loadCatalog', 'loadCertificateAuthorities', 'loadIdentity', 'probe', 'runFlow',
+  'install', 'isHarnessError', 'legKey', 'loadCatalog', 'loadCertificateAuthorities', 'loadIdentity', 'probe', 'runFlow',
   'runScenario', 'runScenarios', 'startElasticsearch', 'startFleetServer', 'startForwardProxy', 'startInterceptingProxy', 'startSocksProxy',
 ];
 

@@ -73,7 +73,7 @@ export function renderDoctor(result: DoctorResult): string {
     const verdict = p.actual === null ? '(static: not run)'
       : p.agrees === null ? `${OUTCOME[p.actual]} (no handshake ran)`
       : `${OUTCOME[p.actual]}${p.agrees ? ' (agrees)' : p.actual === p.outcome ? ' (DISAGREES: the leg shows another reason)' : ' (DISAGREES with the prediction)'}`;
-    lines.push(`  ${p.from} -> ${p.to}: ${OUTCOME[p.outcome]} | ${verdict}`, `    predicted: ${p.message}`);
+    lines.push(`  ${p.from} -> ${p.to}${p.stage === 'policy' ? ' (policy)' : ''}: ${OUTCOME[p.outcome]} | ${verdict}`, `    predicted: ${p.message}`);
   }
   lines.push(result.ok ? 'verdict: nothing stands in the way' : 'verdict: this command fails as it stands');
   return `${lines.join('\n')}\n`;

@@ -3,7 +3,7 @@
  * out: one view per leg, with its verdict in a sentence and its ladder rows.
  */
 import type { ScenarioResult } from '../../scenarios/run.js';
-import type { CertificateSummary, ClientCertificateSummary, Leg } from '../leg.js';
+import { legKey, type CertificateSummary, type ClientCertificateSummary, type Leg } from '../leg.js';
 import { ladderRows, phaseText, type LadderRow } from './ladder.js';
 
 export interface LegView {
@@ -49,7 +49,7 @@ export interface ReportView {
 export function legView(leg: Leg): LegView {
   const status = leg.skipped ? 'skip' : leg.ok ? 'ok' : 'fail';
   return {
-    key: `${leg.from}->${leg.to}`,
+    key: legKey(leg),
     from: leg.from,
     to: leg.to,
     url: leg.url,

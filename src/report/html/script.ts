@@ -15,7 +15,7 @@ export const PAGE_SCRIPT = String.raw`
     return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; });
   }
   function nice(n) { return NAMES[n] || n; }
-  function arrow(leg) { return nice(leg.from) + ' \u2192 ' + nice(leg.to); }
+  function arrow(leg) { return nice(leg.from) + ' \u2192 ' + nice(leg.to) + (/ \(policy\)$/.test(leg.key || '') ? ' (policy)' : ''); }
   function glyph(status) { return status === 'ok' ? '\u2713' : status === 'fail' ? '\u2717' : '\u2013'; }
 
   function nodesOf(legs) {
@@ -32,10 +32,12 @@ export const PAGE_SCRIPT = String.raw`
     var byKey = {};
     var out = [];
     var rank = { fail: 2, skip: 1, ok: 0 };
+    // One arc per pair of components: the policy's legs share the arc of enrollment's, the worst showing.
     legs.forEach(function (l) {
-      var e = byKey[l.key];
-      if (!e) { byKey[l.key] = l; out.push(l); }
-      else if (rank[l.status] > rank[e.status]) { out[out.indexOf(e)] = l; byKey[l.key] = l; }
+      var k = l.from + '->' + l.to;
+      var e = byKey[k];
+      if (!e) { byKey[k] = l; out.push(l); }
+      else if (rank[l.status] > rank[e.status]) { out[out.indexOf(e)] = l; byKey[k] = l; }
     });
     return out;
   }

@@ -1,0 +1,99 @@
+/**
+ * What changes when the policy takes over after enrollment, as the real components merge it:
+ * the agent's Fleet client (elastic-agent `handler_action_policy_change.go`, updateFleetConfig) and
+ * Fleet Server's Elasticsearch output (fleet-server `internal/pkg/server/agent.go`,
+ * injectMissingOutputAttributes, since 8.15 / fleet-server#3506). Pure functions: the components
+ * make the connections.
+ */
+import type { GoClientTls } from './go-client-tls.js';
+import { outputTls, type PolicyOutput } from './output.js';
+import type { ProxySettings } from './proxy/proxy-url.js';
+import { loadCertificateAuthorities, loadIdentity } from '../tls/material.js';
+
+/**
+ * The `fleet` block of a policy as Fleet Server hands it to agents: Kibana's Fleet Server host
+ * (its URLs, `ssl` and proxy). Certificates are inline PEM, as Kibana writes them.
+ */
+export interface PolicyFleet {
+  readonly hosts: readonly string[];
+  readonly ssl?: {
+    readonly certificate_authorities?: readonly string[];
+    readonly verification_mode?: string;
+    readonly certificate?: string;
+    readonly key?: string;
+  };
+  readonly proxy_url?: string;
+  readonly proxy_headers?: Readonly<Record<string, string>>;
+  readonly proxy_disable?: boolean;
+}
+
+/** The agent's Fleet client: where it checks in, with which `fleet.ssl` and which proxy. */
+export interface FleetClientSettings {
+  readonly url: string;
+  readonly tls: GoClientTls;
+  readonly proxy?: ProxySettings;
+}
+
+/**
+ * The agent's Fleet client after a policy, as updateFleetConfig copies it: the policy's hosts
+ * replace the enrollment URL; its proxy replaces the enrollment proxy only when it names a URL
+ * (an empty one never removes a proxy); from `ssl` only the certificate and the CAs are taken,
+ * each only when present, so a policy without a CA keeps --certificate-authorities and the
+ * enrollment's verification mode always stays. Throws MaterialError for unreadable PEM.
+ */
+export function fleetClientAfterPolicy(current: FleetClientSettings, policy: PolicyFleet): FleetClientSettings {
+  const ssl = policy.ssl ?? {};
+  const tls: GoClientTls = {
+    ...current.tls,
+    ...(ssl.certificate_authorities?.length ? { certificateAuthorities: loadCertificateAuthorities(ssl.certificate_authorities) } : {}),
+    ...(ssl.certificate && ssl.key ? { certificate: loadIdentity(ssl.certificate, ssl.key) } : {}),
+  };
+  const proxy: ProxySettings | undefined = policy.proxy_url
+    ? { url: policy.proxy_url, headers: { ...policy.proxy_headers }, disable: policy.proxy_disable === true }
+    : current.proxy;
+  return { url: policy.hosts[0] ?? current.url, tls, ...(proxy ? { proxy } : {}) };
+}
+
+/** Fleet Server's output settings from its bootstrap (--fleet-server-es and its TLS flags). */
+export interface BootstrapOutput {
+  readonly hosts: readonly string[];
+  readonly tls: GoClientTls;
+  readonly proxy?: ProxySettings;
+}
+
+/** The output Fleet Server tests after its policy arrives: where, with which TLS and proxy. */
+export interface MergedOutput {
+  readonly hosts: readonly string[];
+  readonly tls: GoClientTls;
+  readonly proxy?: ProxySettings;
+}
+
+/**
+ * The policy's output with the keys it lacks taken from the bootstrap: hosts and the proxy keys,
+ * and under `ssl` the verification mode, CAs, fingerprint, certificate and key, each only when
+ * the policy has none. A bootstrap `verification_mode: none` is dropped when the policy brings a
+ * CA or a fingerprint of its own. Nothing else is merged (supported protocols are the policy's).
+ */
+export function mergeBootstrapOutput(policy: PolicyOutput, bootstrap: BootstrapOutput): MergedOutput {
+  const own = outputTls(policy);
+  const ssl = policy.ssl ?? {};
+  const boot = bootstrap.tls;
+  const policyHasCa = ssl.verification_mode !== 'none' && ((ssl.certificate_authorities?.length ?? 0) > 0 || Boolean(ssl.ca_trusted_fingerprint));
+  const bootMode = boot.verificationMode && boot.verificationMode !== 'full' ? boot.verificationMode : undefined;
+  const injectMode = ssl.verification_mode === undefined && bootMode !== undefined && !(bootMode === 'none' && policyHasCa);
+  const tls: GoClientTls = {
+    ...own,
+    ...(injectMode ? { verificationMode: bootMode } : {}),
+    ...(ssl.certificate_authorities === undefined && boot.certificateAuthorities ? { certificateAuthorities: boot.certificateAuthorities } : {}),
+    ...(ssl.ca_trusted_fingerprint === undefined && boot.caTrustedFingerprint ? { caTrustedFingerprint: boot.caTrustedFingerprint } : {}),
+    ...(ssl.certificate === undefined && ssl.key === undefined && boot.certificate ? { certificate: boot.certificate } : {}),
+  };
+  // Each proxy key on its own, as injectKeys takes them.
+  const url = policy.proxy_url ?? bootstrap.proxy?.url;
+  const headers = policy.proxy_headers ?? bootstrap.proxy?.headers;
+  const disable = policy.proxy_disable ?? bootstrap.proxy?.disable;
+  const proxy: ProxySettings | undefined = url || disable !== undefined
+    ? { ...(url ? { url } : {}), ...(headers ? { headers } : {}), ...(disable !== undefined ? { disable } : {}) }
+    : undefined;
+  return { hosts: policy.hosts?.length ? policy.hosts : bootstrap.hosts, tls, ...(proxy ? { proxy } : {}) };
+}

@@ -1,0 +1,91 @@
+/**
+ * The second act of a flow: the policy takes over after enrollment. The agent applies the policy
+ * its first checkin delivered and connects again with its Fleet Server settings; Fleet Server tests
+ * its policy's output; the agent's Beats then ship with that output as it is. Every connection goes
+ * to the fakes the flow already runs; only a proxy the policy names (and enrollment did not) is
+ * started for it.
+ */
+import { applyAgentPolicy, policyFleetClient, type AgentPolicyResult } from '../components/agent-policy.js';
+import type { EnrollResult } from '../components/agent.js';
+import type { FakeElasticsearch } from '../components/elasticsearch.js';
+import type { FakeFleetServer } from '../components/fleet-server.js';
+import { takePolicyOutput, type PolicyOutputResult } from '../components/fleet-server-policy.js';
+import { ComponentLog } from '../components/log.js';
+import type { PolicyOutput } from '../components/output.js';
+import type { FleetClientSettings } from '../components/policy.js';
+import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
+import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
+import { proxyRoute, type ProxyRoute, type ProxySettings } from '../components/proxy/proxy-url.js';
+import type { Identity } from '../tls/material.js';
+
+/** Credentials a fake proxy demands. */
+export type ProxyAuth = { readonly username: string; readonly password: string };
+
+/** A fake proxy running for the flow: where it listens and its log. */
+export interface RunningProxy {
+  readonly url: string;
+  readonly log: ComponentLog;
+  readonly connectTo: { readonly host: string; readonly port: number };
+}
+
+/**
+ * A fake forward proxy for a proxy URL a policy names, tinyproxy-like for http/https (an https one
+ * presents `identity`), dante-like for socks5; it demands the URL's own credentials, if any, and
+ * sends every tunnel to `target`, as if DNS pointed there.
+ */
+export async function startPolicyProxy(route: ProxyRoute, target: { host: string; port: number }, identity: Identity, demand?: ProxyAuth): Promise<FakeForwardProxy | FakeSocksProxy> {
+  const auth = demand ? { auth: demand } : route.url.username || route.url.password
+    ? { auth: { username: decodeURIComponent(route.url.username), password: decodeURIComponent(route.url.password) } }
+    : {};
+  const common = { port: 0, log: new ComponentLog('proxy'), resolve: () => target, ...auth };
+  if (route.scheme === 'socks5') return FakeSocksProxy.start(common);
+  return FakeForwardProxy.start({ ...common, scheme: route.scheme, identity });
+}
+
+export interface AgentPolicyStage {
+  readonly enrolled: EnrollResult;
+  readonly settings: FleetClientSettings;
+  readonly runsFleetServer: boolean;
+  readonly fs: FakeFleetServer;
+  readonly log: ComponentLog;
+  /** The proxy enrollment went through, still running: reused when the policy keeps it. */
+  readonly enrollmentProxy?: RunningProxy;
+  /** What a proxy only the policy names demands (--proxy-require-auth), instead of its URL's credentials. */
+  readonly proxyAuth?: ProxyAuth;
+}
+
+/** The agent applies its first policy; undefined when enrollment delivered none. */
+export async function agentPolicyStage(stage: AgentPolicyStage): Promise<AgentPolicyResult | undefined> {
+  const { enrolled, fs } = stage;
+  if (!enrolled.ok || !enrolled.policy || !enrolled.policyActionId || !enrolled.accessApiKey || !enrolled.agentId) return undefined;
+  const client = policyFleetClient(stage.settings, enrolled.policy, stage.runsFleetServer);
+  const route = stage.runsFleetServer ? undefined : proxyRoute(client.proxy);
+  const reuse = route && stage.enrollmentProxy?.url === route.url.href ? stage.enrollmentProxy : undefined;
+  await using started = route && !reuse ? await startPolicyProxy(route, fs.endpoint, fs.options.identity, stage.proxyAuth) : undefined;
+  const proxyFake = reuse ?? (started ? { log: started.log, connectTo: { host: '127.0.0.1', port: started.port } } : undefined);
+  return await applyAgentPolicy({
+    enrolled: stage.settings, policy: enrolled.policy, actionId: enrolled.policyActionId, agentId: enrolled.agentId,
+    accessApiKey: enrolled.accessApiKey, runsFleetServer: stage.runsFleetServer, log: stage.log,
+    connectTo: fs.endpoint, fleetServer: fs,
+    ...(proxyFake ? { proxyFake } : {}),
+  });
+}
+
+/**
+ * Fleet Server tests its policy's output, then the agent ships with it: one fake proxy serves
+ * both when the output names one. `ship` runs the agent's output leg with the proxy's address.
+ */
+export async function outputPolicyStage<T>(
+  output: PolicyOutput | undefined, fs: FakeFleetServer, es: FakeElasticsearch,
+  ship: (proxyConnectTo: { host: string; port: number } | undefined) => Promise<T>,
+  proxyAuth?: ProxyAuth,
+): Promise<{ fleet?: PolicyOutputResult; shipped: T }> {
+  const settings: ProxySettings = { ...(output?.proxy_url ? { url: output.proxy_url } : {}), headers: { ...output?.proxy_headers }, disable: output?.proxy_disable === true };
+  const route = proxyRoute(settings);
+  await using proxy = route ? await startPolicyProxy(route, es.endpoint, fs.options.identity, proxyAuth) : undefined;
+  const proxyConnectTo = proxy ? { host: '127.0.0.1', port: proxy.port } : undefined;
+  const fleet = output && fs.healthy
+    ? await takePolicyOutput(fs, { output, connectTo: es.endpoint, elasticsearch: es, ...(proxyConnectTo ? { proxyConnectTo } : {}) })
+    : undefined;
+  return { ...(fleet ? { fleet } : {}), shipped: await ship(proxyConnectTo) };
+}
