@@ -2,7 +2,8 @@ import { enrollAgent, type EnrollResult } from '../components/agent.js';
 import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
 import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
-import { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
+import type { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
+import { agentThroughSecureProxy, startSecureProxy, upstreamLeg } from './secure-proxy-legs.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type ElasticsearchCall, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
@@ -20,7 +21,7 @@ export interface FlowConfig {
     readonly elasticsearchTls: GoClientTls;
     readonly serviceToken: string;
   };
-  /** --secure-proxy: a TLS-terminating proxy between the agent and Fleet Server. */
+  /** --secure-proxy: a TLS-terminating proxy in front of Fleet Server (agents reach it) or Elasticsearch (Fleet Server does). */
   readonly secureProxy?: PlannedSecureProxy;
   /** The token Elasticsearch knows, when it is not the one Fleet Server sends. */
   readonly elasticsearchServiceToken?: string;
@@ -61,6 +62,8 @@ export interface Stack {
   readonly es: FakeElasticsearch;
   readonly fs: FakeFleetServer;
   readonly logs: { readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog };
+  /** The secure proxy in front of Elasticsearch, when Fleet Server reaches it through one. */
+  readonly esProxy?: FakeSecureProxy;
   /** How far the logs, Fleet Server's calls and their connections' wire had got when the bootstrap ended. */
   readonly bootstrap: Marks;
   /** Flows run on it so far. */
@@ -91,20 +94,24 @@ const timelineOf = (call: ElasticsearchCall): readonly unknown[] | undefined => 
 export async function startStack(config: FlowConfig): Promise<Stack> {
   const logs = { fleetServer: new ComponentLog('fleet-server'), elasticsearch: new ComponentLog('elasticsearch') };
   const es = await FakeElasticsearch.start({ ...config.elasticsearch, serviceToken: config.elasticsearchServiceToken ?? config.fleetServer.serviceToken, log: logs.elasticsearch });
+  let esProxy: FakeSecureProxy | undefined;
   try {
+    const planned = config.secureProxy?.inFrontOf === 'elasticsearch' ? config.secureProxy : undefined;
+    esProxy = planned ? await startSecureProxy(planned, { url: es.url, endpoint: es.endpoint }, config.elasticsearch.versions) : undefined;
     const fs = await FakeFleetServer.start({
       ...config.fleetServer,
       elasticsearch: {
         url: config.fleetServer.elasticsearchUrl,
         tls: config.fleetServer.elasticsearchTls,
         serviceToken: config.fleetServer.serviceToken,
-        // Whatever host the URL names, the connection goes to the fake, as if DNS pointed there.
-        connectTo: es.endpoint,
+        // Whatever host the URL names, the connection goes to the fake (or its proxy), as if DNS pointed there.
+        connectTo: esProxy?.endpoint ?? es.endpoint,
       },
       log: logs.fleetServer,
     });
-    return { es, fs, logs, bootstrap: marks(logs, fs), served: 0 };
+    return { es, fs, logs, ...(esProxy ? { esProxy } : {}), bootstrap: marks(logs, fs), served: 0 };
   } catch (error) {
+    await esProxy?.close();
     await es.close();
     throw error;
   }
@@ -114,6 +121,7 @@ export async function closeStack(stack: Stack): Promise<void> {
   try {
     await stack.fs.close();
   } finally {
+    await stack.esProxy?.close();
     await stack.es.close();
   }
 }
@@ -149,12 +157,20 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   if (reused && !unchanged(stack.bootstrap, mine)) return undefined;
   const calls = [...fs.elasticsearchCalls.slice(0, stack.bootstrap.calls), ...mine];
   const fleetLog = ownPart(stack.logs.fleetServer, stack.bootstrap.fleetServer, from.fleetServer);
-  const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, es, calls, fleetLog), stack.bootstrap, from);
+  const { esProxy } = stack;
+  const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, esProxy ?? es, calls, fleetLog), stack.bootstrap, from);
+  // Through a proxy in front of Elasticsearch, Fleet Server's calls have a second hop: the proxy's own.
+  const proxyToElasticsearch = esProxy ? await upstreamLeg(esProxy, esProxy.calls, 'elasticsearch', es, 'the proxy answered Fleet Server itself and forwarded nothing') : undefined;
   const output = enrolled ? outputOf(enrolled) : undefined;
-  const agentToElasticsearch = output
-    ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: agentLog })
+  // The output names the same host as --fleet-server-es, so the agent's data goes through the proxy too.
+  const shipped = output ? await shipToElasticsearch({ output, connectTo: esProxy?.endpoint ?? es.endpoint, ...(esProxy ? {} : { elasticsearch: es }), log: agentLog }) : undefined;
+  const agentToElasticsearch = shipped
+    ? esProxy ? changedLeg(shipped, { via: 'proxy' }) : shipped
     : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
-  const legs = [...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, agentToElasticsearch];
+  const legs = [
+    ...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []),
+    fleetToElasticsearch, ...(proxyToElasticsearch ? [proxyToElasticsearch] : []), agentToElasticsearch,
+  ];
   const logs = {
     agent: agentLog, fleetServer: fleetLog, elasticsearch: ownPart(stack.logs.elasticsearch, stack.bootstrap.elasticsearch, from.elasticsearch),
     ...(proxyLog ? { proxy: proxyLog } : {}),
@@ -216,7 +232,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     for (const line of config.agent.loadError.split('\n')) log.write('error', line);
     return { leg: skippedLeg('agent', 'fleet-server', url, 'the agent could not load its client certificate and key', config.agent.loadError) };
   }
-  if (config.secureProxy) return secureProxyLegs(config, config.secureProxy, fs, log);
+  if (config.secureProxy && config.secureProxy.inFrontOf !== 'elasticsearch') return agentThroughSecureProxy(config, config.secureProxy, fs, log);
   const planned = config.agent.proxy;
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
   await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxy(planned, config, fs) : undefined;
@@ -234,43 +250,6 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
 }
 
 /**
- * The agent enrolls through a TLS-terminating proxy: agent → proxy is the agent's TLS leg (mutual
- * when the proxy asks), proxy → fleet-server what the proxy did with the request, in its words.
- */
-async function secureProxyLegs(config: FlowConfig, planned: PlannedSecureProxy, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled: EnrollResult; proxyLog: ComponentLog; upstream: Leg }> {
-  const url = config.agent.url;
-  await using proxy = await FakeSecureProxy.start({
-    identity: planned.identity,
-    clientAuthentication: planned.clientAuthentication,
-    clientCertificateAuthorities: planned.clientCertificateAuthorities,
-    upstream: fs.url,
-    ...(planned.upstreamAuthorities ? { upstreamAuthorities: planned.upstreamAuthorities } : {}),
-    upstreamName: new URL(url).hostname,
-    ...(config.fleetServer.versions ? { versions: config.fleetServer.versions } : {}),
-  });
-  const result = await enrollAgent({
-    url,
-    tls: config.agent.tls,
-    enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
-    connectTo: { host: '127.0.0.1', port: proxy.port },
-    log,
-    legTo: 'proxy',
-  });
-  const refusedAtFront = proxy.log.entries.some((e) => /client sent no required SSL certificate|client SSL certificate verify error/.test(e.message));
-  const errors = proxy.log.entries.filter((e) => e.level === 'error').map((e) => e.message);
-  const upstream: Leg = refusedAtFront || (result.leg.phase !== null && result.leg.phase !== 'http')
-    ? skippedLeg('proxy', 'fleet-server', fs.url, refusedAtFront ? 'the proxy answered the agent itself and forwarded nothing' : 'the agent did not get through to the proxy')
-    : {
-      from: 'proxy', to: 'fleet-server', url: fs.url, ok: errors.length === 0, tls: null, serverCertificate: null, clientCertificate: null,
-      rejectedBy: errors.length ? 'client' : null, phase: errors.length ? 'handshake' : null, alert: null,
-      logs: errors.length ? { proxy: errors.join('\n') } : {}, node: null,
-    };
-  const front = proxy.log.entries.filter((e) => e.level !== 'error').map((e) => e.message);
-  const leg = front.length ? changedLeg(result.leg, { logs: { ...result.leg.logs, proxy: front.join('\n') } }) : result.leg;
-  return { leg, enrolled: result, proxyLog: proxy.log, upstream };
-}
-
-/**
  * The fake proxy the command's --proxy-url names: tinyproxy-like for http/https (an https one
  * presents Fleet Server's certificate, which the agent's CAs already trust), dante-like for
  * socks5. Whatever host the agent asks for is Fleet Server, as if DNS pointed there.
@@ -281,16 +260,19 @@ async function startProxy(planned: PlannedProxy & { listenPort: number }, config
   return FakeForwardProxy.start({ ...common, scheme: planned.route.scheme, identity: config.fleetServer.identity });
 }
 
-/** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */
-async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch, calls: readonly ElasticsearchCall[], log: ComponentLog): Promise<Leg> {
+/**
+ * The leg of Fleet Server's connections to Elasticsearch (or to the proxy in front of it): the
+ * first that failed, else the first.
+ */
+async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch | FakeSecureProxy, calls: readonly ElasticsearchCall[], log: ComponentLog): Promise<Leg> {
   const call = calls.find((c) => elasticError(c.exchange) !== undefined) ?? calls[0];
   const url = fs.options.elasticsearch.url;
-  if (!call) return skippedLeg('fleet-server', 'elasticsearch', url, 'Fleet Server made no request');
+  if (!call) return skippedLeg('fleet-server', es instanceof FakeElasticsearch ? 'elasticsearch' : 'proxy', url, 'Fleet Server made no request');
   const problem = elasticError(call.exchange);
   const failure = log.entries.find((e) => e.message.startsWith('Fleet Server failed'));
   return buildLeg({
     from: 'fleet-server',
-    to: 'elasticsearch',
+    to: es instanceof FakeElasticsearch ? 'elasticsearch' : 'proxy',
     url: new URL(call.path, url).toString(),
     exchange: call.exchange,
     ok: problem === undefined,

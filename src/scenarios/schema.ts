@@ -133,7 +133,9 @@ const LegExpectation = z.strictObject({
 });
 
 /** In the order the agent meets them: enrolling, Fleet Server's own connection, then the agent's output. */
-export const LEG_KEYS = ['agent->proxy', 'agent->fleet-server', 'proxy->fleet-server', 'fleet-server->elasticsearch', 'agent->elasticsearch'] as const;
+export const LEG_KEYS = [
+  'agent->proxy', 'agent->fleet-server', 'proxy->fleet-server', 'fleet-server->proxy', 'fleet-server->elasticsearch', 'proxy->elasticsearch', 'agent->elasticsearch',
+] as const;
 /** A leg as a scenario file's `expect` names it, `from->to`. */
 export type LegKey = (typeof LEG_KEYS)[number];
 
@@ -170,7 +172,11 @@ export const ScenarioFile = z.strictObject({
     'proxy->fleet-server': LegExpectation.optional(),
     /** Absent only where a secure proxy stands between the agent and Fleet Server. */
     'agent->fleet-server': LegExpectation.optional(),
-    'fleet-server->elasticsearch': LegExpectation,
+    /** Absent only where a secure proxy stands between Fleet Server and Elasticsearch. */
+    'fleet-server->elasticsearch': LegExpectation.optional(),
+    /** A secure proxy in front of Elasticsearch: Fleet Server's hop to it, then the proxy's to Elasticsearch. */
+    'fleet-server->proxy': LegExpectation.optional(),
+    'proxy->elasticsearch': LegExpectation.optional(),
     /** The agent's output: it ships data to Elasticsearch with the policy's ssl settings. */
     'agent->elasticsearch': LegExpectation.optional(),
   }),

@@ -33,6 +33,8 @@ export function settingsKey(config: FlowConfig): string | undefined {
     elasticsearch: config.elasticsearch,
     fleetServer,
     knowsToken: config.elasticsearchServiceToken === undefined,
+    // A proxy in front of Elasticsearch is part of the stack: Fleet Server bootstraps through it.
+    ...(config.secureProxy?.inFrontOf === 'elasticsearch' ? { esProxy: config.secureProxy } : {}),
   }, replacer);
   return comparable ? key : undefined;
 }
