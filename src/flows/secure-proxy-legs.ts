@@ -28,7 +28,9 @@ export function startSecureProxy(
     upstreamName: planned.upstreamName ?? 'localhost',
     ...(planned.upstreamAuthorities ? { upstreamAuthorities: planned.upstreamAuthorities } : {}),
     ...(planned.upstreamCertificate ? { upstreamCertificate: planned.upstreamCertificate } : {}),
-    ...(versions ? { versions } : {}),
+    // The run's TLS versions on both sides, as an nginx.conf naming them in ssl_protocols and
+    // proxy_ssl_protocols (nginx 1.22's own defaults stop at TLS 1.2: NGINX_1_22_VERSIONS).
+    ...(versions ? { versions, upstreamVersions: versions } : {}),
   });
 }
 

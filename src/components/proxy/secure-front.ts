@@ -16,7 +16,7 @@ export interface FrontSettings {
   readonly clientAuthentication: ClientAuthentication;
   /** ssl_client_certificate: the CAs it verifies with, and the names its CertificateRequest lists. */
   readonly clientCertificateAuthorities: readonly Cert[];
-  /** ssl_protocols (nginx's default: TLSv1.2 TLSv1.3). */
+  /** ssl_protocols. */
   readonly versions: VersionRange;
 }
 

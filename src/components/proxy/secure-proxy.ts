@@ -2,7 +2,7 @@ import http from 'node:http';
 import { ComponentLog } from '../log.js';
 import type { Identity } from '../../tls/material.js';
 import type { Cert } from '../../x509/certificate.js';
-import { DEFAULT_VERSIONS, type ClientAuthentication, type VersionRange } from '../../tls/settings.js';
+import { only, type ClientAuthentication, type VersionRange } from '../../tls/settings.js';
 import { acceptFront, frontContext, judgeRequest, type FrontConnection, type FrontSettings } from './secure-front.js';
 import { callUpstream, type UpstreamCall, type UpstreamSettings } from './secure-upstream.js';
 import { errorPage, requestContext } from './nginx-words.js';
@@ -24,14 +24,23 @@ export interface SecureProxyOptions {
   readonly upstreamName?: string;
   /** proxy_ssl_certificate / proxy_ssl_certificate_key. */
   readonly upstreamCertificate?: Identity;
-  /** proxy_ssl_protocols (nginx's default: TLSv1.2 TLSv1.3). */
+  /** proxy_ssl_protocols (default TLS 1.2 only: see NGINX_1_22_VERSIONS). */
   readonly upstreamVersions?: VersionRange;
   readonly host?: string;
   readonly port?: number;
-  /** ssl_protocols (nginx's default: TLSv1.2 TLSv1.3). */
+  /** ssl_protocols (default TLS 1.2 only: see NGINX_1_22_VERSIONS). */
   readonly versions?: VersionRange;
   readonly log?: ComponentLog;
 }
+
+/**
+ * nginx 1.22's compiled-in ssl_protocols and proxy_ssl_protocols are TLSv1 TLSv1.1 TLSv1.2
+ * (TLSv1.3 became a default in 1.23.4), and OpenSSL 3's security level refuses the two older
+ * ones: TLS 1.2 only, front and upstream, unless configured (Debian's stock nginx.conf adds
+ * TLSv1.3 to ssl_protocols, not to proxy_ssl_protocols). Confirmed against Debian's nginx-light in
+ * test/integration/secure-proxy-nginx.test.ts.
+ */
+export const NGINX_1_22_VERSIONS: VersionRange = only('1.2');
 
 /** A request the proxy passed upstream, with the front connection it came in on. */
 export interface ProxiedCall extends UpstreamCall {
@@ -76,7 +85,7 @@ export class FakeSecureProxy implements AsyncDisposable {
       identity: options.identity,
       clientAuthentication: options.clientAuthentication ?? 'none',
       clientCertificateAuthorities: options.clientCertificateAuthorities ?? [],
-      versions: options.versions ?? DEFAULT_VERSIONS,
+      versions: options.versions ?? NGINX_1_22_VERSIONS,
     };
     const upstream: UpstreamSettings = {
       url: options.upstream,
@@ -84,7 +93,7 @@ export class FakeSecureProxy implements AsyncDisposable {
       ...(options.upstreamAuthorities ? { authorities: options.upstreamAuthorities } : {}),
       ...(options.upstreamName ? { name: options.upstreamName } : {}),
       ...(options.upstreamCertificate ? { certificate: options.upstreamCertificate } : {}),
-      ...(options.upstreamVersions ? { versions: options.upstreamVersions } : {}),
+      versions: options.upstreamVersions ?? NGINX_1_22_VERSIONS,
     };
     // Built before listening: a key that does not fit leaves no open port behind.
     const context = frontContext(front);

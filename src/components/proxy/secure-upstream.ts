@@ -24,7 +24,7 @@ export interface UpstreamSettings {
   readonly name?: string;
   /** proxy_ssl_certificate / proxy_ssl_certificate_key: the proxy's own client certificate. */
   readonly certificate?: Identity;
-  /** proxy_ssl_protocols (nginx's default: TLSv1.2 TLSv1.3). */
+  /** proxy_ssl_protocols (absent: what OpenSSL allows). */
   readonly versions?: VersionRange;
 }
 
