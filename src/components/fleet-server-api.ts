@@ -145,6 +145,9 @@ async function checkinAgent(server: FleetBackend, req: http.IncomingMessage, age
             outputs: {
               default: {
                 type: 'elasticsearch', hosts: output.hosts, ...(output.ssl ? { ssl: output.ssl } : {}),
+                // Kibana's full agent policy carries an output's proxy as proxy_url / proxy_headers.
+                ...(output.proxy_url ? { proxy_url: output.proxy_url } : {}),
+                ...(output.proxy_headers ? { proxy_headers: output.proxy_headers } : {}),
                 ...(agent.outputKey ? { api_key: agent.outputKey } : {}),
               },
             },

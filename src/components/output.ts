@@ -7,6 +7,7 @@ import { parseVerificationMode, versionRange } from '../tls/settings.js';
 import { GoTransport, goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
+import { proxyRoute, type ProxyRoute } from './proxy/proxy-url.js';
 
 /** The Elasticsearch output of a policy, as Fleet hands it to the agent (libs `ssl.*` names). */
 export interface PolicyOutput {
@@ -21,6 +22,13 @@ export interface PolicyOutput {
     readonly key?: string;
     readonly supported_protocols?: readonly string[];
   };
+  /**
+   * The output's proxy (Fleet → Settings → Outputs → Proxy): the agent's Beats use it, not
+   * --proxy-url, which is the agent's own connection to Fleet Server (Elastic's "Fleet managed
+   * Elastic Agent connectivity using a proxy server").
+   */
+  readonly proxy_url?: string;
+  readonly proxy_headers?: Readonly<Record<string, string>>;
 }
 
 export interface ShipOptions {
@@ -31,6 +39,8 @@ export interface ShipOptions {
   /** Where Elasticsearch really listens, whatever host the output names. */
   readonly connectTo?: { readonly host: string; readonly port: number };
   readonly elasticsearch?: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
+  /** The fake proxy the output's proxy_url names, when it runs in this process: where it listens and its log. */
+  readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo: { readonly host: string; readonly port: number } };
 }
 
 /**
@@ -62,19 +72,37 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
   };
   // libbeat's client pings and publishes over one kept-alive connection.
   const transport = new GoTransport();
+  let route: ProxyRoute | undefined;
+  try {
+    route = proxyRoute({ ...(options.output.proxy_url ? { url: options.output.proxy_url } : {}), ...(options.output.proxy_headers ? { headers: options.output.proxy_headers } : {}) }, 'proxy_url');
+  } catch (error) {
+    const line = `Failed to connect to ${backoff}: ${(error as Error).message}`;
+    log.write('error', line);
+    return skippedLeg('agent', 'elasticsearch', url, 'the output\'s proxy_url could not be read', line);
+  }
+  const proxy = route && options.proxyFake ? { ...route, connectTo: options.proxyFake.connectTo } : route;
   const request = async (method: 'GET' | 'POST', path: string, body?: string) => {
     const exchange = await goRequest({
       method, url: `${url}${path}`, headers, tls, transport, goRelease: options.goRelease ?? DEFAULT_GO,
       ...(body !== undefined ? { body } : {}),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
+      ...(proxy ? { proxy } : {}),
     });
     for (const warning of exchange.connection.warnings) log.warnOnce(warning);
     return exchange;
   };
-  const leg = async (exchange: GoExchange, ok: boolean, method: 'GET' | 'POST', path: string, clientLog: string) => buildLeg({
-    from: 'agent', to: 'elasticsearch', url: `${url}${path || '/'}`, exchange, ok, method, clientLog,
-    ...(options.elasticsearch ? { server: await options.elasticsearch.connection(exchange.connection.localPort) } : {}),
-  });
+  const leg = async (exchange: GoExchange, ok: boolean, method: 'GET' | 'POST', path: string, clientLog: string) => {
+    const built = buildLeg({
+      from: 'agent', to: 'elasticsearch', url: `${url}${path || '/'}`, exchange, ok, method, clientLog,
+      // Through a forward proxy Elasticsearch sees the proxy's port, never the agent's: nothing to wait for.
+      ...(options.elasticsearch && !exchange.proxy ? { server: await options.elasticsearch.connection(exchange.connection.localPort) } : {}),
+    });
+    if (!exchange.proxy) return built;
+    // TLS stays end to end through the tunnel; the proxy's own lines for this connection go with the leg.
+    const port = exchange.proxy.localPort;
+    const lines = options.proxyFake && port ? options.proxyFake.log.entries.filter((e) => e.fields?.clientPort === port).map((e) => e.message) : [];
+    return changedLeg(built, { via: 'proxy', ...(lines.length ? { logs: { ...built.logs, proxy: lines.join('\n') } } : {}) });
+  };
   const warnings = () => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
 
   // libbeat pings with an empty path, so the URL in its error has no trailing slash.

@@ -2,6 +2,7 @@ import { enrollAgent, type EnrollResult } from '../components/agent.js';
 import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
 import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
+import { parseProxyUrl } from '../components/proxy/proxy-url.js';
 import type { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
 import { agentThroughSecureProxy, startSecureProxy, upstreamLeg } from './secure-proxy-legs.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
@@ -163,7 +164,11 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const proxyToElasticsearch = esProxy ? await upstreamLeg(esProxy, esProxy.calls, 'elasticsearch', es, 'the proxy answered Fleet Server itself and forwarded nothing') : undefined;
   const output = enrolled ? outputOf(enrolled) : undefined;
   // The output names the same host as --fleet-server-es, so the agent's data goes through the proxy too.
-  const shipped = output ? await shipToElasticsearch({ output, connectTo: esProxy?.endpoint ?? es.endpoint, ...(esProxy ? {} : { elasticsearch: es }), log: agentLog }) : undefined;
+  await using outputProxy = output?.proxy_url ? await startOutputProxy(output.proxy_url, es, config) : undefined;
+  const shipped = output ? await shipToElasticsearch({
+    output, connectTo: esProxy?.endpoint ?? es.endpoint, ...(esProxy ? {} : { elasticsearch: es }), log: agentLog,
+    ...(outputProxy ? { proxyFake: { log: outputProxy.log, connectTo: { host: '127.0.0.1', port: outputProxy.port } } } : {}),
+  }) : undefined;
   const agentToElasticsearch = shipped
     ? esProxy ? changedLeg(shipped, { via: 'proxy' }) : shipped
     : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
@@ -258,6 +263,32 @@ async function startProxy(planned: PlannedProxy & { listenPort: number }, config
   const common = { port: planned.listenPort, log: new ComponentLog('proxy'), resolve: () => fs.endpoint, ...(planned.requireAuth ? { auth: planned.requireAuth } : {}) };
   if (planned.route.scheme === 'socks5') return FakeSocksProxy.start(common);
   return FakeForwardProxy.start({ ...common, scheme: planned.route.scheme, identity: config.fleetServer.identity });
+}
+
+/**
+ * The fake proxy the output's proxy_url names (tinyproxy-like, or dante-like for socks5), demanding
+ * the URL's credentials, or --proxy-url's when it is the same proxy; whatever host the Beats ask
+ * for is Elasticsearch.
+ * A proxy_url the harness cannot read starts nothing: the output leg reports it in libbeat's words.
+ */
+async function startOutputProxy(url: string, es: FakeElasticsearch, config: FlowConfig): Promise<FakeForwardProxy | FakeSocksProxy | undefined> {
+  let route: ReturnType<typeof parseProxyUrl>;
+  try {
+    route = parseProxyUrl(url, 'proxy_url');
+  } catch {
+    return undefined;
+  }
+  // The same host and port as --proxy-url is the same proxy: it demands what that one demands.
+  const agentProxy = config.agent.proxy;
+  const same = agentProxy !== undefined && agentProxy.route.host === route.host && agentProxy.route.port === route.port;
+  const auth = same
+    ? (agentProxy.requireAuth ? { auth: agentProxy.requireAuth } : {})
+    : route.url.username || route.url.password
+      ? { auth: { username: decodeURIComponent(route.url.username), password: decodeURIComponent(route.url.password) } } : {};
+  const common = { port: 0, log: new ComponentLog('proxy'), resolve: () => es.endpoint, ...auth };
+  if (route.scheme === 'socks5') return FakeSocksProxy.start(common);
+  // An https:// proxy presents Elasticsearch's certificate, which the output's CAs already trust.
+  return FakeForwardProxy.start({ ...common, scheme: route.scheme, identity: config.elasticsearch.identity });
 }
 
 /**

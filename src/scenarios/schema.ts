@@ -104,6 +104,8 @@ export const Output = z.strictObject({
   'ssl.certificate': z.string().nullable().optional(),
   'ssl.key': z.string().nullable().optional(),
   'ssl.supported_protocols': protocols.nullable().optional(),
+  /** The output's proxy (Fleet → Settings → Outputs → Proxy): the Beats use it, not --proxy-url. */
+  proxy_url: z.string().nullable().optional(),
 });
 
 /** A value, or one value per TLS version; a wrong value says what the plain form wanted. */

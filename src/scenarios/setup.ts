@@ -88,5 +88,5 @@ export function policyOutput(
     key: data['ssl.key'] ? resolve(data['ssl.key']) : undefined,
     supported_protocols: data['ssl.supported_protocols'] ?? undefined,
   });
-  return { hosts: data.hosts ?? ['https://localhost:9200'], ...(Object.keys(ssl).length ? { ssl } : {}) };
+  return { hosts: data.hosts ?? ['https://localhost:9200'], ...(Object.keys(ssl).length ? { ssl } : {}), ...(data.proxy_url ? { proxy_url: data.proxy_url } : {}) };
 }
