@@ -181,6 +181,9 @@ export const ScenarioFile = z.strictObject({
     'proxy->elasticsearch': LegExpectation.optional(),
     /** The agent's output: it ships data to Elasticsearch with the policy's ssl settings. */
     'agent->elasticsearch': LegExpectation.optional(),
+  }).refine((legs) => legs['fleet-server->elasticsearch'] !== undefined || legs['fleet-server->proxy'] !== undefined, {
+    path: ['fleet-server->elasticsearch'],
+    message: 'required (fleet-server->proxy in its place, behind a secure proxy in front of Elasticsearch)',
   }),
   /** Where the scenario's facts come from (reference files, issues, recordings). */
   sources: z.array(z.string()).optional(),
