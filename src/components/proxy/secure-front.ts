@@ -22,6 +22,8 @@ export interface FrontSettings {
 
 /** One client connection as the proxy saw it; `logLine` is its front line, if it earned one. */
 export interface FrontConnection extends ServerConnection {
+  /** nginx's connection number (`*N` in its error log), given by the proxy. */
+  number?: number;
   /** The client's certificate as OpenSSL judged it against ssl_client_certificate. */
   verdict?: { readonly presented: boolean; readonly authorized: boolean; readonly error?: string };
 }

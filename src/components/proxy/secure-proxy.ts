@@ -162,7 +162,7 @@ export class FakeSecureProxy implements AsyncDisposable {
   }
 
   private track(connection: FrontConnection): void {
-    (connection as FrontConnection & { number: number }).number = ++this.numbers;
+    connection.number = ++this.numbers;
     this.connections.set(connection.remotePort, connection);
     this.waiters.get(connection.remotePort)?.(connection);
     // Keep recent connections for leg reports without growing forever under load.
@@ -175,8 +175,7 @@ export class FakeSecureProxy implements AsyncDisposable {
       connection.logLine ??= line;
       connection.tap.timeline.log('server', 'proxy', line);
     }
-    const number = (connection as FrontConnection & { number?: number }).number;
-    this.log.write(level === 'crit' ? 'error' : level, line, { connection: number, clientPort: connection.remotePort, ...(level === 'crit' ? { nginxLevel: 'crit' } : {}) });
+    this.log.write(level === 'crit' ? 'error' : level, line, { connection: connection.number, clientPort: connection.remotePort, ...(level === 'crit' ? { nginxLevel: 'crit' } : {}) });
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
