@@ -1,4 +1,5 @@
 import { enrollAgent, type EnrollResult } from '../components/agent.js';
+import { startProxyFake } from './proxy-fake.js';
 import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
 import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
@@ -240,7 +241,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   if (config.secureProxy && config.secureProxy.inFrontOf !== 'elasticsearch') return agentThroughSecureProxy(config, config.secureProxy, fs, log);
   const planned = config.agent.proxy;
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
-  await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxy(planned, config, fs) : undefined;
+  await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxyFake(planned, config.fleetServer.identity, fs.endpoint) : undefined;
   const result = await enrollAgent({
     url,
     tls: config.agent.tls,
@@ -252,17 +253,6 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     ...(proxy ? { proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
   });
   return { leg: result.leg, enrolled: result, ...(proxy ? { proxyLog: proxy.log } : {}) };
-}
-
-/**
- * The fake proxy the command's --proxy-url names: tinyproxy-like for http/https (an https one
- * presents Fleet Server's certificate, which the agent's CAs already trust), dante-like for
- * socks5. Whatever host the agent asks for is Fleet Server, as if DNS pointed there.
- */
-async function startProxy(planned: PlannedProxy & { listenPort: number }, config: FlowConfig, fs: FakeFleetServer): Promise<FakeForwardProxy | FakeSocksProxy> {
-  const common = { port: planned.listenPort, log: new ComponentLog('proxy'), resolve: () => fs.endpoint, ...(planned.requireAuth ? { auth: planned.requireAuth } : {}) };
-  if (planned.route.scheme === 'socks5') return FakeSocksProxy.start(common);
-  return FakeForwardProxy.start({ ...common, scheme: planned.route.scheme, identity: config.fleetServer.identity });
 }
 
 /**

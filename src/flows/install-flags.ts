@@ -73,6 +73,10 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'secure-proxy-upstream-cert-key', kind: 'string', description: 'its private key (proxy_ssl_certificate_key)' },
   { name: 'secure-proxy-upstream-name', kind: 'string', description: 'name the secure proxy checks the upstream certificate for (proxy_ssl_name; default localhost)' },
   { name: 'secure-proxy-upstream-scheme', kind: 'string', description: 'http or https: proxy_pass\'s scheme, when it differs from what the upstream speaks (default: what it speaks)' },
+  { name: 'proxy-serves', kind: 'string', description: 'what really listens at --proxy-url: http (a CONNECT proxy), https (one over TLS), socks5, or none (nothing: a refused proxy); default: a proxy of the URL\'s scheme' },
+  { name: 'proxy-allow-ports', kind: 'string', description: 'comma-separated target ports the fake --proxy-url proxy lets a tunnel reach (tinyproxy\'s ConnectPort, a dante socks pass rule); others get 403, or a SOCKS ruleset refusal (default: every port)' },
+  { name: 'proxy-cert', kind: 'string', description: 'certificate an https fake --proxy-url proxy presents (default: fleet-cert from --certs, which the agent\'s CAs already trust)' },
+  { name: 'proxy-cert-key', kind: 'string', description: 'its private key' },
   { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];
