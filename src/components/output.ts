@@ -7,7 +7,7 @@ import { parseVerificationMode, versionRange } from '../tls/settings.js';
 import { GoTransport, goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
-import { proxyRoute } from './proxy/proxy-url.js';
+import { proxyRoute, type ProxyRoute } from './proxy/proxy-url.js';
 
 /** The Elasticsearch output of a policy, as Fleet hands it to the agent (libs `ssl.*` names). */
 export interface PolicyOutput {
@@ -22,7 +22,11 @@ export interface PolicyOutput {
     readonly key?: string;
     readonly supported_protocols?: readonly string[];
   };
-  /** libs' httpcommon proxy settings of the output (Kibana: Fleet → Settings → Proxies). */
+  /**
+   * The output's proxy (Fleet → Settings → Outputs → Proxy, libs' httpcommon settings): the agent's
+   * Beats and Fleet Server's output use it, not --proxy-url, which is the agent's own connection to
+   * Fleet Server (Elastic's "Fleet managed Elastic Agent connectivity using a proxy server").
+   */
   readonly proxy_url?: string;
   readonly proxy_headers?: Readonly<Record<string, string>>;
   readonly proxy_disable?: boolean;
@@ -36,8 +40,8 @@ export interface ShipOptions {
   /** Where Elasticsearch really listens, whatever host the output names. */
   readonly connectTo?: { readonly host: string; readonly port: number };
   readonly elasticsearch?: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
-  /** Where the fake proxy of the output's `proxy_url` listens, whatever address the URL names. */
-  readonly proxyConnectTo?: { readonly host: string; readonly port: number };
+  /** The fake proxy the output's proxy_url names, when it runs in this process: where it listens and its log. */
+  readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo: { readonly host: string; readonly port: number } };
 }
 
 /**
@@ -69,8 +73,15 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
   };
   // libbeat's client pings and publishes over one kept-alive connection, through the output's proxy if it has one.
   const transport = new GoTransport();
-  const route = proxyRoute({ ...(options.output.proxy_url ? { url: options.output.proxy_url } : {}), headers: { ...options.output.proxy_headers }, disable: options.output.proxy_disable === true });
-  const proxy = route && options.proxyConnectTo ? { ...route, connectTo: options.proxyConnectTo } : route;
+  let route: ProxyRoute | undefined;
+  try {
+    route = proxyRoute({ ...(options.output.proxy_url ? { url: options.output.proxy_url } : {}), headers: { ...options.output.proxy_headers }, disable: options.output.proxy_disable === true }, 'proxy_url');
+  } catch (error) {
+    const line = `Failed to connect to ${backoff}: ${(error as Error).message}`;
+    log.write('error', line);
+    return skippedLeg('agent', 'elasticsearch', url, 'the output\'s proxy_url could not be read', line);
+  }
+  const proxy = route && options.proxyFake ? { ...route, connectTo: options.proxyFake.connectTo } : route;
   const request = async (method: 'GET' | 'POST', path: string, body?: string) => {
     const exchange = await goRequest({
       method, url: `${url}${path}`, headers, tls, transport, goRelease: options.goRelease ?? DEFAULT_GO,
@@ -88,7 +99,11 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
       // Through a proxy Elasticsearch sees the proxy's port, never the agent's.
       ...(options.elasticsearch && !exchange.proxy ? { server: await options.elasticsearch.connection(exchange.connection.localPort) } : {}),
     }), exchange.proxy ? clientLog : undefined);
-    return exchange.proxy ? changedLeg(built, { via: 'proxy' }) : built;
+    if (!exchange.proxy) return built;
+    // TLS stays end to end through the tunnel; the proxy's own lines for this connection go with the leg.
+    const port = exchange.proxy.localPort;
+    const lines = options.proxyFake?.log && port ? options.proxyFake.log.entries.filter((e) => e.fields?.clientPort === port).map((e) => e.message) : [];
+    return changedLeg(built, { via: 'proxy', ...(lines.length ? { logs: { ...built.logs, proxy: lines.join('\n') } } : {}) });
   };
   const warnings = () => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
 

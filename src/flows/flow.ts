@@ -1,7 +1,8 @@
 import { enrollAgent, type EnrollResult } from '../components/agent.js';
 import { startProxyFake } from './proxy-fake.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
-import { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
+import type { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
+import { agentThroughSecureProxy, startSecureProxy, upstreamLeg } from './secure-proxy-legs.js';
 import { interceptLegs } from './intercept-flow.js';
 import { healthCheckLeg, type PlannedHealthCheck } from './health-check-flow.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
@@ -23,7 +24,7 @@ export interface FlowConfig {
     readonly elasticsearchTls: GoClientTls;
     readonly serviceToken: string;
   };
-  /** --secure-proxy: a TLS-terminating proxy between the agent and Fleet Server. */
+  /** --secure-proxy: a TLS-terminating proxy in front of Fleet Server (agents reach it) or Elasticsearch (Fleet Server does). */
   readonly secureProxy?: PlannedSecureProxy;
   /** --health-check: a load balancer probes Fleet Server before the agent enrolls. */
   readonly healthCheck?: PlannedHealthCheck;
@@ -73,6 +74,8 @@ export interface Stack {
   readonly es: FakeElasticsearch;
   readonly fs: FakeFleetServer;
   readonly logs: { readonly fleetServer: ComponentLog; readonly elasticsearch: ComponentLog };
+  /** The secure proxy in front of Elasticsearch, when Fleet Server reaches it through one. */
+  readonly esProxy?: FakeSecureProxy;
   /** How far the logs, Fleet Server's calls and their connections' wire had got when the bootstrap ended. */
   readonly bootstrap: Marks;
   /** Flows run on it so far. */
@@ -103,20 +106,24 @@ const timelineOf = (call: ElasticsearchCall): readonly unknown[] | undefined => 
 export async function startStack(config: FlowConfig): Promise<Stack> {
   const logs = { fleetServer: new ComponentLog('fleet-server'), elasticsearch: new ComponentLog('elasticsearch') };
   const es = await FakeElasticsearch.start({ ...config.elasticsearch, serviceToken: config.elasticsearchServiceToken ?? config.fleetServer.serviceToken, log: logs.elasticsearch });
+  let esProxy: FakeSecureProxy | undefined;
   try {
+    const planned = config.secureProxy?.inFrontOf === 'elasticsearch' ? config.secureProxy : undefined;
+    esProxy = planned ? await startSecureProxy(planned, { url: es.url, endpoint: es.endpoint }, config.elasticsearch.versions) : undefined;
     const fs = await FakeFleetServer.start({
       ...config.fleetServer,
       elasticsearch: {
         url: config.fleetServer.elasticsearchUrl,
         tls: config.fleetServer.elasticsearchTls,
         serviceToken: config.fleetServer.serviceToken,
-        // Whatever host the URL names, the connection goes to the fake, as if DNS pointed there.
-        connectTo: es.endpoint,
+        // Whatever host the URL names, the connection goes to the fake (or its proxy), as if DNS pointed there.
+        connectTo: esProxy?.endpoint ?? es.endpoint,
       },
       log: logs.fleetServer,
     });
-    return { es, fs, logs, bootstrap: marks(logs, fs), served: 0 };
+    return { es, fs, logs, ...(esProxy ? { esProxy } : {}), bootstrap: marks(logs, fs), served: 0 };
   } catch (error) {
+    await esProxy?.close();
     await es.close();
     throw error;
   }
@@ -126,6 +133,7 @@ export async function closeStack(stack: Stack): Promise<void> {
   try {
     await stack.fs.close();
   } finally {
+    await stack.esProxy?.close();
     await stack.es.close();
   }
 }
@@ -162,16 +170,25 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   if (reused && !unchanged(stack.bootstrap, mine)) return undefined;
   const calls = [...fs.elasticsearchCalls.slice(0, stack.bootstrap.calls), ...mine];
   const fleetLog = ownPart(stack.logs.fleetServer, stack.bootstrap.fleetServer, from.fleetServer);
-  const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, es, calls, fleetLog), stack.bootstrap, from);
+  const { esProxy } = stack;
+  const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, esProxy ?? es, calls, fleetLog), stack.bootstrap, from);
+  // Through a proxy in front of Elasticsearch, Fleet Server's calls have a second hop: the proxy's own.
+  const proxyToElasticsearch = esProxy ? await upstreamLeg(esProxy, esProxy.calls, 'elasticsearch', es, 'the proxy answered Fleet Server itself and forwarded nothing') : undefined;
   const output = enrolled ? outputOf(enrolled) : undefined;
   // Fleet Server has its policy once the agent enrolled (the agent that bootstraps it passes it on).
-  const { fleet: fleetPolicy, shipped: agentToElasticsearch } = await outputPolicyStage(enrolled?.ok ? fs.options.output : undefined, fs, es, async (proxyConnectTo) => {
+  // Behind a secure proxy in front of Elasticsearch, its output test and the Beats reach the proxy.
+  const target = { endpoint: esProxy?.endpoint ?? es.endpoint, ...(esProxy ? {} : { elasticsearch: es }) };
+  const { fleet: fleetPolicy, shipped: agentToElasticsearch } = await outputPolicyStage(enrolled?.ok ? fs.options.output : undefined, fs, target, config.elasticsearch.identity, async (proxyFake) => {
     if (!output) return skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
     if (policy && !policy.applied) return skippedLeg('agent', 'elasticsearch', output.hosts?.[0] ?? '', 'the agent could not apply its policy (its Fleet Server settings failed their test), so its Beats never started');
-    return shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: agentLog, ...(proxyConnectTo ? { proxyConnectTo } : {}) });
+    const shipped = await shipToElasticsearch({ output, connectTo: target.endpoint, ...(target.elasticsearch ? { elasticsearch: target.elasticsearch } : {}), log: agentLog, ...(proxyFake ? { proxyFake } : {}) });
+    return esProxy ? changedLeg(shipped, { via: 'proxy' }) : shipped;
   }, config.agent.policyProxyAuth);
   const policyLegs = [...(policy?.proxyLeg ? [policy.proxyLeg] : []), ...(policy ? [policy.leg] : []), ...(fleetPolicy ? [fleetPolicy.leg] : [])];
-  const legs = [...(health ? [health] : []), ...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, ...policyLegs, agentToElasticsearch];
+  const legs = [
+    ...(health ? [health] : []), ...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []),
+    fleetToElasticsearch, ...(proxyToElasticsearch ? [proxyToElasticsearch] : []), ...policyLegs, agentToElasticsearch,
+  ];
   const logs = {
     agent: agentLog, fleetServer: fleetLog, elasticsearch: ownPart(stack.logs.elasticsearch, stack.bootstrap.elasticsearch, from.elasticsearch),
     ...(proxyLog ? { proxy: proxyLog } : {}),
@@ -233,7 +250,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
     for (const line of config.agent.loadError.split('\n')) log.write('error', line);
     return { leg: skippedLeg('agent', 'fleet-server', url, 'the agent could not load its client certificate and key', config.agent.loadError) };
   }
-  if (config.secureProxy) return secureProxyLegs(config, config.secureProxy, fs, log);
+  if (config.secureProxy && config.secureProxy.inFrontOf !== 'elasticsearch') return agentThroughSecureProxy(config, config.secureProxy, fs, log);
   const planned = config.agent.proxy;
   if (planned?.intercept && !planned.disabled && !planned.bypassed) return interceptLegs(config, planned, fs, log);
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
@@ -260,53 +277,18 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
 }
 
 /**
- * The agent enrolls through a TLS-terminating proxy: agent → proxy is the agent's TLS leg (mutual
- * when the proxy asks), proxy → fleet-server what the proxy did with the request, in its words.
+ * The leg of Fleet Server's connections to Elasticsearch (or to the proxy in front of it): the
+ * first that failed, else the first.
  */
-async function secureProxyLegs(config: FlowConfig, planned: PlannedSecureProxy, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled: EnrollResult; proxyLog: ComponentLog; upstream: Leg }> {
-  const url = config.agent.url;
-  await using proxy = await FakeSecureProxy.start({
-    identity: planned.identity,
-    clientAuthentication: planned.clientAuthentication,
-    clientCertificateAuthorities: planned.clientCertificateAuthorities,
-    upstream: fs.url,
-    ...(planned.upstreamAuthorities ? { upstreamAuthorities: planned.upstreamAuthorities } : {}),
-    upstreamName: new URL(url).hostname,
-    ...(config.fleetServer.versions ? { versions: config.fleetServer.versions } : {}),
-  });
-  const result = await enrollAgent({
-    url,
-    tls: config.agent.tls,
-    enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
-    connectTo: { host: '127.0.0.1', port: proxy.port },
-    log,
-    legTo: 'proxy',
-  });
-  const refusedAtFront = proxy.log.entries.some((e) => /client sent no required SSL certificate|client SSL certificate verify error/.test(e.message));
-  const errors = proxy.log.entries.filter((e) => e.level === 'error').map((e) => e.message);
-  const upstream: Leg = refusedAtFront || (result.leg.phase !== null && result.leg.phase !== 'http')
-    ? skippedLeg('proxy', 'fleet-server', fs.url, refusedAtFront ? 'the proxy answered the agent itself and forwarded nothing' : 'the agent did not get through to the proxy')
-    : {
-      from: 'proxy', to: 'fleet-server', url: fs.url, ok: errors.length === 0, tls: null, serverCertificate: null, clientCertificate: null,
-      // An alert from Fleet Server (it wanted the proxy's certificate) or a refused connection is Fleet Server's doing.
-      rejectedBy: errors.length ? (errors.some((e) => /SSL alert number|Connection refused/.test(e)) ? 'server' : 'client') : null, phase: errors.length ? 'handshake' : null, alert: null,
-      logs: errors.length ? { proxy: errors.join('\n') } : {}, node: null,
-    };
-  const front = proxy.log.entries.filter((e) => e.level !== 'error').map((e) => e.message);
-  const leg = front.length ? changedLeg(result.leg, { logs: { ...result.leg.logs, proxy: front.join('\n') } }) : result.leg;
-  return { leg, enrolled: result, proxyLog: proxy.log, upstream };
-}
-
-/** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */
-async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch, calls: readonly ElasticsearchCall[], log: ComponentLog): Promise<Leg> {
+async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch | FakeSecureProxy, calls: readonly ElasticsearchCall[], log: ComponentLog): Promise<Leg> {
   const call = calls.find((c) => elasticError(c.exchange) !== undefined) ?? calls[0];
   const url = fs.options.elasticsearch.url;
-  if (!call) return skippedLeg('fleet-server', 'elasticsearch', url, 'Fleet Server made no request');
+  if (!call) return skippedLeg('fleet-server', es instanceof FakeElasticsearch ? 'elasticsearch' : 'proxy', url, 'Fleet Server made no request');
   const problem = elasticError(call.exchange);
   const failure = log.entries.find((e) => e.message.startsWith('Fleet Server failed'));
   return buildLeg({
     from: 'fleet-server',
-    to: 'elasticsearch',
+    to: es instanceof FakeElasticsearch ? 'elasticsearch' : 'proxy',
     url: new URL(call.path, url).toString(),
     exchange: call.exchange,
     ok: problem === undefined,

@@ -16,12 +16,20 @@ import type { PlannedHealthCheck } from './health-check-flow.js';
 import { goDurationMs } from '../dialects/go.js';
 import { planPolicy, type PlannedPolicy } from './policy-flags.js';
 
-/** A TLS-terminating proxy in front of Fleet Server (--secure-proxy and its harness flags). */
+/** A TLS-terminating proxy in front of Fleet Server or Elasticsearch (--secure-proxy and its harness flags). */
 export interface PlannedSecureProxy {
+  /** Which component it stands in front of (--secure-proxy-in-front-of, default fleet-server). */
+  readonly inFrontOf: 'fleet-server' | 'elasticsearch';
   readonly identity: Identity;
   readonly clientAuthentication: ClientAuthentication;
   readonly clientCertificateAuthorities: readonly Cert[];
   readonly upstreamAuthorities?: readonly Cert[];
+  /** proxy_ssl_certificate / proxy_ssl_certificate_key. */
+  readonly upstreamCertificate?: Identity;
+  /** proxy_ssl_name (default localhost, a name the PKI's server certificates carry). */
+  readonly upstreamName?: string;
+  /** proxy_pass's scheme when it is not the upstream's own (http to a TLS port, or https to a plain one). */
+  readonly upstreamScheme?: 'http' | 'https';
 }
 
 /** The agent's --proxy-url, --proxy-header and --proxy-disabled as the install plan read them. */
@@ -237,22 +245,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   const proxy = planned && proxyCert && proxyKey
     ? { ...planned, identity: withFlag({ certificate: '--proxy-cert', key: '--proxy-cert-key' }, () => loadIdentity(proxyCert, proxyKey)) }
     : planned;
-  let secureProxy: PlannedSecureProxy | undefined;
-  if (v['secure-proxy']) {
-    const cert = file('secure-proxy-cert') ?? pki.certPath('fleet-cert');
-    const key = file('secure-proxy-cert-key') ?? pki.keyPath('fleet-cert');
-    const upstreamCa = file('secure-proxy-upstream-ca');
-    secureProxy = {
-      identity: withFlag({ certificate: '--secure-proxy-cert', key: '--secure-proxy-cert-key' }, () => loadIdentity(cert, key)),
-      clientAuthentication: oneOf(() => parseClientAuthentication(str('secure-proxy-client-auth') ?? 'none'), `--secure-proxy-client-auth: '${str('secure-proxy-client-auth')}' is not none, optional or required`),
-      clientCertificateAuthorities: withFlag('--secure-proxy-client-ca', () => loadCertificateAuthorities(list('secure-proxy-client-ca') ?? [pki.certPath('agent-ca')])),
-      ...(upstreamCa ? { upstreamAuthorities: withFlag('--secure-proxy-upstream-ca', () => loadCertificateAuthorities([upstreamCa])) } : {}),
-    };
-  } else {
-    for (const name of ['secure-proxy-cert', 'secure-proxy-cert-key', 'secure-proxy-client-auth', 'secure-proxy-client-ca', 'secure-proxy-upstream-ca']) {
-      if (str(name) !== undefined) throw usage(`--${name} needs --secure-proxy`);
-    }
-  }
+  const secureProxy = planSecureProxy({ str, file, list }, v['secure-proxy'] === true, pki);
   const healthCheck = planHealthCheck(str);
   const port = Number(str('fleet-server-port') ?? 8220);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usage(`--fleet-server-port: '${str('fleet-server-port')}' is not a port number`);
@@ -420,6 +413,48 @@ function planIntercept({ str, file, list }: FlagReader, flags: ParsedFlags): Pla
     ...(root ? { root } : {}),
     ...(upstream ? { upstreamAuthorities: withFlag('--proxy-intercept-upstream-ca', () => loadCertificateAuthorities(upstream)) } : {}),
     ...(cert && key ? { upstreamIdentity: withFlag({ certificate: '--proxy-intercept-cert', key: '--proxy-intercept-cert-key' }, () => loadIdentity(cert, key)) } : {}),
+  };
+}
+
+const SECURE_PROXY_FLAGS = [
+  'secure-proxy-in-front-of', 'secure-proxy-cert', 'secure-proxy-cert-key', 'secure-proxy-client-auth', 'secure-proxy-client-ca',
+  'secure-proxy-upstream-ca', 'secure-proxy-upstream-cert', 'secure-proxy-upstream-cert-key', 'secure-proxy-upstream-name', 'secure-proxy-upstream-scheme',
+];
+
+/**
+ * --secure-proxy and its harness flags: nginx's ssl_* (its front) and proxy_ssl_* (its upstream)
+ * directives. In front of Elasticsearch it presents es-cert by default, in front of Fleet Server fleet-cert.
+ */
+function planSecureProxy({ str, file, list }: FlagReader, wanted: boolean, pki: Pki): PlannedSecureProxy | undefined {
+  if (!wanted) {
+    const stray = SECURE_PROXY_FLAGS.find((name) => str(name) !== undefined);
+    if (stray) throw usage(`--${stray} needs --secure-proxy`);
+    return undefined;
+  }
+  const place = str('secure-proxy-in-front-of') ?? 'fleet-server';
+  if (place !== 'fleet-server' && place !== 'elasticsearch') throw usage(`--secure-proxy-in-front-of: '${place}' is not fleet-server or elasticsearch`);
+  const scheme = str('secure-proxy-upstream-scheme');
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') throw usage(`--secure-proxy-upstream-scheme: '${scheme}' is not http or https`);
+  const leaf = place === 'elasticsearch' ? 'es-cert' : 'fleet-cert';
+  const cert = file('secure-proxy-cert') ?? pki.certPath(leaf);
+  const key = file('secure-proxy-cert-key') ?? pki.keyPath(leaf);
+  const upstreamCa = file('secure-proxy-upstream-ca');
+  const upstreamCert = file('secure-proxy-upstream-cert');
+  const upstreamKey = file('secure-proxy-upstream-cert-key');
+  if (Boolean(upstreamCert) !== Boolean(upstreamKey)) throw usage('--secure-proxy-upstream-cert and --secure-proxy-upstream-cert-key go together');
+  const name = str('secure-proxy-upstream-name');
+  if (name !== undefined && !/^[A-Za-z0-9.*:[\]-]+$/.test(name)) throw usage(`--secure-proxy-upstream-name: '${name}' is not a host name`);
+  return {
+    inFrontOf: place,
+    identity: withFlag({ certificate: '--secure-proxy-cert', key: '--secure-proxy-cert-key' }, () => loadIdentity(cert, key)),
+    clientAuthentication: oneOf(() => parseClientAuthentication(str('secure-proxy-client-auth') ?? 'none'), `--secure-proxy-client-auth: '${str('secure-proxy-client-auth')}' is not none, optional or required`),
+    clientCertificateAuthorities: withFlag('--secure-proxy-client-ca', () => loadCertificateAuthorities(list('secure-proxy-client-ca') ?? [pki.certPath(place === 'elasticsearch' ? 'es-ca' : 'agent-ca')])),
+    ...(upstreamCa ? { upstreamAuthorities: withFlag('--secure-proxy-upstream-ca', () => loadCertificateAuthorities([upstreamCa])) } : {}),
+    ...(upstreamCert && upstreamKey
+      ? { upstreamCertificate: withFlag({ certificate: '--secure-proxy-upstream-cert', key: '--secure-proxy-upstream-cert-key' }, () => loadIdentity(upstreamCert, upstreamKey)) }
+      : {}),
+    ...(name ? { upstreamName: name } : {}),
+    ...(scheme ? { upstreamScheme: scheme } : {}),
   };
 }
 

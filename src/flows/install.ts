@@ -38,7 +38,8 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
     ...(plan.healthCheck ? { healthCheck: plan.healthCheck } : {}),
     elasticsearch: {
       identity: plan.elasticsearch.identity,
-      port: ephemeral ? 0 : plan.elasticsearch.port,
+      // Behind a secure proxy, --fleet-server-es names the proxy: Elasticsearch itself listens on any free port.
+      port: ephemeral || plan.fleetServer.secureProxy?.inFrontOf === 'elasticsearch' ? 0 : plan.elasticsearch.port,
       clientAuthentication: plan.elasticsearch.clientAuthentication,
       clientCertificateAuthorities: plan.elasticsearch.clientCertificateAuthorities,
       versions: plan.versions,

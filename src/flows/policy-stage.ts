@@ -76,16 +76,25 @@ export async function agentPolicyStage(stage: AgentPolicyStage): Promise<AgentPo
  * both when the output names one. `ship` runs the agent's output leg with the proxy's address.
  */
 export async function outputPolicyStage<T>(
-  output: PolicyOutput | undefined, fs: FakeFleetServer, es: FakeElasticsearch,
-  ship: (proxyConnectTo: { host: string; port: number } | undefined) => Promise<T>,
+  output: PolicyOutput | undefined, fs: FakeFleetServer,
+  target: { readonly endpoint: { host: string; port: number }; readonly elasticsearch?: FakeElasticsearch },
+  identity: Identity,
+  ship: (proxyFake: { log: ComponentLog; connectTo: { host: string; port: number } } | undefined) => Promise<T>,
   proxyAuth?: ProxyAuth,
 ): Promise<{ fleet?: PolicyOutputResult; shipped: T }> {
   const settings: ProxySettings = { ...(output?.proxy_url ? { url: output.proxy_url } : {}), headers: { ...output?.proxy_headers }, disable: output?.proxy_disable === true };
-  const route = proxyRoute(settings);
-  await using proxy = route ? await startPolicyProxy(route, es.endpoint, fs.options.identity, proxyAuth) : undefined;
-  const proxyConnectTo = proxy ? { host: '127.0.0.1', port: proxy.port } : undefined;
+  // A proxy_url the harness cannot read starts nothing: the legs report it in the components' words.
+  let route: ProxyRoute | undefined;
+  try {
+    route = proxyRoute(settings, 'proxy_url');
+  } catch {
+    route = undefined;
+  }
+  // An https:// proxy presents Elasticsearch's certificate, which the output's CAs already trust.
+  await using proxy = route ? await startPolicyProxy(route, target.endpoint, identity, proxyAuth) : undefined;
+  const proxyFake = proxy ? { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } : undefined;
   const fleet = output && fs.healthy
-    ? await takePolicyOutput(fs, { output, connectTo: es.endpoint, elasticsearch: es, ...(proxyConnectTo ? { proxyConnectTo } : {}) })
+    ? await takePolicyOutput(fs, { output, connectTo: target.endpoint, ...(target.elasticsearch ? { elasticsearch: target.elasticsearch } : {}), ...(proxyFake ? { proxyConnectTo: proxyFake.connectTo } : {}) })
     : undefined;
-  return { ...(fleet ? { fleet } : {}), shipped: await ship(proxyConnectTo) };
+  return { ...(fleet ? { fleet } : {}), shipped: await ship(proxyFake) };
 }

@@ -142,7 +142,7 @@ const LegExpectation = z.strictObject({
  * output), then the agent's output.
  */
 export const LEG_KEYS = [
-  'agent->proxy', 'agent->fleet-server', 'proxy->fleet-server', 'fleet-server->elasticsearch',
+  'agent->proxy', 'agent->fleet-server', 'proxy->fleet-server', 'fleet-server->proxy', 'fleet-server->elasticsearch', 'proxy->elasticsearch',
   'agent->proxy (policy)', 'agent->fleet-server (policy)', 'fleet-server->elasticsearch (policy)',
   'agent->elasticsearch',
 ] as const;
@@ -182,7 +182,11 @@ export const ScenarioFile = z.strictObject({
     'proxy->fleet-server': LegExpectation.optional(),
     /** Absent only where a secure proxy stands between the agent and Fleet Server. */
     'agent->fleet-server': LegExpectation.optional(),
-    'fleet-server->elasticsearch': LegExpectation,
+    /** Absent only where a secure proxy stands between Fleet Server and Elasticsearch. */
+    'fleet-server->elasticsearch': LegExpectation.optional(),
+    /** A secure proxy in front of Elasticsearch: Fleet Server's hop to it, then the proxy's to Elasticsearch. */
+    'fleet-server->proxy': LegExpectation.optional(),
+    'proxy->elasticsearch': LegExpectation.optional(),
     /** After the policy took over: the agent's next checkin with the policy's Fleet Server settings (through its proxy, if any). */
     'agent->proxy (policy)': LegExpectation.optional(),
     'agent->fleet-server (policy)': LegExpectation.optional(),
@@ -190,6 +194,9 @@ export const ScenarioFile = z.strictObject({
     'fleet-server->elasticsearch (policy)': LegExpectation.optional(),
     /** The agent's output: it ships data to Elasticsearch with the policy's ssl settings. */
     'agent->elasticsearch': LegExpectation.optional(),
+  }).refine((legs) => legs['fleet-server->elasticsearch'] !== undefined || legs['fleet-server->proxy'] !== undefined, {
+    path: ['fleet-server->elasticsearch'],
+    message: 'required (fleet-server->proxy in its place, behind a secure proxy in front of Elasticsearch)',
   }),
   /** Where the scenario's facts come from (reference files, issues, recordings). */
   sources: z.array(z.string()).optional(),

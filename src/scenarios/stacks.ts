@@ -38,6 +38,8 @@ export function settingsKey(config: FlowConfig): string | undefined {
     // generated ones, alike but for their random part, are interchangeable.
     token: generatedToken(serviceToken) ? 'generated' : serviceToken,
     knowsToken: config.elasticsearchServiceToken === undefined,
+    // A proxy in front of Elasticsearch is part of the stack: Fleet Server bootstraps through it.
+    ...(config.secureProxy?.inFrontOf === 'elasticsearch' ? { esProxy: config.secureProxy } : {}),
   }, replacer);
   return comparable ? key : undefined;
 }

@@ -208,8 +208,9 @@ describe('--help', () => {
     const documented = [...out.matchAll(/^ {6}--((?:secure-)?proxy[\w-]*)(?: <value>)? +(\S.*)$/gm)].map((m) => m[1]);
     expect(status).toBe(0);
     expect(documented).toEqual([
-      'proxy-url', 'proxy-header', 'proxy-disabled', 'secure-proxy', 'secure-proxy-cert', 'secure-proxy-cert-key', 'secure-proxy-client-auth',
-      'secure-proxy-client-ca', 'secure-proxy-upstream-ca', 'proxy-serves', 'proxy-allow-ports', 'proxy-cert', 'proxy-cert-key', 'proxy-require-auth',
+      'proxy-url', 'proxy-header', 'proxy-disabled', 'secure-proxy', 'secure-proxy-in-front-of', 'secure-proxy-cert', 'secure-proxy-cert-key', 'secure-proxy-client-auth',
+      'secure-proxy-client-ca', 'secure-proxy-upstream-ca', 'secure-proxy-upstream-cert', 'secure-proxy-upstream-cert-key', 'secure-proxy-upstream-name',
+      'secure-proxy-upstream-scheme', 'proxy-serves', 'proxy-allow-ports', 'proxy-cert', 'proxy-cert-key', 'proxy-require-auth',
     ]);
   });
 

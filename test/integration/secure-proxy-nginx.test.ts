@@ -3,73 +3,140 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorities, identity, startElasticsearch, startFleetServer } from '../../src/index.js';
+import { FakeFleetServer } from '../../src/components/fleet-server.js';
 import { goRequest } from '../../src/components/go-client.js';
-import { FakeSecureProxy } from '../../src/components/proxy/secure-proxy.js';
+import { FakeSecureProxy, type SecureProxyOptions } from '../../src/components/proxy/secure-proxy.js';
 import type { FakeElasticsearch } from '../../src/components/elasticsearch.js';
-import type { FakeFleetServer } from '../../src/components/fleet-server.js';
 import type { Pki } from '../../src/pki/store.js';
+import type { CaName, LeafName } from '../../src/pki/profiles.js';
+import { only } from '../../src/tls/settings.js';
 import { buildGoPeer, goClient, type GoPeerRequest } from '../helpers/go-peer.js';
 import { startNginx, type RealNginx } from '../helpers/nginx.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
 
 /**
- * The fake secure proxy held against Debian's nginx in front of the fake Fleet Server: same
- * status, same page, same error-log line for a missing or untrusted client certificate and an
- * upstream nginx cannot verify, driven by Go 1.19 and by the fake Go client.
+ * The fake secure proxy held against Debian's nginx, both in front of the fake Fleet Server and
+ * in front of the fake Elasticsearch: for each fault, the same status and page to Go 1.19 and to
+ * the fake Go client, the same error-log line, and the same line from the component behind it.
  */
 let pki: Pki;
 let es: FakeElasticsearch;
-let fleet: FakeFleetServer;
+let esMutual: FakeElasticsearch;
+/** Fleet Server over TLS, over TLS requiring a client certificate (agent-ca), and over plain HTTP. */
+const fleet: Record<'tls' | 'mutual' | 'plain', FakeFleetServer> = {} as never;
 let binary: string;
 let nginx: RealNginx;
 let agentKey: string;
 let cleanup: () => Promise<void>;
 const fakes: Record<string, FakeSecureProxy> = {};
 
+/** One proxy as data: what nginx is told, and the same settings for the fake. */
+interface Front {
+  readonly cert?: LeafName;
+  readonly verifyClient?: 'optional' | 'required';
+  readonly upstream: () => { url: string; log?: () => string[] };
+  readonly trust?: CaName;
+  readonly name?: string;
+  readonly proxyCert?: LeafName;
+  readonly upstreamTls?: '1.2' | '1.3';
+}
+
+const FRONTS: Record<string, Front> = {
+  required: { verifyClient: 'required', upstream: () => ({ url: fleet.tls.url }), trust: 'fleet-ca', name: 'fleet-server' },
+  wrongUpstreamCa: { verifyClient: 'required', upstream: () => ({ url: fleet.tls.url }), trust: 'es-ca', name: 'fleet-server' },
+  optional: { verifyClient: 'optional', upstream: () => ({ url: fleet.plain.url }) },
+  upstreamWantsCert12: { upstream: () => mutual(), upstreamTls: '1.2' },
+  upstreamWantsCert13: { upstream: () => mutual(), upstreamTls: '1.3' },
+  upstreamCertUntrusted12: { upstream: () => mutual(), proxyCert: 'es-cert', upstreamTls: '1.2' },
+  upstreamCertUntrusted13: { upstream: () => mutual(), proxyCert: 'es-cert', upstreamTls: '1.3' },
+  upstreamMutual: { upstream: () => mutual(), proxyCert: 'agent-cert', trust: 'fleet-ca', name: 'fleet-server' },
+  wrongName: { upstream: () => ({ url: fleet.tls.url }), trust: 'fleet-ca', name: 'wrong.example' },
+  httpToTls: { upstream: () => ({ url: fleet.tls.url.replace('https:', 'http:') }) },
+  tlsToHttp: { upstream: () => ({ url: fleet.plain.url.replace('http:', 'https:') }) },
+  elasticsearch: { cert: 'fleet-cert', upstream: () => ({ url: es.url }), trust: 'es-ca', name: 'localhost' },
+  elasticsearchWantsCert: { cert: 'fleet-cert', upstream: () => ({ url: esMutual.url, log: () => esMutual.log.entries.map((e) => e.message) }), trust: 'es-ca', name: 'localhost' },
+};
+
+const mutual = () => ({ url: fleet.mutual.url, log: () => fleet.mutual.log.entries.map((e) => e.message) });
+const keyPath = (leaf: LeafName) => (leaf === 'agent-cert' ? agentKey : pki.keyPath(leaf));
+
+function nginxBlock(front: Front): string {
+  const up = front.upstream();
+  return [
+    `ssl_certificate ${pki.certPath(front.cert ?? 'fleet-cert')};`, `ssl_certificate_key ${pki.keyPath(front.cert ?? 'fleet-cert')};`,
+    ...(front.verifyClient ? [`ssl_client_certificate ${pki.certPath('agent-ca')};`, `ssl_verify_client ${front.verifyClient === 'required' ? 'on' : 'optional'};`] : []),
+    // Several servers share an upstream address, so nginx would resume one's TLS session in
+    // another, verdict and all: session reuse off keeps each verdict its own.
+    `location / { proxy_pass ${up.url}; proxy_ssl_session_reuse off;`,
+    ...(front.trust ? [`proxy_ssl_verify on; proxy_ssl_trusted_certificate ${pki.certPath(front.trust)};`] : []),
+    ...(front.name ? [`proxy_ssl_name ${front.name};`] : []),
+    ...(front.proxyCert ? [`proxy_ssl_certificate ${pki.certPath(front.proxyCert)}; proxy_ssl_certificate_key ${keyPath(front.proxyCert)};`] : []),
+    ...(front.upstreamTls ? [`proxy_ssl_protocols TLSv${front.upstreamTls};`] : []),
+    '}',
+  ].join('\n');
+}
+
+function fakeOptions(front: Front): SecureProxyOptions {
+  return {
+    identity: identity(pki, front.cert ?? 'fleet-cert'),
+    ...(front.verifyClient ? { clientAuthentication: front.verifyClient, clientCertificateAuthorities: authorities(pki, 'agent-ca') } : {}),
+    upstream: front.upstream().url,
+    ...(front.trust ? { upstreamAuthorities: authorities(pki, front.trust) } : {}),
+    ...(front.name ? { upstreamName: front.name } : {}),
+    ...(front.proxyCert ? { upstreamCertificate: identity(pki, front.proxyCert) } : {}),
+    ...(front.upstreamTls ? { upstreamVersions: only(front.upstreamTls) } : {}),
+  };
+}
+
 beforeAll(async () => {
   pki = await sharedPki();
   const scratch = await scratchDir();
   cleanup = scratch.cleanup;
-  [es, binary] = await Promise.all([startElasticsearch({ pki }), buildGoPeer(scratch.dir)]);
-  fleet = await startFleetServer({ pki, elasticsearch: es });
+  [es, esMutual, binary] = await Promise.all([
+    startElasticsearch({ pki }), startElasticsearch({ pki, clientAuthentication: 'required' }), buildGoPeer(scratch.dir),
+  ]);
+  fleet.tls = await startFleetServer({ pki, elasticsearch: es });
+  fleet.mutual = await startFleetServer({ pki, elasticsearch: es, clientAuthentication: 'required' });
+  fleet.plain = await FakeFleetServer.start({
+    identity: identity(pki, 'fleet-cert'), tls: false, port: 0,
+    elasticsearch: { url: es.url, tls: { certificateAuthorities: authorities(pki, 'es-ca') }, serviceToken: es.serviceToken },
+  });
   agentKey = path.join(scratch.dir, 'agent.key');
   await writeFile(agentKey, identity(pki, 'agent-cert').keyPem, { mode: 0o600 });
-  // Both servers proxy to the same address, so nginx shares one upstream and its saved TLS
-  // session: a session from the untrusting server, resumed by the trusting one, brings its
-  // verify result (21) along. Session reuse off keeps each verdict its own.
-  const front = (trust: string) => () => [
-    `ssl_certificate ${pki.certPath('fleet-cert')};`, `ssl_certificate_key ${pki.keyPath('fleet-cert')};`,
-    `ssl_client_certificate ${pki.certPath('agent-ca')};`, 'ssl_verify_client on;',
-    `location / { proxy_pass https://127.0.0.1:${fleet.port}; proxy_ssl_verify on; proxy_ssl_trusted_certificate ${pki.certPath(trust as 'fleet-ca')}; proxy_ssl_name fleet-server; proxy_ssl_session_reuse off; }`,
-  ].join('\n');
-  nginx = await startNginx(scratch.dir, { good: front('fleet-ca'), wrongUpstreamCa: front('es-ca') });
-  for (const [name, trust] of [['good', 'fleet-ca'], ['wrongUpstreamCa', 'es-ca']] as const) {
-    fakes[name] = await FakeSecureProxy.start({
-      identity: identity(pki, 'fleet-cert'), clientAuthentication: 'required', clientCertificateAuthorities: authorities(pki, 'agent-ca'),
-      upstream: `https://127.0.0.1:${fleet.port}`, upstreamAuthorities: authorities(pki, trust), upstreamName: 'fleet-server',
-    });
-  }
+  nginx = await startNginx(scratch.dir, Object.fromEntries(Object.entries(FRONTS).map(([name, front]) => [name, () => nginxBlock(front)])));
+  await Promise.all(Object.entries(FRONTS).map(async ([name, front]) => { fakes[name] = await FakeSecureProxy.start(fakeOptions(front)); }));
 }, 120_000);
 
 afterAll(async () => {
   await nginx?.stop();
   for (const fake of Object.values(fakes)) await fake.close();
-  await fleet?.close();
+  for (const server of Object.values(fleet)) await server?.close();
+  await esMutual?.close();
   await es?.close();
   await cleanup?.();
 });
 
-type Client = 'none' | 'untrusted' | 'agent';
+interface Client {
+  /** Its certificate: none, agent-cert (agent-ca), or es-cert (es-ca, which the proxy does not trust). */
+  readonly cert?: 'agent' | 'untrusted';
+  /** The CA it verifies the proxy with (default fleet-ca, which issued the proxy's fleet-cert). */
+  readonly trust?: CaName;
+  readonly scheme?: 'https' | 'http';
+  readonly path?: string;
+}
 
-/** One GET from Go 1.19 and one from the fake client to `port`; the status and body each got. */
-async function both(port: number, client: Client): Promise<Array<{ status?: number; body?: string; error?: string }>> {
-  const url = `https://127.0.0.1:${port}/api/status`;
-  const goCert: Partial<GoPeerRequest> = client === 'agent' ? { cert: pki.certPath('agent-cert'), key: agentKey }
-    : client === 'untrusted' ? { cert: pki.certPath('es-cert'), key: pki.keyPath('es-cert'), alwaysSend: true } : {};
-  const cert = client === 'agent' ? identity(pki, 'agent-cert') : client === 'untrusted' ? identity(pki, 'es-cert') : undefined;
+type Outcome = { status?: number; body?: string; error?: string };
+
+/** One GET from Go 1.19 and one from the fake client to `port`; what each got. */
+async function both(port: number, client: Client): Promise<Outcome[]> {
+  const url = `${client.scheme ?? 'https'}://127.0.0.1:${port}${client.path ?? '/api/status'}`;
+  const cas = [pki.certPath(client.trust ?? 'fleet-ca')];
+  const goCert: Partial<GoPeerRequest> = client.cert === 'agent' ? { cert: pki.certPath('agent-cert'), key: agentKey }
+    : client.cert === 'untrusted' ? { cert: pki.certPath('es-cert'), key: pki.keyPath('es-cert'), alwaysSend: true } : {};
+  const cert = client.cert === 'agent' ? identity(pki, 'agent-cert') : client.cert === 'untrusted' ? identity(pki, 'es-cert') : undefined;
   const [[go], fake] = await Promise.all([
-    goClient(binary, [{ url, cas: [pki.certPath('fleet-ca')], ...goCert }]),
-    goRequest({ method: 'GET', url, goRelease: '1.19', tls: { certificateAuthorities: authorities(pki, 'fleet-ca'), ...(cert ? { certificate: cert, sendCertificate: 'always' } : {}) } }),
+    goClient(binary, [{ url, cas, ...goCert }]),
+    goRequest({ method: 'GET', url, goRelease: '1.19', tls: { certificateAuthorities: authorities(pki, client.trust ?? 'fleet-ca'), ...(cert ? { certificate: cert, sendCertificate: 'always' } : {}) } }),
   ]);
   return [
     go!.status ? { status: go!.status, body: go!.body! } : { error: go!.unwrapped! },
@@ -77,28 +144,122 @@ async function both(port: number, client: Client): Promise<Array<{ status?: numb
   ];
 }
 
-
-/** What differs by run: ports and the Host header. */
+/** What differs by run: ports, the Host header and the order two clients' lines land in. */
 const generic = (lines: readonly string[]) => lines
   .filter((l) => !/closed keepalive connection|client closed connection while SSL handshaking/.test(l))
   .map((l) => l.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT')).sort();
 
+/** Sends the same clients through nginx's server `name` and the fake's; returns both sides' outcomes and lines. */
+async function compare(name: string, client: Client) {
+  const upstreamLog = FRONTS[name]!.upstream().log ?? (() => []);
+  const realBefore = (await settledLines(() => nginx.lines())).length;
+  const upBefore = upstreamLog().length;
+  const real = await both(nginx.port(name), client);
+  const realLines = (await settledLines(() => nginx.lines())).slice(realBefore);
+  const realUpstream = (await settledLines(upstreamLog)).slice(upBefore);
+  const fake = fakes[name]!;
+  const fakeBefore = fake.log.entries.length;
+  const emulated = await both(fake.port, client);
+  const fakeLines = (await settledLines(() => fake.log.entries.map((e) => e.message))).slice(fakeBefore);
+  const fakeUpstream = (await settledLines(upstreamLog)).slice(upBefore + realUpstream.length);
+  return { real, emulated, realLines: generic(realLines), fakeLines: generic(fakeLines), realUpstream: generic(realUpstream), fakeUpstream: generic(fakeUpstream) };
+}
+
 describe('nginx and the fake secure proxy in front of Fleet Server', () => {
   it.each([
-    ['a client without a certificate gets nginx\'s 400 "No required SSL certificate was sent"', 'good', 'none', 400],
-    ['a client certificate from another CA gets the 400 "The SSL certificate error" with OpenSSL\'s verify error', 'good', 'untrusted', 400],
-    ['an upstream Fleet Server certificate nginx cannot verify is a 502 Bad Gateway', 'wrongUpstreamCa', 'agent', 502],
-    ['a trusted agent reaches Fleet Server through the proxy', 'good', 'agent', 200],
-  ] as const)('%s', async (_name, server, client, status) => {
-    const realBefore = (await settledLines(() => nginx.lines())).length;
-    const real = await both(nginx.port(server), client);
-    const realLines = (await settledLines(() => nginx.lines())).slice(realBefore);
-    const fake = fakes[server]!;
-    const fakeBefore = fake.log.entries.length;
-    const emulated = await both(fake.port, client);
-    const fakeLines = (await settledLines(() => fake.log.entries.map((e) => e.message))).slice(fakeBefore);
-    expect({ statuses: real.map((r) => r.status), realLines }).toEqual({ statuses: [status, status], realLines });
+    ['a client without a certificate gets nginx\'s 400 "No required SSL certificate was sent"', 'required', {}, 400, 'client sent no required SSL certificate'],
+    ['a client certificate from another CA gets the 400 "The SSL certificate error" with OpenSSL\'s verify error', 'required', { cert: 'untrusted' }, 400, 'client SSL certificate verify error: (21:unable to verify the first certificate)'],
+    ['ssl_verify_client optional still answers an untrusted certificate with the 400 "The SSL certificate error"', 'optional', { cert: 'untrusted' }, 400, 'client SSL certificate verify error: (21:unable to verify the first certificate)'],
+    ['ssl_verify_client optional lets a client without a certificate through', 'optional', {}, 200, undefined],
+    ['an upstream Fleet Server certificate nginx cannot verify is a 502 Bad Gateway', 'wrongUpstreamCa', { cert: 'agent' }, 502, 'upstream SSL certificate verify error: (21:unable to verify the first certificate) while SSL handshaking to upstream'],
+    ['an upstream certificate without proxy_ssl_name among its names is a 502 and "does not match"', 'wrongName', {}, 502, 'upstream SSL certificate does not match "wrong.example" while SSL handshaking to upstream'],
+    ['a trusted agent reaches Fleet Server through the proxy', 'required', { cert: 'agent' }, 200, undefined],
+    ['a plain HTTP request on the proxy\'s TLS port gets the 400 "The plain HTTP request was sent to HTTPS port"', 'optional', { scheme: 'http' }, 400, 'client sent plain HTTP request to HTTPS port while reading client request headers'],
+    ['proxy_pass http:// to Fleet Server\'s TLS port passes on Go\'s 400 "Client sent an HTTP request to an HTTPS server."', 'httpToTls', {}, 400, undefined],
+    ['proxy_pass https:// to a plain-HTTP Fleet Server is a 502 and OpenSSL\'s "wrong version number"', 'tlsToHttp', {}, 502, 'SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking to upstream'],
+  ] as const)('%s', async (_name, server, client, status, line) => {
+    const { real, emulated, realLines, fakeLines } = await compare(server, client);
+    expect(real.map((r) => r.status)).toEqual([status, status]);
     expect(emulated).toEqual(real);
-    expect(generic(fakeLines)).toEqual(generic(realLines));
+    expect(fakeLines).toEqual(realLines);
+    if (line) expect(realLines.every((l) => l.includes(line)) && realLines.length === 2).toBe(true);
+    else expect(realLines).toEqual([]);
+  });
+
+  it('an agent that does not trust the proxy\'s certificate fails in Go\'s words, and nginx logs the alert it got', async () => {
+    const { real, emulated, realLines, fakeLines } = await compare('optional', { trust: 'es-ca' });
+    expect(real).toEqual([{ error: 'x509: certificate signed by unknown authority' }, { error: 'x509: certificate signed by unknown authority' }]);
+    expect(emulated).toEqual(real);
+    expect(realLines).toEqual(Array(2).fill('SSL_do_handshake() failed (SSL: error:0A000412:SSL routines::sslv3 alert bad certificate:SSL alert number 42) while SSL handshaking, client: 127.0.0.1, server: 127.0.0.1:PORT'));
+    expect(fakeLines).toEqual(realLines);
+  });
+
+  it.each([
+    ['TLS 1.2: Fleet Server refuses the handshake and nginx logs SSL_do_handshake() with the bad_certificate alert', 'upstreamWantsCert12',
+      'SSL_do_handshake() failed (SSL: error:0A000412:SSL routines::sslv3 alert bad certificate:SSL alert number 42) while SSL handshaking to upstream', 'tls: client didn\'t provide a certificate'],
+    ['TLS 1.3: nginx finished its handshake and meets certificate_required reading the answer', 'upstreamWantsCert13',
+      'SSL_read() failed (SSL: error:0A00045C:SSL routines::tlsv13 alert certificate required:SSL alert number 116) while reading response header from upstream', 'tls: client didn\'t provide a certificate'],
+    ['TLS 1.2: a proxy_ssl_certificate from a CA Fleet Server does not trust is unknown_ca in the handshake', 'upstreamCertUntrusted12',
+      'SSL_do_handshake() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) while SSL handshaking to upstream', 'x509: certificate signed by unknown authority'],
+    ['TLS 1.3: the same unknown_ca reaches nginx only when it reads the answer', 'upstreamCertUntrusted13',
+      'SSL_read() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) while reading response header from upstream', 'x509: certificate signed by unknown authority'],
+  ] as const)('a Fleet Server that requires a client certificate, the proxy lacking a good one: %s', async (_name, server, line, fleetLine) => {
+    const { real, emulated, realLines, fakeLines, realUpstream, fakeUpstream } = await compare(server, {});
+    expect(real.map((r) => r.status)).toEqual([502, 502]);
+    expect(emulated).toEqual(real);
+    const expected = `${line}, client: 127.0.0.1, server: , request: "GET /api/status HTTP/1.1", upstream: "https://127.0.0.1:PORT/api/status", host: "127.0.0.1:PORT"`;
+    expect(realLines).toEqual([expected, expected]);
+    expect(fakeLines).toEqual(realLines);
+    expect(realUpstream.every((l) => l.endsWith(fleetLine)) && realUpstream.length === 2).toBe(true);
+    expect(fakeUpstream).toEqual(realUpstream);
+  });
+
+  it('nginx\'s level follows OpenSSL\'s reason: crit for TLS 1.3\'s certificate_required, error for an alert a peer may send', () => {
+    const levels = (name: string) => fakes[name]!.log.entries.filter((e) => e.level === 'error').map((e) => e.fields?.nginxLevel ?? 'error');
+    expect([...new Set(levels('upstreamWantsCert13'))]).toEqual(['crit']);
+    expect([...new Set(levels('upstreamCertUntrusted13'))]).toEqual(['error']);
+  });
+
+  it('a proxy_ssl_certificate Fleet Server trusts gets the agent through to a Fleet Server requiring client certificates', async () => {
+    const { real, emulated, realUpstream, fakeUpstream } = await compare('upstreamMutual', {});
+    expect(real.map((r) => r.status)).toEqual([200, 200]);
+    expect(emulated).toEqual(real);
+    expect(fakeUpstream).toEqual(realUpstream);
+  });
+});
+
+describe('nginx 1.22\'s defaults', () => {
+  it('without ssl_protocols both proxies speak TLS 1.2 to a Go client that offers 1.3', async () => {
+    const request = (port: number) => ({ url: `https://127.0.0.1:${port}/api/status`, cas: [pki.certPath('fleet-ca')] });
+    const results = await goClient(binary, [request(nginx.port('optional')), request(fakes.optional!.port)]);
+    expect(results.map((r) => [r.status, r.version])).toEqual([[200, '1.2'], [200, '1.2']]);
+  });
+});
+
+describe('nginx and the fake secure proxy in front of Elasticsearch', () => {
+  it('Go 1.19 and the fake client get Elasticsearch\'s own answer through either proxy', async () => {
+    const { real, emulated, realLines, fakeLines } = await compare('elasticsearch', { path: '/' });
+    expect(real[0]!.status).toBe(401);
+    expect(emulated).toEqual(real);
+    expect(fakeLines).toEqual(realLines);
+  });
+
+  it('Fleet Server bootstraps through either proxy with --fleet-server-es-ca being the proxy\'s CA', async () => {
+    for (const port of [nginx.port('elasticsearch'), fakes.elasticsearch!.port]) {
+      await using server = await FakeFleetServer.start({
+        identity: identity(pki, 'fleet-cert'), port: 0,
+        elasticsearch: { url: `https://localhost:${port}`, tls: { certificateAuthorities: authorities(pki, 'fleet-ca') }, serviceToken: es.serviceToken, connectTo: { host: '127.0.0.1', port } },
+      });
+      expect(server.state).toBe('HEALTHY');
+    }
+  });
+
+  it('an Elasticsearch that requires a client certificate the proxy lacks: the same 502 and the same JSSE refusal behind it', async () => {
+    const { real, emulated, realLines, fakeLines, realUpstream, fakeUpstream } = await compare('elasticsearchWantsCert', { path: '/' });
+    expect(real.map((r) => r.status)).toEqual([502, 502]);
+    expect(emulated).toEqual(real);
+    expect(realLines.length).toBe(2);
+    expect(fakeLines).toEqual(realLines);
+    expect(fakeUpstream).toEqual(realUpstream);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * nginx's words for the faults a TLS-terminating proxy meets, as nginx 1.22 (Debian's
- * nginx-light) writes them; confirmed in test/integration/secure-proxy-nginx.test.ts.
+ * nginx-light, OpenSSL 3) writes them; every line and page here is held against the real nginx
+ * in test/integration/secure-proxy-nginx.test.ts.
  */
 
 /** OpenSSL's X509_V_ERR numbers and texts, which nginx prints as `(N:text)`, by Node's error code. */
@@ -35,3 +36,30 @@ export function errorPage(status: 400 | 502 | 504, reason?: string): string {
 
 export const NO_CERTIFICATE = 'No required SSL certificate was sent';
 export const CERTIFICATE_ERROR = 'The SSL certificate error';
+/** The page for a plain HTTP request on the TLS port (nginx's internal 497, answered as 400). */
+export const PLAIN_HTTP = 'The plain HTTP request was sent to HTTPS port';
+
+/** The error-log level nginx gives an OpenSSL failure towards an upstream. */
+export type NginxLevel = 'error' | 'crit';
+
+/**
+ * An OpenSSL failure as nginx's ngx_ssl_connection_error words it: `SSL_do_handshake() failed
+ * (SSL: error:0A000412:SSL routines::sslv3 alert bad certificate:SSL alert number 42)`. OpenSSL 3
+ * leaves the function name empty. nginx lowers to `error` the reasons a peer can cause (alerts
+ * up to no_renegotiation, a wrong version number...) and keeps `crit` for the rest, so TLS 1.3's
+ * certificate_required (reason 1116) is `crit` (ngx_event_openssl.c, ngx_ssl_connection_error).
+ */
+export function opensslFailure(call: 'SSL_do_handshake' | 'SSL_read', nodeMessage: string): { text: string; level: NginxLevel } | undefined {
+  const match = /error:([0-9A-F]{8}):SSL routines:[^:]*:([^:]+)(?::[^:\n]*:\d+)?(?::(SSL alert number \d+))?/.exec(nodeMessage);
+  if (!match) return undefined;
+  const [, code, reason, alert] = match;
+  const number = parseInt(code!, 16) & 0xfff;
+  const lowered = (number >= 1010 && number <= 1100) || PEER_REASONS.has(number);
+  return { text: `${call}() failed (SSL: error:${code}:SSL routines::${reason}${alert ? `:${alert}` : ''})`, level: lowered ? 'error' : 'crit' };
+}
+
+/**
+ * OpenSSL reasons outside the alert range that nginx also logs at `error`: only the one the suite
+ * confirmed (267, wrong version number, an upstream that answers TLS with plain HTTP).
+ */
+const PEER_REASONS = new Set([267]);

@@ -1,14 +1,12 @@
-import { NODE_VERSION, type VersionRange } from '../../tls/settings.js';
 import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
-import tls from 'node:tls';
 import { ComponentLog } from '../log.js';
 import type { Identity } from '../../tls/material.js';
 import type { Cert } from '../../x509/certificate.js';
-import type { ClientAuthentication } from '../../tls/settings.js';
-import { HarnessError, systemErrorCode } from '../../errors.js';
-import { CERTIFICATE_ERROR, NO_CERTIFICATE, errorPage, requestContext, verifyError } from './nginx-words.js';
+import { only, type ClientAuthentication, type VersionRange } from '../../tls/settings.js';
+import { acceptFront, frontContext, judgeRequest, type FrontConnection, type FrontSettings } from './secure-front.js';
+import { callUpstream, type UpstreamCall, type UpstreamSettings } from './secure-upstream.js';
+import { errorPage, requestContext } from './nginx-words.js';
+import { ProxyListener } from './proxy-listener.js';
 
 export interface SecureProxyOptions {
   /** ssl_certificate / ssl_certificate_key. */
@@ -18,157 +16,198 @@ export interface SecureProxyOptions {
   readonly clientCertificateAuthorities?: readonly Cert[];
   /** proxy_pass: `https://host:port` or `http://host:port` (Fleet Server with --fleet-server-insecure-http). */
   readonly upstream: string;
+  /** Where the upstream really listens, when `upstream` names a host of the customer's network. */
+  readonly upstreamConnectTo?: { readonly host: string; readonly port: number };
   /** proxy_ssl_verify on with proxy_ssl_trusted_certificate; absent: off, nginx's default. */
   readonly upstreamAuthorities?: readonly Cert[];
   /** proxy_ssl_name (default: the upstream's host). */
   readonly upstreamName?: string;
   /** proxy_ssl_certificate / proxy_ssl_certificate_key. */
   readonly upstreamCertificate?: Identity;
+  /** proxy_ssl_protocols (default TLS 1.2 only: see NGINX_1_22_VERSIONS). */
+  readonly upstreamVersions?: VersionRange;
   readonly host?: string;
   readonly port?: number;
-  /** ssl_protocols (nginx's default: TLSv1.2 TLSv1.3). */
+  /** ssl_protocols (default TLS 1.2 only: see NGINX_1_22_VERSIONS). */
   readonly versions?: VersionRange;
   readonly log?: ComponentLog;
 }
 
 /**
+ * nginx 1.22's compiled-in ssl_protocols and proxy_ssl_protocols are TLSv1 TLSv1.1 TLSv1.2
+ * (TLSv1.3 became a default in 1.23.4), and OpenSSL 3's security level refuses the two older
+ * ones: TLS 1.2 only, front and upstream, unless configured (Debian's stock nginx.conf adds
+ * TLSv1.3 to ssl_protocols, not to proxy_ssl_protocols). Confirmed against Debian's nginx-light in
+ * test/integration/secure-proxy-nginx.test.ts.
+ */
+export const NGINX_1_22_VERSIONS: VersionRange = only('1.2');
+
+/** A request the proxy passed upstream, with the front connection it came in on. */
+export interface ProxiedCall extends UpstreamCall {
+  /** The client's port on the front connection. */
+  readonly clientPort: number;
+  /** nginx's error-log line about it, with the request's context. */
+  readonly line?: string;
+}
+
+/**
  * A TLS-terminating reverse proxy (Elastic's "secure proxy", a load balancer) that behaves and
- * logs as nginx does: the handshake succeeds whatever client certificate comes, and the verdict
- * is an HTTP 400 page with an error-log line; an upstream it cannot reach or verify is a 502.
- * Lines are the error log's words after `*N ` (the connection number is in `fields.connection`).
+ * logs as nginx does. It composes the two taps, as Go's crypto/tls splits the roles: a server
+ * tap towards its clients (secure-front.ts) and a client tap towards Fleet Server or
+ * Elasticsearch (secure-upstream.ts), so both legs carry what crossed the wire. The handshake
+ * succeeds whatever client certificate comes, and the verdict is an HTTP 400 page with an
+ * error-log line; an upstream it cannot reach, verify or satisfy is a 502. Lines are the error
+ * log's words after `*N ` (the connection number is in `fields.connection`).
  */
 export class FakeSecureProxy implements AsyncDisposable {
   readonly log: ComponentLog;
-  private connections = 0;
-  private readonly sockets = new Set<net.Socket>();
+  /** Every request passed (or refused) upstream, oldest first (bounded). */
+  readonly calls: ProxiedCall[] = [];
+  private readonly connections = new Map<number, FrontConnection>();
+  private readonly waiters = new Map<number, (connection: FrontConnection) => void>();
+  /** The TLS socket over a tap has no addresses of its own: its request finds its connection here. */
+  private readonly bySocket = new WeakMap<object, FrontConnection>();
+  private numbers = 0;
 
-  private constructor(private readonly server: tls.Server, private readonly options: SecureProxyOptions, log: ComponentLog) {
+  private constructor(
+    private readonly listener: ProxyListener,
+    private readonly options: SecureProxyOptions,
+    private readonly front: FrontSettings,
+    private readonly upstream: UpstreamSettings,
+    log: ComponentLog,
+  ) {
     this.log = log;
   }
 
   static async start(options: SecureProxyOptions): Promise<FakeSecureProxy> {
     const log = options.log ?? new ComponentLog('proxy');
-    const auth = options.clientAuthentication ?? 'none';
-    const server = tls.createServer({
-      cert: options.identity.certPem,
-      key: options.identity.keyPem,
-      requestCert: auth !== 'none',
-      minVersion: NODE_VERSION[options.versions?.min ?? '1.2'],
-      maxVersion: NODE_VERSION[options.versions?.max ?? '1.3'],
-      // nginx's verify callback lets every handshake finish; the request is judged afterwards.
-      rejectUnauthorized: false,
-      ...(options.clientCertificateAuthorities?.length ? { ca: options.clientCertificateAuthorities.map((c) => c.pem) } : {}),
-    });
-    const proxy = new FakeSecureProxy(server, options, log);
-    const front = http.createServer((req, res) => {
+    const front: FrontSettings = {
+      identity: options.identity,
+      clientAuthentication: options.clientAuthentication ?? 'none',
+      clientCertificateAuthorities: options.clientCertificateAuthorities ?? [],
+      versions: options.versions ?? NGINX_1_22_VERSIONS,
+    };
+    const upstream: UpstreamSettings = {
+      url: options.upstream,
+      ...(options.upstreamConnectTo ? { connectTo: options.upstreamConnectTo } : {}),
+      ...(options.upstreamAuthorities ? { authorities: options.upstreamAuthorities } : {}),
+      ...(options.upstreamName ? { name: options.upstreamName } : {}),
+      ...(options.upstreamCertificate ? { certificate: options.upstreamCertificate } : {}),
+      versions: options.upstreamVersions ?? NGINX_1_22_VERSIONS,
+    };
+    // Built before listening: a key that does not fit leaves no open port behind.
+    const context = frontContext(front);
+    let proxy: FakeSecureProxy | undefined;
+    // nginx's keepalive_timeout (75 s) and client_header_timeout (60 s).
+    const server = http.createServer({ keepAliveTimeout: 75_000, headersTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
       // Whatever a client's request makes throw here ends its connection, never the proxy.
-      try {
-        proxy.handle(req, res);
-      } catch {
-        res.destroy();
-      }
+      proxy!.handle(req, res).catch(() => res.destroy());
     });
-    server.on('secureConnection', (socket) => {
-      proxy.sockets.add(socket);
-      socket.once('close', () => proxy.sockets.delete(socket));
-      (socket as tls.TLSSocket & { fthConnection?: number }).fthConnection = ++proxy.connections;
-      front.emit('connection', socket);
+    const listener = await ProxyListener.start('proxy', options.host ?? '127.0.0.1', options.port ?? 0, (raw) => {
+      const connection = acceptFront(raw, front, context, {
+        log: (c, level, line) => proxy!.write(c, level, line),
+        serve: (socket, c) => {
+          proxy!.bySocket.set(socket, c);
+          server.emit('connection', socket);
+        },
+        listenAddress: () => `${options.host ?? '127.0.0.1'}:${proxy!.port}`,
+      });
+      proxy!.track(connection);
     });
-    server.on('tlsClientError', (error, socket) => {
-      const n = ++proxy.connections;
-      const client = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      log.write('info', `client closed connection while SSL handshaking, client: ${client}, server: ${options.host ?? '127.0.0.1'}:${proxy.port}`, { connection: n, clientPort: socket.remotePort, node: error.message });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(systemErrorCode(error) === 'EADDRINUSE'
-        ? new HarnessError('FTH_PORT_IN_USE', `proxy: port ${options.port} on ${options.host ?? '127.0.0.1'} is already in use`, { cause: error })
-        : new HarnessError('FTH_LISTEN_FAILED', `proxy: cannot listen: ${(error as Error).message}`, { cause: error })));
-      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-    });
+    proxy = new FakeSecureProxy(listener, options, front, upstream, log);
     return proxy;
   }
 
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    return this.listener.port;
   }
 
   get url(): string {
     return `https://${this.options.host ?? '127.0.0.1'}:${this.port}`;
   }
 
+  /** Where a client on this machine connects. */
+  get endpoint(): { host: string; port: number } {
+    return { host: this.options.host ?? '127.0.0.1', port: this.port };
+  }
+
+  /** The front connection whose client used `localPort`, once its handshake settled (bounded wait). */
+  async connection(localPort: number | undefined, timeoutMs = 2_000): Promise<FrontConnection | undefined> {
+    if (localPort === undefined) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs); });
+    const accepted = this.connections.get(localPort) ?? new Promise<FrontConnection>((resolve) => this.waiters.set(localPort, resolve));
+    try {
+      const connection = await Promise.race([accepted, timeout]);
+      if (connection) await Promise.race([connection.done, timeout]);
+      return connection;
+    } finally {
+      clearTimeout(timer);
+      this.waiters.delete(localPort);
+    }
+  }
+
+  /** The calls made for requests that came in from the client port `clientPort`. */
+  callsFrom(clientPort: number | undefined): ProxiedCall[] {
+    return this.calls.filter((call) => call.clientPort === clientPort);
+  }
+
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections.values()) connection.tap.destroy();
+    await this.listener.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const socket = req.socket as tls.TLSSocket & { fthConnection?: number };
-    const fields = { connection: socket.fthConnection, clientPort: socket.remotePort };
-    const context = { client: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''), method: req.method ?? 'GET', path: req.url ?? '/', host: req.headers.host ?? '' };
+  private track(connection: FrontConnection): void {
+    connection.number = ++this.numbers;
+    this.connections.set(connection.remotePort, connection);
+    this.waiters.get(connection.remotePort)?.(connection);
+    // Keep recent connections for leg reports without growing forever under load.
+    if (this.connections.size > 1_000) this.connections.delete(this.connections.keys().next().value!);
+  }
+
+  /** A line about `connection`; `front` lines (its handshake, its certificate) are its leg's, upstream ones the next leg's. */
+  private write(connection: FrontConnection, level: 'info' | 'error' | 'crit', line: string, front = true): void {
+    if (front) {
+      connection.logLine ??= line;
+      connection.tap.timeline.log('server', 'proxy', line);
+    }
+    this.log.write(level === 'crit' ? 'error' : level, line, { connection: connection.number, clientPort: connection.remotePort, ...(level === 'crit' ? { nginxLevel: 'crit' } : {}) });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const connection = this.bySocket.get(req.socket);
+    if (!connection) throw new Error('a request on a connection the proxy did not accept');
+    const context = { client: connection.remoteAddress, method: req.method ?? 'GET', path: req.url ?? '/', host: req.headers.host ?? '' };
     const page = (status: 400 | 502, reason?: string) => {
       const body = errorPage(status, reason);
       res.writeHead(status, { server: 'nginx/1.22.1', 'content-type': 'text/html', 'content-length': Buffer.byteLength(body), ...(status === 400 ? { connection: 'close' } : {}) });
       res.end(body);
     };
-    const auth = this.options.clientAuthentication ?? 'none';
-    if (auth !== 'none') {
-      const peer = socket.getPeerCertificate();
-      const presented = Boolean(peer && Object.keys(peer).length > 0);
-      if (!presented && auth === 'required') {
-        this.log.write('info', `client sent no required SSL certificate while reading client request headers, ${requestContext(context)}`, fields);
-        return page(400, NO_CERTIFICATE);
-      }
-      if (presented && !socket.authorized) {
-        const code = (socket.authorizationError as unknown as string | Error | null);
-        const name = typeof code === 'string' ? code : (code as NodeJS.ErrnoException | null)?.code;
-        this.log.write('info', `client SSL certificate verify error: ${verifyError(name)} while reading client request headers, ${requestContext(context)}`, fields);
-        return page(400, CERTIFICATE_ERROR);
-      }
+    const refusal = judgeRequest(this.front, connection);
+    if (refusal) {
+      this.write(connection, 'info', refusal.line(requestContext(context)));
+      return page(400, refusal.reason);
     }
-    const upstream = new URL(this.options.upstream);
-    const upstreamUrl = `${upstream.protocol}//${upstream.host}${context.path}`;
-    const secure = upstream.protocol === 'https:';
-    const headers = { ...req.headers, host: upstream.host, connection: 'close' };
-    const options: https.RequestOptions = {
-      host: upstream.hostname.replace(/^\[|\]$/g, ''), port: Number(upstream.port || (secure ? 443 : 80)), method: context.method, path: context.path, headers, agent: false,
-      ...(secure ? {
-        servername: net.isIP(this.options.upstreamName ?? upstream.hostname) ? undefined : this.options.upstreamName ?? upstream.hostname,
-        rejectUnauthorized: Boolean(this.options.upstreamAuthorities),
-        ...(this.options.upstreamAuthorities ? { ca: this.options.upstreamAuthorities.map((c) => c.pem) } : {}),
-        checkServerIdentity: (name: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(this.options.upstreamName ?? name, cert),
-        ...(this.options.upstreamCertificate ? { cert: this.options.upstreamCertificate.certPem, key: this.options.upstreamCertificate.keyPem } : {}),
-      } : {}),
-    };
-    const forward = (secure ? https : http).request(options, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, server: 'nginx/1.22.1' });
-      answer.pipe(res);
-    });
-    forward.on('error', (error: NodeJS.ErrnoException) => {
-      const where = `${requestContext({ ...context, upstream: upstreamUrl })}`;
-      if (error.code === 'ECONNREFUSED') {
-        this.log.write('error', `connect() failed (111: Connection refused) while connecting to upstream, ${where}`, fields);
-      } else if (error.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        this.log.write('error', `upstream SSL certificate does not match "${this.options.upstreamName ?? upstream.hostname}" while SSL handshaking to upstream, ${where}`, fields);
-      } else if (VERIFY_CODES.has(error.code ?? '')) {
-        this.log.write('error', `upstream SSL certificate verify error: ${verifyError(error.code)} while SSL handshaking to upstream, ${where}`, fields);
-      } else if (/alert number (\d+)/.test(error.message)) {
-        const alert = /:([^:]*alert [^:]*):.*alert number (\d+)/.exec(error.message);
-        this.log.write('error', `SSL_do_handshake() failed (SSL: error:${/error:([0-9A-F]+)/.exec(error.message)?.[1] ?? '0A000000'}:SSL routines::${alert?.[1] ?? 'alert'}:SSL alert number ${alert?.[2] ?? '?'}) while SSL handshaking to upstream, ${where}`, fields);
-      } else {
-        this.log.write('error', `upstream prematurely closed connection while reading response header from upstream, ${where}`, fields);
-      }
-      if (!res.headersSent) page(502);
-      else res.destroy();
-    });
-    req.pipe(forward);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const call = await callUpstream(this.upstream, { method: context.method, path: context.path, headers: req.headers, body: Buffer.concat(chunks) });
+    const line = call.failure ? `${call.failure.text}, ${requestContext({ ...context, upstream: call.url })}` : undefined;
+    this.calls.push({ ...call, clientPort: connection.remotePort, ...(line ? { line } : {}) });
+    if (this.calls.length > 1_000) this.calls.splice(0, this.calls.length - 1_000);
+    if (call.failure || !call.exchange.response) {
+      if (line && call.failure) this.write(connection, call.failure.level, line, false);
+      return page(502);
+    }
+    const answer = call.exchange.response;
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (!['connection', 'keep-alive', 'transfer-encoding', 'server', 'date'].includes(name) && value !== undefined) headers[name] = value;
+    }
+    res.writeHead(answer.status, { server: 'nginx/1.22.1', ...headers });
+    res.end(call.body);
   }
 }
-
-const VERIFY_CODES = new Set([
-  'UNABLE_TO_GET_ISSUER_CERT', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'INVALID_PURPOSE', 'ERR_TLS_CERT_ALTNAME_INVALID',
-]);

@@ -54,7 +54,7 @@ describe('run --tls and scenario selection', () => {
     const mutual = findScenarios(catalog, ['agent-fleet.mutual.*']).map((s) => s.id);
     expect(mutual.length).toBeGreaterThan(3);
     expect(mutual).toEqual(catalog.scenarios.map((s) => s.id).filter((id) => id.startsWith('agent-fleet.mutual.')));
-    expect(findScenarios(catalog, ['flow.*', 'flow.one-way']).map((s) => s.id)).toEqual(['flow.one-way', 'flow.mutual', 'flow.forward-proxy', 'flow.intercepting-proxy', 'flow.secure-proxy']);
+    expect(findScenarios(catalog, ['flow.*', 'flow.one-way']).map((s) => s.id)).toEqual(['flow.one-way', 'flow.mutual', 'flow.es-secure-proxy', 'flow.forward-proxy-output', 'flow.forward-proxy', 'flow.intercepting-proxy', 'flow.secure-proxy']);
     expect(await cli('run', 'agent-fleet.mutual.*', 'nothing.like.this.*')).toEqual({
       status: 2, out: '', err: "fleet-tls: FTH_SCENARIO_UNKNOWN: no scenario matches 'nothing.like.this.*'; `fleet-tls scenarios` lists them\n",
     });

@@ -51,10 +51,10 @@ function schemaError(): { code: string; message: string } {
 describe('loadCatalog with the built-in catalog', () => {
   it('loads the page\'s two flows and the proxy deployments, and lists the page\'s flow scenarios first, one-way then mutual, then the proxies\'', () => {
     const catalog = loadCatalog();
-    expect([...catalog.flows.keys()].sort()).toEqual(['forward-proxy', 'intercepting-proxy', 'mutual', 'one-way', 'secure-proxy']);
+    expect([...catalog.flows.keys()].sort()).toEqual(['es-secure-proxy', 'forward-proxy', 'forward-proxy-output', 'intercepting-proxy', 'mutual', 'one-way', 'secure-proxy']);
     expect(catalog.scenarios.slice(0, 2).map((s) => s.id)).toEqual(['flow.one-way', 'flow.mutual']);
-    expect(catalog.scenarios.slice(2, 5).map((s) => s.id).sort()).toEqual(['flow.forward-proxy', 'flow.intercepting-proxy', 'flow.secure-proxy']);
-    expect(catalog.scenarios.slice(5).every((s) => !s.id.startsWith('flow.'))).toBe(true);
+    expect(catalog.scenarios.slice(2, 7).map((s) => s.id).sort()).toEqual(['flow.es-secure-proxy', 'flow.forward-proxy', 'flow.forward-proxy-output', 'flow.intercepting-proxy', 'flow.secure-proxy']);
+    expect(catalog.scenarios.slice(7).every((s) => !s.id.startsWith('flow.'))).toBe(true);
     expect(catalog.dirs).toEqual([BUILTIN_HARNESS]);
   });
 
@@ -96,7 +96,7 @@ describe('loadCatalog with a malformed scenario file', () => {
     const file = await scenarioFile({ ...VALID, expect: { 'agent->fleet-server': { ok: true } } });
     expect(schemaError()).toEqual({
       code: 'FTH_SCENARIO_SCHEMA',
-      message: `${file}: expect.fleet-server->elasticsearch: Invalid input: expected object, received undefined`,
+      message: `${file}: expect.fleet-server->elasticsearch: required (fleet-server->proxy in its place, behind a secure proxy in front of Elasticsearch)`,
     });
   });
 
