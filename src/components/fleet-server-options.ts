@@ -37,6 +37,11 @@ export interface FleetServerOptions {
     readonly serviceToken: string;
     /** Where Elasticsearch really listens, when the URL names a host that only exists in the customer's network. */
     readonly connectTo?: { readonly host: string; readonly port: number };
+    /**
+     * `output.elasticsearch.timeout` (default 90s): fleet-server makes it its Elasticsearch
+     * transport's ResponseHeaderTimeout (internal/pkg/config/output.go ToESConfig).
+     */
+    readonly timeoutMs?: number;
   };
   /** The Elasticsearch output handed to agents in their policy (hosts and ssl). */
   readonly output?: PolicyOutput & { readonly hosts: readonly string[] };

@@ -14,6 +14,7 @@ import { bootstrapFleetServer } from './fleet-server-bootstrap.js';
 import type { ElasticsearchCall, FleetServerOptions } from './fleet-server-options.js';
 import { ElasticsearchPool } from './fleet-server-es-pool.js';
 import { goHandshakeTimeoutMs, type GoServerTimeouts } from './http-deadlines.js';
+import { responseHeaderTimeout } from './go-errors.js';
 
 export type { FleetServerState, FleetServerOptions, ElasticsearchCall };
 export { elasticError } from './elastic-error.js';
@@ -136,6 +137,7 @@ export class FakeFleetServer implements AsyncDisposable {
       tls: this.options.elasticsearch.tls,
       transport: this.elasticsearchTransport,
       goRelease: this.options.goRelease ?? DEFAULT_GO,
+      ...(this.options.elasticsearch.timeoutMs !== undefined ? { deadline: responseHeaderTimeout(this.options.elasticsearch.timeoutMs) } : {}),
       ...(this.options.elasticsearch.connectTo ? { connectTo: this.options.elasticsearch.connectTo } : {}),
     });
     for (const warning of exchange.connection.warnings) this.log.warnOnce(warning);

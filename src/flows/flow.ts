@@ -4,6 +4,7 @@ import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
 import { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
+import { faultEndpoint, type FaultEndpoint, type NetworkFault } from '../components/network-faults.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type ElasticsearchCall, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
 import type { GoClientTls } from '../components/go-client.js';
@@ -19,6 +20,10 @@ export interface FlowConfig {
     readonly elasticsearchUrl: string;
     readonly elasticsearchTls: GoClientTls;
     readonly serviceToken: string;
+    /** `output.elasticsearch.timeout`: its Elasticsearch transport's ResponseHeaderTimeout. */
+    readonly elasticsearchTimeoutMs?: number;
+    /** What Fleet Server finds where --fleet-server-es points instead of Elasticsearch. */
+    readonly elasticsearchFault?: NetworkFault;
   };
   /** --secure-proxy: a TLS-terminating proxy between the agent and Fleet Server. */
   readonly secureProxy?: PlannedSecureProxy;
@@ -34,6 +39,10 @@ export interface FlowConfig {
     readonly warnings?: readonly string[];
     /** --proxy-url: a fake proxy of its scheme is started on `listenPort` (0: any free port). */
     readonly proxy?: PlannedProxy & { readonly listenPort: number };
+    /** Its fleet client's `timeout` (http.Client.Timeout). */
+    readonly timeoutMs?: number;
+    /** What the agent finds where --url points (`fleetServer`) and where its output's host points (`elasticsearch`). */
+    readonly network?: { readonly fleetServer?: NetworkFault; readonly elasticsearch?: NetworkFault };
   };
 }
 
@@ -65,6 +74,8 @@ export interface Stack {
   readonly bootstrap: Marks;
   /** Flows run on it so far. */
   served: number;
+  /** What stands where --fleet-server-es points instead of Elasticsearch, when the flow says so. */
+  readonly elasticsearchFault?: FaultEndpoint;
 }
 
 /** Where a stack's records stood at one moment: log lengths, calls, and each connection's timeline length. */
@@ -91,20 +102,25 @@ const timelineOf = (call: ElasticsearchCall): readonly unknown[] | undefined => 
 export async function startStack(config: FlowConfig): Promise<Stack> {
   const logs = { fleetServer: new ComponentLog('fleet-server'), elasticsearch: new ComponentLog('elasticsearch') };
   const es = await FakeElasticsearch.start({ ...config.elasticsearch, serviceToken: config.elasticsearchServiceToken ?? config.fleetServer.serviceToken, log: logs.elasticsearch });
+  const { elasticsearchFault: fault, elasticsearchTimeoutMs: timeoutMs, ...fleetServer } = config.fleetServer;
+  let elasticsearchFault: FaultEndpoint | undefined;
   try {
+    elasticsearchFault = fault ? await faultEndpoint(fault, config.elasticsearch.identity, config.elasticsearch.versions) : undefined;
     const fs = await FakeFleetServer.start({
-      ...config.fleetServer,
+      ...fleetServer,
       elasticsearch: {
         url: config.fleetServer.elasticsearchUrl,
         tls: config.fleetServer.elasticsearchTls,
         serviceToken: config.fleetServer.serviceToken,
         // Whatever host the URL names, the connection goes to the fake, as if DNS pointed there.
-        connectTo: es.endpoint,
+        connectTo: elasticsearchFault ?? es.endpoint,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       },
       log: logs.fleetServer,
     });
-    return { es, fs, logs, bootstrap: marks(logs, fs), served: 0 };
+    return { es, fs, logs, bootstrap: marks(logs, fs), served: 0, ...(elasticsearchFault ? { elasticsearchFault } : {}) };
   } catch (error) {
+    await elasticsearchFault?.close();
     await es.close();
     throw error;
   }
@@ -114,6 +130,7 @@ export async function closeStack(stack: Stack): Promise<void> {
   try {
     await stack.fs.close();
   } finally {
+    await stack.elasticsearchFault?.close();
     await stack.es.close();
   }
 }
@@ -149,10 +166,11 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   if (reused && !unchanged(stack.bootstrap, mine)) return undefined;
   const calls = [...fs.elasticsearchCalls.slice(0, stack.bootstrap.calls), ...mine];
   const fleetLog = ownPart(stack.logs.fleetServer, stack.bootstrap.fleetServer, from.fleetServer);
-  const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, es, calls, fleetLog), stack.bootstrap, from);
+  // Fleet Server's calls went to what stands in Elasticsearch's place: Elasticsearch saw none of them.
+  const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, stack.elasticsearchFault ? undefined : es, calls, fleetLog), stack.bootstrap, from);
   const output = enrolled ? outputOf(enrolled) : undefined;
   const agentToElasticsearch = output
-    ? await shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log: agentLog })
+    ? await shipOutput(config, output, es, agentLog)
     : skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
   const legs = [...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []), fleetToElasticsearch, agentToElasticsearch];
   const logs = {
@@ -197,6 +215,18 @@ function ownPart(log: ComponentLog, bootstrap: number, from: number): ComponentL
   return part;
 }
 
+/** The agent's output leg: to Elasticsearch, or to what the flow puts where the output's host points. */
+async function shipOutput(config: FlowConfig, output: PolicyOutput, es: FakeElasticsearch, log: ComponentLog): Promise<Leg> {
+  const fault = config.agent.network?.elasticsearch;
+  if (!fault) return shipToElasticsearch({ output, connectTo: es.endpoint, elasticsearch: es, log });
+  const endpoint = await faultEndpoint(fault, config.elasticsearch.identity, config.elasticsearch.versions);
+  try {
+    return await shipToElasticsearch({ output, connectTo: endpoint, log });
+  } finally {
+    await endpoint.close();
+  }
+}
+
 /** The Elasticsearch output of the policy the agent's first checkin delivered. */
 function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
   if (!enrolled.ok) return undefined;
@@ -220,12 +250,16 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   const planned = config.agent.proxy;
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
   await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxy(planned, config, fs) : undefined;
+  const fault = config.agent.network?.fleetServer;
+  // Fleet Server sees nothing of a connection that went elsewhere: no waiting for its side.
+  await using faulty = fault ? disposable(await faultEndpoint(fault, config.fleetServer.identity, config.fleetServer.versions)) : undefined;
   const result = await enrollAgent({
     url,
     tls: config.agent.tls,
     enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
-    connectTo: fs.endpoint,
-    fleetServer: fs,
+    connectTo: faulty?.endpoint ?? fs.endpoint,
+    ...(faulty ? {} : { fleetServer: fs }),
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
     log,
     ...(planned ? { proxy: { url: planned.route.url.href, headers: planned.route.headers, disable: planned.disabled }, bootstrapsFleetServer: planned.bypassed } : {}),
     ...(proxy ? { proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
@@ -281,8 +315,13 @@ async function startProxy(planned: PlannedProxy & { listenPort: number }, config
   return FakeForwardProxy.start({ ...common, scheme: planned.route.scheme, identity: config.fleetServer.identity });
 }
 
+/** A fault endpoint that `await using` closes. */
+function disposable(endpoint: FaultEndpoint): { endpoint: FaultEndpoint } & AsyncDisposable {
+  return { endpoint, [Symbol.asyncDispose]: () => endpoint.close() };
+}
+
 /** The leg of Fleet Server's connections to Elasticsearch: the first that failed, else the first. */
-async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch, calls: readonly ElasticsearchCall[], log: ComponentLog): Promise<Leg> {
+async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch | undefined, calls: readonly ElasticsearchCall[], log: ComponentLog): Promise<Leg> {
   const call = calls.find((c) => elasticError(c.exchange) !== undefined) ?? calls[0];
   const url = fs.options.elasticsearch.url;
   if (!call) return skippedLeg('fleet-server', 'elasticsearch', url, 'Fleet Server made no request');
@@ -296,7 +335,7 @@ async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch, call
     ok: problem === undefined,
     method: call.method,
     ...(problem && failure ? { clientLog: [...call.exchange.connection.warnings, failure.message].join('\n') } : {}),
-    server: await es.connection(call.exchange.connection.localPort),
+    ...(es ? { server: await es.connection(call.exchange.connection.localPort) } : {}),
   });
 }
 

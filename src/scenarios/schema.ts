@@ -58,6 +58,7 @@ const GoClientSettings = z.strictObject({
  */
 /** A Go or Elasticsearch duration as these settings take it: `250ms`, `60s`, `1m`. */
 const timeout = z.string().regex(/^\d+(ms|s|m)$/, 'a duration such as 250ms, 60s, 1m');
+const networkFault = z.enum(['refused', 'silent']);
 
 export const Settings = z.strictObject({
   /** The agent's `fleet.ssl` (its connection to Fleet Server). */
@@ -69,6 +70,8 @@ export const Settings = z.strictObject({
     'client.send_certificate': z.enum(['go', 'always']).optional(),
     /** true: connect and send nothing, as a load balancer's TCP health check does. */
     'client.stall': z.boolean().optional(),
+    /** Its fleet client's `timeout` (http.Client.Timeout; the agent's default is 10m). */
+    timeout: timeout.optional(),
   }).optional(),
   'fleet-server': z.strictObject({
     'server.ssl.supported_protocols': protocols.optional(),
@@ -84,6 +87,8 @@ export const Settings = z.strictObject({
     'server.timeouts.read_header': timeout.optional(),
     'server.timeouts.idle': timeout.optional(),
     'server.timeouts.write': timeout.optional(),
+    /** Its Elasticsearch transport's ResponseHeaderTimeout (default 90s). */
+    'output.elasticsearch.timeout': timeout.optional(),
   }).optional(),
   elasticsearch: z.strictObject({
     'xpack.security.http.ssl.supported_protocols': protocols.optional(),
@@ -91,6 +96,15 @@ export const Settings = z.strictObject({
     knows_service_token: z.boolean().optional(),
     /** Close a connection that sent nothing for this long (Netty's ReadTimeoutHandler); Elasticsearch's default is none. */
     'http.read_timeout': timeout.optional(),
+  }).optional(),
+  /**
+   * What a client finds where its URL points instead of the component, per leg: `refused` (the
+   * port is closed) or `silent` (the TLS handshake completes, the request is never answered).
+   */
+  network: z.strictObject({
+    'agent->fleet-server': networkFault.optional(),
+    'fleet-server->elasticsearch': networkFault.optional(),
+    'agent->elasticsearch': networkFault.optional(),
   }).optional(),
 });
 
@@ -104,6 +118,8 @@ export const Output = z.strictObject({
   'ssl.certificate': z.string().nullable().optional(),
   'ssl.key': z.string().nullable().optional(),
   'ssl.supported_protocols': protocols.nullable().optional(),
+  /** libbeat's `timeout` (http.Client.Timeout; default 90s). */
+  timeout: timeout.nullable().optional(),
 });
 
 /** A value, or one value per TLS version; a wrong value says what the plain form wanted. */
