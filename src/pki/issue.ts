@@ -39,6 +39,20 @@ export interface CertificateSpec {
   /** false leaves out subjectAltName even when names are given (the CN-only legacy certificate). */
   readonly subjectAltName?: boolean;
   readonly serialNumber?: Buffer;
+  /**
+   * nameConstraints (critical, RFC 5280 4.2.1.10), as a constrained sub-CA carries them: DNS
+   * names (`example.internal` also covers its subdomains) and IP ranges in CIDR (`10.0.0.0/8`).
+   */
+  readonly nameConstraints?: NameConstraintsSpec;
+  /** An extension with this OID and an empty value, marked critical: one no verifier knows. */
+  readonly criticalExtension?: string;
+}
+
+export interface NameConstraintsSpec {
+  readonly permittedDns?: readonly string[];
+  readonly excludedDns?: readonly string[];
+  readonly permittedIps?: readonly string[];
+  readonly excludedIps?: readonly string[];
 }
 
 export interface IssuedCertificate {
@@ -117,12 +131,27 @@ function extensions(spec: CertificateSpec, issuer: asn.Certificate | undefined):
     add(asn.id_ce_subjectAltName, false, new asn.SubjectAlternativeName(names));
   }
 
+  if (spec.nameConstraints) add(asn.id_ce_nameConstraints, true, nameConstraints(spec.nameConstraints));
+  if (spec.criticalExtension) {
+    list.push(new asn.Extension({ extnID: spec.criticalExtension, critical: true, extnValue: new OctetString(AsnConvert.serialize(new OctetString(new ArrayBuffer(0)))) }));
+  }
+
   add(asn.id_ce_subjectKeyIdentifier, false, new asn.SubjectKeyIdentifier(toArrayBuffer(subjectKeyIdentifier(spec.publicKey))));
   const issuerKeyId = issuer ? keyIdentifierOf(issuer) : spec.isCA ? undefined : subjectKeyIdentifier(spec.publicKey);
   if (issuerKeyId) {
     add(asn.id_ce_authorityKeyIdentifier, false, new asn.AuthorityKeyIdentifier({ keyIdentifier: new asn.KeyIdentifier(toArrayBuffer(issuerKeyId)) }));
   }
   return list;
+}
+
+function nameConstraints(spec: NameConstraintsSpec): asn.NameConstraints {
+  const subtrees = (dns: readonly string[] = [], ips: readonly string[] = []) => {
+    const bases = [...dns.map((dNSName) => new asn.GeneralName({ dNSName })), ...ips.map((iPAddress) => new asn.GeneralName({ iPAddress }))];
+    return bases.length ? new asn.GeneralSubtrees(bases.map((base) => new asn.GeneralSubtree({ base }))) : undefined;
+  };
+  const permitted = subtrees(spec.permittedDns, spec.permittedIps);
+  const excluded = subtrees(spec.excludedDns, spec.excludedIps);
+  return new asn.NameConstraints({ ...(permitted ? { permittedSubtrees: permitted } : {}), ...(excluded ? { excludedSubtrees: excluded } : {}) });
 }
 
 function keyIdentifierOf(certificate: asn.Certificate): Buffer | undefined {

@@ -57,6 +57,9 @@ export async function materialise(
       ...(variant.subjectAltName === false ? { subjectAltName: false } : {}),
       ...(variant.extendedKeyUsage ? { extendedKeyUsage: variant.extendedKeyUsage === 'none' ? null : variant.extendedKeyUsage } : {}),
       ...(variant.isCA === false ? { isCA: false, keyUsage: ['digitalSignature', 'keyCertSign'] as const } : {}),
+      ...(variant.pathLength !== undefined ? { pathLength: variant.pathLength } : {}),
+      ...(variant.nameConstraints ? { nameConstraints: variant.nameConstraints } : {}),
+      ...(variant.criticalExtension ? { criticalExtension: variant.criticalExtension } : {}),
     };
     let issued: Made;
     if (variant.ca) {

@@ -32,6 +32,17 @@ export const CertificateVariant = z.strictObject({
   keyFormat: z.enum(['pkcs8', 'pkcs8-encrypted', 'pkcs1', 'legacy-encrypted']).optional(),
   /** For `ca: true`: false issues it with CA:FALSE, a certificate that signs others without the right to. */
   isCA: z.boolean().optional(),
+  /** For `ca: true`: basicConstraints pathLenConstraint, how many intermediates may follow it. */
+  pathLength: z.number().int().min(0).optional(),
+  /** For `ca: true`: nameConstraints (critical); DNS names cover their subdomains, IPs are CIDR ranges. */
+  nameConstraints: z.strictObject({
+    permittedDns: z.array(z.string().min(1)).optional(),
+    excludedDns: z.array(z.string().min(1)).optional(),
+    permittedIps: z.array(z.string().regex(/^[\d.:a-fA-F]+\/\d{1,3}$/, 'an IP range such as 10.0.0.0/8')).optional(),
+    excludedIps: z.array(z.string().regex(/^[\d.:a-fA-F]+\/\d{1,3}$/, 'an IP range such as 10.0.0.0/8')).optional(),
+  }).optional(),
+  /** An extension of this OID marked critical, which no verifier knows (Go: `x509: unhandled critical extension`). */
+  criticalExtension: z.string().regex(/^\d+(\.\d+)+$/, 'an OID such as 1.3.6.1.4.1.99999.1').optional(),
   /** What the .crt file holds: the leaf alone, with its intermediates (default), or up to the root. */
   chain: z.enum(['leaf', 'with-intermediates', 'with-root']).optional(),
 }).refine((v) => Boolean(v.from) !== Boolean(v.ca), { message: 'a certificate is either `from` a PKI leaf or `ca: true`' });
