@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorities } from '../../src/api.js';
+import { goRequest } from '../../src/components/go-client.js';
+import { clientTimeout, responseHeaderTimeout } from '../../src/components/go-errors.js';
+import { closedPort, silentEndpoint, type FaultEndpoint } from '../../src/components/network-faults.js';
+import type { Pki } from '../../src/pki/store.js';
+import { loadCatalog } from '../../src/scenarios/catalog.js';
+import { materialise } from '../../src/scenarios/certificates.js';
+import { identityFromPem } from '../../src/tls/material.js';
+import { buildGoPeer, goClient, goServers, type GoPeerResult, type GoPeerServers } from '../helpers/go-peer.js';
+import { scratchDir, sharedPki } from '../helpers/pki.js';
+import { goTool } from '../helpers/tools.js';
+
+// A missing Go 1.19 fails this file with one line, never a skipped test.
+goTool();
+
+/*
+ * The words of issue 9's network and x509 scenarios, held against real Go 1.19 (test/interop/go):
+ * Go's dial error for a closed port (the address it dialled, whatever the URL named), the
+ * Client.Timeout and ResponseHeaderTimeout texts against a server that completes the handshake
+ * and never answers, and the x509 texts of the catalog's certificates, built by the same code the
+ * catalog uses and served by Go's own net/http server.
+ */
+let pki: Pki;
+let binary: string;
+let cleanup: () => Promise<void>;
+let goPeer: GoPeerServers;
+let closed: FaultEndpoint;
+let silent: FaultEndpoint;
+const catalog = loadCatalog();
+
+/** Catalog scenarios whose Fleet Server certificate Go must refuse, and the host their --url names. */
+const X509_SCENARIOS = [
+  'agent-fleet.one-way.fleet-cert-path-length-exceeded',
+  'agent-fleet.one-way.fleet-cert-name-not-permitted',
+  'agent-fleet.one-way.fleet-cert-ip-excluded',
+  'agent-fleet.one-way.ip-san-mismatch',
+  'agent-fleet.one-way.fleet-cert-unhandled-critical-extension',
+] as const;
+
+const scenario = (id: string) => catalog.scenarios.find((s) => s.id === id)!;
+
+/** The scenario's --url host. */
+const hostOf = (id: string): string => new URL(String(scenario(id).flags?.url ?? 'https://localhost:8220')).hostname;
+
+/** The Go error the scenario's agent log carries after the agent's own wrapping. */
+function expectedError(id: string): string {
+  const logs = scenario(id).expect['agent->fleet-server']!.logs!.agent as string;
+  return logs.split('\n').at(-1)!.replace('fail to enroll: fail to execute request to fleet-server: ', '');
+}
+
+beforeAll(async () => {
+  const scratch = await scratchDir();
+  cleanup = scratch.cleanup;
+  pki = await sharedPki();
+  binary = await buildGoPeer(scratch.dir);
+  const specs = await Promise.all(X509_SCENARIOS.map(async (id) => {
+    const material = await materialise(scenario(id).certificates!, pki, path.join(scratch.dir, id));
+    const file = String(scenario(id).flags!['fleet-server-cert']).replace('/path/to/', '');
+    return { name: id, cert: path.join(material.dir, `${file}.crt`), key: path.join(material.dir, `${file}.key`) };
+  }));
+  goPeer = await goServers(binary, specs);
+  closed = await closedPort();
+  silent = await silentEndpoint(identityFromPem(pki.leaves['fleet-cert'].pem, pki.leaves['fleet-cert'].key));
+}, 120_000);
+
+afterAll(async () => {
+  await goPeer?.stop();
+  await silent?.close();
+  await cleanup?.();
+});
+
+const real = async (request: Parameters<typeof goClient>[1][number]): Promise<GoPeerResult> => (await goClient(binary, [request]))[0]!;
+
+describe('Go 1.19 and the fakes word a failed connection alike', () => {
+  it.each(['localhost', '127.0.0.1'])('a refused dial to %s names the address Go dialled, 127.0.0.1 and the port', async (host) => {
+    const url = `https://${host}:${closed.port}/`;
+    const go = await real({ url, cas: [pki.certPath('fleet-ca')] });
+    const fake = await goRequest({ method: 'GET', url, tls: { certificateAuthorities: authorities(pki, 'fleet-ca') }, goRelease: '1.19' });
+    expect(go.unwrapped).toBe(`dial tcp 127.0.0.1:${closed.port}: connect: connection refused`);
+    expect(fake.error).toBe(go.unwrapped);
+    expect(fake.connection).toMatchObject({ rejectedBy: 'server', phase: 'connect', node: { code: 'ECONNREFUSED' } });
+  });
+
+  it('Client.Timeout against a server that completes the handshake and never answers is "awaiting headers"', async () => {
+    const url = `https://localhost:${silent.port}/`;
+    const go = await real({ url, cas: [pki.certPath('fleet-ca')], timeoutMs: 80 });
+    const fake = await goRequest({ method: 'GET', url, tls: { certificateAuthorities: authorities(pki, 'fleet-ca') }, goRelease: '1.19', deadline: clientTimeout(80) });
+    expect(go.unwrapped).toBe('context deadline exceeded (Client.Timeout exceeded while awaiting headers)');
+    expect(fake.error).toBe(go.unwrapped);
+    expect(fake.timedOut).toBe(true);
+    expect(fake.connection).toMatchObject({ rejectedBy: 'client', phase: 'http', alert: null });
+  });
+
+  it('ResponseHeaderTimeout (Fleet Server towards Elasticsearch) is net/http\'s own timeout text', async () => {
+    const url = `https://localhost:${silent.port}/`;
+    const go = await real({ url, cas: [pki.certPath('fleet-ca')], responseHeaderTimeoutMs: 80 });
+    const fake = await goRequest({ method: 'GET', url, tls: { certificateAuthorities: authorities(pki, 'fleet-ca') }, goRelease: '1.19', deadline: responseHeaderTimeout(80) });
+    expect(go.unwrapped).toBe('net/http: timeout awaiting response headers');
+    expect(fake.error).toBe(go.unwrapped);
+  });
+});
+
+describe('Go 1.19 refuses the catalog\'s certificates in the words the scenarios expect', () => {
+  it.each(X509_SCENARIOS)('%s', async (id) => {
+    const url = `https://${hostOf(id)}:${goPeer.port(id)}/`;
+    const go = await real({ url, cas: [pki.certPath('fleet-ca')] });
+    // The fake agent as the scenario runs it: libs' full verification, against Go's own server.
+    const fake = await goRequest({ method: 'GET', url, tls: { certificateAuthorities: authorities(pki, 'fleet-ca'), verificationMode: 'full' }, goRelease: '1.19' });
+    expect(go.unwrapped).toBe(expectedError(id));
+    expect(fake.error).toBe(expectedError(id));
+    // Go's server logs the client's refusal the same way for each.
+    expect(await goPeer.logLine(id, go.localPort!)).toBe(`http: TLS handshake error from 127.0.0.1:${go.localPort}: remote error: tls: bad certificate`);
+  });
+});
