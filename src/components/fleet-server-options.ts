@@ -68,6 +68,8 @@ export interface FleetServerOptions {
    * fails then: `identity` stands in until that moment and serves nobody who waits for HEALTHY.
    */
   readonly certificateError?: string;
+  /** What libs logged on its way to `certificateError` (default: Go's X509KeyPair failure line). */
+  readonly certificateLogs?: readonly string[];
 }
 
 /** One request Fleet Server made to Elasticsearch, with what happened on its connection. */

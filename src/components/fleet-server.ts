@@ -177,7 +177,7 @@ export class FakeFleetServer implements AsyncDisposable {
     this.enrollmentToken = outcome.enrollmentToken;
     if (this.options.certificateError) {
       // libs' LoadCertificate logs before returning the error; the API server's run then ends the server.
-      this.log.write('error', `Failed loading client certificate ${this.options.certificateError}`);
+      for (const line of this.options.certificateLogs ?? [`Failed loading client certificate ${this.options.certificateError}`]) this.log.write('error', line);
       return this.fail(this.options.certificateError);
     }
     this.setState('HEALTHY', `Running on policy with Fleet Server integration: ${this.policyId}`);

@@ -239,7 +239,10 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   const { url } = config.agent;
   if (!fs.healthy) {
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
-    return { leg: skippedLeg('agent', 'fleet-server', url, 'Fleet Server did not become healthy', `Fleet Server - ${fs.stateMessage}`) };
+    const skipped = skippedLeg('agent', 'fleet-server', url, 'Fleet Server did not become healthy', `Fleet Server - ${fs.stateMessage}`);
+    // Fleet Server failed on its own listener's files, not on Elasticsearch: its lines belong to this leg.
+    const own = fs.options.certificateError ? fs.log.entries.filter((e) => e.level === 'error' && !e.message.startsWith('state changed')).map((e) => e.message) : [];
+    return { leg: own.length ? changedLeg(skipped, { logs: { ...skipped.logs, 'fleet-server': own.join('\n') } }) : skipped };
   }
   for (const warning of config.agent.warnings ?? []) log.warnOnce(warning);
   if (config.agent.loadError) {

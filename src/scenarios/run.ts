@@ -8,7 +8,7 @@ import type { Pki } from '../pki/store.js';
 import type { Leg } from '../report/leg.js';
 import { TLS_VERSIONS, type TlsVersion } from '../tls/settings.js';
 import type { Catalog } from './catalog.js';
-import { expandCertificateTemplates, materialise, pkiCertificates, type ScenarioMaterial } from './certificates.js';
+import { expandCertificateTemplates, materialise, pkiCertificates, writeMadeFiles, type ScenarioMaterial } from './certificates.js';
 import { applySettings, policyOutput } from './setup.js';
 import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
 import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
@@ -81,8 +81,11 @@ export async function runScenarios(catalog: Catalog, scenarios: readonly Scenari
     const prepare = (scenario: ScenarioData) => {
       if (!prepared.has(scenario.id)) {
         const dir = path.join(work, scenario.id);
-        prepared.set(scenario.id, scenario.certificates || scenario.passphraseFiles
-          ? materialise(scenario.certificates ?? {}, pki, dir, scenario.passphraseFiles)
+        prepared.set(scenario.id, scenario.certificates || scenario.passphraseFiles || scenario.files
+          ? materialise(scenario.certificates ?? {}, pki, dir, scenario.passphraseFiles).then(async (made) => {
+            if (scenario.files) await writeMadeFiles(scenario.files, made.certificates, made.dir);
+            return made;
+          })
           : Promise.resolve(undefined));
       }
       return prepared.get(scenario.id)!;

@@ -54,6 +54,17 @@ export const PassphraseFile = z.strictObject({
   trailingNewline: z.boolean().optional(),
 });
 
+/**
+ * A file made for the scenario as it is, read through `/path/to/<name>` (the exact name wins over
+ * the `.crt`/`.key` mapping): a component's file gone wrong.
+ */
+export const MadeFile = z.strictObject({
+  /** A certificate's DER bytes, as `openssl x509 -outform der` or a Windows export writes them, instead of PEM. */
+  derOf: z.string().min(1).optional(),
+  /** This text; empty for an empty file. */
+  text: z.string().optional(),
+}).refine((f) => (f.derOf === undefined) !== (f.text === undefined), { message: 'a file has either `derOf` or `text`' });
+
 const protocols = z.array(z.enum(['TLSv1.2', 'TLSv1.3'])).min(1);
 const verificationMode = z.enum(['full', 'strict', 'certificate', 'none']);
 
@@ -186,6 +197,7 @@ export const ScenarioFile = z.strictObject({
   flags: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])).optional(),
   certificates: z.record(z.string().regex(/^[a-z0-9-]+$/), CertificateVariant).optional(),
   passphraseFiles: z.record(z.string().regex(/^[a-z0-9-]+$/), PassphraseFile).optional(),
+  files: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/), MadeFile).optional(),
   settings: Settings.optional(),
   /** Changes to the flow's output (null removes a setting). */
   output: Output.optional(),
@@ -212,6 +224,7 @@ export type CertificateVariantData = z.infer<typeof CertificateVariant>;
 export type SettingsData = z.infer<typeof Settings>;
 export type OutputData = z.infer<typeof Output>;
 export type PassphraseFileData = z.infer<typeof PassphraseFile>;
+export type MadeFileData = z.infer<typeof MadeFile>;
 
 export const FlowFile = z.strictObject({
   title: z.string(),
