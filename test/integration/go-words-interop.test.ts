@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorities } from '../../src/api.js';
 import { goRequest } from '../../src/components/go-client.js';
@@ -7,7 +8,7 @@ import { closedPort, silentEndpoint, type FaultEndpoint } from '../../src/compon
 import type { Pki } from '../../src/pki/store.js';
 import { loadCatalog } from '../../src/scenarios/catalog.js';
 import { materialise } from '../../src/scenarios/certificates.js';
-import { identityFromPem } from '../../src/tls/material.js';
+import { identityFromPem, loadIdentity, MaterialError } from '../../src/tls/material.js';
 import { buildGoPeer, goClient, goServers, type GoPeerResult, type GoPeerServers } from '../helpers/go-peer.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
 import { goTool } from '../helpers/tools.js';
@@ -112,5 +113,32 @@ describe('Go 1.19 refuses the catalog\'s certificates in the words the scenarios
     expect(fake.error).toBe(expectedError(id));
     // Go's server logs the client's refusal the same way for each.
     expect(await goPeer.logLine(id, go.localPort!)).toBe(`http: TLS handshake error from 127.0.0.1:${go.localPort}: remote error: tls: bad certificate`);
+  });
+});
+
+describe('Go 1.19\'s tls.X509KeyPair and the harness\'s libs loader word swapped files alike', () => {
+  /** What Go 1.19 says loading the pair (the peer's server mode exits 2 with it), and what the harness says. */
+  async function both(cert: string, key: string): Promise<{ go: string; harness: string }> {
+    const run = await execa(binary, ['server'], { input: JSON.stringify([{ name: 'pair', cert, key }]), reject: false });
+    expect(run.exitCode).toBe(2);
+    let harness = '';
+    try {
+      loadIdentity(cert, key);
+    } catch (error) {
+      harness = (error as MaterialError).libsMessage;
+    }
+    return { go: run.stderr.replace(/^tlspeer: /, ''), harness };
+  }
+
+  it('a key where the certificate belongs: PEM inputs may have been switched', async () => {
+    const { go, harness } = await both(pki.keyPath('fleet-cert'), pki.certPath('fleet-cert'));
+    expect(go).toBe('tls: failed to find certificate PEM data in certificate input, but did find a private key; PEM inputs may have been switched');
+    expect(harness).toBe(go);
+  });
+
+  it('a certificate where the key belongs: found a certificate rather than a key', async () => {
+    const { go, harness } = await both(pki.certPath('fleet-cert'), pki.certPath('fleet-cert'));
+    expect(go).toBe('tls: found a certificate rather than a key in the PEM for the private key');
+    expect(harness).toBe(go);
   });
 });
