@@ -98,7 +98,16 @@ async function tlsRequest(request: GoRequest, url: URL, host: string, key: strin
     // does not survive; the raw socket underneath stays as it is.
     agent.keepSocketAlive = () => true;
   }
-  const secured = new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+  const secured = new Promise<void>((resolve) => socket.once('secureConnect', () => {
+    // Under TLS 1.3 the server's session tickets follow the handshake: the clock starts once they
+    // are in (or 100 ms later), so that a timed-out leg records the same wire however loaded the machine.
+    if (socket.getProtocol() !== 'TLSv1.3') return resolve();
+    const timer = setTimeout(resolve, 100);
+    socket.once('session', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  }));
   const timed = request.deadline ? { ...request, deadline: { ...request.deadline, after: secured } } : request;
   const response = await httpExchange(timed, url, agent ? { agent } : { socket }).catch((error: NodeJS.ErrnoException) => {
     conn.noteError(error);
