@@ -9,6 +9,7 @@ import type { Pki } from '../../src/pki/store.js';
 import { loadCatalog } from '../../src/scenarios/catalog.js';
 import { materialise } from '../../src/scenarios/certificates.js';
 import { identityFromPem, loadIdentity, MaterialError } from '../../src/tls/material.js';
+import { parseProxyUrl } from '../../src/components/proxy/proxy-url.js';
 import { buildGoPeer, goClient, goServers, type GoPeerResult, type GoPeerServers } from '../helpers/go-peer.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
 import { goTool } from '../helpers/tools.js';
@@ -82,6 +83,15 @@ describe('Go 1.19 and the fakes word a failed connection alike', () => {
     expect(go.unwrapped).toBe(`dial tcp 127.0.0.1:${closed.port}: connect: connection refused`);
     expect(fake.error).toBe(go.unwrapped);
     expect(fake.connection).toMatchObject({ rejectedBy: 'server', phase: 'connect', node: { code: 'ECONNREFUSED' } });
+  });
+
+  it('a refused proxy named localhost is wrapped proxyconnect and names the address Go dialled', async () => {
+    const proxy = `http://localhost:${closed.port}`;
+    const url = 'https://localhost:8220/';
+    const go = await real({ url, cas: [pki.certPath('fleet-ca')], proxy });
+    const fake = await goRequest({ method: 'GET', url, tls: { certificateAuthorities: authorities(pki, 'fleet-ca') }, goRelease: '1.19', proxy: parseProxyUrl(proxy, '--proxy-url', {}) });
+    expect(go.unwrapped).toBe(`proxyconnect tcp: dial tcp 127.0.0.1:${closed.port}: connect: connection refused`);
+    expect(fake.error).toBe(go.unwrapped);
   });
 
   it('Client.Timeout against a server that completes the handshake and never answers is "awaiting headers"', async () => {
