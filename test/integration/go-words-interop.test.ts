@@ -8,7 +8,7 @@ import { closedPort, silentEndpoint, type FaultEndpoint } from '../../src/compon
 import type { Pki } from '../../src/pki/store.js';
 import { loadCatalog } from '../../src/scenarios/catalog.js';
 import { materialise } from '../../src/scenarios/certificates.js';
-import { identityFromPem, loadIdentity, MaterialError } from '../../src/tls/material.js';
+import { identityFromPem, loadCertificateAuthorities, loadIdentity, MaterialError } from '../../src/tls/material.js';
 import { parseProxyUrl } from '../../src/components/proxy/proxy-url.js';
 import { buildGoPeer, goClient, goServers, type GoPeerResult, type GoPeerServers } from '../helpers/go-peer.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
@@ -39,8 +39,11 @@ const X509_SCENARIOS = [
   'agent-fleet.one-way.fleet-cert-ip-excluded',
   'agent-fleet.one-way.ip-san-mismatch',
   'agent-fleet.one-way.fleet-cert-unhandled-critical-extension',
+  'agent-fleet.one-way.fleet-ca-regenerated',
 ] as const;
 
+/** The CA file each x509 scenario's agent trusts. */
+const trust = new Map<string, string>();
 const scenario = (id: string) => catalog.scenarios.find((s) => s.id === id)!;
 
 /** The scenario's --url host. */
@@ -59,8 +62,14 @@ beforeAll(async () => {
   binary = await buildGoPeer(scratch.dir);
   const specs = await Promise.all(X509_SCENARIOS.map(async (id) => {
     const material = await materialise(scenario(id).certificates!, pki, path.join(scratch.dir, id));
-    const file = String(scenario(id).flags!['fleet-server-cert']).replace('/path/to/', '');
-    return { name: id, cert: path.join(material.dir, `${file}.crt`), key: path.join(material.dir, `${file}.key`) };
+    const made = (flag: string) => {
+      const value = scenario(id).flags?.[flag];
+      return typeof value === 'string' ? path.join(material.dir, value.replace('/path/to/', '')) : undefined;
+    };
+    const cert = made('fleet-server-cert');
+    const ca = made('certificate-authorities');
+    trust.set(id, ca ? `${ca}.crt` : pki.certPath('fleet-ca'));
+    return { name: id, cert: cert ? `${cert}.crt` : pki.certPath('fleet-cert'), key: cert ? `${cert}.key` : pki.keyPath('fleet-cert') };
   }));
   goPeer = await goServers(binary, specs);
   closed = await closedPort();
@@ -116,9 +125,9 @@ describe('Go 1.19 and the fakes word a failed connection alike', () => {
 describe('Go 1.19 refuses the catalog\'s certificates in the words the scenarios expect', () => {
   it.each(X509_SCENARIOS)('%s', async (id) => {
     const url = `https://${hostOf(id)}:${goPeer.port(id)}/`;
-    const go = await real({ url, cas: [pki.certPath('fleet-ca')] });
+    const go = await real({ url, cas: [trust.get(id)!] });
     // The fake agent as the scenario runs it: libs' full verification, against Go's own server.
-    const fake = await goRequest({ method: 'GET', url, tls: { certificateAuthorities: authorities(pki, 'fleet-ca'), verificationMode: 'full' }, goRelease: '1.19' });
+    const fake = await goRequest({ method: 'GET', url, tls: { certificateAuthorities: loadCertificateAuthorities([trust.get(id)!]), verificationMode: 'full' }, goRelease: '1.19' });
     expect(go.unwrapped).toBe(expectedError(id));
     expect(fake.error).toBe(expectedError(id));
     // Go's server logs the client's refusal the same way for each.

@@ -39,6 +39,8 @@ const FIRST: ReadonlyArray<readonly [string, string, string, 'exact' | 'wrapper'
     'agent-fleet.one-way.fleet-cert-ip-excluded', 'agent->fleet-server', 'exact', 1],
   ['Error: fail to enroll: fail to execute request to fleet-server: x509: unhandled critical extension',
     'agent-fleet.one-way.fleet-cert-unhandled-critical-extension', 'agent->fleet-server', 'exact', 1],
+  ['Error: fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority (possibly because of "crypto/rsa: verification error" while trying to verify candidate authority certificate "Corp Root CA")',
+    'agent-fleet.one-way.fleet-ca-regenerated', 'agent->fleet-server', 'exact', 1],
   // elastic-agent-libs' file loading, on the component that loads the file.
   ['Failed to add CA to the cert pool, CA is not a valid PEM document', 'files.agent-ca-not-pem', 'agent->fleet-server', 'exact', 1],
   ['Error: file is not a certificate adding /etc/pki/fleet/ca.cer to the list of known CAs', 'files.agent-ca-not-pem', 'agent->fleet-server', 'exact', 0.972],
