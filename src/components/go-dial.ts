@@ -32,7 +32,9 @@ export async function dialTcp(target: { host: string; port: number }): Promise<D
     const dialled = dialledAddress(failed, remote);
     return { error: dialError(failed, dialled), remote: dialled, cause: failed };
   }
-  return { raw, local: `${raw.localAddress}:${raw.localPort}`, localPort: raw.localPort, remote };
+  // Read and write errors name the peer's address too, as the socket has it (127.0.0.1, not localhost).
+  const peer = raw.remoteAddress && raw.remotePort !== undefined ? (net.isIPv6(raw.remoteAddress) ? `[${raw.remoteAddress}]:${raw.remotePort}` : `${raw.remoteAddress}:${raw.remotePort}`) : remote;
+  return { raw, local: `${raw.localAddress}:${raw.localPort}`, localPort: raw.localPort, remote: peer };
 }
 
 /**

@@ -46,6 +46,11 @@ export interface CertificateSpec {
   readonly nameConstraints?: NameConstraintsSpec;
   /** An extension with this OID and an empty value, marked critical: one no verifier knows. */
   readonly criticalExtension?: string;
+  /**
+   * 1: an X.509 v1 certificate, with no extensions at all (no basicConstraints, no names), as
+   * `openssl x509 -req` without `-extfile` made them before OpenSSL 3.
+   */
+  readonly version?: 1 | 3;
 }
 
 export interface NameConstraintsSpec {
@@ -79,15 +84,16 @@ export function issueCertificate(spec: CertificateSpec): IssuedCertificate {
   );
   const subject = encodeName(spec.subject);
   const issuerCertificate = spec.issuer ? AsnConvert.parse(spec.issuer.der, asn.Certificate) : undefined;
+  const v1 = spec.version === 1;
   const tbs = new asn.TBSCertificate({
-    version: asn.Version.v3,
+    version: v1 ? asn.Version.v1 : asn.Version.v3,
     serialNumber: toArrayBuffer(spec.serialNumber ?? positiveSerial()),
     signature: signatureAlgorithm,
     issuer: issuerCertificate?.tbsCertificate.subject ?? subject,
     subject,
     validity: new asn.Validity({ notBefore: spec.notBefore, notAfter: spec.notAfter }),
     subjectPublicKeyInfo: AsnConvert.parse(toArrayBuffer(spec.publicKey.export({ type: 'spki', format: 'der' })), asn.SubjectPublicKeyInfo),
-    extensions: new asn.Extensions(extensions(spec, issuerCertificate)),
+    ...(v1 ? {} : { extensions: new asn.Extensions(extensions(spec, issuerCertificate)) }),
   });
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
   // Node signs natively: ~1 ms for RSA-2048, against ~40 ms for a pure-JS signature.

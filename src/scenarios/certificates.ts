@@ -60,6 +60,7 @@ export async function materialise(
       ...(variant.pathLength !== undefined ? { pathLength: variant.pathLength } : {}),
       ...(variant.nameConstraints ? { nameConstraints: variant.nameConstraints } : {}),
       ...(variant.criticalExtension ? { criticalExtension: variant.criticalExtension } : {}),
+      ...(variant.version === 1 ? { version: 1 as const } : {}),
     };
     let issued: Made;
     if (variant.ca) {

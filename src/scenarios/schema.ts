@@ -43,6 +43,8 @@ export const CertificateVariant = z.strictObject({
   }).optional(),
   /** An extension of this OID marked critical, which no verifier knows (Go: `x509: unhandled critical extension`). */
   criticalExtension: z.string().regex(/^\d+(\.\d+)+$/, 'an OID such as 1.3.6.1.4.1.99999.1').optional(),
+  /** 1: an X.509 v1 certificate, without any extension (`openssl x509 -req` without `-extfile` before OpenSSL 3). */
+  version: z.literal(1).optional(),
   /** What the .crt file holds: the leaf alone, with its intermediates (default), or up to the root. */
   chain: z.enum(['leaf', 'with-intermediates', 'with-root']).optional(),
 }).refine((v) => Boolean(v.from) !== Boolean(v.ca), { message: 'a certificate is either `from` a PKI leaf or `ca: true`' });

@@ -40,6 +40,7 @@ const X509_SCENARIOS = [
   'agent-fleet.one-way.ip-san-mismatch',
   'agent-fleet.one-way.fleet-cert-unhandled-critical-extension',
   'agent-fleet.one-way.fleet-ca-regenerated',
+  'agent-fleet.one-way.fleet-cert-v1-intermediate',
 ] as const;
 
 /** The CA file each x509 scenario's agent trusts. */
