@@ -3,6 +3,18 @@
  * on targets a peer may send (`//`, `//[`), which must reach the router as a path, not as an
  * exception in a request handler: Go's net/http and Netty route such a path (to a 404 or 400).
  */
+/**
+ * Whether Go's net/url refuses the target's path as net/http reads a request line
+ * (url.ParseRequestURI, unescape in path mode): a `%` not followed by two hex digits. The query
+ * is not decoded then, so a bad escape there is no error.
+ */
+export function goRefusesPathEscape(target: string | undefined): boolean {
+  const raw = target ?? '/';
+  const query = raw.indexOf('?');
+  const path = query < 0 ? raw : raw.slice(0, query);
+  return /%(?![0-9A-Fa-f]{2})/.test(path);
+}
+
 export function requestTarget(target: string | undefined): { readonly pathname: string; readonly searchParams: URLSearchParams } {
   const raw = target ?? '/';
   try {

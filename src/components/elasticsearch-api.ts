@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { clusterHealth, clusterInfo, license, type ClusterIdentity } from './elasticsearch/cluster.js';
 import { bulk, getDocument, remove, single } from './elasticsearch/documents.js';
-import { contentTypeRefused, exception, methodNotAllowed, noHandler, parseBody, type Reply } from './elasticsearch/errors.js';
+import { contentTypeRefused, exception, methodNotAllowed, noHandler, parseBody, undecodablePath, type Reply } from './elasticsearch/errors.js';
+import { EsDecodeError, esDecodeComponent } from './elasticsearch/rest-decode.js';
 import { count, refresh, search } from './elasticsearch/search.js';
 import { authenticate, createApiKey, newPassword, newServiceToken, type Identity, type SecurityState } from './elasticsearch/security.js';
 import { DocumentStore, invalidIndexName } from './elasticsearch/store.js';
@@ -129,12 +130,22 @@ export async function route(state: ElasticsearchState, request: EsRequest): Prom
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const matching = routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m !== null);
   if (matching.length === 0) return noHandler(request.uri, request.method);
-  const found = matching.find((x) => x.r.methods[request.method]);
-  if (!found) return methodNotAllowed(request.uri, request.method, [...new Set(matching.flatMap((x) => Object.keys(x.r.methods)))]);
+  const allowed = [...new Set(matching.flatMap((x) => Object.keys(x.r.methods)))];
+  // PathTrie decodes each candidate's parameters before the method is looked at.
+  let decoded: Array<Record<string, string>>;
+  try {
+    decoded = matching.map((x) => Object.fromEntries(x.r.names.map((name, i) => [name, esDecodeComponent(x.m![i + 1]!)])));
+  } catch (error) {
+    if (error instanceof EsDecodeError) return undecodablePath(error.message, allowed);
+    throw error;
+  }
+  const index = matching.findIndex((x) => x.r.methods[request.method]);
+  const found = matching[index];
+  if (!found) return methodNotAllowed(request.uri, request.method, allowed);
   if (request.body.length > 0 && !acceptedContentType(request.headers['content-type'])) return contentTypeRefused(request.headers['content-type']);
   const who = authenticate(state, request.headers.authorization, request.uri);
   if ('status' in who) return who;
-  const params = Object.fromEntries(found.r.names.map((name, i) => [name, decodeURIComponent(found.m![i + 1]!)]));
+  const params = decoded[index]!;
   return found.r.methods[request.method]!({ state, params, query: url.searchParams, body: request.body, who: who.identity });
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { DEFAULT_GO } from '../dialects/go.js';
+import { DEFAULT_GO, GO_BAD_REQUEST } from '../dialects/go.js';
+import { goRefusesPathEscape } from '../request-target.js';
 import { HarnessError } from '../errors.js';
 import { DEFAULT_VERSIONS } from '../tls/settings.js';
 import { GoTransport, goRequest, type GoExchange } from './go-client.js';
@@ -224,6 +225,8 @@ export class FakeFleetServer implements AsyncDisposable {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // net/http refuses the request line before any handler runs, writes its 400 and closes.
+    if (goRefusesPathEscape(req.url)) return void req.socket.end(GO_BAD_REQUEST);
     const requestId = randomUUID();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,11 +1,12 @@
-import { ALERT } from '../wire/alerts.js';
+import { ALERT, goAlertText } from '../wire/alerts.js';
 import { looksLikeHttp } from '../wire/record.js';
 import type { Cert } from '../x509/certificate.js';
 import { verifyClientChain } from '../x509/libs-verify.js';
 import {
-  HTTP_TO_HTTPS_RESPONSE, goHandshakeLimit, goMalformedHandshake, goUnparsableCertificate, handshakeErrorLine, remoteError, serverClientCertificateRejection, socketError,
+  GoTlsError, HTTP_TO_HTTPS_RESPONSE, goHandshakeLimit, goMalformedHandshake, goUnparsableCertificate, handshakeErrorLine, remoteError, serverClientCertificateRejection, socketError,
   unsupportedVersionsError, type GoRelease,
 } from '../dialects/go.js';
+import { GO_SERVER_RECORDS } from '../dialects/go-records.js';
 import { GO_CIPHERS, GO_SIGNATURE_ALGORITHMS } from './go-ciphers.js';
 import type { ServerConnection, ServerDialect } from './server-dialect.js';
 
@@ -35,6 +36,43 @@ export function goServerDialect(release: GoRelease, clientCAs: readonly Cert[]):
       return { log: handshakeErrorLine(connection.remote, 'tls: first record does not look like a TLS handshake') };
     },
     handshakeLimit: goHandshakeLimit(release),
+    records: GO_SERVER_RECORDS,
+    clientHello(hello, versions) {
+      // The checks Go makes once it has chosen a version and OpenSSL makes otherwise (record version 3.3 from then on).
+      const refuse = (alert: number, text: string) => ({ alert, error: new GoTlsError(text), earlyRecordVersion: 0x0303 });
+      const explicit = hello.extensions.some((e) => e.type === 43);
+      // mutualVersion (common.go): the client's first version the server serves.
+      const served = (v: number) => v >= (versions.min === '1.3' ? 0x0304 : 0x0303) && v <= (versions.max === '1.3' ? 0x0304 : 0x0303);
+      const chosen = offeredAsGoSeesThem(hello.supportedVersions, explicit).find(served);
+      if (chosen === 0x0304) {
+        // handshake_server_tls13.go processClientHello
+        if (!explicit) return refuse(ALERT.illegal_parameter, 'tls: client used the legacy version field to negotiate TLS 1.3');
+        if (hello.compressionMethods.length !== 1 || hello.compressionMethods[0] !== 0) return refuse(ALERT.illegal_parameter, 'tls: TLS 1.3 client supports illegal compression methods');
+        return null;
+      }
+      // handshake_server.go processClientHello
+      if (chosen === 0x0303 && !hello.compressionMethods.includes(0)) {
+        return refuse(ALERT.handshake_failure, 'tls: client does not support uncompressed connections');
+      }
+      return null;
+    },
+    ownRefusal(alert, connection) {
+      switch (alert) {
+        // OpenSSL could not decode the hello (or met another message first): Go's readHandshake
+        // refuses what it cannot unmarshal with unexpected_message, before a version is set.
+        case ALERT.decode_error:
+        case ALERT.unexpected_message:
+          return { alert: ALERT.unexpected_message, error: new GoTlsError(`local error: tls: ${goAlertText(ALERT.unexpected_message)}`) };
+        case ALERT.missing_extension:
+          return { alert, error: new GoTlsError(`local error: tls: ${goAlertText(alert)}`), earlyRecordVersion: 0x0303 };
+        case ALERT.protocol_version: {
+          const tap = connection.tap;
+          return { alert: ALERT.protocol_version, error: new GoTlsError(unsupportedVersionsError(offeredAsGoSeesThem(tap.offeredVersions, tap.clientHelloHadVersions))) };
+        }
+        default:
+          return null;
+      }
+    },
     malformed: (fault) => goMalformedHandshake(fault, release),
     unparsableCertificate: (parseError) => goUnparsableCertificate('client', parseError),
     handshakeFailure(connection) {
@@ -56,6 +94,8 @@ function goServerError(connection: ServerConnection): string {
   // net/http's read deadline (ReadTimeout) passed while the client had not finished its handshake.
   if (connection.timedOut) return socketError('timeout', connection.local, connection.remote);
   if (tap.peerClose === 'reset') return socketError('reset', connection.local, connection.remote);
+  // conn.go readRecordOrCCS: EOF at a record boundary is io.EOF, inside a record io.ErrUnexpectedEOF.
+  if (tap.peerClose === 'fin' && tap.endedMidRecord) return 'unexpected EOF';
   return socketError('eof', connection.local, connection.remote);
 }
 

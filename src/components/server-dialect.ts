@@ -1,6 +1,7 @@
-import type { PeerFault, ServerTap, Rejection } from '../wire/tap.js';
+import type { PeerFault, RecordRules, ServerTap, Rejection } from '../wire/tap.js';
 import { parseCertificate, type Cert } from '../x509/certificate.js';
-import type { ClientAuthentication } from '../tls/settings.js';
+import type { ClientAuthentication, VersionRange } from '../tls/settings.js';
+import type { ClientHello } from '../wire/handshake.js';
 
 /** How one real server program (Go's net/http, Netty over JSSE) judges and reports a connection. */
 export interface ServerDialect {
@@ -17,6 +18,12 @@ export interface ServerDialect {
   handshakeLimit(type: number): number;
   /** The real server's answer to a handshake message it cannot read. */
   malformed(fault: PeerFault): Rejection;
+  /** The real server's refusal of a ClientHello OpenSSL would take, given the versions it serves. */
+  clientHello?(hello: ClientHello, versions: VersionRange): Rejection | null;
+  /** The real server's refusal where OpenSSL refused the ClientHello with `alert` (null: OpenSSL's stands). */
+  ownRefusal?(alert: number, connection: ServerConnection): Rejection | null;
+  /** How the real server reads records, where OpenSSL would read them otherwise (absent: the tap's framing checks, a close). */
+  readonly records?: RecordRules;
   /** The real server's answer to a client certificate its X.509 parser refuses. */
   unparsableCertificate(parseError: Error): Rejection;
 }

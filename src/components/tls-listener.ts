@@ -14,7 +14,7 @@ import { DirectTls } from '../load/direct-tls.js';
 import { ConnectionDeadlines, NO_NODE_TIMEOUTS, type AfterHandshakeTimeouts } from './http-deadlines.js';
 
 export type { ServerConnection, ServerDialect };
-import { goAddress } from '../dialects/go.js';
+import { GO_BAD_REQUEST, goAddress } from '../dialects/go.js';
 import { caNameStandIn } from '../pki/stand-in.js';
 import { Remembered } from '../remember.js';
 import { announceConnection } from '../capture/observe.js';
@@ -40,8 +40,6 @@ export interface TlsListenerOptions {
   readonly direct?: boolean;
 }
 
-/** What Go's net/http answers a request line it cannot parse, such as a TLS ClientHello on a plain port. */
-const GO_BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -96,6 +94,12 @@ export class TlsListener {
 
   private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions, context: tls.SecureContext | undefined) {
     this.http = http.createServer(NO_NODE_TIMEOUTS, options.handler);
+    // A request half-closed right after it is still answered, then the connection closes: Go's
+    // net/http reads the request, sees EOF only on its next read (server.go, conn.serve) and
+    // writes the response first. Node's default aborts the request at the client's FIN.
+    // `httpAllowHalfOpen` is http.Server's own switch for that (Node's _http_server.js socketOnEnd),
+    // untyped in @types/node.
+    (this.http as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     // Neither real server logs these closes at its default level (see http-deadlines.ts).
     if (options.timeouts) this.deadlines = new ConnectionDeadlines(this.http, options.timeouts);
     this.context = context ?? serverContext(options);
@@ -118,7 +122,8 @@ export class TlsListener {
   static async start(options: TlsListenerOptions): Promise<TlsListener> {
     // Built before listening, so a key that does not fit its certificate leaves no open port behind.
     const context = options.plain ? undefined : contextFor(options);
-    const server = net.createServer();
+    // Half-open, so a client's FIN does not end the server's side before it answers (see above).
+    const server = net.createServer({ allowHalfOpen: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) => {
         const code = systemErrorCode(error);
@@ -183,6 +188,10 @@ export class TlsListener {
         : {}),
       handshakeLimit: (type) => dialect.handshakeLimit(type),
       malformed: (fault) => dialect.malformed(fault),
+      allowHalfOpen: true,
+      ...(dialect.records ? { records: dialect.records } : {}),
+      clientHello: (hello) => dialect.clientHello?.(hello, this.options.versions) ?? null,
+      ownRefusal: (alert) => dialect.ownRefusal?.(alert, connection) ?? null,
       notTls: (first) => {
         const answer = dialect.notTls(first, connection);
         if (answer.log) this.record(connection, answer.log, 'warn');
@@ -220,6 +229,9 @@ export class TlsListener {
       this.serve(socket, raw);
     });
     socket.on('error', (error: NodeJS.ErrnoException) => { connection.nodeError ??= error; });
+    // Half-open is for answering a request (see the constructor); a client that ends before its
+    // handshake is done gets the close a real server gives it.
+    socket.on('end', () => { if (!connection.secure) socket.destroy(); });
     socket.on('close', () => {
       clearTimeout(timer);
       if (!connection.secure && connection.logLine === undefined) {

@@ -64,6 +64,13 @@ export function unsupportedVersionsError(offered: readonly number[]): string {
 /** The response Go's net/http writes when plain HTTP reaches a TLS listener; it logs nothing. */
 export const HTTP_TO_HTTPS_RESPONSE = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
+/**
+ * What net/http's server writes for a request it cannot read (server.go conn.serve: `400 Bad
+ * Request` as status and body, then it closes): a TLS ClientHello on a plain port, or a request
+ * target net/url refuses.
+ */
+export const GO_BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
+
 /** A Go HTTPS client that got an HTTP answer. */
 export const HTTPS_TO_HTTP_ERROR = 'http: server gave HTTP response to HTTPS client';
 

@@ -18,6 +18,7 @@ import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
+import { proxyPredictions } from './proxy-legs.js';
 
 /** Options of {@link doctor}. */
 export interface DoctorOptions {
@@ -156,15 +157,26 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     ...(agent ? { clientChain: agent.chain } : {}),
     clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'), clientCAFlag: '--certificate-authorities', clientCAs: agentTrust?.certs ?? [], server: 'go', now,
   });
-  findings.push(...agentLeg.findings);
+  // A healthy Fleet Server is the proxies' precondition: the flow starts them only then.
+  const proxies = plan && !fleetLoadError && es.prediction.outcome === 'ok' ? proxyPredictions(plan, {
+    host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
+    roots: agentTrust ? agentTrust.certs : 'system', ...(agent ? { clientChain: agent.chain } : {}),
+    ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}), now,
+  }, { chain: fleetChain, insecureHttp: v['fleet-server-insecure-http'] === true, clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none') }) : undefined;
+  // In front of a secure proxy the agent's TLS ends at the proxy: its leg to Fleet Server is the proxy's.
+  const behindSecureProxy = Boolean(plan?.fleetServer.secureProxy && proxies);
+  if (!behindSecureProxy) findings.push(...agentLeg.findings);
+  findings.push(...(proxies?.findings ?? []));
+  const agentPrediction: Prediction = proxies?.blocked ? { ...agentLeg.prediction, outcome: 'not-attempted', message: proxies.blocked } : agentLeg.prediction;
+  const enrolls = behindSecureProxy ? !proxies!.blocked : agentPrediction.outcome === 'ok';
   // The output leg: install's policy output trusts what Fleet Server's own connection trusts and
   // has no client certificate. Its findings would repeat Fleet Server's, so only the prediction counts.
   const { clientFile: _f, clientChain: _c, clientLoadError: _e, ...outputSetup } = esSetup;
   const output = predictLeg({
     ...outputSetup, from: 'agent', to: 'elasticsearch', clientFlag: 'the output\'s ssl.certificate',
-    ...(agentLeg.prediction.outcome !== 'ok' ? { serverLoadError: 'the agent did not enroll, so it has no policy to ship data with' } : {}),
+    ...(!enrolls ? { serverLoadError: 'the agent did not enroll, so it has no policy to ship data with' } : {}),
   });
-  const predictions = [es.prediction, agentLeg.prediction, output.prediction];
+  const predictions = [es.prediction, ...(proxies?.predictions ?? []), ...(behindSecureProxy ? [] : [agentPrediction]), output.prediction];
 
   let legs: Leg[] = [];
   let compared: LegComparison[];

@@ -18,8 +18,8 @@ const sanFor = (host: string): string => (isIP(host) ? `IP:${host}` : `DNS:${hos
 export type Outcome = 'ok' | 'rejected-by-client' | 'rejected-by-server' | 'not-attempted';
 
 export interface Prediction {
-  readonly from: 'agent' | 'fleet-server';
-  readonly to: 'fleet-server' | 'elasticsearch';
+  readonly from: 'agent' | 'fleet-server' | 'proxy';
+  readonly to: 'fleet-server' | 'elasticsearch' | 'proxy';
   readonly outcome: Outcome;
   /** The client's words for a client rejection, the server's for a server rejection, the reason otherwise. */
   readonly message: string;
@@ -27,7 +27,7 @@ export interface Prediction {
 
 export interface LegSetup {
   readonly from: 'agent' | 'fleet-server';
-  readonly to: 'fleet-server' | 'elasticsearch';
+  readonly to: 'fleet-server' | 'elasticsearch' | 'proxy';
   /** The host name the client dials (--url, --fleet-server-es). */
   readonly host: string;
   readonly mode: VerificationMode;

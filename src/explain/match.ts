@@ -9,7 +9,8 @@
  *   similar   <0.50  shared words in order; only offered as "closest" when nothing matches
  * Text a template's `{any}` absorbs costs up to 0.3 (a template that is mostly `{any}` says
  * little); another release's wording (`alsoSeenAs`) costs 0.03.
- * Equal scores go to the scenario that changes its flow least (the commoner mistake), then to
+ * Equal scores go to the scenario that writes more of the pasted messages, then to the one that
+ * changes its flow least (the commoner mistake), then to
  * catalog order, so the answer never depends on anything but the line and the catalog.
  */
 import type { Catalog } from '../scenarios/catalog.js';
@@ -64,16 +65,22 @@ export class Explainer {
     const messages = pastedMessages(pasted).map((raw) => formsOf(raw)).filter((m) => m.presented !== '');
     const best = new Map<string, ScenarioMatch>();
     const closest = new Map<string, ScenarioMatch>();
+    // How many of the pasted messages each scenario writes: on equal scores, the one that explains more of the paste.
+    const covered = new Map<string, Set<string>>();
     for (const message of messages) {
       const messageTokens = tokens(message.bare);
       for (const template of this.templates) {
         const found = compare(message, template);
-        if (found) keepBetter(best, { ...found, scenario: template.scenario, template, message: message.raw });
+        if (found) {
+          keepBetter(best, { ...found, scenario: template.scenario, template, message: message.raw });
+          covered.set(template.scenario.id, (covered.get(template.scenario.id) ?? new Set()).add(message.raw));
+        }
         const similarity = round(0.5 * dice(messageTokens, template.tokens) - (template.origin.kind === 'alsoSeenAs' ? OLDER_WORDING_COST : 0));
         keepBetter(closest, { kind: 'similar', score: similarity, olderWording: template.origin.kind === 'alsoSeenAs', scenario: template.scenario, template, message: message.raw });
       }
     }
-    const matches = [...best.values()].sort(ranking);
+    const coverage = (m: ScenarioMatch) => covered.get(m.scenario.id)?.size ?? 0;
+    const matches = [...best.values()].sort((a, b) => b.score - a.score || coverage(b) - coverage(a) || ranking(a, b));
     return {
       messages,
       matches,

@@ -79,6 +79,8 @@ const RULES: ReadonlyArray<readonly [RegExp, string | ((...groups: string[]) => 
   [/(?<![\w:]|<[a-z][a-z0-9]*>)\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?![\w:]|<[a-z][a-z0-9]*>)/g, P('time')],
   // Addresses (a host or an IP with a port), then bare IPs and host names.
   [new RegExp(`(?<![\\w.:-]|<[a-z][a-z0-9]*>)(?:${IPV4}|<host>|(?:${LABEL}\\.)*${NOT_FILE}${LABEL}):${PORT}(?![\\w.]|<[a-z][a-z0-9]*>)`, 'g'), P('address')],
+  // dante writes an address as IP.port (`10.0.0.9.51234`).
+  [new RegExp(`(?<![\\w.-]|<[a-z][a-z0-9]*>)${IPV4}\\.\\d{1,5}(?![\\w.]|<[a-z][a-z0-9]*>)`, 'g'), P('address')],
   [new RegExp(`(?<![\\w.-]|<[a-z][a-z0-9]*>)${IPV4}(?![\\w]|[.-]+(?:\\w|<[a-z][a-z0-9]*>)|<[a-z][a-z0-9]*>)`, 'g'), P('host')],
   [new RegExp(`(?<![\\w.@/-]|<[a-z][a-z0-9]*>)(?:${LOWER_LABEL}\\.)+${NOT_FILE}[a-z]{2,24}(?![\\w-]|<[a-z][a-z0-9]*>|\\.\\w|\\.<[a-z][a-z0-9]*>)`, 'g'), P('host')],
   [/(?<![\w.-]|<[a-z][a-z0-9]*>)localhost(?![\w-]|<[a-z][a-z0-9]*>|\.\w|\.<[a-z][a-z0-9]*>)/g, P('host')],
@@ -96,6 +98,8 @@ const RULES: ReadonlyArray<readonly [RegExp, string | ((...groups: string[]) => 
   [/(?<![\w-]|<[a-z][a-z0-9]*>)token-\d+(?![\w]|<[a-z][a-z0-9]*>)/g, P('token')],
   [/(?<![\w.]|<[a-z][a-z0-9]*>)v?\d+\.\d+\.\d+(?:-[A-Za-z0-9.]+)?(?![\w]|<[a-z][a-z0-9]*>|\.\d)/g, P('version')],
   [/(?<![\w.]|<[a-z][a-z0-9]*>)\d{4,}(?![\w.]|<[a-z][a-z0-9]*>)/g, P('num')],
+  // nginx names its server block (`server: fleet.example.com`), empty when it matched none: which is configuration, not the failure.
+  [/(, )server: [^\s,]*(?=, request: )/g, '$1server: '],
   [/\s+/g, ' '],
 ];
 

@@ -84,6 +84,15 @@ const PRESENTATION: readonly RegExp[] = [
   /^\[[^\]\s]{1,80}\]\s*/, // a logger (`[esclientleg]`, `[o.e.h.AbstractHttpServerTransport]`) or a node name
   /^[\w./-]+\.go:\d+\s+/, // Beats' caller: `transport/logging.go:38`
   /^Error:\s+/, // the agent CLI's
+  // nginx's error log: `2024/01/01 10:00:00 [info] 123#123: *5 message`, after its time and level.
+  /^(?:\d+|<num>)#(?:\d+|<num>):\s+/,
+  /^\*(?:\d+|<num>)\s+/,
+  // tinyproxy's `CONNECT   Dec 06 19:49:50.243 [15724]: ` and dante's syslog-style
+  // `Dec  6 19:50:15 (1796586615.790249) danted[16291]: info: `.
+  /^(?:CONNECT|NOTICE)\s+(?=[A-Z][a-z]{2} \d)/,
+  /^[A-Z][a-z]{2} \d{1,2} <time>\s*/,
+  /^\((?:\d+|<num>)(?:\.\d+)?\)\s*/,
+  /^(?:[\w.-]+)?\[(?:\d+|<num>)\]:\s*/,
 ];
 
 /** The message without its log format (input: normalised text). */

@@ -1,6 +1,5 @@
 import { enrollAgent, type EnrollResult } from '../components/agent.js';
-import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
-import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
+import { startProxyFake } from './proxy-fake.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
 import { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
 import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
@@ -252,7 +251,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   if (config.secureProxy) return secureProxyLegs(config, config.secureProxy, fs, log);
   const planned = config.agent.proxy;
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
-  await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxy(planned, config, fs) : undefined;
+  await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxyFake(planned, config.fleetServer.identity, fs.endpoint) : undefined;
   const fault = config.agent.network?.fleetServer;
   // Fleet Server sees nothing of a connection that went elsewhere: no waiting for its side.
   await using faulty = fault ? disposable(await faultEndpoint(fault, config.fleetServer.identity, config.fleetServer.versions)) : undefined;
@@ -299,23 +298,13 @@ async function secureProxyLegs(config: FlowConfig, planned: PlannedSecureProxy, 
     ? skippedLeg('proxy', 'fleet-server', fs.url, refusedAtFront ? 'the proxy answered the agent itself and forwarded nothing' : 'the agent did not get through to the proxy')
     : {
       from: 'proxy', to: 'fleet-server', url: fs.url, ok: errors.length === 0, tls: null, serverCertificate: null, clientCertificate: null,
-      rejectedBy: errors.length ? 'client' : null, phase: errors.length ? 'handshake' : null, alert: null,
+      // An alert from Fleet Server (it wanted the proxy's certificate) or a refused connection is Fleet Server's doing.
+      rejectedBy: errors.length ? (errors.some((e) => /SSL alert number|Connection refused/.test(e)) ? 'server' : 'client') : null, phase: errors.length ? 'handshake' : null, alert: null,
       logs: errors.length ? { proxy: errors.join('\n') } : {}, node: null,
     };
   const front = proxy.log.entries.filter((e) => e.level !== 'error').map((e) => e.message);
   const leg = front.length ? changedLeg(result.leg, { logs: { ...result.leg.logs, proxy: front.join('\n') } }) : result.leg;
   return { leg, enrolled: result, proxyLog: proxy.log, upstream };
-}
-
-/**
- * The fake proxy the command's --proxy-url names: tinyproxy-like for http/https (an https one
- * presents Fleet Server's certificate, which the agent's CAs already trust), dante-like for
- * socks5. Whatever host the agent asks for is Fleet Server, as if DNS pointed there.
- */
-async function startProxy(planned: PlannedProxy & { listenPort: number }, config: FlowConfig, fs: FakeFleetServer): Promise<FakeForwardProxy | FakeSocksProxy> {
-  const common = { port: planned.listenPort, log: new ComponentLog('proxy'), resolve: () => fs.endpoint, ...(planned.requireAuth ? { auth: planned.requireAuth } : {}) };
-  if (planned.route.scheme === 'socks5') return FakeSocksProxy.start(common);
-  return FakeForwardProxy.start({ ...common, scheme: planned.route.scheme, identity: config.fleetServer.identity });
 }
 
 /** A fault endpoint that `await using` closes. */

@@ -68,6 +68,10 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'secure-proxy-client-auth', kind: 'string', description: 'none, optional or required: ssl_verify_client of the secure proxy (default none)' },
   { name: 'secure-proxy-client-ca', kind: 'string', description: 'comma-separated CAs the secure proxy trusts for agent certificates (default: agent-ca from --certs)' },
   { name: 'secure-proxy-upstream-ca', kind: 'string', description: 'CA the secure proxy verifies Fleet Server with (proxy_ssl_verify on); absent: it does not verify, as nginx by default' },
+  { name: 'proxy-serves', kind: 'string', description: 'what really listens at --proxy-url: http (a CONNECT proxy), https (one over TLS), socks5, or none (nothing: a refused proxy); default: a proxy of the URL\'s scheme' },
+  { name: 'proxy-allow-ports', kind: 'string', description: 'comma-separated target ports the fake --proxy-url proxy lets a tunnel reach (tinyproxy\'s ConnectPort, a dante socks pass rule); others get 403, or a SOCKS ruleset refusal (default: every port)' },
+  { name: 'proxy-cert', kind: 'string', description: 'certificate an https fake --proxy-url proxy presents (default: fleet-cert from --certs, which the agent\'s CAs already trust)' },
+  { name: 'proxy-cert-key', kind: 'string', description: 'its private key' },
   { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },
 ];

@@ -11,7 +11,7 @@ import { parsePemCertificates, type Cert } from '../x509/certificate.js';
 import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import type { Pki } from '../pki/store.js';
 import type { ParsedFlags } from './install-flags.js';
-import { parseProxyHeaders, parseProxyUrl, type ProxyRoute } from '../components/proxy/proxy-url.js';
+import { parseProxyHeaders, parseProxyUrl, type ProxyRoute, type ProxyScheme } from '../components/proxy/proxy-url.js';
 
 /** A TLS-terminating proxy in front of Fleet Server (--secure-proxy and its harness flags). */
 export interface PlannedSecureProxy {
@@ -28,6 +28,12 @@ export interface PlannedProxy {
   readonly bypassed: boolean;
   /** Credentials the fake proxy demands (--proxy-require-auth, else the URL's). */
   readonly requireAuth?: { readonly username: string; readonly password: string };
+  /** --proxy-serves: what really listens at the URL (default: a proxy of its scheme); `none`: nothing. */
+  readonly serves?: ProxyScheme | 'none';
+  /** --proxy-allow-ports: the only target ports the fake proxy lets a tunnel reach. */
+  readonly allowPorts?: readonly number[];
+  /** --proxy-cert: what an https fake proxy presents (default: Fleet Server's certificate). */
+  readonly identity?: Identity;
 }
 
 export interface InstallPlan {
@@ -214,7 +220,13 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   if (!esUrlFlag) notes.push('no --fleet-server-es: the agent enrolls into a Fleet Server the harness sets up from --certs');
 
   const es = elasticsearchMaterial({ str, file, list }, pki);
-  const proxy = planProxy(flags, Boolean(esUrlFlag), notes);
+  const planned = planProxy(flags, Boolean(esUrlFlag), notes);
+  const proxyCert = file('proxy-cert');
+  const proxyKey = file('proxy-cert-key');
+  if (Boolean(proxyCert) !== Boolean(proxyKey)) throw usage('--proxy-cert and --proxy-cert-key go together');
+  const proxy = planned && proxyCert && proxyKey
+    ? { ...planned, identity: withFlag({ certificate: '--proxy-cert', key: '--proxy-cert-key' }, () => loadIdentity(proxyCert, proxyKey)) }
+    : planned;
   let secureProxy: PlannedSecureProxy | undefined;
   if (v['secure-proxy']) {
     const cert = file('secure-proxy-cert') ?? pki.certPath('fleet-cert');
@@ -336,9 +348,19 @@ function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[]): Pl
   const requireAuth = required !== undefined
     ? { username: required.slice(0, required.indexOf(':')), password: required.slice(required.indexOf(':') + 1) }
     : route.url.username || route.url.password ? { username: decodeURIComponent(route.url.username), password: decodeURIComponent(route.url.password) } : undefined;
+  const serves = typeof v['proxy-serves'] === 'string' ? v['proxy-serves'] : undefined;
+  if (serves !== undefined && !['http', 'https', 'socks5', 'none'].includes(serves)) throw usage(`--proxy-serves: '${serves}' is not http, https, socks5 or none`);
+  const ports = typeof v['proxy-allow-ports'] === 'string' ? v['proxy-allow-ports'].split(',') : undefined;
+  const allowPorts = ports?.map((port) => {
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw usage(`--proxy-allow-ports: '${port}' is not a port number`);
+    return Number(port);
+  });
   if (disabled) notes.push('--proxy-disabled: the agent ignores --proxy-url');
   else if (bootstraps) notes.push('--fleet-server-es: the agent enrolls into the Fleet Server it bootstraps on this host directly, without --proxy-url, as the real agent does');
-  return { route, disabled, bypassed: bootstraps, ...(requireAuth ? { requireAuth } : {}) };
+  return {
+    route, disabled, bypassed: bootstraps, ...(requireAuth ? { requireAuth } : {}),
+    ...(serves ? { serves: serves as ProxyScheme | 'none' } : {}), ...(allowPorts ? { allowPorts } : {}),
+  };
 }
 
 function readToken(file: string): string {

@@ -29,13 +29,13 @@ export class AgentFleet {
   readonly stats: LoadStats = emptyStats();
   /** Hold mode: checkins sent and still open. */
   held = 0;
-  private readonly agents: Agent[];
+  /** Each agent's state from its first step on: a run may name a million agents and reach a few hundred. */
+  private readonly agents = new Map<number, Agent>();
   private readonly headers: Record<string, string>;
   private readonly open = new Set<{ destroy(): void }>();
   private stopping = false;
 
   constructor(private readonly target: Target, private readonly spec: AgentsSpec) {
-    this.agents = Array.from({ length: spec.agents }, () => ({}));
     this.headers = { 'user-agent': `Elastic Agent v${spec.version ?? '9.2.0'}`, 'kbn-xsrf': '1', accept: 'application/json' };
   }
 
@@ -43,27 +43,43 @@ export class AgentFleet {
   async run(): Promise<void> {
     const deadline = performance.now() + this.spec.durationMs;
     await this.lanes(async (mine) => {
-      for (let k = 0; performance.now() < deadline && !this.stopping; k = (k + 1) % mine.length) await this.step(mine[k]!);
+      for (let k = 0; performance.now() < deadline && !this.stopping; k = (k + 1) % mine.length) await this.step(mine.at(k));
     });
   }
 
   /** Hold, first phase: every agent enrolls and takes its policy. */
   async prepare(): Promise<void> {
     await this.lanes(async (mine) => {
-      for (const agent of mine) if (!this.stopping && (await this.enroll(agent))) await this.checkin(agent, '');
+      for (let k = 0; k < mine.length; k++) {
+        const agent = mine.at(k);
+        if (!this.stopping && (await this.enroll(agent))) await this.checkin(agent, '');
+      }
     });
   }
 
   /** Hold, second phase: every prepared agent leaves a long-poll checkin open (until stop). */
   async hold(): Promise<void> {
     await this.lanes(async (mine) => {
-      for (const agent of mine) if (!this.stopping && agent.ackToken) await this.holdOne(agent);
+      for (let k = 0; k < mine.length; k++) {
+        const agent = mine.at(k);
+        if (!this.stopping && agent.ackToken) await this.holdOne(agent);
+      }
     });
   }
 
-  private async lanes(work: (mine: Agent[]) => Promise<void>): Promise<void> {
+  /** Lane `lane` of `lanes` owns agents lane, lane + lanes, lane + 2 lanes...; no list of them is built. */
+  private async lanes(work: (mine: { readonly length: number; at(k: number): Agent }) => Promise<void>): Promise<void> {
     const lanes = Math.min(this.spec.concurrency, this.spec.agents);
-    await Promise.all(Array.from({ length: lanes }, (_, lane) => work(this.agents.filter((_, i) => i % lanes === lane))));
+    await Promise.all(Array.from({ length: lanes }, (_, lane) => work({
+      length: Math.ceil((this.spec.agents - lane) / lanes),
+      at: (k) => this.agent(lane + k * lanes),
+    })));
+  }
+
+  private agent(index: number): Agent {
+    let agent = this.agents.get(index);
+    if (!agent) this.agents.set(index, (agent = {}));
+    return agent;
   }
 
   /** Ends held checkins and stops the lanes. */

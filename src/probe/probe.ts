@@ -4,7 +4,10 @@
  * certificate and which CAs it names, and the agent's verdict under each verification mode.
  */
 import { goRequest, type GoClientTls, type GoExchange } from '../components/go-client.js';
-import { buildLeg, summarise } from '../components/legs.js';
+import { buildLeg, skippedLeg, summarise } from '../components/legs.js';
+import { proxyLeg } from '../components/proxy/proxy-leg.js';
+import { hostPort, type ProxyRoute } from '../components/proxy/proxy-url.js';
+import { changedLeg } from '../capture/wire.js';
 import type { CertificateSummary, Leg } from '../report/leg.js';
 import type { Identity } from '../tls/material.js';
 import { DEFAULT_VERSIONS, type VerificationMode, type VersionRange } from '../tls/settings.js';
@@ -24,6 +27,8 @@ export interface ProbeOptions {
   readonly versions?: VersionRange;
   /** Where to connect instead of the URL's host, like curl --resolve. */
   readonly connectTo?: { readonly host: string; readonly port: number };
+  /** --proxy-url and --proxy-header: every connection goes through this proxy, as Go's Transport.Proxy. */
+  readonly proxy?: ProxyRoute;
 }
 
 /** The agent's verdict on the server under one verification mode. */
@@ -72,6 +77,7 @@ export async function probe(options: ProbeOptions): Promise<ProbeResult> {
       method: 'GET', url: options.url, tls,
       headers: { 'user-agent': 'Elastic Agent v9.0.0' },
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
+      ...(options.proxy ? { proxy: options.proxy } : {}),
     }));
   }
   const modes = Object.fromEntries(MODES.map((mode) => [mode, verdict(exchanges.get(mode)!)])) as Record<VerificationMode, ModeVerdict>;
@@ -80,13 +86,18 @@ export async function probe(options: ProbeOptions): Promise<ProbeResult> {
   const request = all.map((e) => e.connection.tap?.certificateRequest).find(Boolean);
   const reported = options.mode ?? 'full';
   const exchange = exchanges.get(reported)!;
-  const leg = buildLeg({
-    from: 'agent', to: 'fleet-server', url: options.url, exchange, ok: modes[reported].ok, method: 'GET',
-    clientLog: modes[reported].message,
-  });
+  const hop = exchange.proxy;
+  const target = new URL(options.url);
+  const targetAddr = hostPort(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || 443));
+  const legs = hop?.error
+    ? [proxyLeg('agent', hop, targetAddr, modes[reported].message), skippedLeg('agent', 'fleet-server', options.url, 'the proxy did not open a connection to the server')]
+    : [
+      ...(hop ? [proxyLeg('agent', hop, targetAddr, undefined)] : []),
+      withProxy(buildLeg({ from: 'agent', to: 'fleet-server', url: options.url, exchange, ok: modes[reported].ok, method: 'GET', clientLog: modes[reported].message }), hop !== undefined),
+    ];
   return {
-    ok: leg.ok,
-    legs: [leg],
+    ok: legs.every((l) => l.ok),
+    legs,
     server: {
       chain: (withChain?.connection.serverChain ?? []).map((c) => summarise(c)!),
       clientCertificateRequested: request !== undefined,
@@ -95,6 +106,8 @@ export async function probe(options: ProbeOptions): Promise<ProbeResult> {
     modes,
   };
 }
+
+const withProxy = (leg: Leg, via: boolean): Leg => (via ? changedLeg(leg, { via: 'proxy' }) : leg);
 
 function verdict(exchange: GoExchange): ModeVerdict {
   if (exchange.error !== undefined) return { ok: false, message: `fail to enroll: fail to execute request to fleet-server: ${exchange.error}` };

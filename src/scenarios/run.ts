@@ -13,6 +13,7 @@ import { applySettings, policyOutput } from './setup.js';
 import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
 import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
 import { StackPool } from './stacks.js';
+import { HELPER_MIN_JOBS, HelperThread, JobQueue } from './run-thread.js';
 
 /** One scenario under one TLS version: the legs it produced and how they compare with its file. */
 export interface ScenarioResult {
@@ -42,6 +43,12 @@ export interface RunOptions {
    * one at a time on it (default true); each result is the same as with a pair of its own.
    */
   readonly shareComponents?: boolean;
+  /**
+   * Run part of a large batch on a second thread (default false). The results are the same and
+   * in the same order, but their legs carry no wire capture (bytes and secrets): not for --pcap or
+   * --keylog.
+   */
+  readonly threads?: boolean;
 }
 
 /** The install arguments of a scenario: its flow's command with the scenario's flag changes. */
@@ -72,42 +79,73 @@ export function scenarioCommand(catalog: Catalog, scenario: ScenarioData): strin
 export async function runScenarios(catalog: Catalog, scenarios: readonly ScenarioData[], pki: Pki, options: RunOptions = {}): Promise<ScenarioResult[]> {
   // Scenario keys live here: removed when the run ends, however it ends (temp-dirs.ts).
   const scratch = await makeTempDir('run');
-  const work = scratch.dir;
-  const stacks = options.shareComponents === false ? undefined : new StackPool();
+  const share = options.shareComponents !== false;
+  const runner = new JobRunner(catalog, pki, scratch.dir, share);
+  const jobs = scenarioJobs(scenarios, options.versions);
+  const results: ScenarioResult[] = new Array(jobs.length);
+  const queue = new JobQueue(jobs.length);
+  const concurrency = Math.min(options.concurrency ?? 8, jobs.length);
+  const done = (index: number, result: ScenarioResult) => {
+    results[index] = result;
+    options.onResult?.(result);
+  };
+  const helper = options.threads && jobs.length >= HELPER_MIN_JOBS ? await HelperThread.start() : undefined;
   try {
-    const jobs = scenarios.flatMap((scenario) =>
-      (options.versions ?? TLS_VERSIONS).filter((v) => !scenario.tls || scenario.tls.includes(v)).map((version) => ({ scenario, version })));
-    const prepared = new Map<string, Promise<ScenarioMaterial | undefined>>();
-    const prepare = (scenario: ScenarioData) => {
-      if (!prepared.has(scenario.id)) {
-        const dir = path.join(work, scenario.id);
-        prepared.set(scenario.id, scenario.certificates || scenario.passphraseFiles || scenario.files
-          ? materialise(scenario.certificates ?? {}, pki, dir, scenario.passphraseFiles).then(async (made) => {
-            if (scenario.files) await writeMadeFiles(scenario.files, made.certificates, made.dir);
-            return made;
-          })
-          : Promise.resolve(undefined));
-      }
-      return prepared.get(scenario.id)!;
+    const own = async () => {
+      for (let index = queue.front(); index >= 0; index = queue.front()) done(index, await runner.run(jobs[index]!));
     };
-    const results: ScenarioResult[] = new Array(jobs.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < jobs.length) {
-        const index = next++;
-        const { scenario, version } = jobs[index]!;
-        const result = await runOne(catalog, scenario, version, pki, await prepare(scenario), stacks);
-        results[index] = result;
-        options.onResult?.(result);
-      }
-    };
-    // Eight at once keeps both cores busy while some flows wait on the wire; worker threads were
-    // measured slower (each loads the modules again) and are not used.
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, jobs.length) }, worker));
+    // Eight at once keeps a core busy while some flows wait on the wire. A helper thread (the
+    // CLI's whole-catalog runs) takes jobs from the other end of the list, so each thread keeps
+    // neighbouring scenarios, which share stacks, to itself.
+    await Promise.all([
+      ...Array.from({ length: concurrency }, own),
+      ...(helper ? [helper.run({ catalog, scenarios, versions: options.versions, pki, share, concurrency }, queue, done)] : []),
+    ]);
     return results;
   } finally {
-    await stacks?.close();
+    await Promise.all([runner.close(), helper?.close()]);
     await scratch.remove();
+  }
+}
+
+/** Scenario runs under each version the scenario allows, in catalog order. */
+export function scenarioJobs(scenarios: readonly ScenarioData[], versions: readonly TlsVersion[] = TLS_VERSIONS): ScenarioJob[] {
+  return scenarios.flatMap((scenario) => versions.filter((v) => !scenario.tls || scenario.tls.includes(v)).map((version) => ({ scenario, version })));
+}
+
+export interface ScenarioJob { readonly scenario: ScenarioData; readonly version: TlsVersion }
+
+/**
+ * Runs jobs in one thread: each scenario's material is made once (in `work`), and flows share
+ * stacks through one pool unless `share` is false.
+ */
+export class JobRunner {
+  private readonly prepared = new Map<string, Promise<ScenarioMaterial | undefined>>();
+  private readonly stacks: StackPool | undefined;
+
+  constructor(private readonly catalog: Catalog, private readonly pki: Pki, private readonly work: string, share: boolean) {
+    this.stacks = share ? new StackPool() : undefined;
+  }
+
+  async run({ scenario, version }: ScenarioJob): Promise<ScenarioResult> {
+    return runOne(this.catalog, scenario, version, this.pki, await this.prepare(scenario), this.stacks);
+  }
+
+  async close(): Promise<void> {
+    await this.stacks?.close();
+  }
+
+  private prepare(scenario: ScenarioData): Promise<ScenarioMaterial | undefined> {
+    if (!this.prepared.has(scenario.id)) {
+      const dir = path.join(this.work, scenario.id);
+      this.prepared.set(scenario.id, scenario.certificates || scenario.passphraseFiles || scenario.files
+        ? materialise(scenario.certificates ?? {}, this.pki, dir, scenario.passphraseFiles).then(async (made) => {
+          if (scenario.files) await writeMadeFiles(scenario.files, made.certificates, made.dir);
+          return made;
+        })
+        : Promise.resolve(undefined));
+    }
+    return this.prepared.get(scenario.id)!;
   }
 }
 

@@ -6,14 +6,16 @@
 import { KeyObject } from 'node:crypto';
 import { closeStack, runFlow, runFlowOn, startStack, type FlowConfig, type FlowResult, type Stack } from '../flows/flow.js';
 import { Cert } from '../x509/certificate.js';
+import { newServiceToken } from '../components/elasticsearch/security.js';
 
 /** Settings that cannot be compared by value (a class the key does not know): never shared. */
 const UNIQUE = Symbol('unique');
 
 /**
  * The components' settings as a string, or undefined when something in them cannot be compared.
- * The service token is random per run: what matters is whether Elasticsearch knows Fleet
- * Server's (it always does unless the scenario names another token).
+ * A generated service token is random per run: what matters is whether Elasticsearch knows
+ * Fleet Server's (it always does unless the scenario names another token); a token the
+ * scenario names is part of the key.
  */
 export function settingsKey(config: FlowConfig): string | undefined {
   let comparable = true;
@@ -28,14 +30,21 @@ export function settingsKey(config: FlowConfig): string | undefined {
     }
     return value;
   };
-  const { serviceToken: _token, ...fleetServer } = config.fleetServer;
+  const { serviceToken, ...fleetServer } = config.fleetServer;
   const key = JSON.stringify({
     elasticsearch: config.elasticsearch,
     fleetServer,
+    // A token the command names is sent as it is (its length shows on the wire): only the
+    // generated ones, alike but for their random part, are interchangeable.
+    token: generatedToken(serviceToken) ? 'generated' : serviceToken,
     knowsToken: config.elasticsearchServiceToken === undefined,
   }, replacer);
   return comparable ? key : undefined;
 }
+
+/** Every token newServiceToken() makes: the same name and length, a random secret. */
+const GENERATED = newServiceToken();
+const generatedToken = (token: string) => token.length === GENERATED.length && token.startsWith(GENERATED.slice(0, 56));
 
 /**
  * How long a stack may stay idle and still be taken: well inside the fakes' 1 s keep-alive

@@ -3,7 +3,8 @@
  * label and, for keys, the encoding inside), DER certificate, key or CSR, PKCS#12, or text.
  * The doctor names it; a loader refusing a file says what it holds instead.
  */
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { forgeLib } from './forge.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { keyEncodingOf, pkcs8Encryption, isLegacyEncrypted } from './go-keys.js';
 import { pemDecodeAll, type PemBlock } from './pem.js';
@@ -89,10 +90,10 @@ const simple = (kind: ContentKind, summary: string, extra: Partial<Content> = {}
 export function isPkcs12(bytes: Buffer): boolean {
   try {
     // Lenient: only the first elements matter, and a MAC or trailing bytes must not get in the way.
-    const top = forge.asn1.fromDer(forge.util.createBuffer(bytes.toString('binary')), false);
+    const top = forgeLib().asn1.fromDer(forgeLib().util.createBuffer(bytes.toString('binary')), false);
     const [version, authSafe] = top.value as forge.asn1.Asn1[];
-    if (version?.type !== forge.asn1.Type.INTEGER || (version.value as string).charCodeAt(0) !== 3) return false;
-    const oid = forge.asn1.derToOid((authSafe!.value as forge.asn1.Asn1[])[0]!.value as string);
+    if (version?.type !== forgeLib().asn1.Type.INTEGER || (version.value as string).charCodeAt(0) !== 3) return false;
+    const oid = forgeLib().asn1.derToOid((authSafe!.value as forge.asn1.Asn1[])[0]!.value as string);
     return oid === PKCS7_DATA || oid === '1.2.840.113549.1.7.6';
   } catch {
     return false;
@@ -102,11 +103,11 @@ export function isPkcs12(bytes: Buffer): boolean {
 /** A CertificationRequest: SEQUENCE { SEQUENCE { INTEGER 0, Name, SPKI, [0] attributes }, alg, sig }. */
 function isDerCsr(bytes: Buffer): boolean {
   try {
-    const top = forge.asn1.fromDer(forge.util.createBuffer(bytes.toString('binary')));
+    const top = forgeLib().asn1.fromDer(forgeLib().util.createBuffer(bytes.toString('binary')));
     const info = (top.value as forge.asn1.Asn1[])[0]!;
     const fields = info.value as forge.asn1.Asn1[];
-    return fields[0]?.type === forge.asn1.Type.INTEGER && fields[1]?.type === forge.asn1.Type.SEQUENCE &&
-      fields[2]?.type === forge.asn1.Type.SEQUENCE && fields[3]?.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC;
+    return fields[0]?.type === forgeLib().asn1.Type.INTEGER && fields[1]?.type === forgeLib().asn1.Type.SEQUENCE &&
+      fields[2]?.type === forgeLib().asn1.Type.SEQUENCE && fields[3]?.tagClass === forgeLib().asn1.Class.CONTEXT_SPECIFIC;
   } catch {
     return false;
   }

@@ -5,7 +5,8 @@
  * Node decrypts; these functions decide what Go would accept and in which words it refuses.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { forgeLib } from './forge.js';
 import { pemEncode, type PemBlock } from './pem.js';
 import { DerReader, TAG } from '../x509/der.js';
 
@@ -89,21 +90,21 @@ export interface Pkcs8Encryption {
 
 export function pkcs8Encryption(der: Buffer): Pkcs8Encryption {
   try {
-    const top = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
+    const top = forgeLib().asn1.fromDer(forgeLib().util.createBuffer(der.toString('binary')));
     const algorithm = (top.value as forge.asn1.Asn1[])[0]!;
     const [oidNode, params] = algorithm.value as forge.asn1.Asn1[];
-    const oid = forge.asn1.derToOid(oidNode!.value as string);
-    if (oid !== PBES2) return { scheme: `PBES1 (${forge.pki.oids[oid] ?? oid})`, unsupported: 'pkcs8: only PBES2 supported' };
+    const oid = forgeLib().asn1.derToOid(oidNode!.value as string);
+    if (oid !== PBES2) return { scheme: `PBES1 (${forgeLib().pki.oids[oid] ?? oid})`, unsupported: 'pkcs8: only PBES2 supported' };
     const [kdf, enc] = params!.value as forge.asn1.Asn1[];
-    const kdfOid = forge.asn1.derToOid((kdf!.value as forge.asn1.Asn1[])[0]!.value as string);
-    const encOid = forge.asn1.derToOid((enc!.value as forge.asn1.Asn1[])[0]!.value as string);
+    const kdfOid = forgeLib().asn1.derToOid((kdf!.value as forge.asn1.Asn1[])[0]!.value as string);
+    const encOid = forgeLib().asn1.derToOid((enc!.value as forge.asn1.Asn1[])[0]!.value as string);
     const cipher = CIPHER_NAMES[encOid] ?? encOid;
     if (!CIPHERS_OK.has(encOid)) return { scheme: `PBES2 ${cipher}`, unsupported: `pkcs8: unsupported cipher (OID: ${encOid})` };
     if (kdfOid === SCRYPT) return { scheme: `PBES2 scrypt ${cipher}` };
     if (kdfOid !== PBKDF2) return { scheme: `PBES2 ${cipher}`, unsupported: `pkcs8: unsupported KDF (OID: ${kdfOid})` };
     const kdfParams = ((kdf!.value as forge.asn1.Asn1[])[1]!.value as forge.asn1.Asn1[]);
-    const prf = kdfParams.find((p) => p.type === forge.asn1.Type.SEQUENCE);
-    const prfOid = prf ? forge.asn1.derToOid((prf.value as forge.asn1.Asn1[])[0]!.value as string) : '1.2.840.113549.2.7';
+    const prf = kdfParams.find((p) => p.type === forgeLib().asn1.Type.SEQUENCE);
+    const prfOid = prf ? forgeLib().asn1.derToOid((prf.value as forge.asn1.Asn1[])[0]!.value as string) : '1.2.840.113549.2.7';
     const prfName = prfOid === '1.2.840.113549.2.9' ? 'HMAC-SHA256' : prfOid === '1.2.840.113549.2.7' ? 'HMAC-SHA1' : prfOid;
     if (!PRF_OK.has(prfOid)) return { scheme: `PBES2 PBKDF2 ${prfName} ${cipher}`, unsupported: 'pkcs8: unsupported hash function' };
     return { scheme: `PBES2 PBKDF2 ${prfName} ${cipher}` };

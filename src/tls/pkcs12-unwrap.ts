@@ -3,15 +3,16 @@
  * is checked by OpenSSL, and PBES2 (PBKDF2 + AES, what OpenSSL 3, keytool and certutil write
  * today) is decrypted with Node's native PBKDF2. forge does both in JavaScript, which takes
  * minutes for a file made with millions of iterations that openssl writes in a second.
- * Legacy PKCS#12 PBE layers are left for forge. Java's own limits apply first, in its words
+ * Legacy PKCS#12 PBE layers are left for forgeLib(). Java's own limits apply first, in its words
  * (sun.security.pkcs12.PKCS12KeyStore, JDK 17: MAX_ITERATION_COUNT).
  */
 import { createDecipheriv, createPrivateKey, pbkdf2Sync } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { forgeLib } from './forge.js';
 
-const { asn1 } = forge;
 type Asn1 = forge.asn1.Asn1;
+const asn1 = () => forgeLib().asn1;
 
 /** PKCS12KeyStore.MAX_ITERATION_COUNT: a keystore asking for more is refused, not computed. */
 export const JAVA_MAX_ITERATIONS = 5_000_000;
@@ -41,17 +42,17 @@ export class KeystoreRefusal extends Error {
 }
 
 const children = (node: Asn1 | undefined): Asn1[] => (Array.isArray(node?.value) ? node.value : []);
-const oidOf = (node: Asn1 | undefined): string => (node && typeof node.value === 'string' ? asn1.derToOid(node.value) : '');
+const oidOf = (node: Asn1 | undefined): string => (node && typeof node.value === 'string' ? asn1().derToOid(node.value) : '');
 /** An OCTET STRING's bytes, BER's constructed form included. */
 const octets = (node: Asn1 | undefined): string => (!node ? '' : typeof node.value === 'string' ? node.value : children(node).map(octets).join(''));
-const integer = (node: Asn1 | undefined): number => (node && typeof node.value === 'string' ? asn1.derToInteger(node.value) : 0);
-const fromBytes = (bytes: string): Asn1 => asn1.fromDer(forge.util.createBuffer(bytes), false);
-const toBytes = (node: Asn1): string => asn1.toDer(node).getBytes();
-const contentInfo = (oid: string, inner: Asn1): Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-  asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(oid).getBytes()),
-  asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [inner]),
+const integer = (node: Asn1 | undefined): number => (node && typeof node.value === 'string' ? asn1().derToInteger(node.value) : 0);
+const fromBytes = (bytes: string): Asn1 => asn1().fromDer(forgeLib().util.createBuffer(bytes), false);
+const toBytes = (node: Asn1): string => asn1().toDer(node).getBytes();
+const contentInfo = (oid: string, inner: Asn1): Asn1 => asn1().create(asn1().Class.UNIVERSAL, asn1().Type.SEQUENCE, true, [
+  asn1().create(asn1().Class.UNIVERSAL, asn1().Type.OID, false, asn1().oidToDer(oid).getBytes()),
+  asn1().create(asn1().Class.CONTEXT_SPECIFIC, 0, true, [inner]),
 ]);
-const octetString = (bytes: string): Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
+const octetString = (bytes: string): Asn1 => asn1().create(asn1().Class.UNIVERSAL, asn1().Type.OCTETSTRING, false, bytes);
 
 /** The iteration count of an AlgorithmIdentifier: PBES2's PBKDF2 parameters, or a legacy PBE's. */
 function iterations(algorithm: Asn1): number {
@@ -70,7 +71,7 @@ function pbes2Decrypt(algorithm: Asn1, encrypted: string, password: string): str
   const cipher = CIPHER[oidOf(schemeOid)];
   if (oidOf(kdfOid) !== OID.pbkdf2 || !cipher) return undefined;
   const fields = children(kdfParams);
-  const prfNode = fields.find((f) => f.type === asn1.Type.SEQUENCE);
+  const prfNode = fields.find((f) => f.type === asn1().Type.SEQUENCE);
   const digest = prfNode ? PRF[oidOf(children(prfNode)[0])] : 'sha1';
   if (!digest) return undefined;
   const keyLength = cipher === 'des-ede3-cbc' ? 24 : Number(cipher.split('-')[1]) / 8;
@@ -101,7 +102,7 @@ function unwrapBags(safeContents: string, password: string): string {
     } catch {
       continue; // forge then says what is wrong with it
     }
-    bagId!.value = asn1.oidToDer(OID.keyBag).getBytes();
+    bagId!.value = asn1().oidToDer(OID.keyBag).getBytes();
     wrapped!.value = [fromBytes(plain.toString('binary'))];
   }
   return toBytes(bags);
@@ -109,7 +110,7 @@ function unwrapBags(safeContents: string, password: string): string {
 
 /**
  * The PFX with its MAC checked and removed and its PBES2 layers decrypted, ready for
- * forge.pkcs12.pkcs12FromAsn1 without a password for those layers.
+ * forgeLib().pkcs12.pkcs12FromAsn1 without a password for those layers.
  */
 export function unwrapPkcs12(bytes: Buffer, password: string): Asn1 {
   const pfx = fromBytes(bytes.toString('binary'));
@@ -137,8 +138,8 @@ export function unwrapPkcs12(bytes: Buffer, password: string): Asn1 {
     const plain = pbes2Decrypt(layer.algorithm, octets(layer.content), password);
     return plain === undefined ? info : contentInfo(OID.data, octetString(unwrapBags(plain, password)));
   });
-  const authenticated = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, unwrapped);
-  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [version!, contentInfo(OID.data, octetString(toBytes(authenticated)))]);
+  const authenticated = asn1().create(asn1().Class.UNIVERSAL, asn1().Type.SEQUENCE, true, unwrapped);
+  return asn1().create(asn1().Class.UNIVERSAL, asn1().Type.SEQUENCE, true, [version!, contentInfo(OID.data, octetString(toBytes(authenticated)))]);
 }
 
 /** OpenSSL's PKCS12_verify_mac, reached through a secure context: only its MAC failure matters here. */

@@ -7,7 +7,8 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { forgeLib } from './forge.js';
 import { systemErrorCode } from '../errors.js';
 import { parseCertificate, type Cert } from '../x509/certificate.js';
 import { describeContent, isPkcs12 } from './formats.js';
@@ -38,8 +39,13 @@ interface Bag { readonly alias?: string; readonly localKeyId?: string; readonly 
  * before OpenSSL 3.2's -jdktrust, so Java ignores its `-caname` certificates as entries).
  */
 const ORACLE_TRUSTED_KEY_USAGE = '2.16.840.1.113894.746875.1.1';
-forge.pki.oids[ORACLE_TRUSTED_KEY_USAGE] = 'oracleTrustedKeyUsage';
-forge.pki.oids.oracleTrustedKeyUsage = ORACLE_TRUSTED_KEY_USAGE;
+/** node-forge, taught Java's trusted-key-usage attribute (once, on the first keystore read). */
+function forgeWithJavaOids(): typeof forge {
+  const lib = forgeLib();
+  lib.pki.oids[ORACLE_TRUSTED_KEY_USAGE] = 'oracleTrustedKeyUsage';
+  lib.pki.oids.oracleTrustedKeyUsage = ORACLE_TRUSTED_KEY_USAGE;
+  return lib;
+}
 
 /** Java's message when the MAC does not verify with the password (KeyStore.load). */
 export const WRONG_KEYSTORE_PASSWORD = 'keystore password was incorrect';
@@ -59,7 +65,7 @@ export function readKeystore(file: string, password = ''): Keystore {
   }
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(unwrapPkcs12(bytes, password), false, password);
+    p12 = forgeWithJavaOids().pkcs12.pkcs12FromAsn1(unwrapPkcs12(bytes, password), false, password);
   } catch (error) {
     if (error instanceof KeystoreRefusal) {
       const wrongPassword = error.kind === 'password';
@@ -96,24 +102,24 @@ function toPublic(key: KeyObject): KeyObject {
 
 function toBag(bag: forge.pkcs12.Bag): Bag {
   const alias = bag.attributes.friendlyName?.[0];
-  const localKeyId = bag.attributes.localKeyId?.[0] ? forge.util.bytesToHex(bag.attributes.localKeyId[0]) : undefined;
+  const localKeyId = bag.attributes.localKeyId?.[0] ? forgeLib().util.bytesToHex(bag.attributes.localKeyId[0]) : undefined;
   const trusted = (bag.attributes as Record<string, unknown>).oracleTrustedKeyUsage !== undefined;
   const base = { ...(alias !== undefined ? { alias } : {}), ...(localKeyId ? { localKeyId } : {}), ...(trusted ? { trusted } : {}) };
   if (bag.cert) {
-    const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(), 'binary');
+    const der = Buffer.from(forgeLib().asn1.toDer(forgeLib().pki.certificateToAsn1(bag.cert)).getBytes(), 'binary');
     return { ...base, cert: parseCertificate(der) };
   }
-  if (bag.asn1 && !bag.cert && bag.type === forge.pki.oids.certBag) {
+  if (bag.asn1 && !bag.cert && bag.type === forgeLib().pki.oids.certBag) {
     // forge parses only RSA certificates; take the DER from the bag for the others.
-    const der = Buffer.from(forge.asn1.toDer(bag.asn1).getBytes(), 'binary');
+    const der = Buffer.from(forgeLib().asn1.toDer(bag.asn1).getBytes(), 'binary');
     return { ...base, cert: parseCertificate(der) };
   }
   if (bag.key) {
-    return { ...base, key: createPrivateKey(forge.pki.privateKeyToPem(bag.key)) };
+    return { ...base, key: createPrivateKey(forgeLib().pki.privateKeyToPem(bag.key)) };
   }
-  if (bag.asn1 && (bag.type === forge.pki.oids.keyBag || bag.type === forge.pki.oids.pkcs8ShroudedKeyBag)) {
+  if (bag.asn1 && (bag.type === forgeLib().pki.oids.keyBag || bag.type === forgeLib().pki.oids.pkcs8ShroudedKeyBag)) {
     // forge decrypts the bag but converts only RSA keys; EC keys stay as PrivateKeyInfo.
-    const der = Buffer.from(forge.asn1.toDer(bag.asn1).getBytes(), 'binary');
+    const der = Buffer.from(forgeLib().asn1.toDer(bag.asn1).getBytes(), 'binary');
     return { ...base, key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) };
   }
   return base;

@@ -33,13 +33,14 @@ export abstract class RecordPump extends RecordStream {
   protected held: TlsRecord[] = [];
   protected holding = false;
 
-  protected constructor(raw: Socket, role: Role, handshakeLimit?: (type: number) => number) {
-    super(raw, role);
+  protected constructor(raw: Socket, role: Role, handshakeLimit?: (type: number) => number, allowHalfOpen = false) {
+    super(raw, role, allowHalfOpen);
     this.session = new TlsSession({
       message: (sender, message) => this.onMessage(sender, message),
       alert: (sender, level, description, encrypted) => this.onAlert(sender, level, description, encrypted, false),
       changeCipherSpec: (sender) => this.timeline.add(sender, 'ChangeCipherSpec'),
       applicationData: (sender, length) => this.timeline.add(sender, 'ApplicationData', { bytes: length }),
+      opaque: (sender) => this.onUndecryptable(sender),
     });
     if (handshakeLimit) this.session.limitHandshake(this.peer, handshakeLimit);
   }
@@ -72,6 +73,8 @@ export abstract class RecordPump extends RecordStream {
   protected onClientCertificate(chain: Buffer[]): void {
     this.clientChain = chain;
   }
+  /** A record from `sender` did not decrypt with the key log's secrets (the session reads no further that way). */
+  protected onUndecryptable(_sender: Role): void {}
   /** Called after each held record, so the role can replace a complete held flight. */
   protected onHeld(): void {}
   /** Records that must precede this side's refusal on the wire. */
@@ -127,7 +130,12 @@ export abstract class RecordPump extends RecordStream {
   /** Queues one of OpenSSL's records for the wire and records it as sent. */
   protected send(record: TlsRecord): void {
     this.session.feed(this.role, record);
-    this.queue(record.raw);
+    this.queue(this.onWire(record));
+  }
+
+  /** The bytes of one of OpenSSL's records as the real component puts them on the wire (the session reads OpenSSL's). */
+  protected onWire(record: TlsRecord): Buffer {
+    return record.raw;
   }
 
   /** Sends OpenSSL's held records as they are. */

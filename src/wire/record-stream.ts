@@ -1,7 +1,8 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { RecordReader, looksLikeTls, type TlsRecord } from './record.js';
+import { HarnessError } from '../errors.js';
+import { RecordReader, checkRecordHeader, looksLikeTls, type TlsRecord } from './record.js';
 import type { Role } from './session.js';
 import { newTimeline, type Timeline } from './timeline.js';
 
@@ -11,6 +12,7 @@ import { newTimeline, type Timeline } from './timeline.js';
  * hands each to the tap, gates the peer's records on the tap's say, and writes this side's
  * flights in one piece. Everything the peer's bytes set off runs guarded: a throw there ends the
  * connection (onPeerFault), never the process, since it would escape a socket's event handler.
+ * (Over 250 lines: framing, the role's read gate and the end of the stream are one state machine.)
  */
 export abstract class RecordStream extends Duplex {
   readonly timeline: Timeline;
@@ -18,6 +20,8 @@ export abstract class RecordStream extends Duplex {
   peerNotTls?: Buffer;
   /** How the peer ended the TCP connection, once it did. */
   peerClose: 'fin' | 'reset' | null = null;
+  /** The peer's bytes ended inside a record (Go's `unexpected EOF`, where a record boundary is `EOF`). */
+  endedMidRecord = false;
 
   protected readonly peer: Role;
   protected gatedInbound: TlsRecord[] = [];
@@ -25,16 +29,23 @@ export abstract class RecordStream extends Duplex {
   protected tls?: TLSSocket;
   /** A peer's bytes broke a parser: nothing more from it is read. */
   protected faulted = false;
-  private readonly inbound = new RecordReader();
+  private readonly inbound = new RecordReader((header) => this.checkPeerHeader(header));
   private readonly outbound = new RecordReader();
   private sawInbound = false;
   private outgoing: Buffer[] = [];
   private firstBytes?: Buffer;
   /** Nothing more on this connection is observed: bytes cross unframed both ways. */
   private passthrough = false;
+  /** The peer ended while its bytes were unread (readsNow false): OpenSSL hears of it once they are read. */
+  private endPending = false;
 
-  protected constructor(readonly raw: Socket, readonly role: Role) {
-    super({ allowHalfOpen: false });
+  /**
+   * `allowHalfOpen`: a peer's FIN ends only what it sends, and this side may still answer (a
+   * server answering a request half-closed right after it, as Go's net/http always does); the
+   * TCP connection ends once this side ends too.
+   */
+  protected constructor(readonly raw: Socket, readonly role: Role, allowHalfOpen = false) {
+    super({ allowHalfOpen });
     this.peer = role === 'client' ? 'server' : 'client';
     this.timeline = newTimeline();
     // Go enables TCP_NODELAY on every connection; without it a small write after a flight
@@ -50,8 +61,14 @@ export abstract class RecordStream extends Duplex {
       // A peer that sent fewer bytes than a record header and left: hand them over as they are.
       if (!this.sawInbound && this.firstBytes) {
         this.sawInbound = true;
+        this.endedMidRecord = true;
         if (!this.stopped) this.push(this.firstBytes);
       }
+      if (!this.readsNow() && this.inbound.buffered > 0) {
+        this.endPending = true;
+        return;
+      }
+      if (this.inbound.buffered > 0 && !this.passthrough) this.endedMidRecord = true;
       this.guarded(() => this.flushGated());
       if (!this.stopped) this.push(null);
     });
@@ -83,6 +100,26 @@ export abstract class RecordStream extends Duplex {
   /** Whether the first bytes, though not a handshake record, are still read as TLS. */
   protected acceptsFirstRecord(_chunk: Buffer): boolean {
     return false;
+  }
+  /**
+   * Whether the role reads the peer's next record now. A real server reads the next record only
+   * after answering the last (false: the bytes wait unframed until drainUnread, so each header
+   * is judged in the state the server reads it in).
+   */
+  protected readsNow(): boolean {
+    return true;
+  }
+  /** Judges a peer's record header while framing; throws to refuse it (HeaderRefused to let the role answer). */
+  protected checkPeerHeader(header: Buffer): void {
+    checkRecordHeader(header);
+  }
+  /** A header the role refused (HeaderRefused) before its body: the role answers; default a close. */
+  protected onRefusedHeader(header: Buffer): void {
+    this.abandon(new HarnessError('FTH_WIRE_PROTOCOL', `record header ${header.toString('hex')} refused`));
+  }
+  /** The peer's record as the role reads it: the record to go on with (maybe normalised), or undefined once refused. */
+  protected readPeerRecord(record: TlsRecord): TlsRecord | undefined {
+    return record;
   }
   /** An inbound record leaving the gate: the role may replace it, or keep waiting (undefined). */
   protected releaseGated(record: TlsRecord): TlsRecord | undefined {
@@ -165,6 +202,47 @@ export abstract class RecordStream extends Duplex {
     this.tls?.destroy(error);
   }
 
+  /** Reads the records that waited while the role did not read (readsNow), then a pending end. */
+  protected drainUnread(): void {
+    this.readRecords();
+    if (!this.endPending || !this.readsNow() || this.stopped || this.faulted) return;
+    this.endPending = false;
+    this.endedMidRecord = this.inbound.buffered > 0;
+    this.flushGated();
+    if (!this.stopped) this.push(null);
+  }
+
+  /** Frames and takes the peer's records one at a time, while the role reads. */
+  private readRecords(): void {
+    while (this.readsNow() && !this.stopped && !this.faulted) {
+      let record: TlsRecord | undefined;
+      try {
+        record = this.inbound.next();
+      } catch (error) {
+        return this.framingFailure(error as Error);
+      }
+      if (!record) break;
+      this.acceptPeerRecord(record);
+    }
+    if (this.stopped || this.faulted || !this.readsNow()) return;
+    this.flushGated();
+    this.maybePassThrough();
+  }
+
+  private acceptPeerRecord(record: TlsRecord): void {
+    const read = this.readPeerRecord(record);
+    if (!read || this.stopped || this.faulted) return;
+    this.onPeerRecord(read);
+    if (this.stopped || this.faulted) return;
+    if (this.gatedInbound.length > 0 || this.mustGate()) this.gatedInbound.push(read);
+    else this.push(read.raw);
+  }
+
+  private framingFailure(error: Error): void {
+    if (error instanceof HeaderRefused) this.onRefusedHeader(error.header);
+    else this.abandon(error);
+  }
+
   private readInbound(chunk: Buffer): void {
     if (this.passthrough) {
       this.push(chunk);
@@ -178,21 +256,12 @@ export abstract class RecordStream extends Duplex {
       this.sawInbound = true;
       if (!looksLikeTls(chunk) && !this.acceptsFirstRecord(chunk)) return this.onNotTls(chunk);
     }
-    let records: TlsRecord[];
     try {
-      records = this.inbound.push(chunk);
+      this.inbound.append(chunk);
     } catch (error) {
-      return this.abandon(error as Error);
+      return this.framingFailure(error as Error);
     }
-    for (const record of records) {
-      this.onPeerRecord(record);
-      if (this.stopped || this.faulted) return;
-      if (this.gatedInbound.length > 0 || this.mustGate()) this.gatedInbound.push(record);
-      else this.push(record.raw);
-    }
-    if (this.inbound.failure) return this.abandon(this.inbound.failure);
-    this.flushGated();
-    this.maybePassThrough();
+    this.readRecords();
   }
 
   /**
@@ -204,5 +273,12 @@ export abstract class RecordStream extends Duplex {
     if (this.passthrough || this.stopped || this.gatedInbound.length > 0 || this.observing()) return;
     if (this.inbound.buffered > 0 || this.outbound.buffered > 0 || this.outgoing.length > 0) return;
     this.passthrough = true;
+  }
+}
+
+/** A record header the role refuses before reading its body; it answers in turn (onRefusedHeader). */
+export class HeaderRefused extends HarnessError {
+  constructor(readonly header: Buffer) {
+    super('FTH_WIRE_PROTOCOL', `record header ${header.toString('hex')} refused`);
   }
 }

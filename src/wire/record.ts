@@ -82,6 +82,30 @@ export class FrameSplitter {
     return frames;
   }
 
+  /** Adds bytes without framing them: a reader that frames one frame at a time (next) judges each header when it gets there. */
+  append(chunk: Buffer): void {
+    if (this.failed) throw this.failed;
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+  }
+
+  /** The next whole frame, or undefined until its bytes are there; a refused header throws (sticky, as push). */
+  next(): Buffer | undefined {
+    if (this.failed) throw this.failed;
+    if (this.pending.length < this.headerLength) return undefined;
+    let end: number;
+    try {
+      end = this.headerLength + this.bodyLength(this.pending.subarray(0, this.headerLength));
+    } catch (error) {
+      this.failed = error instanceof HarnessError ? error : protocolError('frame header rejected', error);
+      this.pending = Buffer.alloc(0);
+      throw this.failed;
+    }
+    if (end > this.pending.length) return undefined;
+    const frame = Buffer.from(this.pending.subarray(0, end));
+    this.pending = end === this.pending.length ? Buffer.alloc(0) : this.pending.subarray(end);
+    return frame;
+  }
+
   get buffered(): number {
     return this.pending.length;
   }
@@ -93,11 +117,19 @@ export class FrameSplitter {
 
 /** Splits one direction's byte stream into records (see FrameSplitter for error handling). */
 export class RecordReader {
-  private readonly splitter = new FrameSplitter(RECORD_HEADER_LENGTH, (header) => {
-    const problem = headerProblem(header.readUInt8(0), header.readUInt16BE(1), header.readUInt16BE(3));
-    if (problem) throw protocolError(`record header ${header.toString('hex')}: ${problem}`);
-    return header.readUInt16BE(3);
-  });
+  private readonly splitter: FrameSplitter;
+
+  /**
+   * `check` judges each header before its body is read and throws to refuse it (default: a
+   * header no TLS stack sends, see headerProblem). A reader that emulates a real stack's own
+   * refusals (Go's conn.go) passes its own.
+   */
+  constructor(check: (header: Buffer) => void = checkRecordHeader) {
+    this.splitter = new FrameSplitter(RECORD_HEADER_LENGTH, (header) => {
+      check(header);
+      return header.readUInt16BE(3);
+    });
+  }
 
   push(chunk: Buffer): TlsRecord[] {
     return this.splitter.push(chunk).map((raw) => ({
@@ -106,6 +138,17 @@ export class RecordReader {
       fragment: raw.subarray(RECORD_HEADER_LENGTH),
       raw,
     }));
+  }
+
+  /** Adds bytes to frame later, one record at a time (next). */
+  append(chunk: Buffer): void {
+    this.splitter.append(chunk);
+  }
+
+  /** The next whole record, or undefined until its bytes are there; a refused header throws. */
+  next(): TlsRecord | undefined {
+    const raw = this.splitter.next();
+    return raw && { type: raw.readUInt8(0), version: raw.readUInt16BE(1), fragment: raw.subarray(RECORD_HEADER_LENGTH), raw };
   }
 
   /** Bytes held back because they do not yet form a whole record. */
@@ -117,6 +160,12 @@ export class RecordReader {
   get failure(): HarnessError | undefined {
     return this.splitter.failure;
   }
+}
+
+/** Refuses a header no TLS stack sends (unknown type, version not 3.x, longer than any version allows). */
+export function checkRecordHeader(header: Buffer): void {
+  const problem = headerProblem(header.readUInt8(0), header.readUInt16BE(1), header.readUInt16BE(3));
+  if (problem) throw protocolError(`record header ${header.toString('hex')}: ${problem}`);
 }
 
 function headerProblem(type: number, version: number, length: number): string | undefined {

@@ -86,6 +86,11 @@ export class TlsSession {
     return this.senders[sender].appData;
   }
 
+  /** Whether `sender`'s records are protected now (TLS 1.2 after its ChangeCipherSpec, TLS 1.3 after the ServerHello). */
+  encrypting(sender: Role): boolean {
+    return this.senders[sender].encrypting;
+  }
+
   handshakeComplete(sender: Role): boolean {
     return this.senders[sender].finished;
   }

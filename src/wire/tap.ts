@@ -7,7 +7,9 @@
 export { RecordPump } from './pump.js';
 export { ClientTap } from './client-tap.js';
 export { ServerTap } from './server-tap.js';
-export type { AlertSeen, CertificateRequestInfo, ClientTapPolicy, PeerFault, Rejection, ServerTapPolicy } from './policy.js';
+export type {
+  AlertSeen, CertificateRequestInfo, ClientTapPolicy, PeerFault, RecordHeader, RecordReadState, RecordRefusal, RecordRules, Rejection, ServerTapPolicy,
+} from './policy.js';
 
 /** Either role's tap, for readers of what crossed the wire (reports, timelines). */
 export type TlsTap = import('./pump.js').RecordPump;

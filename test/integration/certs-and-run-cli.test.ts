@@ -124,6 +124,31 @@ describe('fleet-tls run', () => {
     expect(output.legs.map((l) => `${l.from}->${l.to}:${l.ok}`)).toEqual(['agent->fleet-server:true', 'fleet-server->elasticsearch:true', 'agent->elasticsearch:false']);
   });
 
+  it('a batch large enough for the helper thread reports what one thread reports, in the order asked', async () => {
+    const ids = [
+      'agent-fleet.one-way.agent-lacks-fleet-ca', 'agent-fleet.one-way.fleet-cert-expired', 'agent-fleet.one-way.fleet-cert-wrong-host',
+      'agent-fleet.mutual.agent-has-no-cert', 'agent-fleet.mutual.agent-cert-untrusted-ca', 'fleet-es.one-way.fleet-lacks-es-ca',
+      'fleet-es.one-way.es-cert-expired', 'fleet-es.fingerprint.no-match', 'output.one-way.output-lacks-es-ca',
+      'proxy.forward.bootstrap-bypasses-proxy', 'flow.one-way', 'flow.mutual',
+    ];
+    const certs = path.join(dir, 'fresh-certs');
+    // 24 runs take the helper thread; --keylog needs every leg's wire, so that run stays on one thread.
+    const both = await fleetTls(['run', ...ids, '--json', '--certs', certs]);
+    const one = await fleetTls(['run', ...ids, '--json', '--certs', certs, '--keylog', path.join(dir, 'one-thread.keys')]);
+    expect([both.exitCode, one.exitCode]).toEqual([0, 0]);
+    const same = (stdout: string) => JSON.parse(stdout, (key, value: unknown) => {
+      if (key === 'durationMs' || key === 'at') return 0;
+      if ((key === 'sha256' || key === 'notAfter' || key === 'notBefore') && typeof value === 'string') return 'FRESH';
+      return typeof value === 'string'
+        ? value.replace(/(127\.0\.0\.1|\[::1\]|localhost):\d+/g, '$1:PORT').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, 'TIME')
+          .replace(/\b[0-9A-F]{16}:error:/g, 'THREAD:error:').replace(/fleet-tls-run-[\w-]+/g, 'fleet-tls-run-DIR')
+        : value;
+    }) as { scenarios: Array<{ id: string; tls: string }> };
+    const report = same(both.stdout);
+    expect(report.scenarios.map((s) => `${s.id}@${s.tls}`)).toEqual(ids.flatMap((id) => [`${id}@1.2`, `${id}@1.3`]));
+    expect(report).toEqual(same(one.stdout));
+  });
+
   it('writes JUnit XML with one test case per scenario and TLS version', async () => {
     const file = path.join(dir, 'junit.xml');
     const result = await fleetTls(['run', 'agent-fleet.one-way.agent-lacks-fleet-ca', '--junit', file, '--certs', path.join(dir, 'fresh-certs')]);

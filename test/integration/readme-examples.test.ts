@@ -34,8 +34,12 @@ function commands(block: string): string[] {
     .filter((l) => /^(node dist\/cli\/bin\.js|npm|curl|openssl) /.test(l));
 }
 
+const PROXY_INSTALL = 'node dist/cli/bin.js install --url=https://localhost:8220 --certificate-authorities=/path/to/fleet-ca '
+  + '--fleet-server-cert=/path/to/fleet-cert --fleet-server-cert-key=/path/to/fleet-cert-key --fleet-server-es-ca=/path/to/es-ca '
+  + '--fleet-server-port=8220 --proxy-url=http://agent:proxy-secret@127.0.0.1:3128';
+
 /** How each README command is held to what it says. */
-const CHECKS: Record<string, 'script' | 'serve' | 'explain' | 'install' | 'parse'> = {
+const CHECKS: Record<string, 'script' | 'serve' | 'explain' | 'install' | 'proxy-install' | 'parse'> = {
   'npm ci && npm start': 'script',
   'npm test': 'script',
   'node dist/cli/bin.js serve --fleet-server-client-auth required &': 'serve',
@@ -55,6 +59,11 @@ const CHECKS: Record<string, 'script' | 'serve' | 'explain' | 'install' | 'parse
   'node dist/cli/bin.js load --url https://fleet.example:8220 --enrollment-token TOKEN --certs certs': 'parse',
   // The whole catalog with its pictures: capture-tshark and report-browser tests write and read these files.
   'npm start -- --html report.html --keylog keys.log --pcap legs.pcapng': 'parse',
+  // Run below on free ports, its report held to the block after it.
+  [PROXY_INSTALL]: 'proxy-install',
+  // serve's proxies and probe through them: proxy-commands.test.ts runs both against tinyproxy and dante.
+  'node dist/cli/bin.js serve --forward-proxy 3128 --forward-proxy-auth agent:proxy-secret --socks-proxy 1080 &': 'parse',
+  'node dist/cli/bin.js probe https://localhost:8220/api/status -a certs/fleet-ca.crt --proxy-url socks5://127.0.0.1:1080': 'parse',
   // Basic authentication against the fake Elasticsearch: elasticsearch-rest.test.ts and both official clients use it.
   'curl --cacert certs/es-ca.crt -u "elastic:$PASSWORD" https://localhost:9200/_cluster/health': 'parse',
 };
@@ -118,6 +127,18 @@ describe('README.md', () => {
     const args = install().replace('node dist/cli/bin.js ', '').replaceAll('8220', fleet).replaceAll('9200', es).split(/\s+/);
     const result = await fleetTls([...args, '--certs', 'certs'], { cwd: dir });
     expect([result.exitCode, result.stderr]).toEqual([0, '']);
+  }, 60_000);
+
+  it('install through a forward proxy prints the report the README shows, line for line', async () => {
+    const index = readme.findIndex((e) => e.lang === 'sh' && commands(e.text).includes(PROXY_INSTALL));
+    const shown = readme[index + 1]!;
+    expect(shown.lang).toBe('text');
+    const [fleet, proxy] = [String(await freePort()), String(await freePort())];
+    const args = PROXY_INSTALL.replace('node dist/cli/bin.js ', '').replaceAll('8220', fleet).replaceAll('3128', proxy).split(' ');
+    const result = await fleetTls([...args, '--certs', 'certs'], { cwd: dir });
+    expect([result.exitCode, result.stderr]).toEqual([0, '']);
+    // The free ports stand where the README has the fixed ones.
+    expect(result.stdout.replaceAll(`:${fleet}`, ':8220').replaceAll(`:${proxy}`, ':3128')).toBe(shown.text.trimEnd());
   }, 60_000);
 
   describe('serve with curl and openssl', () => {

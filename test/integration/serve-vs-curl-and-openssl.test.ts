@@ -50,13 +50,22 @@ describe('serve with one-way TLS', () => {
     expect(result.stdout).toBe('{"name":"fleet-server","status":"HEALTHY"}\n200');
   });
 
-  it('is refused by curl without fleet-ca, and logs the alert as Go\'s net/http does', async () => {
-    const result = await curl([status(served.fleetServerPort)]);
+  it('is refused by curl without fleet-ca over TLS 1.2, and logs the alert as Go\'s net/http does', async () => {
+    const result = await curl(['--tlsv1.2', '--tls-max', '1.2', status(served.fleetServerPort)]);
     expect(result.exitCode).toBe(60);
     expect(result.stderr).toContain('SSL certificate problem: unable to get local issuer certificate');
     // curl (OpenSSL) refuses with unknown_ca, not Go's bad_certificate, and Fleet Server says so.
     expect(await served.waitForLog(/remote error: tls: unknown certificate authority$/))
       .toMatch(/^http: TLS handshake error from 127\.0\.0\.1:\d+: remote error: tls: unknown certificate authority$/);
+  });
+
+  it('is refused by curl without fleet-ca over TLS 1.3, and logs what Go 1.19 logs: its alert arrives unsealed, so bad record MAC', async () => {
+    // Checked against Go 1.19's net/http server with this curl: OpenSSL's client writes that alert
+    // in the clear after the ServerHello, and Go, reading under the handshake key, cannot open it.
+    const result = await curl(['--tlsv1.3', status(served.fleetServerPort)]);
+    expect(result.exitCode).toBe(60);
+    expect(await served.waitForLog(/local error: tls: bad record MAC$/))
+      .toMatch(/^http: TLS handshake error from 127\.0\.0\.1:\d+: local error: tls: bad record MAC$/);
   });
 
   it('passes openssl s_client -verify_return_error with fleet-ca', async () => {

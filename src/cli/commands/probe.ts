@@ -4,6 +4,7 @@ import { MODES, probe, type ProbeResult } from '../../probe/probe.js';
 import { loadCertificateAuthorities, loadIdentity, MaterialError } from '../../tls/material.js';
 import { DEFAULT_VERSIONS, only, parseTlsVersion } from '../../tls/settings.js';
 import type { Io } from '../io.js';
+import { parseProxyHeaders, parseProxyUrl, type ProxyRoute } from '../../components/proxy/proxy-url.js';
 
 interface ProbeFlags {
   certificateAuthorities?: string;
@@ -15,6 +16,9 @@ interface ProbeFlags {
   insecure?: boolean;
   tls: string;
   connectTo?: string;
+  proxyUrl?: string;
+  proxyHeader?: string[];
+  proxyDisabled?: boolean;
   json?: boolean;
 }
 
@@ -32,6 +36,9 @@ export function registerProbe(program: Command, io: Io): void {
     .option('-i, --insecure', 'report the leg under verification mode none (every mode is probed anyway)')
     .addOption(new Option('--tls <version>', 'TLS versions the agent offers: 1.2, 1.3 or both').default('both'))
     .option('--connect-to <host:port>', 'connect there instead of the URL\'s host (SNI and verification keep the URL\'s name)')
+    .option('--proxy-url <url>', 'dial through this proxy as the agent does: http:// or https:// (CONNECT, credentials as user:pass@) or socks5://')
+    .option('--proxy-header <header>', 'header sent to the proxy on CONNECT, k=v as the agent takes it or Name: value (repeatable)', (v: string, all: string[] | undefined) => [...(all ?? []), v])
+    .option('--proxy-disabled', 'ignore --proxy-url, as the agent does')
     .option('--json', 'print { ok, legs, server, modes } as JSON')
     .action(async (url: string, flags: ProbeFlags) => {
       let parsed: URL;
@@ -44,6 +51,8 @@ export function registerProbe(program: Command, io: Io): void {
       if (Boolean(flags.elasticAgentCert) !== Boolean(flags.elasticAgentCertKey)) {
         throw new HarnessError('FTH_USAGE', '--elastic-agent-cert and --elastic-agent-cert-key go together');
       }
+      const proxy = proxyFlags(flags);
+      if (proxy && flags.connectTo) throw new HarnessError('FTH_USAGE', '--connect-to does not go with --proxy-url: the proxy dials the URL\'s host');
       const cas = flags.certificateAuthorities?.split(',').filter(Boolean);
       const certificateAuthorities = cas ? named('--certificate-authorities', () => loadCertificateAuthorities(cas)) : undefined;
       const certificate = flags.elasticAgentCert && flags.elasticAgentCertKey
@@ -59,10 +68,43 @@ export function registerProbe(program: Command, io: Io): void {
         mode: flags.insecure ? 'none' : 'full',
         versions: versions(flags.tls),
         ...(flags.connectTo ? { connectTo: hostPort(flags.connectTo) } : {}),
+        ...(proxy ? { proxy } : {}),
       });
       io.out(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderProbe(result));
       io.exitCode = result.ok ? 0 : 1;
     });
+}
+
+/** --proxy-url with its headers; none with --proxy-disabled or an empty URL, as libs' proxy_disable. */
+function proxyFlags(flags: ProbeFlags): ProxyRoute | undefined {
+  const headers = proxyHeaders(flags.proxyHeader ?? []);
+  if (flags.proxyUrl === undefined || flags.proxyUrl === '' || flags.proxyDisabled) {
+    if (flags.proxyHeader?.length && !flags.proxyDisabled) throw new HarnessError('FTH_USAGE', '--proxy-header needs --proxy-url');
+    return undefined;
+  }
+  return parseProxyUrl(flags.proxyUrl, '--proxy-url', headers);
+}
+
+/**
+ * The agent's `k=v` (pflag's stringToString) or a header as curl takes it, `Name: value`:
+ * whichever separator comes first (neither may appear in a header name).
+ */
+function proxyHeaders(values: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const value of values) {
+    const colon = value.indexOf(':');
+    const equals = value.indexOf('=');
+    if (colon > 0 && (equals < 0 || colon < equals)) {
+      const name = value.slice(0, colon).trim();
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new HarnessError('FTH_USAGE', `--proxy-header: '${value}' has no header name before its colon`);
+      headers[name] = value.slice(colon + 1).trim();
+    } else if (equals > 0) {
+      Object.assign(headers, parseProxyHeaders([value]));
+    } else {
+      throw new HarnessError('FTH_USAGE', `--proxy-header: '${value}' is neither Name: value nor k=v`);
+    }
+  }
+  return headers;
 }
 
 function versions(value: string) {
@@ -91,10 +133,20 @@ function named<T>(flags: string | Record<string, string>, load: () => T): T {
   }
 }
 
+/** What the proxy answered: the CONNECT status, the SOCKS reply, or the first hop's error. */
+function hopSummary(hop: ProbeResult['legs'][number]): string {
+  const tls = hop.tls ? `, TLS ${hop.tls.version} ${hop.tls.cipher}` : '';
+  if (hop.ok) return `${hop.http ? `CONNECT answered ${hop.http.status}` : 'tunnel open'}${tls}`;
+  const said = hop.logs.agent?.split('\n').at(-1) ?? '';
+  return `${hop.http ? `CONNECT answered ${hop.http.status}` : 'FAIL'}${tls}: ${said}`;
+}
+
 export function renderProbe(result: ProbeResult): string {
   const lines: string[] = [];
-  const leg = result.legs[0]!;
-  lines.push(`${leg.url}: ${leg.tls ? `TLS ${leg.tls.version} ${leg.tls.cipher}` : 'no TLS session'}`);
+  const hop = result.legs.find((l) => l.to === 'proxy');
+  const leg = result.legs.find((l) => l.to !== 'proxy')!;
+  if (hop) lines.push(`proxy ${hop.url}: ${hopSummary(hop)}`);
+  lines.push(`${leg.url}: ${leg.skipped ? `not reached (${leg.skipped})` : leg.tls ? `TLS ${leg.tls.version} ${leg.tls.cipher}` : 'no TLS session'}`);
   lines.push('server chain:');
   result.server.chain.forEach((c, i) => lines.push(`  ${i} ${c.subject}  issued by ${c.issuer}`, `    SAN ${c.san.join(', ') || '(none)'}; not after ${c.notAfter}; sha256 ${c.sha256}`));
   if (result.server.chain.length === 0) lines.push('  (none received)');

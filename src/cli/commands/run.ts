@@ -10,6 +10,7 @@ import { junitReport } from '../../report/junit.js';
 import { renderScenarios, renderSummary } from '../../report/terminal.js';
 import { findScenarios } from '../../scenarios/catalog.js';
 import { runScenarios, type ScenarioResult } from '../../scenarios/run.js';
+import { HelperThread } from '../../scenarios/run-thread.js';
 import type { ScenarioData } from '../../scenarios/schema.js';
 import type { TlsVersion } from '../../tls/settings.js';
 import type { Io } from '../io.js';
@@ -48,6 +49,10 @@ export function registerRun(program: Command, io: Io): void {
     .option('--keylog <file>', 'also write the TLS secrets of every leg (NSS key log, SSLKEYLOGFILE format)')
     .option('--pcap <file>', 'also write every leg\'s bytes as pcapng, with its secrets, for Wireshark')
     .action(async (ids: string[], options: RunOptions) => {
+      // A capture needs each leg's wire, which stays in the thread that ran it.
+      const threads = options.keylog === undefined && options.pcap === undefined;
+      // The whole catalog or a pattern: likely a batch for the helper, which loads meanwhile.
+      if (threads && (ids.length === 0 || ids.some((id) => id.includes('*')))) HelperThread.prewarm();
       const versions = parseVersions(options.tls);
       const concurrency = options.concurrency === undefined ? undefined : parseCount(options.concurrency, '--concurrency');
       if (options.json && (options.quiet || options.failuresOnly)) {
@@ -64,6 +69,7 @@ export function registerRun(program: Command, io: Io): void {
       try {
         results = await runScenarios(catalog, scenarios, pki, {
           versions, ...(concurrency ? { concurrency } : {}), ...(progress ? { onResult: progress.update } : {}),
+          threads,
         });
       } finally {
         progress?.clear();

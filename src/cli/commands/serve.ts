@@ -12,8 +12,9 @@ import { checkServiceToken } from '../../tokens.js';
 import type { Io } from '../io.js';
 import { parsePort, parseVersions, pkiFor } from './shared.js';
 import { startLiveView, type LiveView } from '../../ui/live.js';
+import { addProxyOptions, planProxies, proxyLine, startProxies, type ServeProxyFlags, type StartedProxies } from './serve-proxies.js';
 
-interface ServeOptions {
+interface ServeOptions extends ServeProxyFlags {
   certs: string;
   host: string;
   fleetServerPort: string;
@@ -35,7 +36,7 @@ interface ServeOptions {
 }
 
 export function registerServe(program: Command, io: Io): void {
-  program
+  const command = program
     .command('serve')
     .description('start a fake Elasticsearch and a fake Fleet Server for outside clients (curl, openssl, a real agent) until interrupted')
     .option('--certs <dir>', 'PKI directory (generated if missing)', 'certs')
@@ -55,7 +56,8 @@ export function registerServe(program: Command, io: Io): void {
     .option('--json', 'print the endpoints as one JSON line when ready, then logs as JSON lines')
     .option('--quiet', 'do not print the components\' log lines')
     .option('--ui <port>', 'also serve a page showing each connection to the fakes as it happens, with its ladder (0: any free port)')
-    .option('--ui-host <address>', 'address the --ui page listens on', '127.0.0.1')
+    .option('--ui-host <address>', 'address the --ui page listens on', '127.0.0.1');
+  addProxyOptions(command)
     .action(async (options: ServeOptions) => {
       const fleetServerClientAuth = mode(options.fleetServerClientAuth, '--fleet-server-client-auth');
       const esClientAuth = mode(options.esClientAuth, '--es-client-auth');
@@ -65,10 +67,12 @@ export function registerServe(program: Command, io: Io): void {
       const versions = parseVersions(options.tls);
       const tls = versions.length === 1 ? { tls: versions[0]! } : {};
       const { pki } = await pkiFor(io, options.certs);
+      const proxyPlan = planProxies(options, pki);
       const serviceToken = options.serviceToken === undefined ? newServiceToken() : checkServiceToken(options.serviceToken, '--service-token');
       const print = (entry: LogEntry) => {
         if (options.quiet) return;
-        io.out(options.json ? `${JSON.stringify({ component: entry.component, level: entry.level, message: entry.message })}\n` : `[${entry.component}] ${entry.message}\n`);
+        const message = proxyLine(entry);
+        io.out(options.json ? `${JSON.stringify({ component: entry.component, level: entry.level, message })}\n` : `[${entry.component}] ${message}\n`);
       };
 
       const flag: Record<string, string | undefined> = {
@@ -92,17 +96,24 @@ export function registerServe(program: Command, io: Io): void {
         await es.close();
         throw error;
       }
+      let proxies: StartedProxies;
+      try {
+        proxies = await startProxies(proxyPlan, options.host, fleet.url, tls.tls ? only(tls.tls) : DEFAULT_VERSIONS);
+      } catch (error) {
+        await Promise.all([fleet.close(), es.close()]);
+        throw error;
+      }
       let ui: LiveView | undefined;
       if (uiPort !== undefined) {
         try {
           ui = await startLiveView({ host: options.uiHost, port: uiPort, endpoints: [es.url, fleet.url] });
         } catch (error) {
-          await Promise.all([fleet.close(), es.close()]);
+          await Promise.all([fleet.close(), es.close(), proxies.close()]);
           throw error;
         }
       }
-      // Logs start once both listen: a refused start prints nothing but its one error line.
-      for (const log of [es.log, fleet.log]) {
+      // Logs start once everything listens: a refused start prints nothing but its one error line.
+      for (const log of [es.log, fleet.log, ...proxies.logs]) {
         log.entries.forEach(print);
         log.on('entry', print);
       }
@@ -114,6 +125,7 @@ export function registerServe(program: Command, io: Io): void {
         elasticPassword: es.password,
         enrollmentToken: fleet.enrollmentToken ?? null,
         certs: pki.dir,
+        ...proxies.ready,
         ...(ui ? { ui: ui.url } : {}),
       };
       io.out(options.json ? `${JSON.stringify({ ready })}\n` : [
@@ -122,13 +134,14 @@ export function registerServe(program: Command, io: Io): void {
         `service token       ${serviceToken}`,
         `elastic password    ${es.password}`,
         `enrollment token    ${fleet.enrollmentToken ?? '(none: Fleet Server is not healthy)'}`,
+        ...proxies.lines,
         `PKI                 ${pki.dir}`,
         ...(ui ? [`live view           ${ui.url}`] : []),
         'ready; Ctrl-C stops',
         '',
       ].join('\n'));
       const signal = await io.untilStopped();
-      await Promise.all([fleet.close(), es.close(), ui?.close()]);
+      await Promise.all([proxies.close(), fleet.close(), es.close(), ui?.close()]);
       if (!options.json) io.out(`stopped (${signal})\n`);
     });
 }

@@ -33,6 +33,15 @@ export function methodNotAllowed(uri: string, method: string, allowed: readonly 
   };
 }
 
+/** RestController.tryAllHandlers: a path parameter RestUtils cannot decode is answered as an unsupported method, with the exception's words. */
+export function undecodablePath(message: string, allowed: readonly string[]): Reply {
+  return {
+    status: 405,
+    body: { error: `${message}, allowed: [${allowed.join(', ')}]`, status: 405 },
+    headers: { allow: allowed.join(',') },
+  };
+}
+
 /** RestController.sendContentTypeErrorMessage: browsers' CORS-safelisted types are refused, as is a body without a type. */
 export function contentTypeRefused(contentType: string | undefined): Reply {
   const error = contentType === undefined ? 'Content-Type header is missing' : `Content-Type header [${contentType}] is not supported`;

@@ -90,9 +90,10 @@ export class FakeForwardProxy implements AsyncDisposable {
       buffer = Buffer.concat([buffer, chunk]);
       const end = buffer.indexOf('\r\n\r\n');
       if (end < 0) {
-        // A TLS ClientHello (an https:// proxy URL pointed at this plain proxy) never ends a line
-        // as a request does: answer as squid does (tinyproxy itself waits for its Timeout).
-        if (buffer[0] === 0x16 || buffer.length > 16_384) {
+        // A TLS ClientHello (an https:// proxy URL pointed at this plain proxy) or a SOCKS greeting
+        // (socks5://) never ends a line as a request does, nor starts with a method's letter:
+        // answer as squid does (tinyproxy itself waits for its Timeout, and the client with it).
+        if (!/^[A-Za-z]/.test(String.fromCharCode(buffer[0]!)) || buffer.length > 16_384) {
           client.off('data', onData);
           this.write('ERROR', `Bad request (file descriptor ${fd}): error:invalid-request`, port);
           this.answer(client, 400, 'Bad Request', 'HTTP/1.1');

@@ -67,6 +67,19 @@ describe('issueCertificate', () => {
     expect(leaf({ subject: { raw } }).rawSubject.equals(raw)).toBe(true);
   });
 
+  it('writes an IPv4-mapped IPv6 SAN as its sixteen bytes, as Go\'s net.ParseIP reads it', () => {
+    const cert = leaf({ ipAddresses: ['::ffff:10.1.2.3'] });
+    const san = new X509Certificate(cert.der).subjectAltName;
+    expect(san).toBe('IP Address:0:0:0:0:0:FFFF:A01:203');
+  });
+
+  it('writes UTCTime through 2049 and GeneralizedTime from 2050, to the second, and long names with long-form lengths', () => {
+    const late = leaf({ notBefore: new Date('1999-12-31T23:59:59.900Z'), notAfter: new Date('2050-01-01T00:00:00.250Z'), dnsNames: Array.from({ length: 40 }, (_, i) => `host-${i}.example.com`) });
+    expect([late.notBefore.toISOString(), late.notAfter.toISOString()]).toEqual(['1999-12-31T23:59:59.000Z', '2050-01-01T00:00:00.000Z']);
+    expect(late.dnsNames).toHaveLength(40);
+    expect(new X509Certificate(late.der).validTo).toBe('Jan  1 00:00:00 2050 GMT');
+  });
+
   it('refuses an IP SAN that is not an IP address, and a self-signed certificate without a signing key', () => {
     expect(() => leaf({ ipAddresses: ['999.1.1.1'] })).toThrow('not an IP address: 999.1.1.1');
     expect(() => issueCertificate({ subject: { commonName: 'x' }, publicKey: leafKey.publicKey, notBefore, notAfter })).toThrow('a self-signed certificate needs signingKey');

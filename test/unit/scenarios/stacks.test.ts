@@ -34,6 +34,14 @@ describe('which scenario runs share an Elasticsearch and Fleet Server', () => {
     expect(settingsKey(await config((c) => ({ ...c, elasticsearchServiceToken: newServiceToken('token-deleted') })))).not.toBe(a);
   });
 
+  it('a service token the scenario names keeps its runs apart from generated ones: its length shows on the wire', async () => {
+    const generated = settingsKey(await config());
+    const named = (token: string) => config((c) => ({ ...c, fleetServer: { ...c.fleetServer, serviceToken: token } }));
+    expect(settingsKey(await named('FLEET-SERVER-SERVICE-TOKEN'))).not.toBe(generated);
+    expect(settingsKey(await named(newServiceToken('other-name')))).not.toBe(generated);
+    expect(settingsKey(await named('FLEET-SERVER-SERVICE-TOKEN'))).toBe(settingsKey(await named('FLEET-SERVER-SERVICE-TOKEN')));
+  });
+
   it('settings holding something it cannot compare by value are never shared', async () => {
     expect(settingsKey(await config((c) => ({ ...c, fleetServer: { ...c.fleetServer, apiKeyCacheMs: 1, extra: new Map() } as FlowConfig['fleetServer'] })))).toBeUndefined();
   });

@@ -1,0 +1,16 @@
+import type { InstallPlan } from '../flows/install-plan.js';
+import { predictForwardProxy, predictSecureProxy, type AgentSide, type FleetSide, type ProxyPredictions } from './predict-proxy.js';
+
+/**
+ * The proxy legs an install plan has: the secure proxy in front of Fleet Server, or the forward
+ * proxy the agent dials (none while it bootstraps its own Fleet Server or with --proxy-disabled,
+ * as the real agent skips it then).
+ */
+export function proxyPredictions(plan: InstallPlan, agent: AgentSide, fleet: FleetSide): ProxyPredictions | undefined {
+  const secure = plan.fleetServer.secureProxy;
+  if (secure) return predictSecureProxy(secure, agent, fleet);
+  const forward = plan.agent.proxy;
+  if (!forward || forward.disabled || forward.bypassed) return undefined;
+  const url = new URL(plan.url);
+  return predictForwardProxy(forward, agent, forward.identity?.chain ?? plan.fleetServer.identity.chain, Number(url.port || 443));
+}

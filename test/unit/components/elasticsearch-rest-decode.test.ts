@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { EsDecodeError, esDecodeComponent } from '../../../src/components/elasticsearch/rest-decode.js';
+
+/** RestUtils.decodeComponent's outcomes (elastic/elasticsearch server/src/main/java/org/elasticsearch/rest/RestUtils.java). */
+describe('Elasticsearch decodes a path parameter as RestUtils.decodeComponent does', () => {
+  it.each([
+    ['logs', 'logs'],
+    ['a%2Fb', 'a/b'],
+    ['100%%', '100%'],
+    ['a+b', 'a+b'],
+    ['%C3%A9t%c3%a9', 'été'],
+    ['%ff', '\ufffd'],
+  ])('%s decodes to %s', (raw, decoded) => {
+    expect(esDecodeComponent(raw)).toBe(decoded);
+  });
+
+  it.each([
+    ['%', 'unterminated escape sequence at end of string: %'],
+    ['abc%', 'unterminated escape sequence at end of string: abc%'],
+    ['abc%4', 'partial escape sequence at end of string: abc%4'],
+    ['logs%zz', "invalid escape sequence `%zz' at index 4 of: logs%zz"],
+    ['%4g-x', "invalid escape sequence `%4g' at index 0 of: %4g-x"],
+  ])('%s is refused: %s', (raw, message) => {
+    expect(() => esDecodeComponent(raw)).toThrow(new EsDecodeError(message));
+  });
+});
