@@ -52,6 +52,7 @@ export type { Cert } from './x509/certificate.js';
 // Flows and scenarios.
 export { install, type InstallResult } from './flows/install.js';
 export { runFlow, type FlowConfig, type FlowResult } from './flows/flow.js';
+export type { NetworkFault } from './components/network-faults.js';
 export type { PlannedProxy, PlannedSecureProxy, PlannedIntercept } from './flows/install-plan.js';
 export type { PlannedHealthCheck } from './flows/health-check-flow.js';
 export type { Resolve } from './components/proxy/proxy-listener.js';

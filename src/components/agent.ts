@@ -4,6 +4,7 @@ import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
 import { buildLeg, skippedLeg } from './legs.js';
 import type { Leg } from '../report/leg.js';
 import { goRequest, type GoClientTls, type GoExchange } from './go-client.js';
+import { clientTimeout } from './go-errors.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
 import { proxyLeg } from './proxy/proxy-leg.js';
@@ -35,6 +36,8 @@ export interface AgentOptions {
   readonly bootstrapsFleetServer?: boolean;
   /** 'proxy' when --url names a TLS-terminating proxy in front of Fleet Server. */
   readonly legTo?: 'proxy';
+  /** The fleet client's `timeout` (libs httpcommon, http.Client.Timeout; the agent's default is 10 minutes). */
+  readonly timeoutMs?: number;
 }
 
 /** What an enrollment did: the agent id when it worked, and always the leg and the agent's log. */
@@ -76,6 +79,7 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     const exchange = await goRequest({
       method: 'POST', url: `${base}${path}`, headers: { ...headers, authorization }, body: JSON.stringify(body),
       tls: options.tls, goRelease: options.goRelease ?? DEFAULT_GO,
+      ...(options.timeoutMs !== undefined ? { deadline: clientTimeout(options.timeoutMs) } : {}),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
       ...(proxy ? { proxy } : {}),
     });
@@ -109,8 +113,14 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   if (enrollError) {
     const failure = `fail to execute request to fleet-server: ${enrollError}`;
     // Since 9.1 the agent retries a request that got no answer until --enroll-timeout, and the
-    // command then ends with the last error.
-    if (!enrolled.response) log.write('warn', `Error detected: ${failure}, will retry in a moment.`);
+    // command then ends with the last error (elastic-agent internal/pkg/agent/application/enroll/enroll.go
+    // retryEnroll): a refused connection has its own retry line; a timeout matches
+    // context.DeadlineExceeded (Go 1.23+ net/http) and ends the retries at once.
+    if (!enrolled.response && !enrolled.timedOut) {
+      log.write('warn', enrollError === CONNECTION_REFUSED
+        ? 'Remote server is not ready to accept connections(Connection Refused), will retry in a moment.'
+        : `Error detected: ${failure}, will retry in a moment.`);
+    }
     const line = `fail to enroll: ${failure}`;
     log.write('error', line);
     const failed = await leg(enrolled, false, enrollPath, [...warnings(), line].join('\n'));
@@ -145,8 +155,15 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   };
 }
 
+/** fleetapi.ErrConnRefused (elastic-agent internal/pkg/fleetapi/enroll_cmd.go). */
+const CONNECTION_REFUSED = 'connection refused';
+
 /** The enroll command's reading of a failed request (fleetapi EnrollCmd.Execute). */
 function enrollmentError(exchange: GoExchange): string | undefined {
+  // fleetapi's EnrollCmd answers any ECONNREFUSED with its own ErrConnRefused, whose text names no address.
+  // (The agent does the same for a refused proxy, whose error unwraps to ECONNREFUSED too; the
+  // proxy scenarios still show Go's proxyconnect text: left to the proxy work to align.)
+  if (!exchange.response && !exchange.proxy && exchange.connection.node?.code === 'ECONNREFUSED') return CONNECTION_REFUSED;
   if (!exchange.response) return exchange.error;
   const { status, body } = exchange.response;
   if (status === 200) return undefined;

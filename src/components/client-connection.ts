@@ -16,7 +16,8 @@ export interface ClientConnection {
   readonly serverChain: readonly Cert[];
   readonly clientCertificate: ClientCertificateSummary | null;
   readonly rejectedBy: 'client' | 'server' | null;
-  readonly phase: Exclude<Phase, 'http'> | null;
+  /** `http`: the handshake completed and the client gave up waiting for the answer. */
+  readonly phase: Phase | null;
   readonly alert: string | null;
   readonly node: { code: string; message: string } | null;
   /** Warnings libs logs while verifying (`SSL/TLS verifications disabled.`, fingerprint notes). */

@@ -144,7 +144,7 @@ async function checkinAgent(server: FleetBackend, req: http.IncomingMessage, age
             revision: 1,
             outputs: {
               default: {
-                type: 'elasticsearch', hosts: output.hosts, ...(output.ssl ? { ssl: output.ssl } : {}),
+                type: 'elasticsearch', hosts: output.hosts, ...(output.timeout ? { timeout: output.timeout } : {}), ...(output.ssl ? { ssl: output.ssl } : {}),
                 ...(output.proxy_url !== undefined ? { proxy_url: output.proxy_url } : {}),
                 ...(output.proxy_headers ? { proxy_headers: output.proxy_headers } : {}),
                 ...(output.proxy_disable !== undefined ? { proxy_disable: output.proxy_disable } : {}),

@@ -38,6 +38,11 @@ export interface FleetServerOptions {
     readonly serviceToken: string;
     /** Where Elasticsearch really listens, when the URL names a host that only exists in the customer's network. */
     readonly connectTo?: { readonly host: string; readonly port: number };
+    /**
+     * `output.elasticsearch.timeout` (default 90s): fleet-server makes it its Elasticsearch
+     * transport's ResponseHeaderTimeout (internal/pkg/config/output.go ToESConfig).
+     */
+    readonly timeoutMs?: number;
   };
   /** The policy's `fleet` block handed to agents (Kibana's Fleet Server host); absent: this server's own URL. */
   readonly policyFleet?: PolicyFleet;
@@ -66,6 +71,8 @@ export interface FleetServerOptions {
    * fails then: `identity` stands in until that moment and serves nobody who waits for HEALTHY.
    */
   readonly certificateError?: string;
+  /** What libs logged on its way to `certificateError` (default: Go's X509KeyPair failure line). */
+  readonly certificateLogs?: readonly string[];
 }
 
 /** One request Fleet Server made to Elasticsearch, with what happened on its connection. */

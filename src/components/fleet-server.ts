@@ -15,6 +15,7 @@ import { bootstrapFleetServer } from './fleet-server-bootstrap.js';
 import type { ElasticsearchCall, FleetServerOptions } from './fleet-server-options.js';
 import { ElasticsearchPool } from './fleet-server-es-pool.js';
 import { goHandshakeTimeoutMs, type GoServerTimeouts } from './http-deadlines.js';
+import { responseHeaderTimeout } from './go-errors.js';
 
 export type { FleetServerState, FleetServerOptions, ElasticsearchCall };
 export { elasticError } from './elastic-error.js';
@@ -137,6 +138,7 @@ export class FakeFleetServer implements AsyncDisposable {
       tls: this.options.elasticsearch.tls,
       transport: this.elasticsearchTransport,
       goRelease: this.options.goRelease ?? DEFAULT_GO,
+      ...(this.options.elasticsearch.timeoutMs !== undefined ? { deadline: responseHeaderTimeout(this.options.elasticsearch.timeoutMs) } : {}),
       ...(this.options.elasticsearch.connectTo ? { connectTo: this.options.elasticsearch.connectTo } : {}),
     });
     for (const warning of exchange.connection.warnings) this.log.warnOnce(warning);
@@ -176,7 +178,7 @@ export class FakeFleetServer implements AsyncDisposable {
     this.enrollmentToken = outcome.enrollmentToken;
     if (this.options.certificateError) {
       // libs' LoadCertificate logs before returning the error; the API server's run then ends the server.
-      this.log.write('error', `Failed loading client certificate ${this.options.certificateError}`);
+      for (const line of this.options.certificateLogs ?? [`Failed loading client certificate ${this.options.certificateError}`]) this.log.write('error', line);
       return this.fail(this.options.certificateError);
     }
     this.setState('HEALTHY', `Running on policy with Fleet Server integration: ${this.policyId}`);

@@ -4,7 +4,7 @@ import { describeConnection, failedConnection, type ClientConnection } from './c
 import type { GoClientTls } from './go-client-tls.js';
 import { dialTcp, settled, startGoTls, type Dialled } from './go-dial.js';
 import { plainHttpError, stalledError, tlsRequestError } from './go-errors.js';
-import { httpExchange, keepsAlive, type GoExchange, type GoResponse, type HttpRequestParts } from './go-http.js';
+import { GO_DEADLINE, httpExchange, keepsAlive, type GoExchange, type GoResponse, type HttpRequestParts } from './go-http.js';
 import { GoTransport } from './go-transport.js';
 import { dialFirstHop } from './proxy/proxy-dialer.js';
 import { hostPort, proxyAuthorization, type ProxyRoute } from './proxy/proxy-url.js';
@@ -98,7 +98,18 @@ async function tlsRequest(request: GoRequest, url: URL, host: string, key: strin
     // does not survive; the raw socket underneath stays as it is.
     agent.keepSocketAlive = () => true;
   }
-  const response = await httpExchange(request, url, agent ? { agent } : { socket }).catch((error: NodeJS.ErrnoException) => {
+  const secured = new Promise<void>((resolve) => socket.once('secureConnect', () => {
+    // Under TLS 1.3 the server's session tickets follow the handshake: the clock starts once they
+    // are in (or 100 ms later), so that a timed-out leg records the same wire however loaded the machine.
+    if (socket.getProtocol() !== 'TLSv1.3') return resolve();
+    const timer = setTimeout(resolve, 100);
+    socket.once('session', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  }));
+  const timed = request.deadline ? { ...request, deadline: { ...request.deadline, after: secured } } : request;
+  const response = await httpExchange(timed, url, agent ? { agent } : { socket }).catch((error: NodeJS.ErrnoException) => {
     conn.noteError(error);
     return undefined;
   });
@@ -110,9 +121,12 @@ async function tlsRequest(request: GoRequest, url: URL, host: string, key: strin
   agent?.destroy();
   socket.destroy();
   await settled(raw);
-  const connection = describeConnection(tap, settings, local, localPort, remote, warnings, conn.nodeError());
-  if (response) return { response, connection };
-  return { error: tlsRequestError(tap, conn.nodeError(), local, remote), connection };
+  const described = describeConnection(tap, settings, local, localPort, remote, warnings, conn.nodeError());
+  if (response) return { response, connection: described };
+  const timedOut = conn.nodeError()?.code === GO_DEADLINE;
+  // The client gave up waiting: during the handshake, or with its request unanswered.
+  const connection = timedOut ? { ...described, rejectedBy: 'client' as const, phase: tap.clientHandshakeDone ? 'http' as const : 'handshake' as const } : described;
+  return { error: tlsRequestError(tap, conn.nodeError(), local, remote), connection, ...(timedOut ? { timedOut } : {}) };
 }
 
 async function plainRequest(request: GoRequest, url: URL, { raw, local, localPort, remote }: Dialled): Promise<GoExchange> {

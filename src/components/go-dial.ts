@@ -29,12 +29,22 @@ export async function dialTcp(target: { host: string; port: number }): Promise<D
     raw.once('error', (error) => resolve(error));
   });
   if (failed) {
-    // Go's *net.OpError names the address it dialled (localhost resolved to 127.0.0.1), not the host asked for.
-    const { address, port } = failed as NodeJS.ErrnoException & { address?: string; port?: number };
-    const dialled = address && port !== undefined ? (net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`) : remote;
+    const dialled = dialledAddress(failed, remote);
     return { error: dialError(failed, dialled), remote: dialled, cause: failed };
   }
-  return { raw, local: `${raw.localAddress}:${raw.localPort}`, localPort: raw.localPort, remote };
+  // Read and write errors name the peer's address too, as the socket has it (127.0.0.1, not localhost).
+  const peer = raw.remoteAddress && raw.remotePort !== undefined ? (net.isIPv6(raw.remoteAddress) ? `[${raw.remoteAddress}]:${raw.remotePort}` : `${raw.remoteAddress}:${raw.remotePort}`) : remote;
+  return { raw, local: `${raw.localAddress}:${raw.localPort}`, localPort: raw.localPort, remote: peer };
+}
+
+/**
+ * Go's *net.OpError names the address it dialled (localhost resolved to 127.0.0.1), not the host
+ * asked for (checked against Go 1.19: test/integration/go-words-interop.test.ts); Node's error
+ * carries that address when the connection was attempted.
+ */
+export function dialledAddress(failed: NodeJS.ErrnoException, asked: string): string {
+  const { address, port } = failed as NodeJS.ErrnoException & { address?: string; port?: number };
+  return address && port !== undefined ? (net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`) : asked;
 }
 
 /** A TLS client connection over the record tap, judged as a Go client with libs' settings judges it. */

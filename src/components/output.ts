@@ -1,4 +1,5 @@
-import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
+import { DEFAULT_GO, goDurationMs, type GoRelease } from '../dialects/go.js';
+import { clientTimeout } from './go-errors.js';
 import { buildLeg, skippedLeg, withLog } from './legs.js';
 import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
@@ -14,6 +15,8 @@ export interface PolicyOutput {
   readonly type?: string;
   readonly hosts?: readonly string[];
   readonly api_key?: string;
+  /** libbeat's `timeout` (libs httpcommon, http.Client.Timeout; default 90s), a Go duration. */
+  readonly timeout?: string;
   readonly ssl?: {
     readonly certificate_authorities?: readonly string[];
     readonly verification_mode?: string;
@@ -82,9 +85,11 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
     return skippedLeg('agent', 'elasticsearch', url, 'the output\'s proxy_url could not be read', line);
   }
   const proxy = route && options.proxyFake ? { ...route, connectTo: options.proxyFake.connectTo } : route;
+  const timeoutMs = options.output.timeout === undefined ? undefined : goDurationMs(options.output.timeout);
   const request = async (method: 'GET' | 'POST', path: string, body?: string) => {
     const exchange = await goRequest({
       method, url: `${url}${path}`, headers, tls, transport, goRelease: options.goRelease ?? DEFAULT_GO,
+      ...(timeoutMs !== undefined ? { deadline: clientTimeout(timeoutMs) } : {}),
       ...(body !== undefined ? { body } : {}),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
       ...(proxy ? { proxy } : {}),

@@ -122,10 +122,20 @@ function compare(message: MessageForms, template: TemplateLine): Pick<ScenarioMa
 
 function keepBetter(into: Map<string, ScenarioMatch>, candidate: ScenarioMatch): void {
   const current = into.get(candidate.scenario.id);
-  // Within one scenario: the higher score, then the current wording, then the first template.
-  if (!current || candidate.score > current.score || (candidate.score === current.score && current.olderWording && !candidate.olderWording)) {
+  // Within one scenario: the higher score, then the current wording, then a leg that failed over
+  // one that was skipped and only relays it (the agent's `Fleet Server - Error - ...` while Fleet
+  // Server's own leg to Elasticsearch failed), then the first template.
+  const tie = current !== undefined && candidate.score === current.score;
+  if (!current || candidate.score > current.score || (tie && current.olderWording && !candidate.olderWording)
+    || (tie && current.olderWording === candidate.olderWording && relaysOnly(current) && !relaysOnly(candidate))) {
     into.set(candidate.scenario.id, candidate);
   }
+}
+
+/** Whether the match's template sits on a leg the scenario expects skipped (it relays another leg's failure). */
+function relaysOnly(match: ScenarioMatch): boolean {
+  const leg = match.template.origin.leg as keyof ScenarioData['expect'] | undefined;
+  return leg !== undefined && match.scenario.expect[leg]?.skipped === true;
 }
 
 /**

@@ -62,6 +62,8 @@ const RULES: ReadonlyArray<readonly [RegExp, string | ((...groups: string[]) => 
     const known = PASTED_PLACEHOLDERS[name!.toLowerCase().replace(/[ _-]/g, '')];
     return known ? P(known) : whole!;
   }],
+  // Go's unknown-authority hint quotes the candidate CA's name (CN, O or serial): the customer's own.
+  [/\bcandidate authority certificate "(?:[^"\\]|\\.)*"/g, `candidate authority certificate "${P('id')}"`],
   // A URL whole, with a template's {address} for its host and port.
   [/(?<![\w+.-])[a-z][a-z0-9+.-]*:\/\/(?:\[[0-9A-Fa-f:.]+\](?::\d+)?|<address>|<host>)?[^\s"'<>()[\]{}`,]*/g, P('url')],
   [/(?<![\w-]|<[a-z][a-z0-9]*>)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-]|<[a-z][a-z0-9]*>)/gi, P('id')],

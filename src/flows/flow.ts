@@ -5,7 +5,8 @@ import type { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
 import { agentThroughSecureProxy, startSecureProxy, upstreamLeg } from './secure-proxy-legs.js';
 import { interceptLegs } from './intercept-flow.js';
 import { healthCheckLeg, type PlannedHealthCheck } from './health-check-flow.js';
-import { shipToElasticsearch, type PolicyOutput } from '../components/output.js';
+import { shipToElasticsearch, type PolicyOutput, type ShipOptions } from '../components/output.js';
+import { faultEndpoint, type FaultEndpoint, type NetworkFault } from '../components/network-faults.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type ElasticsearchCall, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
 import type { GoClientTls } from '../components/go-client.js';
@@ -23,6 +24,10 @@ export interface FlowConfig {
     readonly elasticsearchUrl: string;
     readonly elasticsearchTls: GoClientTls;
     readonly serviceToken: string;
+    /** `output.elasticsearch.timeout`: its Elasticsearch transport's ResponseHeaderTimeout. */
+    readonly elasticsearchTimeoutMs?: number;
+    /** What Fleet Server finds where --fleet-server-es points instead of Elasticsearch. */
+    readonly elasticsearchFault?: NetworkFault;
   };
   /** --secure-proxy: a TLS-terminating proxy in front of Fleet Server (agents reach it) or Elasticsearch (Fleet Server does). */
   readonly secureProxy?: PlannedSecureProxy;
@@ -44,6 +49,10 @@ export interface FlowConfig {
     readonly runsFleetServer?: boolean;
     /** --proxy-require-auth: what the fake proxies the policy names demand, instead of their URL's credentials. */
     readonly policyProxyAuth?: { readonly username: string; readonly password: string };
+    /** Its fleet client's `timeout` (http.Client.Timeout). */
+    readonly timeoutMs?: number;
+    /** What the agent finds where --url points (`fleetServer`) and where its output's host points (`elasticsearch`). */
+    readonly network?: { readonly fleetServer?: NetworkFault; readonly elasticsearch?: NetworkFault };
   };
 }
 
@@ -80,6 +89,8 @@ export interface Stack {
   readonly bootstrap: Marks;
   /** Flows run on it so far. */
   served: number;
+  /** What stands where --fleet-server-es points instead of Elasticsearch, when the flow says so. */
+  readonly elasticsearchFault?: FaultEndpoint;
 }
 
 /** Where a stack's records stood at one moment: log lengths, calls, and each connection's timeline length. */
@@ -106,23 +117,29 @@ const timelineOf = (call: ElasticsearchCall): readonly unknown[] | undefined => 
 export async function startStack(config: FlowConfig): Promise<Stack> {
   const logs = { fleetServer: new ComponentLog('fleet-server'), elasticsearch: new ComponentLog('elasticsearch') };
   const es = await FakeElasticsearch.start({ ...config.elasticsearch, serviceToken: config.elasticsearchServiceToken ?? config.fleetServer.serviceToken, log: logs.elasticsearch });
+  const { elasticsearchFault: fault, elasticsearchTimeoutMs: timeoutMs, ...fleetServer } = config.fleetServer;
   let esProxy: FakeSecureProxy | undefined;
+  let elasticsearchFault: FaultEndpoint | undefined;
   try {
     const planned = config.secureProxy?.inFrontOf === 'elasticsearch' ? config.secureProxy : undefined;
     esProxy = planned ? await startSecureProxy(planned, { url: es.url, endpoint: es.endpoint }, config.elasticsearch.versions) : undefined;
+    elasticsearchFault = fault ? await faultEndpoint(fault, config.elasticsearch.identity, config.elasticsearch.versions) : undefined;
     const fs = await FakeFleetServer.start({
-      ...config.fleetServer,
+      ...fleetServer,
       elasticsearch: {
         url: config.fleetServer.elasticsearchUrl,
         tls: config.fleetServer.elasticsearchTls,
         serviceToken: config.fleetServer.serviceToken,
-        // Whatever host the URL names, the connection goes to the fake (or its proxy), as if DNS pointed there.
-        connectTo: esProxy?.endpoint ?? es.endpoint,
+        // Whatever host the URL names, the connection goes to the fake (or its proxy, or what stands
+        // in its place), as if DNS pointed there.
+        connectTo: elasticsearchFault ?? esProxy?.endpoint ?? es.endpoint,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       },
       log: logs.fleetServer,
     });
-    return { es, fs, logs, ...(esProxy ? { esProxy } : {}), bootstrap: marks(logs, fs), served: 0 };
+    return { es, fs, logs, ...(esProxy ? { esProxy } : {}), bootstrap: marks(logs, fs), served: 0, ...(elasticsearchFault ? { elasticsearchFault } : {}) };
   } catch (error) {
+    await elasticsearchFault?.close();
     await esProxy?.close();
     await es.close();
     throw error;
@@ -133,6 +150,7 @@ export async function closeStack(stack: Stack): Promise<void> {
   try {
     await stack.fs.close();
   } finally {
+    await stack.elasticsearchFault?.close();
     await stack.esProxy?.close();
     await stack.es.close();
   }
@@ -171,7 +189,8 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const calls = [...fs.elasticsearchCalls.slice(0, stack.bootstrap.calls), ...mine];
   const fleetLog = ownPart(stack.logs.fleetServer, stack.bootstrap.fleetServer, from.fleetServer);
   const { esProxy } = stack;
-  const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, esProxy ?? es, calls, fleetLog), stack.bootstrap, from);
+  // Fleet Server's calls went to what stands in Elasticsearch's place: Elasticsearch saw none of them.
+  const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, stack.elasticsearchFault ? undefined : esProxy ?? es, calls, fleetLog), stack.bootstrap, from);
   // Through a proxy in front of Elasticsearch, Fleet Server's calls have a second hop: the proxy's own.
   const proxyToElasticsearch = esProxy ? await upstreamLeg(esProxy, esProxy.calls, 'elasticsearch', es, 'the proxy answered Fleet Server itself and forwarded nothing') : undefined;
   const output = enrolled ? outputOf(enrolled) : undefined;
@@ -181,7 +200,7 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const { fleet: fleetPolicy, shipped: agentToElasticsearch } = await outputPolicyStage(enrolled?.ok ? fs.options.output : undefined, fs, target, config.elasticsearch.identity, async (proxyFake) => {
     if (!output) return skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
     if (policy && !policy.applied) return skippedLeg('agent', 'elasticsearch', output.hosts?.[0] ?? '', 'the agent could not apply its policy (its Fleet Server settings failed their test), so its Beats never started');
-    const shipped = await shipToElasticsearch({ output, connectTo: target.endpoint, ...(target.elasticsearch ? { elasticsearch: target.elasticsearch } : {}), log: agentLog, ...(proxyFake ? { proxyFake } : {}) });
+    const shipped = await shipOutput(config, output, target, agentLog, proxyFake);
     return esProxy ? changedLeg(shipped, { via: 'proxy' }) : shipped;
   }, config.agent.policyProxyAuth);
   const policyLegs = [...(policy?.proxyLeg ? [policy.proxyLeg] : []), ...(policy ? [policy.leg] : []), ...(fleetPolicy ? [fleetPolicy.leg] : [])];
@@ -231,6 +250,22 @@ function ownPart(log: ComponentLog, bootstrap: number, from: number): ComponentL
   return part;
 }
 
+/** The agent's output leg: to Elasticsearch, or to what the flow puts where the output's host points. */
+async function shipOutput(
+  config: FlowConfig, output: PolicyOutput, target: { readonly endpoint: { host: string; port: number }; readonly elasticsearch?: FakeElasticsearch },
+  log: ComponentLog, proxyFake: ShipOptions['proxyFake'],
+): Promise<Leg> {
+  const proxy = proxyFake ? { proxyFake } : {};
+  const fault = config.agent.network?.elasticsearch;
+  if (!fault) return shipToElasticsearch({ output, connectTo: target.endpoint, ...(target.elasticsearch ? { elasticsearch: target.elasticsearch } : {}), log, ...proxy });
+  const endpoint = await faultEndpoint(fault, config.elasticsearch.identity, config.elasticsearch.versions);
+  try {
+    return await shipToElasticsearch({ output, connectTo: endpoint, log, ...proxy });
+  } finally {
+    await endpoint.close();
+  }
+}
+
 /** The Elasticsearch output of the policy the agent's first checkin delivered. */
 function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
   if (!enrolled.ok) return undefined;
@@ -243,7 +278,10 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   const { url } = config.agent;
   if (!fs.healthy) {
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
-    return { leg: skippedLeg('agent', 'fleet-server', url, 'Fleet Server did not become healthy', `Fleet Server - ${fs.stateMessage}`) };
+    const skipped = skippedLeg('agent', 'fleet-server', url, 'Fleet Server did not become healthy', `Fleet Server - ${fs.stateMessage}`);
+    // Fleet Server failed on its own listener's files, not on Elasticsearch: its lines belong to this leg.
+    const own = fs.options.certificateError ? fs.log.entries.filter((e) => e.level === 'error' && !e.message.startsWith('state changed')).map((e) => e.message) : [];
+    return { leg: own.length ? changedLeg(skipped, { logs: { ...skipped.logs, 'fleet-server': own.join('\n') } }) : skipped };
   }
   for (const warning of config.agent.warnings ?? []) log.warnOnce(warning);
   if (config.agent.loadError) {
@@ -255,12 +293,16 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   if (planned?.intercept && !planned.disabled && !planned.bypassed) return interceptLegs(config, planned, fs, log);
   // Only a proxy the agent will dial is started: a bypassed or disabled one is never contacted.
   await using proxy = planned && !planned.disabled && !planned.bypassed ? await startProxyFake(planned, config.fleetServer.identity, fs.endpoint) : undefined;
+  const fault = config.agent.network?.fleetServer;
+  // Fleet Server sees nothing of a connection that went elsewhere: no waiting for its side.
+  await using faulty = fault ? disposable(await faultEndpoint(fault, config.fleetServer.identity, config.fleetServer.versions)) : undefined;
   const result = await enrollAgent({
     url,
     tls: config.agent.tls,
     enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
-    connectTo: fs.endpoint,
-    fleetServer: fs,
+    connectTo: faulty?.endpoint ?? fs.endpoint,
+    ...(faulty ? {} : { fleetServer: fs }),
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
     log,
     ...(planned ? { proxy: { url: planned.route.url.href, headers: planned.route.headers, disable: planned.disabled }, bootstrapsFleetServer: planned.bypassed } : {}),
     ...(proxy ? { proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
@@ -276,25 +318,31 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   return { leg: result.leg, enrolled: result, ...(proxy ? { proxyLog: proxy.log } : {}), ...(policy ? { policy } : {}) };
 }
 
+/** A fault endpoint that `await using` closes. */
+function disposable(endpoint: FaultEndpoint): { endpoint: FaultEndpoint } & AsyncDisposable {
+  return { endpoint, [Symbol.asyncDispose]: () => endpoint.close() };
+}
+
 /**
  * The leg of Fleet Server's connections to Elasticsearch (or to the proxy in front of it): the
  * first that failed, else the first.
  */
-async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch | FakeSecureProxy, calls: readonly ElasticsearchCall[], log: ComponentLog): Promise<Leg> {
+async function elasticsearchLeg(fs: FakeFleetServer, es: FakeElasticsearch | FakeSecureProxy | undefined, calls: readonly ElasticsearchCall[], log: ComponentLog): Promise<Leg> {
   const call = calls.find((c) => elasticError(c.exchange) !== undefined) ?? calls[0];
   const url = fs.options.elasticsearch.url;
-  if (!call) return skippedLeg('fleet-server', es instanceof FakeElasticsearch ? 'elasticsearch' : 'proxy', url, 'Fleet Server made no request');
+  const to = es === undefined || es instanceof FakeElasticsearch ? 'elasticsearch' : 'proxy';
+  if (!call) return skippedLeg('fleet-server', to, url, 'Fleet Server made no request');
   const problem = elasticError(call.exchange);
   const failure = log.entries.find((e) => e.message.startsWith('Fleet Server failed'));
   return buildLeg({
     from: 'fleet-server',
-    to: es instanceof FakeElasticsearch ? 'elasticsearch' : 'proxy',
+    to,
     url: new URL(call.path, url).toString(),
     exchange: call.exchange,
     ok: problem === undefined,
     method: call.method,
     ...(problem && failure ? { clientLog: [...call.exchange.connection.warnings, failure.message].join('\n') } : {}),
-    server: await es.connection(call.exchange.connection.localPort),
+    ...(es ? { server: await es.connection(call.exchange.connection.localPort) } : {}),
   });
 }
 

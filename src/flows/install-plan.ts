@@ -82,6 +82,8 @@ export interface InstallPlan {
     readonly identity: Identity;
     /** libs could not load the given pair: Fleet Server fails with this once bootstrapped. */
     readonly certificateError?: string;
+    /** What libs logged on its way to `certificateError`. */
+    readonly certificateLogs?: readonly string[];
     readonly selfSigned: boolean;
     /** false with --fleet-server-insecure-http. */
     readonly tls: boolean;
@@ -123,8 +125,9 @@ export interface PlanContext {
   /** A directory whose `<name>.crt` / `<name>.key` win over the PKI's for `/path/to/<name>` (scenario certificates). */
   readonly extraDir?: string;
   /**
-   * A catalog scenario reproduces the agent failing on its own certificate or key: such an
-   * error becomes the agent's failure instead of the harness's bad input.
+   * A catalog scenario reproduces the agent failing on its own certificate, key or CA file, or
+   * Fleet Server on its certificate or key: such an error becomes the component's failure
+   * instead of the harness's bad input.
    */
   readonly agentKeyErrorsAreFailures?: boolean;
 }
@@ -168,9 +171,16 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
 
   // The agent's side.
   const cas = list('certificate-authorities');
-  const agentCas = cas ? withFlag('--certificate-authorities', () => loadCertificateAuthorities(cas)) : undefined;
-  let agentIdentity: Identity | undefined;
   let loadError: string | undefined;
+  let agentCas: Cert[] | undefined;
+  try {
+    agentCas = cas ? loadCertificateAuthorities(cas) : undefined;
+  } catch (error) {
+    if (!(error instanceof MaterialError) || !context.agentKeyErrorsAreFailures) throw flagError(error, '--certificate-authorities');
+    // The fleet client's transport cannot be made: the agent logs libs' line and stops (enroll.go, "Error").
+    loadError = [...error.logs, `Error: ${error.libsMessage}`].join('\n');
+  }
+  let agentIdentity: Identity | undefined;
   const repeatedKey = flags.repeated['elastic-agent-cert-key'];
   if (repeatedKey) {
     hints.push(`--elastic-agent-cert-key was given ${repeatedKey.length} times and the last value wins (${repeatedKey.at(-1)}); ` +
@@ -178,7 +188,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   }
   const agentCert = file('elastic-agent-cert');
   const agentKey = file('elastic-agent-cert-key');
-  if (agentCert && agentKey) {
+  if (agentCert && agentKey && !loadError) {
     try {
       agentIdentity = loadIdentity(agentCert, agentKey, file('elastic-agent-cert-key-passphrase'));
     } catch (error) {
@@ -200,6 +210,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
   const fleetCert = file('fleet-server-cert');
   const selfSigned = !fleetCert;
   let fleetCertificateError: string | undefined;
+  let fleetCertificateLogs: readonly string[] | undefined;
   const fleetIdentity = fleetCert
     ? withFlag(FLEET_PAIR, () => {
       try {
@@ -207,8 +218,9 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       } catch (error) {
         // Two good files that do not belong together are no bad input: Fleet Server starts,
         // bootstraps, then fails on them in Go's words (the flow fails, exit 1).
-        if (!(error instanceof MaterialError) || error.code !== 'FTH_KEY_MISMATCH') throw error;
+        if (!(error instanceof MaterialError) || (error.code !== 'FTH_KEY_MISMATCH' && !context.agentKeyErrorsAreFailures)) throw error;
         fleetCertificateError = error.libsMessage;
+        if (error.logs.length) fleetCertificateLogs = error.logs;
         return makeSelfSigned();
       }
     })
@@ -265,6 +277,7 @@ export function planInstall(flags: ParsedFlags, context: PlanContext): InstallPl
       port,
       identity: fleetIdentity,
       ...(fleetCertificateError ? { certificateError: fleetCertificateError } : {}),
+      ...(fleetCertificateLogs ? { certificateLogs: fleetCertificateLogs } : {}),
       selfSigned,
       tls: !v['fleet-server-insecure-http'],
       certificateAuthorities: agentCas ?? [],

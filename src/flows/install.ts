@@ -47,6 +47,7 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
     fleetServer: {
       identity: plan.fleetServer.identity,
       ...(plan.fleetServer.certificateError ? { certificateError: plan.fleetServer.certificateError } : {}),
+      ...(plan.fleetServer.certificateLogs ? { certificateLogs: plan.fleetServer.certificateLogs } : {}),
       tls: plan.fleetServer.tls,
       host: plan.fleetServer.host,
       port: ephemeral ? 0 : plan.fleetServer.port,

@@ -39,6 +39,25 @@ export interface CertificateSpec {
   /** false leaves out subjectAltName even when names are given (the CN-only legacy certificate). */
   readonly subjectAltName?: boolean;
   readonly serialNumber?: Buffer;
+  /**
+   * nameConstraints (critical, RFC 5280 4.2.1.10), as a constrained sub-CA carries them: DNS
+   * names (`example.internal` also covers its subdomains) and IP ranges in CIDR (`10.0.0.0/8`).
+   */
+  readonly nameConstraints?: NameConstraintsSpec;
+  /** An extension with this OID and an empty value, marked critical: one no verifier knows. */
+  readonly criticalExtension?: string;
+  /**
+   * 1: an X.509 v1 certificate, with no extensions at all (no basicConstraints, no names), as
+   * `openssl x509 -req` without `-extfile` made them before OpenSSL 3.
+   */
+  readonly version?: 1 | 3;
+}
+
+export interface NameConstraintsSpec {
+  readonly permittedDns?: readonly string[];
+  readonly excludedDns?: readonly string[];
+  readonly permittedIps?: readonly string[];
+  readonly excludedIps?: readonly string[];
 }
 
 export interface IssuedCertificate {
@@ -75,15 +94,17 @@ export function issueCertificate(spec: CertificateSpec): IssuedCertificate {
   const signatureAlgorithm = keyTypeOf(signingKey) === 'rsa' ? sequence(oid(OID.rsaSha256), NULL) : sequence(oid(OID.ecdsaSha256));
   const subject = encodeName(spec.subject);
   const issuer = spec.issuer ? issuerParts(spec.issuer.der) : undefined;
+  const v1 = spec.version === 1;
+  // A v1 certificate leaves the version out (DEFAULT v1) and has no extensions.
   const tbs = sequence(
-    explicit(0, integer(Buffer.from([2]))),
+    ...(v1 ? [] : [explicit(0, integer(Buffer.from([2])))]),
     integer(spec.serialNumber ?? positiveSerial()),
     signatureAlgorithm,
     issuer?.subject ?? subject,
     sequence(time(spec.notBefore), time(spec.notAfter)),
     subject,
     spec.publicKey.export({ type: 'spki', format: 'der' }),
-    explicit(3, sequence(...extensions(spec, issuer?.keyIdentifier))),
+    ...(v1 ? [] : [explicit(3, sequence(...extensions(spec, issuer?.keyIdentifier)))]),
   );
   // Node signs natively: ~1 ms for RSA-2048, against ~40 ms for a pure-JS signature.
   const signature = sign('sha256', tbs, signingKey);
@@ -122,11 +143,36 @@ function extensions(spec: CertificateSpec, issuerKeyIdentifier: Buffer | undefin
   }
   if (names.length > 0 && spec.subjectAltName !== false) add(OID.subjectAltName, false, sequence(...names));
 
+  if (spec.nameConstraints) add('2.5.29.30', true, nameConstraints(spec.nameConstraints));
+  if (spec.criticalExtension) add(spec.criticalExtension, true, octetString(Buffer.alloc(0)));
+
   add(OID.subjectKeyIdentifier, false, octetString(subjectKeyIdentifier(spec.publicKey)));
   const authorityKeyId = spec.issuer ? issuerKeyIdentifier : spec.isCA ? undefined : subjectKeyIdentifier(spec.publicKey);
   // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, ... }
   if (authorityKeyId) add(OID.authorityKeyIdentifier, false, sequence(element(0x80, authorityKeyId)));
   return list;
+}
+
+/**
+ * NameConstraints ::= SEQUENCE { permittedSubtrees [0], excludedSubtrees [1] } of GeneralSubtree
+ * SEQUENCE { base GeneralName } (minimum 0 is the default, left out): dNSName [2], iPAddress [7]
+ * holding the address then its mask.
+ */
+function nameConstraints(spec: NameConstraintsSpec): Buffer {
+  const range = (cidr: string) => {
+    const [address = '', bits = ''] = cidr.split('/');
+    if (!isIP(address)) throw new Error(`not an IP range: ${cidr}`);
+    const bytes = ipBytes(address);
+    const prefix = Number(bits);
+    const mask = Buffer.alloc(bytes.length);
+    for (let i = 0; i < mask.length; i++) mask[i] = prefix >= (i + 1) * 8 ? 0xff : prefix > i * 8 ? (0xff << (8 - (prefix - i * 8))) & 0xff : 0;
+    return element(0x87, Buffer.concat([bytes, mask]));
+  };
+  const subtrees = (tag: number, dns: readonly string[] = [], ips: readonly string[] = []) => {
+    const bases = [...dns.map((name) => element(0x82, Buffer.from(name, 'latin1'))), ...ips.map(range)];
+    return bases.length ? [element(tag, Buffer.concat(bases.map((base) => sequence(base))))] : [];
+  };
+  return sequence(...subtrees(0xa0, spec.permittedDns, spec.permittedIps), ...subtrees(0xa1, spec.excludedDns, spec.excludedIps));
 }
 
 /** The issuer certificate's subject Name (its exact bytes) and its subjectKeyIdentifier, if any. */

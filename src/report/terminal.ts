@@ -91,6 +91,8 @@ function summary(leg: Leg): string {
   if (leg.skipped) return `not attempted: ${leg.skipped}`;
   const tls = leg.tls ? `TLS ${leg.tls.version} ${leg.tls.cipher}` : 'no TLS session';
   if (leg.ok) return tls;
+  // A client that gave up at the HTTP layer got no status: it stopped waiting for one.
+  if (leg.phase === 'http' && leg.rejectedBy === 'client' && !leg.http) return `${DISPLAY[leg.from]} gave up waiting for an answer  ${tls}`;
   const who = leg.rejectedBy ? `rejected by ${DISPLAY[leg.rejectedBy === 'client' ? leg.from : leg.to]}` : 'failed';
   const when = leg.phase === 'after-handshake'
     ? 'after the client finished its handshake'

@@ -8,7 +8,7 @@ import { ENCRYPTED_KEY, LEAF_PROFILES, ORGANIZATION, type CaName, type LeafName 
 import type { CertificateSpec } from '../pki/issue.js';
 import type { Pki } from '../pki/store.js';
 import { HarnessError } from '../errors.js';
-import type { CertificateVariantData, PassphraseFileData } from './schema.js';
+import type { CertificateVariantData, MadeFileData, PassphraseFileData } from './schema.js';
 
 /** A certificate the scenario made, with the issuer it hangs from (for chain files). */
 interface Made extends KeyedCertificate {
@@ -57,6 +57,10 @@ export async function materialise(
       ...(variant.subjectAltName === false ? { subjectAltName: false } : {}),
       ...(variant.extendedKeyUsage ? { extendedKeyUsage: variant.extendedKeyUsage === 'none' ? null : variant.extendedKeyUsage } : {}),
       ...(variant.isCA === false ? { isCA: false, keyUsage: ['digitalSignature', 'keyCertSign'] as const } : {}),
+      ...(variant.pathLength !== undefined ? { pathLength: variant.pathLength } : {}),
+      ...(variant.nameConstraints ? { nameConstraints: variant.nameConstraints } : {}),
+      ...(variant.criticalExtension ? { criticalExtension: variant.criticalExtension } : {}),
+      ...(variant.version === 1 ? { version: 1 as const } : {}),
     };
     let issued: Made;
     if (variant.ca) {
@@ -78,6 +82,21 @@ export async function materialise(
     await writeFile(path.join(dir, name), `${file.value ?? pki.passphrase}${file.trailingNewline ? '\n' : ''}`, { mode: 0o600 });
   }
   return { dir, certificates: new Map([...pkiCertificates(pki), ...made]) };
+}
+
+/** Writes a scenario's `files` into its directory, each under its exact name (mode 0600: a file may hold a key). */
+export async function writeMadeFiles(files: Readonly<Record<string, MadeFileData>>, certificates: ReadonlyMap<string, KeyedCertificate>, dir: string): Promise<void> {
+  for (const [name, file] of Object.entries(files)) {
+    let bytes: Buffer;
+    if (file.derOf !== undefined) {
+      const cert = certificates.get(file.derOf);
+      if (!cert) throw new HarnessError('FTH_SCENARIO_SCHEMA', `files.${name}.derOf: no certificate named '${file.derOf}'`);
+      bytes = cert.der;
+    } else {
+      bytes = Buffer.from(file.text ?? '', 'utf8');
+    }
+    await writeFile(path.join(dir, name), bytes, { mode: 0o600 });
+  }
 }
 
 /** The PKI's own certificates by name, for fingerprint templates. */

@@ -9,7 +9,7 @@ import type { Pki } from '../pki/store.js';
 import { legKey, type Leg } from '../report/leg.js';
 import { TLS_VERSIONS, type TlsVersion } from '../tls/settings.js';
 import type { Catalog } from './catalog.js';
-import { expandCertificateTemplates, materialise, pkiCertificates, type ScenarioMaterial } from './certificates.js';
+import { expandCertificateTemplates, materialise, pkiCertificates, writeMadeFiles, type ScenarioMaterial } from './certificates.js';
 import { applySettings, policyOutput } from './setup.js';
 import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
 import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
@@ -139,8 +139,11 @@ export class JobRunner {
   private prepare(scenario: ScenarioData): Promise<ScenarioMaterial | undefined> {
     if (!this.prepared.has(scenario.id)) {
       const dir = path.join(this.work, scenario.id);
-      this.prepared.set(scenario.id, scenario.certificates || scenario.passphraseFiles
-        ? materialise(scenario.certificates ?? {}, this.pki, dir, scenario.passphraseFiles)
+      this.prepared.set(scenario.id, scenario.certificates || scenario.passphraseFiles || scenario.files
+        ? materialise(scenario.certificates ?? {}, this.pki, dir, scenario.passphraseFiles).then(async (made) => {
+          if (scenario.files) await writeMadeFiles(scenario.files, made.certificates, made.dir);
+          return made;
+        })
         : Promise.resolve(undefined));
     }
     return this.prepared.get(scenario.id)!;

@@ -32,6 +32,19 @@ export const CertificateVariant = z.strictObject({
   keyFormat: z.enum(['pkcs8', 'pkcs8-encrypted', 'pkcs1', 'legacy-encrypted']).optional(),
   /** For `ca: true`: false issues it with CA:FALSE, a certificate that signs others without the right to. */
   isCA: z.boolean().optional(),
+  /** For `ca: true`: basicConstraints pathLenConstraint, how many intermediates may follow it. */
+  pathLength: z.number().int().min(0).optional(),
+  /** For `ca: true`: nameConstraints (critical); DNS names cover their subdomains, IPs are CIDR ranges. */
+  nameConstraints: z.strictObject({
+    permittedDns: z.array(z.string().min(1)).optional(),
+    excludedDns: z.array(z.string().min(1)).optional(),
+    permittedIps: z.array(z.string().regex(/^[\d.:a-fA-F]+\/\d{1,3}$/, 'an IP range such as 10.0.0.0/8')).optional(),
+    excludedIps: z.array(z.string().regex(/^[\d.:a-fA-F]+\/\d{1,3}$/, 'an IP range such as 10.0.0.0/8')).optional(),
+  }).optional(),
+  /** An extension of this OID marked critical, which no verifier knows (Go: `x509: unhandled critical extension`). */
+  criticalExtension: z.string().regex(/^\d+(\.\d+)+$/, 'an OID such as 1.3.6.1.4.1.99999.1').optional(),
+  /** 1: an X.509 v1 certificate, without any extension (`openssl x509 -req` without `-extfile` before OpenSSL 3). */
+  version: z.literal(1).optional(),
   /** What the .crt file holds: the leaf alone, with its intermediates (default), or up to the root. */
   chain: z.enum(['leaf', 'with-intermediates', 'with-root']).optional(),
 }).refine((v) => Boolean(v.from) !== Boolean(v.ca), { message: 'a certificate is either `from` a PKI leaf or `ca: true`' });
@@ -42,6 +55,17 @@ export const PassphraseFile = z.strictObject({
   /** As `echo` writes it: the agent reads the file untrimmed, so the newline is part of the passphrase. */
   trailingNewline: z.boolean().optional(),
 });
+
+/**
+ * A file made for the scenario as it is, read through `/path/to/<name>` (the exact name wins over
+ * the `.crt`/`.key` mapping): a component's file gone wrong.
+ */
+export const MadeFile = z.strictObject({
+  /** A certificate's DER bytes, as `openssl x509 -outform der` or a Windows export writes them, instead of PEM. */
+  derOf: z.string().min(1).optional(),
+  /** This text; empty for an empty file. */
+  text: z.string().optional(),
+}).refine((f) => (f.derOf === undefined) !== (f.text === undefined), { message: 'a file has either `derOf` or `text`' });
 
 const protocols = z.array(z.enum(['TLSv1.2', 'TLSv1.3'])).min(1);
 const verificationMode = z.enum(['full', 'strict', 'certificate', 'none']);
@@ -58,6 +82,7 @@ const GoClientSettings = z.strictObject({
  */
 /** A Go or Elasticsearch duration as these settings take it: `250ms`, `60s`, `1m`. */
 const timeout = z.string().regex(/^\d+(ms|s|m)$/, 'a duration such as 250ms, 60s, 1m');
+const networkFault = z.enum(['refused', 'silent']);
 
 export const Settings = z.strictObject({
   /** The agent's `fleet.ssl` (its connection to Fleet Server). */
@@ -69,6 +94,8 @@ export const Settings = z.strictObject({
     'client.send_certificate': z.enum(['go', 'always']).optional(),
     /** true: connect and send nothing, as a load balancer's TCP health check does. */
     'client.stall': z.boolean().optional(),
+    /** Its fleet client's `timeout` (http.Client.Timeout; the agent's default is 10m). */
+    timeout: timeout.optional(),
   }).optional(),
   'fleet-server': z.strictObject({
     'server.ssl.supported_protocols': protocols.optional(),
@@ -84,6 +111,8 @@ export const Settings = z.strictObject({
     'server.timeouts.read_header': timeout.optional(),
     'server.timeouts.idle': timeout.optional(),
     'server.timeouts.write': timeout.optional(),
+    /** Its Elasticsearch transport's ResponseHeaderTimeout (default 90s). */
+    'output.elasticsearch.timeout': timeout.optional(),
   }).optional(),
   elasticsearch: z.strictObject({
     'xpack.security.http.ssl.supported_protocols': protocols.optional(),
@@ -91,6 +120,15 @@ export const Settings = z.strictObject({
     knows_service_token: z.boolean().optional(),
     /** Close a connection that sent nothing for this long (Netty's ReadTimeoutHandler); Elasticsearch's default is none. */
     'http.read_timeout': timeout.optional(),
+  }).optional(),
+  /**
+   * What a client finds where its URL points instead of the component, per leg: `refused` (the
+   * port is closed) or `silent` (the TLS handshake completes, the request is never answered).
+   */
+  network: z.strictObject({
+    'agent->fleet-server': networkFault.optional(),
+    'fleet-server->elasticsearch': networkFault.optional(),
+    'agent->elasticsearch': networkFault.optional(),
   }).optional(),
 });
 
@@ -108,6 +146,8 @@ export const Output = z.strictObject({
   proxy_url: z.string().nullable().optional(),
   proxy_headers: z.record(z.string(), z.string()).nullable().optional(),
   proxy_disable: z.boolean().nullable().optional(),
+  /** libbeat's `timeout` (http.Client.Timeout; default 90s). */
+  timeout: timeout.nullable().optional(),
 });
 
 /** A value, or one value per TLS version; a wrong value says what the plain form wanted. */
@@ -171,6 +211,7 @@ export const ScenarioFile = z.strictObject({
   flags: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])).optional(),
   certificates: z.record(z.string().regex(/^[a-z0-9-]+$/), CertificateVariant).optional(),
   passphraseFiles: z.record(z.string().regex(/^[a-z0-9-]+$/), PassphraseFile).optional(),
+  files: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/), MadeFile).optional(),
   settings: Settings.optional(),
   /** Changes to the flow's output (null removes a setting). */
   output: Output.optional(),
@@ -209,6 +250,7 @@ export type CertificateVariantData = z.infer<typeof CertificateVariant>;
 export type SettingsData = z.infer<typeof Settings>;
 export type OutputData = z.infer<typeof Output>;
 export type PassphraseFileData = z.infer<typeof PassphraseFile>;
+export type MadeFileData = z.infer<typeof MadeFile>;
 
 export const FlowFile = z.strictObject({
   title: z.string(),

@@ -20,6 +20,7 @@ export function applySettings(config: FlowConfig, settings: SettingsData | undef
   const fleet = settings['fleet-server'] ?? {};
   const es = settings.elasticsearch ?? {};
   const fleetAuth = fleet['server.ssl.client_authentication'];
+  const network = settings.network ?? {};
   return {
     elasticsearch: {
       ...config.elasticsearch,
@@ -38,6 +39,8 @@ export function applySettings(config: FlowConfig, settings: SettingsData | undef
         readHeaderTimeoutMs: duration(fleet['server.timeouts.read_header']),
         idleTimeoutMs: duration(fleet['server.timeouts.idle']),
         writeTimeoutMs: duration(fleet['server.timeouts.write']),
+        elasticsearchTimeoutMs: duration(fleet['output.elasticsearch.timeout']),
+        elasticsearchFault: network['fleet-server->elasticsearch'],
       }),
       elasticsearchTls: {
         ...config.fleetServer.elasticsearchTls,
@@ -49,6 +52,10 @@ export function applySettings(config: FlowConfig, settings: SettingsData | undef
     },
     agent: {
       ...config.agent,
+      ...defined({ timeoutMs: duration(agent.timeout) }),
+      ...(network['agent->fleet-server'] || network['agent->elasticsearch']
+        ? { network: defined({ fleetServer: network['agent->fleet-server'], elasticsearch: network['agent->elasticsearch'] }) }
+        : {}),
       tls: {
         ...config.agent.tls,
         ...defined({
@@ -89,5 +96,5 @@ export function policyOutput(
     supported_protocols: data['ssl.supported_protocols'] ?? undefined,
   });
   const proxy = defined({ proxy_url: data.proxy_url ?? undefined, proxy_headers: data.proxy_headers ?? undefined, proxy_disable: data.proxy_disable ?? undefined });
-  return { hosts: data.hosts ?? ['https://localhost:9200'], ...(Object.keys(ssl).length ? { ssl } : {}), ...proxy };
+  return { hosts: data.hosts ?? ['https://localhost:9200'], ...(data.timeout ? { timeout: data.timeout } : {}), ...(Object.keys(ssl).length ? { ssl } : {}), ...proxy };
 }

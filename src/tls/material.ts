@@ -57,9 +57,10 @@ function readSource(source: PemSource, role: MaterialRole): { text: string; labe
     return { text: bytes.toString('latin1'), label: source, bytes };
   } catch (error) {
     const reason = reasonOf(error);
-    // LoadCertificateAuthorities prints its nil *PEMReader after the open error.
+    // LoadCertificateAuthorities prints its nil *PEMReader after the open error, and logs the open error first.
     const libs = role === 'authority' ? `open ${source}: ${reason} reading <nil>` : `open ${source}: ${reason}`;
-    throw new MaterialError('FTH_FILE_UNREADABLE', `${source}: ${reason}`, libs, source, role);
+    const logs = role === 'authority' ? [`Failed reading CA certificate: open ${source}: ${reason}`] : [];
+    throw new MaterialError('FTH_FILE_UNREADABLE', `${source}: ${reason}`, libs, source, role, logs);
   }
 }
 
@@ -74,7 +75,16 @@ function holding(bytes: Buffer): string {
  * passphrase (failures are collected, the block dropped), the rest passed through.
  */
 function readPemFile(source: PemSource, passphrase: string, role: MaterialRole): { blocks: PemBlock[]; warnings: string[]; label: string; bytes: Buffer } {
-  const { text, label, bytes } = readSource(source, role);
+  let read: ReturnType<typeof readSource>;
+  try {
+    read = readSource(source, role);
+  } catch (error) {
+    if (!(error instanceof MaterialError)) throw error;
+    // LoadCertificate logs the open error, then returns it with the path appended (tls.go).
+    const logs = [role === 'key' ? `Failed reading key file: ${error.libsMessage}` : `Failed reading certificate file ${source}: ${error.libsMessage}`];
+    throw new MaterialError(error.code, error.message, `${error.libsMessage} ${source}`, source, role, logs);
+  }
+  const { text, label, bytes } = read;
   const blocks: PemBlock[] = [];
   const errors: string[] = [];
   const warnings: string[] = [];
@@ -139,7 +149,8 @@ export function loadCertificateAuthorities(sources: readonly PemSource[]): Cert[
     if (certs.length === 0) {
       const debug = isInlinePem(source) ? 'inline' : label;
       throw new MaterialError('FTH_FILE_MALFORMED', `${label}: not a PEM certificate${holding(bytes)}`,
-        `file is not a certificate adding ${debug} to the list of known CAs`, label, 'authority');
+        `file is not a certificate adding ${debug} to the list of known CAs`, label, 'authority',
+        ['Failed to add CA to the cert pool, CA is not a valid PEM document']);
     }
     return certs;
   });

@@ -19,6 +19,9 @@ export interface GoPeerRequest {
   /** Transport.Proxy (http, https or socks5 URL) and the CONNECT request's extra headers. */
   readonly proxy?: string;
   readonly proxyHeaders?: Readonly<Record<string, string>>;
+  /** http.Client.Timeout (default 10 s) and Transport.ResponseHeaderTimeout, in milliseconds. */
+  readonly timeoutMs?: number;
+  readonly responseHeaderTimeoutMs?: number;
 }
 
 export interface GoPeerResult {

@@ -5,6 +5,7 @@ import { NODE_VERSION, DEFAULT_VERSIONS } from '../../tls/settings.js';
 import { parseCertificate } from '../../x509/certificate.js';
 import { verifyServerChain } from '../../x509/libs-verify.js';
 import { failedConnection, type ClientConnection } from '../client-connection.js';
+import { dialledAddress } from '../go-dial.js';
 import type { GoClientTls } from '../go-client.js';
 import { hostPort, proxyAuthorization, type ProxyRoute } from './proxy-url.js';
 import { SocketReader, ShortRead } from './socket-reader.js';
@@ -60,7 +61,8 @@ export async function dialFirstHop(
     raw.once('error', (error) => resolve(error));
   });
   if (refused) {
-    const dial = refused.code === 'ECONNREFUSED' ? socketError('refused', '', remote) : `dial tcp ${remote}: ${refused.message}`;
+    const dialled = dialledAddress(refused, remote);
+    const dial = refused.code === 'ECONNREFUSED' ? socketError('refused', '', dialled) : `dial tcp ${dialled}: ${refused.message}`;
     const error = proxy ? `proxyconnect tcp: ${dial}` : dial;
     const hop = proxy ? { route: proxy, local: '', remote, error } : undefined;
     return { ok: false, error, connection: failedConnection(remote, refused), ...(hop ? { hop } : {}) };

@@ -43,6 +43,10 @@ type Request struct {
 	// ProxyHeaders go on the CONNECT request (libs' proxy_headers).
 	Proxy        string            `json:"proxy,omitempty"`
 	ProxyHeaders map[string]string `json:"proxyHeaders,omitempty"`
+	// TimeoutMs is http.Client.Timeout (default 10 s); ResponseHeaderTimeoutMs is the
+	// Transport's ResponseHeaderTimeout, as Fleet Server sets it for Elasticsearch.
+	TimeoutMs               int `json:"timeoutMs,omitempty"`
+	ResponseHeaderTimeoutMs int `json:"responseHeaderTimeoutMs,omitempty"`
 }
 
 type Result struct {
@@ -169,8 +173,13 @@ func get(r Request) Result {
 			transport.ProxyConnectHeader.Set(k, v)
 		}
 	}
+	transport.ResponseHeaderTimeout = time.Duration(r.ResponseHeaderTimeoutMs) * time.Millisecond
 	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+	timeout := 10 * time.Second
+	if r.TimeoutMs > 0 {
+		timeout = time.Duration(r.TimeoutMs) * time.Millisecond
+	}
+	client := &http.Client{Transport: transport, Timeout: timeout}
 	resp, err := client.Get(r.URL)
 	local.Lock()
 	defer local.Unlock()

@@ -166,11 +166,11 @@ describe('loadIdentity', () => {
     });
   });
 
-  it('fails a missing file with open <path>: no such file or directory', () => {
+  it('fails a missing file as libs LoadCertificate does: the open error with the path appended', () => {
     const missing = file('missing.crt');
     expect(materialError(() => loadIdentity(missing, file('agent.key')))).toEqual({
       code: 'FTH_FILE_UNREADABLE',
-      libsMessage: `open ${missing}: no such file or directory`,
+      libsMessage: `open ${missing}: no such file or directory ${missing}`,
       file: missing,
       message: `${missing}: no such file or directory`,
     });
