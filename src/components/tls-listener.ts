@@ -18,6 +18,7 @@ import { GO_BAD_REQUEST, goAddress } from '../dialects/go.js';
 import { caNameStandIn } from '../pki/stand-in.js';
 import { Remembered } from '../remember.js';
 import { announceConnection } from '../capture/observe.js';
+import { settledConnection } from './connection-wait.js';
 
 export interface TlsListenerOptions {
   readonly host: string;
@@ -154,17 +155,7 @@ export class TlsListener {
    */
   async connection(localPort: number | undefined, timeoutMs = 2_000): Promise<ServerConnection | undefined> {
     if (localPort === undefined || this.options.plain) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs); });
-    const accepted = this.connections.get(localPort) ?? new Promise<ServerConnection>((resolve) => this.waiters.set(localPort, resolve));
-    try {
-      const connection = await Promise.race([accepted, timeout]);
-      if (connection) await Promise.race([connection.done, timeout]);
-      return connection;
-    } finally {
-      clearTimeout(timer);
-      this.waiters.delete(localPort);
-    }
+    return settledConnection(this.connections, this.waiters, localPort, timeoutMs);
   }
 
   /** Idempotent: a second call finds the server already closed and resolves at once. */

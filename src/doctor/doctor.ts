@@ -164,7 +164,10 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
     roots: agentTrust ? agentTrust.certs : 'system', ...(agent ? { clientChain: agent.chain } : {}),
     ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}), now,
-  }, { chain: fleetChain, insecureHttp: v['fleet-server-insecure-http'] === true, clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none') }) : undefined;
+  }, {
+    chain: fleetChain, insecureHttp: v['fleet-server-insecure-http'] === true, clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'),
+    tls13: plan.versions.max === '1.3',
+  }) : undefined;
   // In front of a secure proxy the agent's TLS ends at the proxy: its leg to Fleet Server is the proxy's.
   const behindSecureProxy = Boolean(plan?.fleetServer.secureProxy && proxies);
   if (!behindSecureProxy) findings.push(...agentLeg.findings);

@@ -28,6 +28,8 @@ export interface FleetSide {
   readonly chain: readonly Cert[];
   readonly insecureHttp: boolean;
   readonly clientAuthentication: ClientAuthentication;
+  /** The proxy and Fleet Server settle on TLS 1.3 (the run's highest version). */
+  readonly tls13: boolean;
 }
 
 /** The proxy legs, and whether the agent gets through them to Fleet Server at all. */
@@ -120,7 +122,8 @@ function predictUpstream(planned: PlannedSecureProxy, agent: AgentSide, fleet: F
     if (!verdict.ok) return leg('rejected-by-client', 'upstream SSL certificate verify error');
     if (fleet.chain[0] && libsVerifyHostname(fleet.chain[0], agent.host)) return leg('rejected-by-client', 'upstream SSL certificate does not match');
   }
-  // The harness's proxy has no proxy_ssl_certificate: Fleet Server asking for one ends the handshake.
-  if (fleet.clientAuthentication === 'required') return leg('rejected-by-server', 'SSL_do_handshake() failed');
+  // The harness's proxy has no proxy_ssl_certificate: Fleet Server asking for one ends the handshake;
+  // under TLS 1.3 nginx's handshake is done first, and it meets certificate_required reading the answer.
+  if (fleet.clientAuthentication === 'required') return leg('rejected-by-server', fleet.tls13 ? 'SSL_read() failed' : 'SSL_do_handshake() failed');
   return leg('ok', planned.upstreamAuthorities ? 'the proxy verifies Fleet Server with --secure-proxy-upstream-ca' : 'the proxy does not verify Fleet Server (nginx\'s default)');
 }

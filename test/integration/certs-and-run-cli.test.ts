@@ -144,6 +144,8 @@ describe('fleet-tls run', () => {
       return typeof value === 'string'
         ? value.replace(/(127\.0\.0\.1|\[::1\]|localhost):\d+/g, '$1:PORT').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, 'TIME')
           .replace(/\b[0-9A-F]{16}:error:/g, 'THREAD:error:').replace(/fleet-tls-run-[\w-]+/g, 'fleet-tls-run-DIR')
+          // Each enrollment gets an agent id of its own (the policy's acknowledgement names it).
+          .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, 'AGENT-ID')
         : value;
     }) as { scenarios: Array<{ id: string; tls: string }> };
     const report = same(both.stdout);

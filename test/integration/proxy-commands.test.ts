@@ -210,7 +210,8 @@ describe('--help', () => {
     expect(documented).toEqual([
       'proxy-url', 'proxy-header', 'proxy-disabled', 'secure-proxy', 'secure-proxy-in-front-of', 'secure-proxy-cert', 'secure-proxy-cert-key', 'secure-proxy-client-auth',
       'secure-proxy-client-ca', 'secure-proxy-upstream-ca', 'secure-proxy-upstream-cert', 'secure-proxy-upstream-cert-key', 'secure-proxy-upstream-name',
-      'secure-proxy-upstream-scheme', 'proxy-serves', 'proxy-allow-ports', 'proxy-cert', 'proxy-cert-key', 'proxy-require-auth',
+      'secure-proxy-upstream-scheme', 'proxy-serves', 'proxy-allow-ports', 'proxy-cert', 'proxy-cert-key', 'proxy-intercept', 'proxy-intercept-ca', 'proxy-intercept-ca-key',
+      'proxy-intercept-upstream-ca', 'proxy-intercept-cert', 'proxy-intercept-cert-key', 'proxy-target-refused', 'proxy-require-auth',
     ]);
   });
 

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { HarnessError } from '../../errors.js';
 import { MODES, probe, type ProbeResult } from '../../probe/probe.js';
-import { loadCertificateAuthorities, loadIdentity, MaterialError } from '../../tls/material.js';
+import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js';
+import { named } from './shared.js';
 import { DEFAULT_VERSIONS, only, parseTlsVersion } from '../../tls/settings.js';
 import type { Io } from '../io.js';
 import { parseProxyHeaders, parseProxyUrl, type ProxyRoute } from '../../components/proxy/proxy-url.js';
@@ -122,16 +123,6 @@ function hostPort(value: string): { host: string; port: number } {
   return { host: match[1]!, port: Number(match[2]) };
 }
 
-/** A loading error names the flag that gave the file. */
-function named<T>(flags: string | Record<string, string>, load: () => T): T {
-  try {
-    return load();
-  } catch (error) {
-    if (!(error instanceof MaterialError)) throw error;
-    const flag = typeof flags === 'string' ? flags : flags[error.role] ?? flags.certificate!;
-    throw new HarnessError(error.code, `${flag} ${error.message}`, { cause: error });
-  }
-}
 
 /** What the proxy answered: the CONNECT status, the SOCKS reply, or the first hop's error. */
 function hopSummary(hop: ProbeResult['legs'][number]): string {

@@ -11,9 +11,9 @@ import { FakeSocksProxy } from '../../components/proxy/socks-proxy.js';
 import { ComponentLog, type LogEntry } from '../../components/log.js';
 import { HarnessError, isHarnessError } from '../../errors.js';
 import type { Pki } from '../../pki/store.js';
-import { loadCertificateAuthorities, loadIdentity, MaterialError } from '../../tls/material.js';
+import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js';
 import { parseClientAuthentication, type ClientAuthentication, type VersionRange } from '../../tls/settings.js';
-import { parsePort } from './shared.js';
+import { named, parsePort } from './shared.js';
 
 export interface ServeProxyFlags {
   forwardProxy?: string;
@@ -171,13 +171,3 @@ function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** A file that does not load names the flag that gave it. */
-function named<T>(flags: string | Record<string, string>, load: () => T): T {
-  try {
-    return load();
-  } catch (error) {
-    if (!(error instanceof MaterialError)) throw error;
-    const flag = typeof flags === 'string' ? flags : flags[error.role] ?? flags.certificate!;
-    throw new HarnessError(error.code, `${flag} ${error.message}`, { cause: error });
-  }
-}

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { HarnessError } from '../../errors.js';
 import { ensurePki, type Pki, type PkiAction } from '../../pki/store.js';
 import { BUILTIN_HARNESS, checkCatalogDir, loadCatalog, type Catalog } from '../../scenarios/catalog.js';
+import { MaterialError } from '../../tls/material.js';
 import { parseTlsVersion, TLS_VERSIONS, type TlsVersion } from '../../tls/settings.js';
 import type { Io } from '../io.js';
 
@@ -61,4 +62,15 @@ export function parseCount(value: string, flag: string): number {
   const count = Number(value);
   if (!/^\d+$/.test(value) || count < 1) throw new HarnessError('FTH_USAGE', `${flag}: '${value}' is not a positive whole number`);
   return count;
+}
+
+/** A loading error names the flag that gave the file. */
+export function named<T>(flags: string | Record<string, string>, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof MaterialError)) throw error;
+    const flag = typeof flags === 'string' ? flags : flags[error.role] ?? flags.certificate!;
+    throw new HarnessError(error.code, `${flag} ${error.message}`, { cause: error });
+  }
 }

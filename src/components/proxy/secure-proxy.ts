@@ -7,6 +7,7 @@ import { acceptFront, frontContext, judgeRequest, type FrontConnection, type Fro
 import { callUpstream, type UpstreamCall, type UpstreamSettings } from './secure-upstream.js';
 import { errorPage, requestContext } from './nginx-words.js';
 import { ProxyListener } from './proxy-listener.js';
+import { settledConnection } from '../connection-wait.js';
 
 export interface SecureProxyOptions {
   /** ssl_certificate / ssl_certificate_key. */
@@ -134,17 +135,7 @@ export class FakeSecureProxy implements AsyncDisposable {
   /** The front connection whose client used `localPort`, once its handshake settled (bounded wait). */
   async connection(localPort: number | undefined, timeoutMs = 2_000): Promise<FrontConnection | undefined> {
     if (localPort === undefined) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs); });
-    const accepted = this.connections.get(localPort) ?? new Promise<FrontConnection>((resolve) => this.waiters.set(localPort, resolve));
-    try {
-      const connection = await Promise.race([accepted, timeout]);
-      if (connection) await Promise.race([connection.done, timeout]);
-      return connection;
-    } finally {
-      clearTimeout(timer);
-      this.waiters.delete(localPort);
-    }
+    return settledConnection(this.connections, this.waiters, localPort, timeoutMs);
   }
 
   /** The calls made for requests that came in from the client port `clientPort`. */
