@@ -37,6 +37,8 @@ export interface AgentPolicyOptions {
   readonly fleetServer?: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
   /** The fake proxy the new client dials, when it has a proxy: where it listens and its log. */
   readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo: { readonly host: string; readonly port: number } };
+  /** What {@link policyFleetClient} gives for these options, when the caller already has it. */
+  readonly client?: FleetClientSettings;
 }
 
 /** What applying the policy did: its first connection with the policy's settings, as legs. */
@@ -58,7 +60,7 @@ export function policyFleetClient(enrolled: FleetClientSettings, policy: Readonl
 
 export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<AgentPolicyResult> {
   const { log } = options;
-  const client = policyFleetClient(options.enrolled, options.policy, options.runsFleetServer);
+  const client = options.client ?? policyFleetClient(options.enrolled, options.policy, options.runsFleetServer);
   const base = client.url.replace(/\/+$/, '');
   const route = options.runsFleetServer ? undefined : proxyRoute(client.proxy);
   const proxy = route && options.proxyFake ? { ...route, connectTo: options.proxyFake.connectTo } : route;

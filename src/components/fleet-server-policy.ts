@@ -28,31 +28,30 @@ export interface PolicyOutputCheckOptions {
   readonly proxyConnectTo?: { readonly host: string; readonly port: number };
 }
 
-/** What Fleet Server did with its policy's output: the test's leg, and whether it now uses that output. */
+/** What Fleet Server did with its policy's output: the leg of its test (its log says which output it kept). */
 export interface PolicyOutputResult {
   readonly leg: Leg;
-  readonly usesPolicyOutput: boolean;
-  readonly merged?: MergedOutput;
 }
 
 /** The lines fleet-server writes when the test fails (ver.CheckCompatibility, then configFromUnits). */
-export const OUTPUT_TEST_FAILED = 'Failed Elasticsearch output configuration test, using bootstrap values.';
+const OUTPUT_TEST_FAILED = 'Failed Elasticsearch output configuration test, using bootstrap values.';
 
 export async function takePolicyOutput(fs: FakeFleetServer, options: PolicyOutputCheckOptions): Promise<PolicyOutputResult> {
   const bootstrap = fs.options.elasticsearch;
   const fail = (error: string) => [`failed to fetch elasticsearch version: ${error}`, `${OUTPUT_TEST_FAILED}: ${error}`];
   let merged: MergedOutput;
+  let route: ReturnType<typeof proxyRoute>;
   try {
     merged = mergeBootstrapOutput(options.output, { hosts: [bootstrap.url], tls: bootstrap.tls });
+    route = proxyRoute(merged.proxy);
   } catch (error) {
     // es.NewClient could not load the merged ssl settings: the test fails before any connection.
     const reason = error instanceof MaterialError ? error.libsMessage : (error as Error).message;
     const line = `${OUTPUT_TEST_FAILED}: ${reason}`;
     fs.log.write('warn', line);
-    return { leg: changedLeg(skippedLeg('fleet-server', 'elasticsearch', options.output.hosts?.[0] ?? '', 'the policy\'s output ssl settings could not be loaded', line), { stage: 'policy' }), usesPolicyOutput: false };
+    return { leg: changedLeg(skippedLeg('fleet-server', 'elasticsearch', options.output.hosts?.[0] ?? '', 'the policy\'s output ssl settings could not be loaded', line), { stage: 'policy' }) };
   }
   const host = merged.hosts[0]!.replace(/\/+$/, '');
-  const route = proxyRoute(merged.proxy);
   const proxy = route && options.proxyConnectTo ? { ...route, connectTo: options.proxyConnectTo } : route;
   // A new client for the test, as esOutputCheck builds one: its own connection, not the bootstrap's.
   const exchange = await goRequest({
@@ -75,5 +74,5 @@ export async function takePolicyOutput(fs: FakeFleetServer, options: PolicyOutpu
   }), exchange.proxy ? lines.join('\n') : undefined);
   // The fake keeps serving this flow over its bootstrap connection either way: the test's
   // connection is what changed, and a stack shared by later flows must stand as its bootstrap left it.
-  return { leg: changedLeg(built, { stage: 'policy', ...(exchange.proxy ? { via: 'proxy' as const } : {}) }), usesPolicyOutput: !problem, merged };
+  return { leg: changedLeg(built, { stage: 'policy', ...(exchange.proxy ? { via: 'proxy' as const } : {}) }) };
 }

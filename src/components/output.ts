@@ -8,7 +8,7 @@ import { parseVerificationMode, versionRange } from '../tls/settings.js';
 import { GoTransport, goRequest, type GoClientTls, type GoExchange } from './go-client.js';
 import { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
-import { proxyRoute, type ProxyRoute } from './proxy/proxy-url.js';
+import { proxyRoute, type ProxyRoute, type ProxySettings } from './proxy/proxy-url.js';
 
 /** The Elasticsearch output of a policy, as Fleet hands it to the agent (libs `ssl.*` names). */
 export interface PolicyOutput {
@@ -47,6 +47,11 @@ export interface ShipOptions {
   readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo: { readonly host: string; readonly port: number } };
 }
 
+/** libs' proxy settings as the output carries them (the Beats and Fleet Server's output test read the same). */
+export function outputProxySettings(output: PolicyOutput): ProxySettings {
+  return { ...(output.proxy_url ? { url: output.proxy_url } : {}), headers: { ...output.proxy_headers }, disable: output.proxy_disable === true };
+}
+
 /**
  * The agent's output leg: its Beats connect to the output's first host as libbeat's
  * Elasticsearch client does (GET / to learn the version, then a _bulk), with the policy's ssl
@@ -78,7 +83,7 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
   const transport = new GoTransport();
   let route: ProxyRoute | undefined;
   try {
-    route = proxyRoute({ ...(options.output.proxy_url ? { url: options.output.proxy_url } : {}), headers: { ...options.output.proxy_headers }, disable: options.output.proxy_disable === true }, 'proxy_url');
+    route = proxyRoute(outputProxySettings(options.output), 'proxy_url');
   } catch (error) {
     const line = `Failed to connect to ${backoff}: ${(error as Error).message}`;
     log.write('error', line);

@@ -62,11 +62,7 @@ export interface BootstrapOutput {
 }
 
 /** The output Fleet Server tests after its policy arrives: where, with which TLS and proxy. */
-export interface MergedOutput {
-  readonly hosts: readonly string[];
-  readonly tls: GoClientTls;
-  readonly proxy?: ProxySettings;
-}
+export type MergedOutput = BootstrapOutput;
 
 /**
  * The policy's output with the keys it lacks taken from the bootstrap: hosts and the proxy keys,

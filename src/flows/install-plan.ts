@@ -11,7 +11,7 @@ import { parsePemCertificates, type Cert } from '../x509/certificate.js';
 import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
 import type { Pki } from '../pki/store.js';
 import type { ParsedFlags } from './install-flags.js';
-import { parseProxyHeaders, parseProxyUrl, type ProxyRoute, type ProxyScheme } from '../components/proxy/proxy-url.js';
+import { parseProxyHeaders, parseProxyUrl, parseUserPass, urlCredentials, type ProxyRoute, type ProxyScheme } from '../components/proxy/proxy-url.js';
 import type { PlannedHealthCheck } from './health-check-flow.js';
 import { goDurationMs } from '../dialects/go.js';
 import { planPolicy, type PlannedPolicy } from './policy-flags.js';
@@ -387,10 +387,7 @@ function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[], int
   if (intercept && route.scheme !== 'http') throw usage(`--proxy-intercept needs an http:// --proxy-url (squid's ssl-bump port takes plain CONNECT), not ${route.scheme}://`);
   const disabled = v['proxy-disabled'] === true;
   const required = typeof v['proxy-require-auth'] === 'string' ? v['proxy-require-auth'] : undefined;
-  if (required !== undefined && !required.includes(':')) throw usage(`--proxy-require-auth: '${required}' is not user:pass`);
-  const requireAuth = required !== undefined
-    ? { username: required.slice(0, required.indexOf(':')), password: required.slice(required.indexOf(':') + 1) }
-    : route.url.username || route.url.password ? { username: decodeURIComponent(route.url.username), password: decodeURIComponent(route.url.password) } : undefined;
+  const requireAuth = required !== undefined ? parseUserPass(required, '--proxy-require-auth') : urlCredentials(route.url);
   const serves = typeof v['proxy-serves'] === 'string' ? v['proxy-serves'] : undefined;
   if (serves !== undefined && !['http', 'https', 'socks5', 'none'].includes(serves)) throw usage(`--proxy-serves: '${serves}' is not http, https, socks5 or none`);
   const ports = typeof v['proxy-allow-ports'] === 'string' ? v['proxy-allow-ports'].split(',') : undefined;

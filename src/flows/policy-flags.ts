@@ -6,7 +6,7 @@
 import { HarnessError } from '../errors.js';
 import type { PolicyOutput } from '../components/output.js';
 import type { PolicyFleet } from '../components/policy.js';
-import { parseProxyHeaders, parseProxyUrl } from '../components/proxy/proxy-url.js';
+import { parseProxyHeaders, parseProxyUrl, parseUserPass } from '../components/proxy/proxy-url.js';
 import { loadCertificateAuthorities } from '../tls/material.js';
 import { parseVerificationMode } from '../tls/settings.js';
 import type { ParsedFlags } from './install-flags.js';
@@ -100,8 +100,7 @@ export function planPolicy(flags: ParsedFlags, reader: Reader, enrollmentUrl: st
   if (outputHeaders) output.proxy_headers = outputHeaders;
   if (v['policy-output-proxy-disabled'] === true) output.proxy_disable = true;
   const required = str('proxy-require-auth');
-  if (required !== undefined && !required.includes(':')) throw new HarnessError('FTH_USAGE', `--proxy-require-auth: '${required}' is not user:pass`);
-  const proxyAuth = required?.includes(':') ? { username: required.slice(0, required.indexOf(':')), password: required.slice(required.indexOf(':') + 1) } : undefined;
+  const proxyAuth = required !== undefined ? parseUserPass(required, '--proxy-require-auth') : undefined;
   return { fleet, output, ...(proxyAuth ? { proxyAuth } : {}) };
 }
 

@@ -11,35 +11,30 @@ import type { FakeElasticsearch } from '../components/elasticsearch.js';
 import type { FakeFleetServer } from '../components/fleet-server.js';
 import { takePolicyOutput, type PolicyOutputResult } from '../components/fleet-server-policy.js';
 import { ComponentLog } from '../components/log.js';
-import type { PolicyOutput } from '../components/output.js';
+import { outputProxySettings, type PolicyOutput } from '../components/output.js';
 import type { FleetClientSettings } from '../components/policy.js';
-import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
-import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
-import { proxyRoute, type ProxyRoute, type ProxySettings } from '../components/proxy/proxy-url.js';
+import { startProxyFake, type ProxyFake } from './proxy-fake.js';
+import { proxyRoute, urlCredentials, type ProxyCredentials, type ProxyRoute } from '../components/proxy/proxy-url.js';
 import type { Identity } from '../tls/material.js';
 
 /** Credentials a fake proxy demands. */
-export type ProxyAuth = { readonly username: string; readonly password: string };
+export type ProxyAuth = ProxyCredentials;
 
 /** A fake proxy running for the flow: where it listens and its log. */
-export interface RunningProxy {
+interface RunningProxy {
   readonly url: string;
   readonly log: ComponentLog;
   readonly connectTo: { readonly host: string; readonly port: number };
 }
 
 /**
- * A fake forward proxy for a proxy URL a policy names, tinyproxy-like for http/https (an https one
- * presents `identity`), dante-like for socks5; it demands the URL's own credentials, if any, and
- * sends every tunnel to `target`, as if DNS pointed there.
+ * The fake forward proxy a proxy URL of the policy names (see {@link startProxyFake}): it demands
+ * `demand` (--proxy-require-auth) or else the URL's own credentials, if any, and sends every
+ * tunnel to `target`, as if DNS pointed there.
  */
-export async function startPolicyProxy(route: ProxyRoute, target: { host: string; port: number }, identity: Identity, demand?: ProxyAuth): Promise<FakeForwardProxy | FakeSocksProxy> {
-  const auth = demand ? { auth: demand } : route.url.username || route.url.password
-    ? { auth: { username: decodeURIComponent(route.url.username), password: decodeURIComponent(route.url.password) } }
-    : {};
-  const common = { port: 0, log: new ComponentLog('proxy'), resolve: () => target, ...auth };
-  if (route.scheme === 'socks5') return FakeSocksProxy.start(common);
-  return FakeForwardProxy.start({ ...common, scheme: route.scheme, identity });
+export function startPolicyProxy(route: ProxyRoute, target: { host: string; port: number }, identity: Identity, demand?: ProxyAuth): Promise<ProxyFake> {
+  const requireAuth = demand ?? urlCredentials(route.url);
+  return startProxyFake({ route, disabled: false, bypassed: false, listenPort: 0, ...(requireAuth ? { requireAuth } : {}) }, identity, target);
 }
 
 export interface AgentPolicyStage {
@@ -66,7 +61,7 @@ export async function agentPolicyStage(stage: AgentPolicyStage): Promise<AgentPo
   return await applyAgentPolicy({
     enrolled: stage.settings, policy: enrolled.policy, actionId: enrolled.policyActionId, agentId: enrolled.agentId,
     accessApiKey: enrolled.accessApiKey, runsFleetServer: stage.runsFleetServer, log: stage.log,
-    connectTo: fs.endpoint, fleetServer: fs,
+    connectTo: fs.endpoint, fleetServer: fs, client,
     ...(proxyFake ? { proxyFake } : {}),
   });
 }
@@ -82,7 +77,7 @@ export async function outputPolicyStage<T>(
   ship: (proxyFake: { log: ComponentLog; connectTo: { host: string; port: number } } | undefined) => Promise<T>,
   proxyAuth?: ProxyAuth,
 ): Promise<{ fleet?: PolicyOutputResult; shipped: T }> {
-  const settings: ProxySettings = { ...(output?.proxy_url ? { url: output.proxy_url } : {}), headers: { ...output?.proxy_headers }, disable: output?.proxy_disable === true };
+  const settings = output ? outputProxySettings(output) : undefined;
   // A proxy_url the harness cannot read starts nothing: the legs report it in the components' words.
   let route: ProxyRoute | undefined;
   try {

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { closedPort } from '../components/network-faults.js';
 import { FakeForwardProxy } from '../components/proxy/forward-proxy.js';
 import { FakeSocksProxy } from '../components/proxy/socks-proxy.js';
 import { ComponentLog } from '../components/log.js';
@@ -21,25 +21,13 @@ export interface ProxyFake extends AsyncDisposable {
 export async function startProxyFake(planned: PlannedProxy & { listenPort: number }, fleetIdentity: Identity, fleetServer: { host: string; port: number }): Promise<ProxyFake> {
   const serves = planned.serves ?? planned.route.scheme;
   const log = new ComponentLog('proxy');
-  if (serves === 'none') return { port: await closedPort(), log, [Symbol.asyncDispose]: async () => {} };
+  if (serves === 'none') return { port: (await closedPort()).port, log, [Symbol.asyncDispose]: async () => {} };
   // --proxy-target-refused: the proxy's own dial goes where nothing listens.
-  const target = planned.targetRefused ? { host: '127.0.0.1', port: await closedPort() } : fleetServer;
+  const target = planned.targetRefused ? { host: '127.0.0.1', port: (await closedPort()).port } : fleetServer;
   const common = {
     port: planned.listenPort, log, resolve: () => target,
     ...(planned.requireAuth ? { auth: planned.requireAuth } : {}),
   };
   if (serves === 'socks5') return FakeSocksProxy.start({ ...common, ...(planned.allowPorts ? { allowPorts: planned.allowPorts } : {}) });
   return FakeForwardProxy.start({ ...common, scheme: serves, identity: planned.identity ?? fleetIdentity, ...(planned.allowPorts ? { connectPorts: planned.allowPorts } : {}) });
-}
-
-/**
- * A loopback port that refuses connections: one the kernel just handed out and this process
- * let go. The kernel walks its ephemeral range before it hands the same port out again.
- */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -17,7 +17,7 @@ let runner: JobRunner | undefined;
 port.on('message', (message: ToHelper) => {
   if ('batch' in message) void start(message.batch);
   else if ('job' in message) waiting.shift()?.(message.job);
-  else void runner?.close().finally(() => post({ closed: true }));
+  else void (runner?.close() ?? Promise.resolve()).finally(() => post({ closed: true }));
 });
 
 /** A Buffer again: a structured clone makes Buffers plain Uint8Arrays. */

@@ -12,7 +12,7 @@ import { HandshakeType } from './handshake.js';
  */
 
 /** The longest legacy_session_id OpenSSL (and RFC 8446 §4.1.2) accepts. */
-export const OPENSSL_SESSION_ID_LIMIT = 32;
+const OPENSSL_SESSION_ID_LIMIT = 32;
 
 const SESSION_ID_AT = 2 + 32;
 

@@ -75,6 +75,14 @@ describe('load-balancer health checks against Go 1.19 net/http and the fake Flee
     ]);
   });
 
+  it('close() during the wait between probes ends the checker at once, a probe under way or not', async () => {
+    const checker = new HealthChecker({ kind: 'tcp', target: es.endpoint, intervalMs: 3_600_000 });
+    checker.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closed = await Promise.race([checker.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2_000))]);
+    expect(closed).toBe('closed');
+  });
+
   it('marks a backend down when nothing listens, with HAProxy\'s Layer4 reason', async () => {
     const closed = await startFleetServer({ pki, elasticsearch: es });
     const port = closed.port;

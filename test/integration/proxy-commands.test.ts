@@ -163,6 +163,7 @@ describe('proxy flags with bad input: exit 2 and one line naming the flag', () =
       [['--proxy-url', 'ftp://127.0.0.1:21'], 'FTH_USAGE: --proxy-url: unsupported proxy scheme "ftp" (http, https or socks5)'],
       [['--proxy-url', 'http://[::1'], "FTH_USAGE: --proxy-url: 'http://[::1' is not a URL"],
       [['--proxy-url', 'socks4://127.0.0.1:1080'], 'FTH_USAGE: --proxy-url: unsupported proxy scheme "socks4" (http, https or socks5)'],
+      [['--proxy-url', 'http://a%zz:b@127.0.0.1:3128'], "FTH_USAGE: --proxy-url: 'http://a%zz:b@127.0.0.1:3128' has an invalid URL escape in its user info"],
       [['--proxy-url', 'http://127.0.0.1:3128', '--proxy-header', 'X-Corp'], "FTH_USAGE: --proxy-header: 'X-Corp' is neither Name: value nor k=v"],
     ];
     const results = await Promise.all(cases.map(([args], i) => run(['probe', fleetUrl(fleetPort), ...args], i === 0)));

@@ -21,7 +21,9 @@ export function esDecodeComponent(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     if (c !== '%') {
-      bytes.push(...Buffer.from(c, 'utf8'));
+      const char = String.fromCodePoint(s.codePointAt(i)!);
+      bytes.push(...Buffer.from(char, 'utf8'));
+      i += char.length - 1;
       continue;
     }
     if (i === s.length - 1) throw new EsDecodeError(`unterminated escape sequence at end of string: ${s}`);

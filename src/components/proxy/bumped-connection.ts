@@ -96,6 +96,12 @@ export function relay(client: tls.TLSSocket, upstream: tls.TLSSocket, logged: (r
     failed(request);
   });
   upstream.once('end', () => { if (answered) client.end(); });
+  upstream.once('close', () => {
+    if (answered) return;
+    answered = true;
+    gaveUp = true;
+    failed(request);
+  });
   client.once('close', () => upstream.destroy());
   client.on('error', () => upstream.destroy());
 }

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ComponentLog } from '../log.js';
 import type { Identity } from '../../tls/material.js';
-import { hostPort } from './proxy-url.js';
+import { carriesBasic, hostPort } from './proxy-url.js';
 import { Descriptors, dialUpstream, ProxyListener, splice, type Resolve } from './proxy-listener.js';
 
 /** How {@link FakeForwardProxy} listens, whom it lets through, and where it sends each CONNECT. */
@@ -150,9 +150,7 @@ export class FakeForwardProxy implements AsyncDisposable {
   }
 
   private authorized(header: string | undefined): boolean {
-    const { username, password } = this.options.auth!;
-    const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
-    return match !== null && Buffer.from(match[1]!, 'base64').toString('utf8') === `${username}:${password}`;
+    return carriesBasic(header, this.options.auth!);
   }
 
   /** An error page of tinyproxy's shape: its status line, Server header and an HTML body, then close. */

@@ -46,6 +46,7 @@ export class HealthChecker implements AsyncDisposable {
   readonly log: ComponentLog;
   readonly probes: HealthProbe[] = [];
   private timer?: NodeJS.Timeout;
+  private wake?: () => void;
   private running?: Promise<void>;
   private stopped = false;
 
@@ -57,7 +58,7 @@ export class HealthChecker implements AsyncDisposable {
   async run(count: number): Promise<HealthProbe[]> {
     const mine: HealthProbe[] = [];
     for (let i = 0; i < count && !this.stopped; i++) {
-      if (i > 0) await new Promise<void>((resolve) => { this.timer = setTimeout(resolve, this.options.intervalMs); });
+      if (i > 0) await this.pause();
       mine.push(await this.probe());
     }
     return mine;
@@ -68,7 +69,7 @@ export class HealthChecker implements AsyncDisposable {
     const loop = async () => {
       while (!this.stopped) {
         await this.probe();
-        await new Promise<void>((resolve) => { this.timer = setTimeout(resolve, this.options.intervalMs); });
+        await this.pause();
       }
     };
     this.running = loop();
@@ -78,7 +79,16 @@ export class HealthChecker implements AsyncDisposable {
   async close(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.wake?.();
     await this.running;
+  }
+
+  /** The interval between probes; close() ends it early. */
+  private pause(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, this.options.intervalMs);
+    });
   }
 
   /** `await using`: the same as {@link HealthChecker.close}. */

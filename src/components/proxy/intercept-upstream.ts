@@ -51,10 +51,13 @@ export async function dialUpstreamTls(where: { host: string; port: number }, ser
   });
   let localPort: number | undefined;
   socket.once('connect', () => { localPort = socket.localPort; });
+  // squid's connect_timeout (1 minute by default) bounds an upstream that never finishes its handshake.
+  socket.setTimeout(60_000, () => socket.destroy(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })));
   const failure = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
     socket.once('secureConnect', () => resolve(null));
     socket.once('error', (error) => resolve(error));
   });
+  socket.setTimeout(0);
   socket.on('error', () => {});
   if (failure) {
     socket.destroy();

@@ -4,7 +4,7 @@ import { ComponentLog } from '../log.js';
 import type { Identity } from '../../tls/material.js';
 import type { Cert } from '../../x509/certificate.js';
 import { DEFAULT_VERSIONS, NODE_VERSION, type VersionRange } from '../../tls/settings.js';
-import { hostPort } from './proxy-url.js';
+import { carriesBasic, hostPort } from './proxy-url.js';
 import { Descriptors, ProxyListener, type Resolve } from './proxy-listener.js';
 import { CertificateMinter, generatedRoot, GENERATED_ROOT_NAME } from './mint.js';
 
@@ -135,6 +135,7 @@ export class FakeInterceptingProxy implements AsyncDisposable {
       if (end < 0 && buffer.length < 16_384) return;
       client.off('data', onData);
       client.pause();
+      if (end >= 0 && buffer.length > end + 4) client.unshift(buffer.subarray(end + 4));
       const head = buffer.subarray(0, Math.max(end, 0)).toString('latin1');
       // Nothing a client sends may reject into the event loop: whatever slipped through ends its connection only.
       this.connect(client, head, { started, fd, id, clientAddr, clientPort, local }).catch(() => client.destroy());
@@ -235,9 +236,6 @@ export class FakeInterceptingProxy implements AsyncDisposable {
   }
 
   private authorized(headerLines: readonly string[]): boolean {
-    const { username, password } = this.options.auth!;
-    const header = headerLines.find((h) => /^proxy-authorization:/i.test(h))?.replace(/^[^:]*:\s*/, '') ?? '';
-    const match = /^Basic\s+(\S+)$/i.exec(header);
-    return match !== null && Buffer.from(match[1]!, 'base64').toString('utf8') === `${username}:${password}`;
+    return carriesBasic(headerLines.find((h) => /^proxy-authorization:/i.test(h))?.replace(/^[^:]*:\s*/, ''), this.options.auth!);
   }
 }

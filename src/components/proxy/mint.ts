@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { issueCertificate } from '../../pki/issue.js';
 import { parseCertificate, type Cert } from '../../x509/certificate.js';
@@ -54,7 +54,6 @@ export class CertificateMinter {
       ...(upstream
         ? { dnsNames: upstream.dnsNames, ipAddresses: upstream.ipAddresses, subjectAltName: upstream.hasSanExtension }
         : ip ? { subjectAltName: false } : { dnsNames: [host] }),
-      serialNumber: positiveSerial(),
     });
     const minted: Minted = {
       cert: parseCertificate(issued.der),
@@ -64,13 +63,6 @@ export class CertificateMinter {
     this.cache.set(key, minted);
     return minted;
   }
-}
-
-/** 128 random bits with the top bit clear: a positive INTEGER, as RFC 5280 wants a serial. */
-function positiveSerial(): Buffer {
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
-  return serial;
 }
 
 /** The common name of the root a proxy makes for itself when none is given. */

@@ -1,6 +1,13 @@
 import net from 'node:net';
 import { HarnessError, systemErrorCode } from '../../errors.js';
 
+/**
+ * How long a fake proxy keeps a connection on which nothing moves, either side: tinyproxy's default
+ * `Timeout 600` (tinyproxy.conf). Longer than Fleet Server's 5-minute long-poll checkin, so only a
+ * peer that stopped (no CONNECT, no ClientHello, an upstream that never answers) is cut.
+ */
+const IDLE_TIMEOUT_MS = 600_000;
+
 /** Listens for a fake proxy, with the harness's errors for a taken port, and closes every connection on stop. */
 export class ProxyListener {
   private readonly sockets = new Set<net.Socket>();
@@ -29,6 +36,7 @@ export class ProxyListener {
   /** Sockets the proxy opens upstream are closed with it too. */
   track(socket: net.Socket): void {
     this.sockets.add(socket);
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
     socket.once('close', () => this.sockets.delete(socket));
   }
 

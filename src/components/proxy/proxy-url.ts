@@ -45,6 +45,13 @@ export function parseProxyUrl(value: string, flag: string, headers: Readonly<Rec
     throw new HarnessError('FTH_USAGE', `${flag}: unsupported proxy scheme "${scheme}" (http, https or socks5)`);
   }
   if (!url.hostname) throw new HarnessError('FTH_USAGE', `${flag}: '${value}' names no proxy host`);
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    // Go's url.Parse refuses it too ("invalid URL escape").
+    throw new HarnessError('FTH_USAGE', `${flag}: '${value}' has an invalid URL escape in its user info`);
+  }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   return { url, scheme, host, port: Number(url.port || DEFAULT_PORT[scheme]), headers };
 }
@@ -57,10 +64,34 @@ export function proxyRoute(settings: ProxySettings | undefined, flag = 'proxy_ur
 
 /** net/http's proxyAuth: Basic over the URL's user info, percent-decoded. */
 export function proxyAuthorization(url: URL): string | undefined {
+  const credentials = urlCredentials(url);
+  if (!credentials) return undefined;
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
+/** A user name and password a fake proxy demands (Basic for CONNECT, RFC 1929 for SOCKS5). */
+export interface ProxyCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** `user:pass` as a harness flag gives it: everything after the first colon is the password. */
+export function parseUserPass(value: string, flag: string): ProxyCredentials {
+  const at = value.indexOf(':');
+  if (at < 0) throw new HarnessError('FTH_USAGE', `${flag}: '${value}' is not user:pass`);
+  return { username: value.slice(0, at), password: value.slice(at + 1) };
+}
+
+/** The credentials a proxy URL carries in its user info, percent-decoded, if any. */
+export function urlCredentials(url: URL): ProxyCredentials | undefined {
   if (!url.username && !url.password) return undefined;
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  return { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+}
+
+/** Whether a Proxy-Authorization value carries `expected` as Basic (what tinyproxy's and squid's basic auth check). */
+export function carriesBasic(header: string | undefined, expected: ProxyCredentials): boolean {
+  const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
+  return match !== null && Buffer.from(match[1]!, 'base64').toString('utf8') === `${expected.username}:${expected.password}`;
 }
 
 /** `--proxy-header k=v` (pflag's stringToString: comma-separated pairs, repeatable). */

@@ -12,6 +12,10 @@ import type { GoClientTls } from '../go-client-tls.js';
 import type { GoExchange } from '../go-http.js';
 import { opensslFailure, verifyError, type NginxLevel } from './nginx-words.js';
 
+
+/** nginx's proxy_connect_timeout default, which also bounds the upstream TLS handshake. */
+const UPSTREAM_CONNECT_TIMEOUT_MS = 60_000;
+
 /** nginx's `proxy_pass` and `proxy_ssl_*` directives towards Fleet Server or Elasticsearch. */
 export interface UpstreamSettings {
   /** proxy_pass: `https://host:port` or `http://host:port`. */
@@ -104,10 +108,14 @@ export async function callUpstream(
   tap.attach(socket);
   let nodeError: NodeJS.ErrnoException | undefined;
   socket.on('error', (error: NodeJS.ErrnoException) => { nodeError ??= error; });
+  // nginx bounds the upstream handshake by proxy_connect_timeout (60 s by default).
+  let timedOut = false;
+  raw.setTimeout(UPSTREAM_CONNECT_TIMEOUT_MS, () => { timedOut = true; raw.destroy(); });
   const secured = await new Promise<boolean>((resolve) => {
     socket.once('secureConnect', () => resolve(true));
     socket.once('close', () => resolve(false));
   });
+  raw.setTimeout(0);
   const described = (): ClientConnection => describeConnection(tap, asGoSettings(settings), local, localPort, remote, [], nodeError);
   const finish = async () => {
     socket.destroy();
@@ -116,6 +124,12 @@ export async function callUpstream(
   };
   if (!secured) {
     await finish();
+    if (timedOut) {
+      return {
+        ...base, exchange: { connection: described(), error: 'timed out' },
+        failure: { text: 'upstream timed out (110: Connection timed out) while SSL handshaking to upstream', level: 'error', by: 'server' },
+      };
+    }
     const failure = nodeError ? opensslFailure('SSL_do_handshake', nodeError.message) : undefined;
     return {
       ...base, exchange: { connection: described(), error: nodeError?.message ?? 'closed' },
