@@ -75,10 +75,13 @@ echo "podman-ci: host side -> published 127.0.0.1:8220 verified with fleet-ca as
 # 2. A failure across containers: an agent without FLEET_CA trusts only the system roots.
 # (It keeps its result to itself: HARNESS_RESULT_DIR empty, so the reports below count only the others.)
 dc run --name fth-agent-no-ca -e FLEET_CA= -e HARNESS_RESULT_DIR= elastic-agent >/dev/null 2>&1 && fail "the agent without FLEET_CA enrolled"
-podman logs fth-agent-no-ca 2>&1 | grep -q 'fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority' \
-  || { podman logs fth-agent-no-ca | tail; fail "the agent's log lacks Go's unknown-authority error"; }
-podman logs "$(container fleet-server)" 2>&1 | grep -q 'http: TLS handshake error from .*: remote error: tls: bad certificate' \
-  || { podman logs "$(container fleet-server)" | tail; fail "Fleet Server's log lacks the handshake error"; }
+# Logs go to a file before grep: under pipefail, `grep -q` leaving early would fail the pipe by SIGPIPE.
+podman logs fth-agent-no-ca >"$WORK/agent-no-ca.log" 2>&1 || true
+grep -q 'fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority' "$WORK/agent-no-ca.log" \
+  || { tail "$WORK/agent-no-ca.log"; fail "the agent's log lacks Go's unknown-authority error"; }
+podman logs "$(container fleet-server)" >"$WORK/fleet-server.log" 2>&1 || true
+grep -q 'http: TLS handshake error from .*: remote error: tls: bad certificate' "$WORK/fleet-server.log" \
+  || { tail "$WORK/fleet-server.log"; fail "Fleet Server's log lacks the handshake error"; }
 podman rm -f fth-agent-no-ca >/dev/null
 echo "podman-ci: agent without FLEET_CA: its log has 'x509: certificate signed by unknown authority', Fleet Server's has 'remote error: tls: bad certificate'"
 
@@ -95,7 +98,8 @@ dc --profile load down -v -t 2 >/dev/null 2>&1
 
 # 4. Mutual TLS: Fleet Server requires agent-cert; Fleet Server presents fleet-es-cert to Elasticsearch.
 flow mutual 2 --env-file mutual.env
-podman logs "$(container fleet-server)" 2>&1 | grep -q 'Elastic Agent successfully enrolled' || fail "mutual: Fleet Server logged no enrollment"
+podman logs "$(container fleet-server)" >"$WORK/fleet-server-mutual.log" 2>&1 || true
+grep -q 'Elastic Agent successfully enrolled' "$WORK/fleet-server-mutual.log" || fail "mutual: Fleet Server logged no enrollment"
 dc --env-file mutual.env down -v -t 2 >/dev/null 2>&1
 
 [ -z "$(podman ps -aq --filter "label=com.docker.compose.project=$P")" ] || fail "containers left behind"
