@@ -3,7 +3,8 @@
  * (`alsoSeenAs`), prepared once for comparison with pasted lines.
  */
 import type { Catalog } from '../scenarios/catalog.js';
-import { LEG_KEYS, type LegKey, type ScenarioData } from '../scenarios/schema.js';
+import { LEG_KEYS, type LegKey } from '../scenarios/leg-keys.js';
+import type { ScenarioData } from '../scenarios/schema.js';
 import type { TlsVersion } from '../tls/settings.js';
 import { compileGlob, type Glob } from './glob.js';
 import { normaliseTemplate } from './normalise.js';

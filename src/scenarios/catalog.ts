@@ -8,7 +8,7 @@ import { HarnessError, systemErrorCode } from '../errors.js';
 import { AGENT_FLAGS, HARNESS_FLAGS } from '../flows/install-flags.js';
 import { CA_NAMES } from '../pki/profiles.js';
 import { contentKey, precompiled, type FileKind } from './precompiled.js';
-import { FlowFile, ScenarioFile, type FlowData, type ScenarioData } from './schema.js';
+import { scenarioSchemas, type FlowData, type ScenarioData } from './schema.js';
 
 /** Flows and scenarios read from one or more harness directories. */
 export interface Catalog {
@@ -48,20 +48,20 @@ export function loadCatalog(dirs: readonly string[] = [BUILTIN_HARNESS], options
   const flows = new Map<string, FlowData>();
   const scenarios = new Map<string, ScenarioData>();
   const stored = options.precompiled ?? precompiled();
-  const read = <T extends z.ZodType>(file: string, kind: FileKind, schema: T): z.infer<T> => {
+  const read = <T extends z.ZodType>(file: string, kind: FileKind, schema: () => T): z.infer<T> => {
     const text = readText(file);
     const key = contentKey(kind, text);
     if (stored.has(key)) return stored.get(key) as z.infer<T>;
-    const data = parseFile(file, text, schema);
+    const data = parseFile(file, text, schema());
     options.record?.(key, data);
     return data;
   };
   for (const dir of dirs) {
-    for (const file of yamlFiles(path.join(dir, 'flows'))) flows.set(path.basename(file, '.yaml'), read(file, 'flow', FlowFile));
+    for (const file of yamlFiles(path.join(dir, 'flows'))) flows.set(path.basename(file, '.yaml'), read(file, 'flow', () => scenarioSchemas().FlowFile));
   }
   for (const dir of dirs) {
     for (const file of yamlFiles(path.join(dir, 'scenarios'))) {
-      const scenario = read(file, 'scenario', ScenarioFile);
+      const scenario = read(file, 'scenario', () => scenarioSchemas().ScenarioFile);
       checkScenario(file, scenario, flows);
       scenarios.set(scenario.id, scenario);
     }

@@ -12,7 +12,8 @@ import type { Catalog } from './catalog.js';
 import { expandCertificateTemplates, materialise, pkiCertificates, writeMadeFiles, type ScenarioMaterial } from './certificates.js';
 import { applySettings, policyOutput } from './setup.js';
 import { compareLeg, resolveExpectation, type ResolvedExpectation } from './expect.js';
-import { LEG_KEYS, type LegKey, type ScenarioData } from './schema.js';
+import { LEG_KEYS, type LegKey } from './leg-keys.js';
+import type { ScenarioData } from './schema.js';
 import { StackPool } from './stacks.js';
 import { HELPER_MIN_JOBS, HelperThread, JobQueue } from './run-thread.js';
 

@@ -89,6 +89,10 @@ export interface Pkcs8Encryption {
 }
 
 export function pkcs8Encryption(der: Buffer): Pkcs8Encryption {
+  // Well-formed PBES2 (every key the harness writes) is read without node-forge, whose forty
+  // files were a third of a catalog thread's key loading; anything else takes forge's reading.
+  const fast = pbes2Parts(der);
+  if (fast) return describePbes2(fast.kdfOid, fast.encOid, fast.prfOid);
   try {
     const top = forgeLib().asn1.fromDer(forgeLib().util.createBuffer(der.toString('binary')));
     const algorithm = (top.value as forge.asn1.Asn1[])[0]!;
@@ -98,19 +102,59 @@ export function pkcs8Encryption(der: Buffer): Pkcs8Encryption {
     const [kdf, enc] = params!.value as forge.asn1.Asn1[];
     const kdfOid = forgeLib().asn1.derToOid((kdf!.value as forge.asn1.Asn1[])[0]!.value as string);
     const encOid = forgeLib().asn1.derToOid((enc!.value as forge.asn1.Asn1[])[0]!.value as string);
-    const cipher = CIPHER_NAMES[encOid] ?? encOid;
-    if (!CIPHERS_OK.has(encOid)) return { scheme: `PBES2 ${cipher}`, unsupported: `pkcs8: unsupported cipher (OID: ${encOid})` };
-    if (kdfOid === SCRYPT) return { scheme: `PBES2 scrypt ${cipher}` };
-    if (kdfOid !== PBKDF2) return { scheme: `PBES2 ${cipher}`, unsupported: `pkcs8: unsupported KDF (OID: ${kdfOid})` };
-    const kdfParams = ((kdf!.value as forge.asn1.Asn1[])[1]!.value as forge.asn1.Asn1[]);
-    const prf = kdfParams.find((p) => p.type === forgeLib().asn1.Type.SEQUENCE);
-    const prfOid = prf ? forgeLib().asn1.derToOid((prf.value as forge.asn1.Asn1[])[0]!.value as string) : '1.2.840.113549.2.7';
-    const prfName = prfOid === '1.2.840.113549.2.9' ? 'HMAC-SHA256' : prfOid === '1.2.840.113549.2.7' ? 'HMAC-SHA1' : prfOid;
-    if (!PRF_OK.has(prfOid)) return { scheme: `PBES2 PBKDF2 ${prfName} ${cipher}`, unsupported: 'pkcs8: unsupported hash function' };
-    return { scheme: `PBES2 PBKDF2 ${prfName} ${cipher}` };
+    if (CIPHERS_OK.has(encOid) && kdfOid === PBKDF2) {
+      const kdfParams = ((kdf!.value as forge.asn1.Asn1[])[1]!.value as forge.asn1.Asn1[]);
+      const prf = kdfParams.find((p) => p.type === forgeLib().asn1.Type.SEQUENCE);
+      const prfOid = prf ? forgeLib().asn1.derToOid((prf.value as forge.asn1.Asn1[])[0]!.value as string) : HMAC_SHA1;
+      return describePbes2(kdfOid, encOid, prfOid);
+    }
+    return describePbes2(kdfOid, encOid, HMAC_SHA1);
   } catch {
     return { scheme: 'unknown', unsupported: 'pkcs8: only PKCS #5 v2.0 supported' };
   }
+}
+
+const HMAC_SHA1 = '1.2.840.113549.2.7';
+
+/** youmark/pkcs8's checks, in its order, on the OIDs of a PBES2 key. */
+function describePbes2(kdfOid: string, encOid: string, prfOid: string): Pkcs8Encryption {
+  const cipher = CIPHER_NAMES[encOid] ?? encOid;
+  if (!CIPHERS_OK.has(encOid)) return { scheme: `PBES2 ${cipher}`, unsupported: `pkcs8: unsupported cipher (OID: ${encOid})` };
+  if (kdfOid === SCRYPT) return { scheme: `PBES2 scrypt ${cipher}` };
+  if (kdfOid !== PBKDF2) return { scheme: `PBES2 ${cipher}`, unsupported: `pkcs8: unsupported KDF (OID: ${kdfOid})` };
+  const prfName = prfOid === '1.2.840.113549.2.9' ? 'HMAC-SHA256' : prfOid === HMAC_SHA1 ? 'HMAC-SHA1' : prfOid;
+  if (!PRF_OK.has(prfOid)) return { scheme: `PBES2 PBKDF2 ${prfName} ${cipher}`, unsupported: 'pkcs8: unsupported hash function' };
+  return { scheme: `PBES2 PBKDF2 ${prfName} ${cipher}` };
+}
+
+/**
+ * The OIDs of a strictly DER-encoded PBES2 EncryptedPrivateKeyInfo (RFC 8018 A.4), or undefined
+ * for anything else. The PRF is the first SEQUENCE in PBKDF2-params, as forge's reading finds it.
+ */
+function pbes2Parts(der: Buffer): { kdfOid: string; encOid: string; prfOid: string } | undefined {
+  const sequence = (bytes: Buffer | undefined) => (bytes === undefined ? undefined : new DerReader(bytes));
+  const top = sequence(new DerReader(der).read(TAG.SEQUENCE));
+  const algorithm = sequence(top?.read(TAG.SEQUENCE));
+  if (!algorithm || algorithm.readOid() !== PBES2) return undefined;
+  const params = sequence(algorithm.read(TAG.SEQUENCE));
+  const kdf = sequence(params?.read(TAG.SEQUENCE));
+  const enc = sequence(params?.read(TAG.SEQUENCE));
+  const kdfOid = kdf?.readOid();
+  const encOid = enc?.readOid();
+  if (!kdf || kdfOid === undefined || encOid === undefined) return undefined;
+  if (kdfOid !== PBKDF2) return { kdfOid, encOid, prfOid: HMAC_SHA1 };
+  const kdfParams = sequence(kdf.read(TAG.SEQUENCE));
+  if (!kdfParams) return undefined;
+  while (!kdfParams.empty) {
+    const element = kdfParams.readAny();
+    if (!element) return undefined;
+    // Forge matches the tag number in any class: leave other classes' 16 to it.
+    if ((element.tag & 0x1f) === 0x10 && element.tag !== TAG.SEQUENCE) return undefined;
+    if (element.tag !== TAG.SEQUENCE) continue;
+    const prfOid = new DerReader(element.content).readOid();
+    return prfOid === undefined ? undefined : { kdfOid, encOid, prfOid };
+  }
+  return { kdfOid, encOid, prfOid: HMAC_SHA1 };
 }
 
 /**

@@ -248,12 +248,17 @@ const PEM_BLOCK = /-----BEGIN ([^-\r\n]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
 
 /** Every CERTIFICATE block of a PEM text, parsed; other block types are skipped. */
 export function parsePemCertificates(pem: string | Buffer): Cert[] {
+  return pemCertificateDers(pem).map((der) => parseCertificate(der));
+}
+
+/** The DER of every CERTIFICATE block of a PEM text, unparsed; other block types are skipped. */
+export function pemCertificateDers(pem: string | Buffer): Buffer[] {
   const text = typeof pem === 'string' ? pem : pem.toString('latin1');
-  const certs: Cert[] = [];
+  const ders: Buffer[] = [];
   for (const m of text.matchAll(PEM_BLOCK)) {
     if (m[1] !== 'CERTIFICATE') continue;
     const body = (m[2] as string).split(/\r?\n/).filter((line) => !line.includes(':')).join('');
-    certs.push(parseCertificate(Buffer.from(body, 'base64')));
+    ders.push(Buffer.from(body, 'base64'));
   }
-  return certs;
+  return ders;
 }

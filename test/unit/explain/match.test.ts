@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { dice, Explainer, explainLine } from '../../../src/explain/match.js';
 import { causeOf, explainDocument, fixOf } from '../../../src/explain/report.js';
 import type { Catalog } from '../../../src/scenarios/catalog.js';
-import { ScenarioFile, type ScenarioData } from '../../../src/scenarios/schema.js';
+import { scenarioSchemas, type ScenarioData } from '../../../src/scenarios/schema.js';
 
 /** A catalog in memory: the one-way flow and the scenarios a test needs. */
 function catalogOf(...scenarios: object[]): Catalog {
   return {
     dirs: [],
     flows: new Map([['one-way', { title: 'One-way', command: ['--url=https://localhost:8220', '--certificate-authorities=/path/to/fleet-ca'] }]]),
-    scenarios: scenarios.map((s) => ScenarioFile.parse(s)),
+    scenarios: scenarios.map((s) => scenarioSchemas().ScenarioFile.parse(s)),
   };
 }
 
