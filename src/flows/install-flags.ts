@@ -100,9 +100,16 @@ export interface ParsedFlags {
   readonly inert: readonly string[];
 }
 
-/** Parses an install command line as the agent's pflag does: `--a=b`, `--a b`, `-a b`, `-a=b`, `--bool=false`; last value wins. */
-export function parseInstallFlags(argv: readonly string[]): ParsedFlags {
-  const seen = new Map<string, string[]>();
+/** The string flags' values in the order given, for the parse under way (see {@link installCommand}). */
+let seen = new Map<string, string[]>();
+let parser: Command | undefined;
+
+/**
+ * The install command's parser, built once: commander restores its state before each parse, and
+ * building ninety options for every scenario run was most of the parsing time.
+ */
+function installCommand(): Command {
+  if (parser) return parser;
   const command = new Command('install').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} }).allowExcessArguments(false);
   for (const spec of SPECS) {
     const flags = `${spec.short ? `-${spec.short}, ` : ''}--${spec.name}${spec.kind === 'string' ? ' <value>' : ''}`;
@@ -115,6 +122,13 @@ export function parseInstallFlags(argv: readonly string[]): ParsedFlags {
     }
     command.addOption(option);
   }
+  return (parser = command);
+}
+
+/** Parses an install command line as the agent's pflag does: `--a=b`, `--a b`, `-a b`, `-a=b`, `--bool=false`; last value wins. */
+export function parseInstallFlags(argv: readonly string[]): ParsedFlags {
+  const command = installCommand();
+  seen = new Map<string, string[]>();
   const { args, booleans } = pflagForms(argv);
   try {
     command.parse(args, { from: 'user' });
