@@ -20,6 +20,7 @@ import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdenti
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
 import { proxyPredictions } from './proxy-legs.js';
 import { predictPolicyLegs } from './predict-policy.js';
+import { predictEsSecureProxy } from './predict-es-proxy.js';
 
 /** Options of {@link doctor}. */
 export interface DoctorOptions {
@@ -144,7 +145,13 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     clientAuthentication: clientAuth(str('es-client-auth') ?? 'optional'), clientCAFlag: '--es-client-ca', clientCAs: esClientCas, server: 'java', now,
   };
   const es = predictLeg(esSetup);
-  findings.push(...es.findings);
+  // Behind a secure proxy in front of Elasticsearch, Fleet Server's TLS ends at the proxy.
+  const esFront = plan?.fleetServer.secureProxy?.inFrontOf === 'elasticsearch' ? plan.fleetServer.secureProxy : undefined;
+  const esProxy = esFront ? predictEsSecureProxy(esFront, esSetup, file('secure-proxy-cert') ?? options.pki.certPath('es-cert'), {
+    chain: esIdentity.chain, clientAuthentication: plan!.elasticsearch.clientAuthentication, clientCAs: esClientCas, tls13: plan!.versions.max === '1.3',
+  }, now) : undefined;
+  const bootstraps = esProxy ? esProxy.healthy : es.prediction.outcome === 'ok';
+  findings.push(...(esProxy?.findings ?? es.findings));
   const fleetChain: readonly Cert[] = fleet?.chain ?? plan?.fleetServer.identity.chain ?? [];
   if (!fleet) findings.push(finding('info', '--fleet-server-cert', null, 'TRUST_SYSTEM_ROOTS', 'no --fleet-server-cert: the agent generates a self-signed certificate for this host, which agents trust only with its CA or --insecure', '--fleet-server-cert and --fleet-server-cert-key for a certificate of your CA'));
   const agentSetup: LegSetup = {
@@ -152,7 +159,7 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     trustFlag: '--certificate-authorities', roots: agentTrust ? agentTrust.certs : 'system',
     ...(str('ca-sha256') ? { caSha256: str('ca-sha256')!.split(',').filter(Boolean) } : {}),
     serverFlag: '--fleet-server-cert', serverFile: file('fleet-server-cert') ?? '(self-signed)', serverChain: fleetChain,
-    ...(fleetLoadError ? { serverLoadError: fleetLoadError } : es.prediction.outcome !== 'ok' ? { serverLoadError: 'Fleet Server did not become healthy' } : {}),
+    ...(fleetLoadError ? { serverLoadError: fleetLoadError } : !bootstraps ? { serverLoadError: 'Fleet Server did not become healthy' } : {}),
     ...(loadError(agent, 'the agent') ? { clientLoadError: loadError(agent, 'the agent')! } : {}),
     clientFlag: '--elastic-agent-cert', ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}),
     ...(agent ? { clientChain: agent.chain } : {}),
@@ -160,23 +167,25 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   };
   const agentLeg = predictLeg(agentSetup);
   // A healthy Fleet Server is the proxies' precondition: the flow starts them only then.
-  const proxies = plan && !fleetLoadError && es.prediction.outcome === 'ok' ? proxyPredictions(plan, {
+  const proxies = plan && !fleetLoadError && bootstraps ? proxyPredictions(plan, {
     host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
     roots: agentTrust ? agentTrust.certs : 'system', ...(agent ? { clientChain: agent.chain } : {}),
     ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}), now,
   }, {
     chain: fleetChain, insecureHttp: v['fleet-server-insecure-http'] === true, clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'),
-    tls13: plan.versions.max === '1.3',
+    tls13: plan.versions.max === '1.3', clientCAs: agentTrust?.certs ?? [],
   }) : undefined;
   // In front of a secure proxy the agent's TLS ends at the proxy: its leg to Fleet Server is the proxy's.
-  const behindSecureProxy = Boolean(plan?.fleetServer.secureProxy && proxies);
+  const behindSecureProxy = Boolean(plan?.fleetServer.secureProxy && !esFront && proxies);
   if (!behindSecureProxy) findings.push(...agentLeg.findings);
   findings.push(...(proxies?.findings ?? []));
   const agentPrediction: Prediction = proxies?.blocked ? { ...agentLeg.prediction, outcome: 'not-attempted', message: proxies.blocked } : agentLeg.prediction;
   const enrolls = behindSecureProxy ? !proxies!.blocked : agentPrediction.outcome === 'ok';
   // The output leg: install's policy output trusts what Fleet Server's own connection trusts and
   // has no client certificate. Its findings would repeat Fleet Server's, so only the prediction counts.
-  const { clientFile: _f, clientChain: _c, clientLoadError: _e, ...outputSetup } = esSetup;
+  // Through a proxy in front of Elasticsearch, the policy's output and Fleet Server's test of it reach the proxy.
+  const fleetToEs = esProxy ? { setup: { ...esProxy.front.setup, to: 'elasticsearch' as const }, prediction: { ...esProxy.front.prediction, to: 'elasticsearch' as const } } : { setup: esSetup, prediction: es.prediction };
+  const { clientFile: _f, clientChain: _c, clientLoadError: _e, ...outputSetup } = fleetToEs.setup;
   const outputLeg: LegSetup = { ...outputSetup, from: 'agent', to: 'elasticsearch', clientFlag: 'the output\'s ssl.certificate' };
   const output = predictLeg({
     ...outputLeg,
@@ -184,9 +193,9 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   });
   // Once the policy takes over: the agent's next connection, Fleet Server's output test, and the output
   // as the policy gives it (the flow has no policy stage behind a secure proxy).
-  const policy = plan && !behindSecureProxy ? predictPolicyLegs(plan, { setup: agentSetup, prediction: agentPrediction }, { setup: esSetup, prediction: es.prediction }, outputLeg, (name) => str(name) !== undefined) : undefined;
+  const policy = plan && !behindSecureProxy ? predictPolicyLegs(plan, { setup: agentSetup, prediction: agentPrediction }, fleetToEs, outputLeg, (name) => str(name) !== undefined) : undefined;
   findings.push(...(policy?.findings ?? []));
-  const predictions = [es.prediction, ...(proxies?.predictions ?? []), ...(behindSecureProxy ? [] : [agentPrediction]), ...(policy?.predictions ?? []), policy?.output ?? output.prediction];
+  const predictions = [...(esProxy?.predictions ?? [es.prediction]), ...(proxies?.predictions ?? []), ...(behindSecureProxy ? [] : [agentPrediction]), ...(policy?.predictions ?? []), policy?.output ?? output.prediction];
 
   let legs: Leg[] = [];
   let compared: LegComparison[];

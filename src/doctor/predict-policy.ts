@@ -86,6 +86,8 @@ function tlsSetup(base: LegSetup, url: URL, tls: GoClientTls, trustFlag: string)
     ...rest, host: url.hostname.replace(/^\[|\]$/g, ''), mode: tls.verificationMode ?? 'full', trustFlag,
     roots: tls.certificateAuthorities ? [...tls.certificateAuthorities] : 'system',
     ...(tls.caTrustedFingerprint ? { caTrustedFingerprint: tls.caTrustedFingerprint } : {}),
+    // The client certificate the settings carry (ssl.certificate), which the Beats and Fleet Server present.
+    ...(tls.certificate ? { clientChain: tls.certificate.chain } : {}),
   };
 }
 
