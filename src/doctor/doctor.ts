@@ -21,6 +21,7 @@ import { predictLeg, type LegSetup, type Outcome, type Prediction } from './pred
 import { proxyPredictions } from './proxy-legs.js';
 import { predictPolicyLegs } from './predict-policy.js';
 import { predictEsSecureProxy } from './predict-es-proxy.js';
+import { predictHealthCheck } from './predict-health.js';
 
 /** Options of {@link doctor}. */
 export interface DoctorOptions {
@@ -174,13 +175,16 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   }, {
     chain: fleetChain, insecureHttp: v['fleet-server-insecure-http'] === true, clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'),
     tls13: plan.versions.max === '1.3', clientCAs: agentTrust?.certs ?? [],
-  }) : undefined;
+  }, agentSetup) : undefined;
   // In front of a secure proxy the agent's TLS ends at the proxy: its leg to Fleet Server is the proxy's.
   const behindSecureProxy = Boolean(plan?.fleetServer.secureProxy && !esFront && proxies);
-  if (!behindSecureProxy) findings.push(...agentLeg.findings);
+  // Through an intercepting proxy too, but the policy still takes over after enrolling.
+  const intercepted = Boolean(proxies && plan?.agent.proxy?.intercept);
+  const tlsEndsAtProxy = behindSecureProxy || intercepted;
+  if (!tlsEndsAtProxy) findings.push(...agentLeg.findings);
   findings.push(...(proxies?.findings ?? []));
   const agentPrediction: Prediction = proxies?.blocked ? { ...agentLeg.prediction, outcome: 'not-attempted', message: proxies.blocked } : agentLeg.prediction;
-  const enrolls = behindSecureProxy ? !proxies!.blocked : agentPrediction.outcome === 'ok';
+  const enrolls = tlsEndsAtProxy ? !proxies!.blocked : agentPrediction.outcome === 'ok';
   // The output leg: install's policy output trusts what Fleet Server's own connection trusts and
   // has no client certificate. Its findings would repeat Fleet Server's, so only the prediction counts.
   // Through a proxy in front of Elasticsearch, the policy's output and Fleet Server's test of it reach the proxy.
@@ -193,9 +197,14 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   });
   // Once the policy takes over: the agent's next connection, Fleet Server's output test, and the output
   // as the policy gives it (the flow has no policy stage behind a secure proxy).
-  const policy = plan && !behindSecureProxy ? predictPolicyLegs(plan, { setup: agentSetup, prediction: agentPrediction }, fleetToEs, outputLeg, (name) => str(name) !== undefined) : undefined;
+  const enrolled = intercepted ? { ...agentPrediction, outcome: enrolls ? 'ok' as const : 'not-attempted' as const } : agentPrediction;
+  const policy = plan && !behindSecureProxy ? predictPolicyLegs(plan, { setup: agentSetup, prediction: enrolled }, fleetToEs, outputLeg, (name) => str(name) !== undefined, !intercepted) : undefined;
+  // The agent through an intercepting proxy applies its policy without checking in again through it (intercept-flow.ts).
   findings.push(...(policy?.findings ?? []));
-  const predictions = [...(esProxy?.predictions ?? [es.prediction]), ...(proxies?.predictions ?? []), ...(behindSecureProxy ? [] : [agentPrediction]), ...(policy?.predictions ?? []), policy?.output ?? output.prediction];
+  // The balancer probes Fleet Server before the agent comes (a Fleet Server that cannot load its files is not probed here).
+  const health = plan?.healthCheck && !fleetLoadError ? predictHealthCheck(plan.healthCheck, { tls: plan.fleetServer.tls, clientAuthentication: plan.fleetServer.clientAuthentication, healthy: bootstraps }) : undefined;
+  findings.push(...(health?.findings ?? []));
+  const predictions = [...(health ? [health.prediction] : []), ...(esProxy?.predictions ?? [es.prediction]), ...(proxies?.predictions ?? []), ...(tlsEndsAtProxy ? [] : [agentPrediction]), ...(policy?.predictions ?? []), policy?.output ?? output.prediction];
 
   let legs: Leg[] = [];
   let compared: LegComparison[];
@@ -205,8 +214,13 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   else {
     const flow = await runFlow(flowConfig(plan, 'ephemeral'));
     legs = [...flow.legs];
+    // Legs with the same ends (the balancer's probes and a proxy's own hop, both proxy -> fleet-server) pair up in order.
+    const taken = new Map<string, number>();
     compared = predictions.map((p) => {
-      const leg = legs.find((l) => l.from === p.from && l.to === p.to && l.stage === p.stage);
+      const key = `${p.from}|${p.to}|${p.stage ?? ''}`;
+      const nth = taken.get(key) ?? 0;
+      taken.set(key, nth + 1);
+      const leg = legs.filter((l) => l.from === p.from && l.to === p.to && l.stage === p.stage)[nth];
       const actual: Outcome = !leg || leg.skipped ? 'not-attempted' : leg.ok ? 'ok' : leg.rejectedBy === 'client' ? 'rejected-by-client' : 'rejected-by-server';
       return { ...p, actual, agrees: actual === p.outcome && sameReason(p, leg) };
     });
@@ -240,7 +254,8 @@ function withoutAgentCertificate(flags: ParsedFlags, context: PlanContext, error
  */
 function sameReason(prediction: Prediction, leg: Leg | undefined): boolean {
   if (!leg || prediction.outcome === 'ok' || prediction.outcome === 'not-attempted') return true;
-  const said = Object.values(leg.logs ?? {}).join('\n');
+  // A proxy that logs nothing about a server it refused keeps OpenSSL's verdict on the leg (node).
+  const said = [...Object.values(leg.logs ?? {}), leg.node?.message ?? ''].join('\n');
   return said.includes(prediction.message);
 }
 

@@ -18,7 +18,7 @@ export type FindingCode =
   | 'CHAIN_INCOMPLETE' | 'CHAIN_UNTRUSTED' | 'HOST_MISMATCH' | 'HOST_CN_ONLY'
   | 'FINGERPRINT_FORMAT' | 'FINGERPRINT_NOT_CA' | 'FINGERPRINT_NO_MATCH' | 'FINGERPRINT_CA_NOT_SENT' | 'CA_SHA256_NO_MATCH'
   | 'CLIENT_CERT_MISSING' | 'CLIENT_CERT_UNTRUSTED' | 'FINGERPRINTS' | 'TRUST_SYSTEM_ROOTS'
-  | 'PROXY_CERT_UNTRUSTED' | 'PROXY_UPSTREAM_UNTRUSTED' | 'PROXY_UPSTREAM_CLIENT_CERT';
+  | 'PROXY_CERT_UNTRUSTED' | 'PROXY_UPSTREAM_UNTRUSTED' | 'PROXY_UPSTREAM_CLIENT_CERT' | 'PROXY_INTERCEPTED' | 'HEALTH_CHECK_HANDSHAKE_ERRORS';
 
 export const finding = (severity: Severity, flag: string, file: string | null, code: FindingCode, message: string, fix = ''): Finding =>
   ({ severity, flag, file, code, message, fix });
