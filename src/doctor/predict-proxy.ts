@@ -79,6 +79,9 @@ export function predictForwardProxy(planned: PlannedProxy, agent: AgentSide, pro
   if (planned.allowPorts && !planned.allowPorts.includes(targetPort)) {
     return result('rejected-by-server', route.scheme === 'socks5' ? 'unknown error connection not allowed by ruleset' : 'Access violation');
   }
+  // A CONNECT answered with anything but 200 is Go's error by the status text alone (net/http transport.go, dialConn).
+  if (planned.parentRefused) return result('rejected-by-server', 'Unable to connect to upstream proxy');
+  if (planned.targetRefused) return result('rejected-by-server', route.scheme === 'socks5' ? 'unknown error connection refused' : 'Unable to connect');
   return result('ok', route.scheme === 'socks5' ? 'the SOCKS5 proxy opens the tunnel' : 'the proxy answers CONNECT with 200');
 }
 
