@@ -26,18 +26,22 @@ export interface InterceptedFleetServer {
 }
 
 /** `agent` is the agent's leg to Fleet Server as its flags give it; the minted chain takes the server's place. */
-export function predictIntercept(planned: PlannedProxy & { readonly intercept: PlannedIntercept }, agent: LegSetup, fleet: InterceptedFleetServer): ProxyPredictions {
+export function predictIntercept(planned: PlannedProxy & { readonly intercept: PlannedIntercept }, agent: LegSetup, fleet: InterceptedFleetServer, targetPort: number): ProxyPredictions {
   const { route, intercept } = planned;
   const hop = (outcome: Prediction['outcome'], message: string): Prediction => ({ from: 'agent', to: 'proxy', outcome, message });
   const upstreamLeg = (outcome: Prediction['outcome'], message: string): Prediction => ({ from: 'proxy', to: 'fleet-server', outcome, message });
+  const blocked = (message: string): ProxyPredictions => ({ predictions: [hop('rejected-by-server', message), upstreamLeg('not-attempted', 'the proxy did not accept the CONNECT')], findings: [], blocked: 'the proxy did not open a connection to Fleet Server' });
+  // squid's http_access deny CONNECT !SSL_ports, with ssl-bump: no authentication, no server; the bumped request gets 403.
+  const denied = planned.allowPorts !== undefined && !planned.allowPorts.includes(targetPort);
   const given = route.url.username || route.url.password ? `${decodeURIComponent(route.url.username)}:${decodeURIComponent(route.url.password)}` : undefined;
   const wanted = planned.requireAuth ? `${planned.requireAuth.username}:${planned.requireAuth.password}` : undefined;
-  if (wanted !== undefined && given !== wanted) {
+  if (!denied && wanted !== undefined && given !== wanted) {
     // squid answers 407 (ERR_CACHE_ACCESS_DENIED); Go words a refused CONNECT by the status text alone (transport.go).
-    return { predictions: [hop('rejected-by-server', 'Proxy Authentication Required'), upstreamLeg('not-attempted', 'the proxy did not accept the CONNECT')], findings: [], blocked: 'the proxy did not open a connection to Fleet Server' };
+    return blocked('Proxy Authentication Required');
   }
   // squid peeks at the ClientHello for the name; Go sends no SNI for an IP, so squid goes no further upstream.
-  const upstream = isIP(agent.host) ? upstreamLeg('not-attempted', 'the proxy did not connect to Fleet Server (no server name to connect with)') : predictUpstream(intercept, agent.host, fleet);
+  const upstream = denied ? upstreamLeg('not-attempted', `the proxy's rules deny CONNECT to port ${targetPort}: it contacted nobody`)
+    : isIP(agent.host) ? upstreamLeg('not-attempted', 'the proxy did not connect to Fleet Server (no server name to connect with)') : predictUpstream(intercept, agent.host, fleet);
   const root = intercept.root ?? generatedRoot();
   const minted = new CertificateMinter(root).mint(agent.host, upstream.outcome === 'ok' || upstream.outcome === 'rejected-by-server' ? fleet.chain[0] : undefined);
   const presented = parsePemCertificates(minted.chainPem);
@@ -52,6 +56,12 @@ export function predictIntercept(planned: PlannedProxy & { readonly intercept: P
       `the proxy at ${route.host}:${route.port} inspects TLS: the agent verifies a certificate the proxy minted for ${agent.host}, signed by ${root.chain[0]!.subject}, not Fleet Server's, and refuses it (${judged.prediction.message})`,
       'exempt the Fleet Server host from TLS inspection on the proxy (squid: ssl_bump splice), or add the proxy\'s root CA to --certificate-authorities'));
     return { predictions: [hop('rejected-by-client', judged.prediction.message), upstream], findings, blocked: 'the agent refused the proxy\'s certificate' };
+  }
+  if (denied) {
+    findings.push(finding('error', '--proxy-url', null, 'PROXY_CONNECT_DENIED',
+      `the proxy at ${route.host}:${route.port} allows CONNECT to port ${planned.allowPorts!.join(', ')} only: it bumps the agent's connection and answers its request with a 403 page, which the agent cannot decode`,
+      `allow CONNECT to port ${targetPort} on the proxy (squid: acl SSL_ports port ${targetPort}), or publish Fleet Server on an allowed port`));
+    return { predictions: [hop('rejected-by-server', 'could not decode the response'), upstream], findings, blocked: 'the proxy denied the CONNECT' };
   }
   if (upstream.outcome !== 'ok') {
     if (upstream.outcome === 'rejected-by-client') {

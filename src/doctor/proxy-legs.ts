@@ -14,8 +14,8 @@ export function proxyPredictions(plan: InstallPlan, agent: AgentSide, fleet: Fle
   if (secure && secure.inFrontOf !== 'elasticsearch') return predictSecureProxy(secure, agent, fleet);
   const forward = plan.agent.proxy;
   if (!forward || forward.disabled || forward.bypassed) return undefined;
-  const { intercept } = forward;
-  if (intercept) return predictIntercept({ ...forward, intercept }, agentLeg, { ...fleet, clientCAs: fleet.clientCAs ?? [], now: agent.now });
   const url = new URL(plan.url);
+  const { intercept } = forward;
+  if (intercept) return predictIntercept({ ...forward, intercept }, agentLeg, { ...fleet, clientCAs: fleet.clientCAs ?? [], now: agent.now }, Number(url.port || 443));
   return predictForwardProxy(forward, agent, forward.identity?.chain ?? plan.fleetServer.identity.chain, Number(url.port || 443));
 }

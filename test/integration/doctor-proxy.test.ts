@@ -180,6 +180,17 @@ describe('doctor predicts the intercepting proxy\'s legs from the certificate it
   });
 });
 
+describe('doctor predicts squid\'s denied CONNECT port under ssl-bump', () => {
+  it('the proxy bumps the denied CONNECT and answers 403, which the agent cannot decode; it contacts nobody; PROXY_CONNECT_DENIED', async () => {
+    const result = await diagnose([...INTERCEPT, ...INSPECTION_ROOT, '--proxy-allow-ports=443']);
+    expect(legs(result).slice(1, 3)).toEqual([
+      ['agent->proxy', 'rejected-by-server', 'could not decode the response', true],
+      ['proxy->fleet-server', 'not-attempted', 'the proxy\'s rules deny CONNECT to port 8220: it contacted nobody', true],
+    ]);
+    expect(errors(result)).toEqual(['PROXY_CONNECT_DENIED --proxy-url']);
+  });
+});
+
 describe('doctor predicts a load balancer\'s health checks, and the flow agrees', () => {
   it('TCP probes pass and cost Fleet Server a handshake error each; beside a secure proxy the two proxy -> fleet-server legs pair up in order', async () => {
     const [tcp, behind] = await Promise.all([
