@@ -22,6 +22,8 @@ export interface InterceptedFleetServer {
   readonly insecureHttp: boolean;
   readonly clientAuthentication: ClientAuthentication;
   readonly clientCAs: readonly Cert[];
+  /** The proxy and Fleet Server settle on TLS 1.3 (the run's highest version). */
+  readonly tls13: boolean;
   readonly now: Date;
 }
 
@@ -72,6 +74,11 @@ export function predictIntercept(planned: PlannedProxy & { readonly intercept: P
       findings.push(finding('error', '--fleet-server-client-auth', null, 'PROXY_UPSTREAM_CLIENT_CERT',
         'Fleet Server asks for a client certificate, and the intercepting proxy presents none it accepts: the agent\'s own stays with the agent',
         'exempt the Fleet Server host from TLS inspection (squid: ssl_bump splice), or give the proxy a client certificate Fleet Server trusts (tls_outgoing_options cert=)'));
+    }
+    // Under TLS 1.3 Fleet Server refuses squid after squid's handshake is done, and squid 5.7 never answers
+    // the agent, which gives up at its own timeout (intercepting-proxy-squid.test.ts).
+    if (upstream.outcome === 'rejected-by-server' && fleet.tls13) {
+      return { predictions: [hop('rejected-by-client', 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)'), upstream], findings, blocked: 'the proxy never answered the agent' };
     }
     // squid serves ERR_SECURE_CONNECT_FAIL over the bumped connection; the agent reads a 503 as a server error.
     return { predictions: [hop('rejected-by-server', 'received status code 503 (ServiceUnavailable)'), upstream], findings, blocked: 'the proxy could not reach Fleet Server' };

@@ -173,10 +173,16 @@ describe('doctor predicts the intercepting proxy\'s legs from the certificate it
     expect(errors(result)).toEqual(['PROXY_UPSTREAM_UNTRUSTED --proxy-intercept-upstream-ca']);
   });
 
-  it('Fleet Server requires a client certificate: the agent\'s stays with the agent, Fleet Server refuses the proxy', async () => {
-    const result = await diagnose([...INTERCEPT, '--proxy-intercept-upstream-ca=/path/to/fleet-ca', ...INSPECTION_ROOT, '--fleet-server-client-auth=required']);
-    expect(legs(result)[2]).toEqual(['proxy->fleet-server', 'rejected-by-server', "tls: client didn't provide a certificate", true]);
-    expect(errors(result)).toEqual(['PROXY_UPSTREAM_CLIENT_CERT --fleet-server-client-auth']);
+  it('Fleet Server requires a client certificate: the agent\'s stays with the agent, Fleet Server refuses the proxy; squid answers 503 under TLS 1.2, nothing under TLS 1.3', async () => {
+    const mutualIntercept = [...INTERCEPT, '--proxy-intercept-upstream-ca=/path/to/fleet-ca', ...INSPECTION_ROOT, '--fleet-server-client-auth=required'];
+    const [tls12, tls13] = await Promise.all([diagnose([...mutualIntercept, '--tls=1.2']), doctor([...mutualIntercept, '--certs', pki.dir], { pki, static: true })]);
+    expect(legs(tls12!).slice(1, 3)).toEqual([
+      ['agent->proxy', 'rejected-by-server', 'received status code 503 (ServiceUnavailable)', true],
+      ['proxy->fleet-server', 'rejected-by-server', "tls: client didn't provide a certificate", true],
+    ]);
+    expect(errors(tls12!)).toEqual(['PROXY_UPSTREAM_CLIENT_CERT --fleet-server-client-auth']);
+    // Static: the agent would wait for its own timeout (10 minutes by default), as scenario proxy.intercept.mutual-tls-1.3 shows with a short one.
+    expect(legs(tls13!)[1]).toEqual(['agent->proxy', 'rejected-by-client', 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)', null]);
   });
 });
 
