@@ -40,6 +40,12 @@ export interface EnsurePkiOptions {
    * service name: a compose file's or a proxy's host names. A reused one that lacks any is reissued.
    */
   readonly extraDnsNames?: readonly string[];
+  /**
+   * Judges the PKI before anything is written to `dir` (a command's flags, which may name its
+   * files): a throw leaves `dir` as it was. When files would be written, the PKI it is handed
+   * lives in a private temporary directory, removed once it returns.
+   */
+  readonly check?: (pki: Pki) => void | Promise<void>;
 }
 
 /**
