@@ -210,7 +210,7 @@ describe('Fleet Server reads a client\'s records as Go 1.19\'s net/http server d
       ]);
       checkAnswer(real.bytes, answer);
       checkAnswer(fake.bytes, answer);
-      const realLog = await go.logLine('fleet', real.localPort, log === null ? 300 : 3_000);
+      const realLog = await go.logLine('fleet', real.localPort);
       const fakeLog = (await fleetServer.connection(fake.localPort))?.logLine;
       expect(realLog).toBe(log === null ? undefined : goLine(real.localPort, log));
       expect(fakeLog).toBe(log === null ? undefined : goLine(fake.localPort, log));
@@ -233,7 +233,7 @@ describe('a ClientHello with a 33-byte session id, which Go reads and OpenSSL re
       expect(serverHello[5 + 4 + 2 + 32]).toBe(33);
       expect(serverHello.subarray(5 + 4 + 2 + 32 + 1, 5 + 4 + 2 + 32 + 1 + 33).equals(sessionId)).toBe(true);
     }
-    expect(await go.logLine('fleet', real.localPort, 3_000)).toBe(goLine(real.localPort, 'EOF'));
+    expect(await go.logLine('fleet', real.localPort)).toBe(goLine(real.localPort, 'EOF'));
     expect((await fleetServer.connection(fake.localPort))?.logLine).toBe(goLine(fake.localPort, 'EOF'));
   });
 });
