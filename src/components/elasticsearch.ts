@@ -10,6 +10,7 @@ import type { Identity } from '../tls/material.js';
 import { ComponentLog } from './log.js';
 import { TlsListener } from './tls-listener.js';
 import type { ServerConnection, ServerDialect } from './server-dialect.js';
+import { jsseServerRecords } from '../dialects/jsse-records.js';
 import { newElasticsearchState, route, send, type ElasticsearchState } from './elasticsearch-api.js';
 import { exception } from './elasticsearch/errors.js';
 import type { StoredDocument } from './elasticsearch/store.js';
@@ -209,12 +210,15 @@ function nettyDialect(node: string, trusted: readonly Cert[], versions: VersionR
       log: warn('o.e.h.n.Netty4HttpServerTransport', `received plaintext http traffic on an https channel, closing connection ${channel(connection)}`),
     }),
     handshakeLimit: () => JSSE_MAX_HANDSHAKE,
+    records: jsseServerRecords(jsse),
     malformed: (fault) => jsseMalformedHandshake(fault, jsse),
     unparsableCertificate: (parseError) => jsseUnparsableCertificate(parseError, jsse),
     handshakeFailure(connection) {
       const tap = connection.tap;
       if (tap.rejection?.by === 'server') {
         const chain = (tap.rejection.error as { chain?: readonly string[] }).chain ?? [tap.rejection.error.message];
+        // SecurityHttpExceptionHandler logs a close during the handshake only at DEBUG.
+        if (chain[0]!.endsWith('Received close_notify during handshake')) return undefined;
         return caught(connection, chain[0]!);
       }
       const fromClient = tap.alerts.find((a) => a.sender === 'client' && a.description !== ALERT.close_notify);

@@ -187,7 +187,7 @@ export abstract class RecordPump extends RecordStream {
 
   private finishRejection(): void {
     if (!this.rejection || this.stopped) return;
-    const alert = this.session.sealAlert(this.role, this.rejection.alert, this.rejection.earlyRecordVersion);
+    const alert = this.session.sealAlert(this.role, this.rejection.alert, this.rejection.earlyRecordVersion, this.rejection.level ?? AlertLevel.fatal);
     if (!alert) return;
     this.stopped = true;
     this.holding = false;
@@ -195,7 +195,7 @@ export abstract class RecordPump extends RecordStream {
     this.held = [];
     this.queue(alert.record);
     this.flush();
-    this.onAlert(this.role, AlertLevel.fatal, this.rejection.alert, alert.encrypted, true);
+    this.onAlert(this.role, this.rejection.level ?? AlertLevel.fatal, this.rejection.alert, alert.encrypted, true);
     this.raw.end();
     this.tls?.destroy(this.rejection.error);
   }

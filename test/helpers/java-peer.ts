@@ -84,3 +84,12 @@ export async function javaServers(specs: readonly JavaServerSpec[]): Promise<Jav
     },
   };
 }
+
+/** The JSSE wording family of a `java -version` first line; a JDK nobody recorded fails loudly. */
+export function jsseWordingOf(version: string): 'alert-named' | 'jdk17' {
+  const match = /version "(\d+)(?:\.(\d+)\.(\d+))?/.exec(version);
+  const [major, update] = [Number(match?.[1]), Number(match?.[3] ?? 0)];
+  if (major >= 22 || (major === 17 && update >= 21)) return 'alert-named';
+  if (major === 17 && update <= 15) return 'jdk17';
+  throw new Error(`JSSE wording of ${version} is not recorded: add it to jsseWordingOf`);
+}
