@@ -28,6 +28,8 @@ export abstract class RecordPump extends RecordStream {
   offeredVersions: number[] = [];
   /** Whether the ClientHello carried supported_versions (TLS 1.3 capable clients do). */
   clientHelloHadVersions = false;
+  /** The extension types of the client's hello, in its order (a server's words may name the one missing). */
+  clientHelloExtensions: readonly number[] = [];
   rejection?: Rejection & { readonly by: Role };
 
   protected held: TlsRecord[] = [];
@@ -156,6 +158,7 @@ export abstract class RecordPump extends RecordStream {
         this.serverName = hello.serverName;
         this.offeredVersions = hello.supportedVersions;
         this.clientHelloHadVersions = hello.extensions.some((extension) => extension.type === 43);
+        this.clientHelloExtensions = hello.extensions.map((extension) => extension.type);
         break;
       }
       case HandshakeType.CertificateRequest:

@@ -96,6 +96,12 @@ const CASES: ReadonlyArray<readonly [string, () => Buffer, string, RegExp | null
     'protected record', /^javax\.net\.ssl\.SSLException: (\(bad_record_mac\) )?Tag mismatch!$/],
   ['a ClientHello repeating an extension: illegal_parameter', () => clientHelloRecord({ extensions: [...defaultExtensions(), extension(10, Buffer.from('0002001d', 'hex'))] }),
     alert(2, 47), /^javax\.net\.ssl\.SSLHandshakeException: (\(illegal_parameter\) )?Duplicate extension with ID: 10$/],
+  ['a TLS 1.3 ClientHello without key_share: missing_extension, named', () => clientHelloRecord({ extensions: defaultExtensions().filter((e) => e.type !== 51) }),
+    alert(2, 109), /^javax\.net\.ssl\.SSLHandshakeException: (\(missing_extension\) )?No key_share extension to work with the supported_groups extension$/],
+  ['a TLS 1.3 ClientHello without supported_groups: missing_extension, named', () => clientHelloRecord({ extensions: defaultExtensions().filter((e) => e.type !== 10) }),
+    alert(2, 109), /^javax\.net\.ssl\.SSLHandshakeException: (\(missing_extension\) )?No supported_groups extension to work with the key_share extension$/],
+  ['a TLS 1.3 ClientHello without signature_algorithms: missing_extension, named', () => clientHelloRecord({ extensions: defaultExtensions().filter((e) => e.type !== 13) }),
+    alert(2, 109), /^javax\.net\.ssl\.SSLHandshakeException: (\(missing_extension\) )?No mandatory signature_algorithms extension in the received ClientHello handshake message$/],
 ];
 
 describe('Elasticsearch reads a hostile client\'s records as the JDK\'s SSLEngine does', () => {
