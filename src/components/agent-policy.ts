@@ -39,6 +39,8 @@ export interface AgentPolicyOptions {
   readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo: { readonly host: string; readonly port: number } };
   /** What {@link policyFleetClient} gives for these options, when the caller already has it. */
   readonly client?: FleetClientSettings;
+  /** What answers at the policy's Fleet Server host: a TLS-terminating proxy in front of Fleet Server, or one that intercepts. */
+  readonly legTo?: 'proxy';
 }
 
 /** What applying the policy did: its first connection with the policy's settings, as legs. */
@@ -78,6 +80,7 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
     for (const warning of exchange.connection.warnings) log.warnOnce(warning);
     return exchange;
   };
+  const to = options.legTo ?? 'fleet-server';
   const target = new URL(base);
   const targetAddr = hostPort(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || (target.protocol === 'https:' ? 443 : 80)));
   const legs = async (exchange: GoExchange, ok: boolean, method: string, path: string, clientLog: string): Promise<{ leg: Leg; proxyLeg?: Leg }> => {
@@ -85,10 +88,10 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
       ? changedLeg(proxyLeg('agent', exchange.proxy, targetAddr, exchange.proxy.error ? clientLog : undefined, options.proxyFake?.log), { stage: 'policy' })
       : undefined;
     if (exchange.proxy?.error) {
-      return { leg: changedLeg(skippedLeg('agent', 'fleet-server', `${base}${path}`, 'the proxy did not open a connection to Fleet Server'), { stage: 'policy' }), ...(hop ? { proxyLeg: hop } : {}) };
+      return { leg: changedLeg(skippedLeg('agent', to, `${base}${path}`, 'the proxy did not open a connection to Fleet Server'), { stage: 'policy' }), ...(hop ? { proxyLeg: hop } : {}) };
     }
     const built = withLog(buildLeg({
-      from: 'agent', to: 'fleet-server', url: `${base}${path}`, exchange, ok, method,
+      from: 'agent', to, url: `${base}${path}`, exchange, ok, method,
       ...(exchange.proxy ? {} : { clientLog }),
       ...(options.fleetServer && !exchange.proxy ? { server: await options.fleetServer.connection(exchange.connection.localPort) } : {}),
     }), exchange.proxy ? clientLog : undefined);
