@@ -19,7 +19,8 @@ import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
 import { proxyPredictions } from './proxy-legs.js';
-import { predictPolicyLegs } from './predict-policy.js';
+import { predictPolicyFront, predictPolicyLegs } from './predict-policy.js';
+import type { AgentSide, FleetSide } from './predict-proxy.js';
 
 /** Options of {@link doctor}. */
 export interface DoctorOptions {
@@ -160,16 +161,19 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   };
   const agentLeg = predictLeg(agentSetup);
   // A healthy Fleet Server is the proxies' precondition: the flow starts them only then.
-  const proxies = plan && !fleetLoadError && es.prediction.outcome === 'ok' ? proxyPredictions(plan, {
+  const agentSide: AgentSide = {
     host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
     roots: agentTrust ? agentTrust.certs : 'system', ...(agent ? { clientChain: agent.chain } : {}),
     ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}), now,
-  }, {
+  };
+  const fleetSide: FleetSide = {
     chain: fleetChain, insecureHttp: v['fleet-server-insecure-http'] === true, clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'),
-    tls13: plan.versions.max === '1.3',
-  }) : undefined;
+    tls13: plan?.versions.max === '1.3',
+  };
+  const proxies = plan && !fleetLoadError && es.prediction.outcome === 'ok' ? proxyPredictions(plan, agentSide, fleetSide) : undefined;
   // In front of a secure proxy the agent's TLS ends at the proxy: its leg to Fleet Server is the proxy's.
-  const behindSecureProxy = Boolean(plan?.fleetServer.secureProxy && proxies);
+  const fleetFront = plan?.fleetServer.secureProxy?.inFrontOf === 'elasticsearch' ? undefined : plan?.fleetServer.secureProxy;
+  const behindSecureProxy = Boolean(fleetFront && proxies);
   if (!behindSecureProxy) findings.push(...agentLeg.findings);
   findings.push(...(proxies?.findings ?? []));
   const agentPrediction: Prediction = proxies?.blocked ? { ...agentLeg.prediction, outcome: 'not-attempted', message: proxies.blocked } : agentLeg.prediction;
@@ -182,9 +186,11 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     ...outputLeg,
     ...(!enrolls ? { serverLoadError: 'the agent did not enroll, so it has no policy to ship data with' } : {}),
   });
-  // Once the policy takes over: the agent's next connection, Fleet Server's output test, and the output
-  // as the policy gives it (the flow has no policy stage behind a secure proxy).
-  const policy = plan && !behindSecureProxy ? predictPolicyLegs(plan, { setup: agentSetup, prediction: agentPrediction }, { setup: esSetup, prediction: es.prediction }, outputLeg, (name) => str(name) !== undefined) : undefined;
+  // Once the policy takes over: the agent's next connection (behind a secure proxy, its two hops
+  // again), Fleet Server's output test, and the output as the policy gives it.
+  const front = plan && fleetFront && behindSecureProxy && enrolls ? predictPolicyFront(plan, fleetFront, agentSide, fleetSide) : undefined;
+  const enrollment: Prediction = behindSecureProxy ? { ...agentPrediction, outcome: enrolls ? 'ok' : 'not-attempted' } : agentPrediction;
+  const policy = plan ? predictPolicyLegs(plan, { setup: agentSetup, prediction: enrollment }, { setup: esSetup, prediction: es.prediction }, outputLeg, (name) => str(name) !== undefined, front) : undefined;
   findings.push(...(policy?.findings ?? []));
   const predictions = [es.prediction, ...(proxies?.predictions ?? []), ...(behindSecureProxy ? [] : [agentPrediction]), ...(policy?.predictions ?? []), policy?.output ?? output.prediction];
 

@@ -12,6 +12,8 @@ import type { GoClientTls } from '../components/go-client-tls.js';
 import { loadCertificateAuthorities } from '../tls/material.js';
 import type { Finding } from './findings.js';
 import { predictLeg, type LegSetup, type Prediction } from './predict.js';
+import { predictSecureProxy, type AgentSide, type FleetSide } from './predict-proxy.js';
+import type { PlannedSecureProxy } from '../flows/install-plan.js';
 
 export interface PolicyPredictions {
   /** agent → fleet-server (policy), fleet-server → elasticsearch (policy): each absent where nothing can be predicted. */
@@ -31,11 +33,18 @@ export function predictPolicyLegs(
   es: { readonly setup: LegSetup; readonly prediction: Prediction },
   output: LegSetup,
   flagGiven: (name: string) => boolean,
+  front?: PolicyFront,
 ): PolicyPredictions {
   const findings: Finding[] = [];
   const predictions: Prediction[] = [];
   const enrolled = agent.prediction.outcome === 'ok';
   const policyOutput = flowConfig(plan, 'ephemeral').fleetServer.output!;
+  // Behind a secure proxy in front of Elasticsearch, Fleet Server's test and the Beats meet the proxy's certificate.
+  const esProxy = plan.fleetServer.secureProxy?.inFrontOf === 'elasticsearch' ? plan.fleetServer.secureProxy : undefined;
+  const atProxy = esProxy ? {
+    serverFlag: '--secure-proxy-cert', serverFile: '(the secure proxy\'s certificate)', serverChain: esProxy.identity.chain,
+    clientAuthentication: esProxy.clientAuthentication, clientCAFlag: '--secure-proxy-client-ca', clientCAs: esProxy.clientCertificateAuthorities, server: 'go' as const,
+  } : {};
 
   // The agent: --url and --certificate-authorities, unless the policy's host replaces them.
   const fleet = plan.policy.fleet;
@@ -47,11 +56,14 @@ export function predictPolicyLegs(
     ...(enrolled ? {} : { serverLoadError: 'the agent did not enroll, so it has no policy' }),
   });
   // Nothing takes over after an enrollment that fails: those legs are not predicted at all.
-  if (enrolled) {
+  if (enrolled && front) {
+    predictions.push(...front.predictions);
+    findings.push(...front.findings);
+  } else if (enrolled) {
     predictions.push(staged(agentPolicy.prediction));
     findings.push(...agentPolicy.findings);
   }
-  const applied = agentPolicy.prediction.outcome === 'ok';
+  const applied = front ? front.applied : agentPolicy.prediction.outcome === 'ok';
 
   // Fleet Server: the policy's output with the keys it lacks from the bootstrap.
   const merged = mergeBootstrapOutput(policyOutput, { hosts: [plan.fleetServer.elasticsearchUrl], tls: plan.fleetServer.elasticsearchTls });
@@ -59,6 +71,7 @@ export function predictPolicyLegs(
   if (enrolled && mergedUrl.protocol === 'https:') {
     const fleetPolicy = predictLeg({
       ...tlsSetup(es.setup, mergedUrl, merged.tls, flagGiven('policy-output-ca') ? '--policy-output-ca' : es.setup.trustFlag),
+      ...(esProxy ? { ...atProxy, to: 'proxy' as const } : {}),
     });
     predictions.push(staged(fleetPolicy.prediction));
     findings.push(...fleetPolicy.findings);
@@ -69,10 +82,33 @@ export function predictPolicyLegs(
   const outputUrl = new URL(policyOutput.hosts[0]!);
   const shipped = predictLeg({
     ...tlsSetup(output, outputUrl, own, flagGiven('policy-output-ca') ? '--policy-output-ca' : 'the output\'s ssl.certificate_authorities'),
+    ...(esProxy ? { serverFlag: atProxy.serverFlag, serverFile: atProxy.serverFile, serverChain: esProxy.identity.chain } : {}),
     ...(enrolled && applied ? {} : { serverLoadError: enrolled ? 'the agent could not apply its policy, so its Beats never started' : 'the agent did not enroll, so it has no policy to ship data with' }),
     ...(outputUrl.protocol === 'https:' ? {} : { serverLoadError: `${outputUrl.origin} is plain HTTP: there is no handshake to predict` }),
   });
   return { predictions, output: shipped.prediction, findings };
+}
+
+/** The agent's policy legs where a secure proxy in front of Fleet Server ends its TLS, predicted as its enrollment legs are. */
+export interface PolicyFront {
+  /** agent → proxy (policy), proxy → fleet-server (policy). */
+  readonly predictions: readonly Prediction[];
+  /** The agent's test of the policy's Fleet Server settings passed, so it applies the policy and starts its Beats. */
+  readonly applied: boolean;
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Behind a secure proxy in front of Fleet Server the policy's Fleet Server host is the proxy's
+ * address: the agent's next connection meets the proxy's certificate with the policy's CAs (its
+ * --certificate-authorities when the host has none; all of it kept by an agent running Fleet Server).
+ */
+export function predictPolicyFront(plan: InstallPlan, planned: PlannedSecureProxy, agent: AgentSide, fleet: FleetSide): PolicyFront {
+  const own = plan.agent.runsFleetServer ? undefined : plan.policy.fleet;
+  const cas = own?.ssl?.certificate_authorities;
+  const host = own ? new URL(own.hosts[0] ?? plan.url).hostname.replace(/^\[|\]$/g, '') : agent.host;
+  const again = predictSecureProxy(planned, { ...agent, host, ...(cas?.length ? { roots: loadCertificateAuthorities(cas) } : {}) }, fleet);
+  return { predictions: again.predictions.map(staged), applied: again.blocked === undefined, findings: again.findings };
 }
 
 function staged(prediction: Prediction): Prediction {

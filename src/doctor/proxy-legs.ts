@@ -8,7 +8,8 @@ import { predictForwardProxy, predictSecureProxy, type AgentSide, type FleetSide
  */
 export function proxyPredictions(plan: InstallPlan, agent: AgentSide, fleet: FleetSide): ProxyPredictions | undefined {
   const secure = plan.fleetServer.secureProxy;
-  if (secure) return predictSecureProxy(secure, agent, fleet);
+  // A secure proxy in front of Elasticsearch is Fleet Server's hop, not the agent's.
+  if (secure && secure.inFrontOf !== 'elasticsearch') return predictSecureProxy(secure, agent, fleet);
   const forward = plan.agent.proxy;
   if (!forward || forward.disabled || forward.bypassed) return undefined;
   const url = new URL(plan.url);
