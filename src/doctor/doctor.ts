@@ -5,7 +5,7 @@
  */
 import { HarnessError } from '../errors.js';
 import { parseInstallFlags, type ParsedFlags } from '../flows/install-flags.js';
-import { placeholder, planInstall, type InstallPlan, type PlanContext } from '../flows/install-plan.js';
+import { placeholder, planInstall, type InstallPlan, type PlanContext, type PlannedSecureProxy } from '../flows/install-plan.js';
 import { flowConfig, selfSignedFleetServer } from '../flows/install.js';
 import { runFlow } from '../flows/flow.js';
 import type { Pki } from '../pki/store.js';
@@ -134,7 +134,9 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   // after its bootstrap against Elasticsearch (see FleetServerOptions.certificateError).
   const fleetStartsLate = fleet?.findings.some((f) => f.code === 'KEY_MISMATCH') ?? false;
   const bootstrapLoadError = (fleetStartsLate ? undefined : loadError(fleet, 'Fleet Server')) ?? loadError(fleetEs, 'Fleet Server') ?? casError;
-  const esSetup: LegSetup = {
+  // Behind a secure proxy in front of Elasticsearch, Fleet Server (and the output) meet the proxy's certificate and client authentication.
+  const esInFront = plan?.fleetServer.secureProxy?.inFrontOf === 'elasticsearch' ? plan.fleetServer.secureProxy : undefined;
+  const esDirect: LegSetup = {
     from: 'fleet-server', to: 'elasticsearch', host: esUrl.hostname.replace(/^\[|\]$/g, ''), mode: v['fleet-server-es-insecure'] ? 'none' : 'full',
     trustFlag: '--fleet-server-es-ca', roots: esTrust ? esTrust.certs : 'system',
     ...(str('fleet-server-es-ca-trusted-fingerprint') ? { caTrustedFingerprint: str('fleet-server-es-ca-trusted-fingerprint')! } : {}),
@@ -144,6 +146,7 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     ...(fleetEs ? { clientChain: fleetEs.chain } : {}),
     clientAuthentication: clientAuth(str('es-client-auth') ?? 'optional'), clientCAFlag: '--es-client-ca', clientCAs: esClientCas, server: 'java', now,
   };
+  const esSetup: LegSetup = esInFront ? { ...esDirect, ...atSecureProxy(esInFront) } : esDirect;
   const es = predictLeg(esSetup);
   findings.push(...es.findings);
   const fleetChain: readonly Cert[] = fleet?.chain ?? plan?.fleetServer.identity.chain ?? [];
@@ -211,6 +214,14 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   const sorted = unique(findings).sort((a, b) => rank(a) - rank(b));
   const ok = !sorted.some((f) => f.severity === 'error') && compared.every((c) => (c.actual ?? c.outcome) === 'ok' && c.agrees !== false);
   return { ok, findings: sorted, predictions: compared, legs, ...(startError ? { startError } : {}) };
+}
+
+/** A leg's server side when it is the secure proxy (nginx-like: OpenSSL's client verification, judged as the fakes judge it). */
+function atSecureProxy(proxy: PlannedSecureProxy): Pick<LegSetup, 'to' | 'serverFlag' | 'serverFile' | 'serverChain' | 'clientAuthentication' | 'clientCAFlag' | 'clientCAs' | 'server'> {
+  return {
+    to: 'proxy', serverFlag: '--secure-proxy-cert', serverFile: '(the secure proxy\'s certificate)', serverChain: proxy.identity.chain,
+    clientAuthentication: proxy.clientAuthentication, clientCAFlag: '--secure-proxy-client-ca', clientCAs: proxy.clientCertificateAuthorities, server: 'go',
+  };
 }
 
 const AGENT_CERTIFICATE_FLAGS = ['elastic-agent-cert', 'elastic-agent-cert-key', 'elastic-agent-cert-key-passphrase'];

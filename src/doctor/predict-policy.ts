@@ -39,13 +39,6 @@ export function predictPolicyLegs(
   const predictions: Prediction[] = [];
   const enrolled = agent.prediction.outcome === 'ok';
   const policyOutput = flowConfig(plan, 'ephemeral').fleetServer.output!;
-  // Behind a secure proxy in front of Elasticsearch, Fleet Server's test and the Beats meet the proxy's certificate.
-  const esProxy = plan.fleetServer.secureProxy?.inFrontOf === 'elasticsearch' ? plan.fleetServer.secureProxy : undefined;
-  const atProxy = esProxy ? {
-    serverFlag: '--secure-proxy-cert', serverFile: '(the secure proxy\'s certificate)', serverChain: esProxy.identity.chain,
-    clientAuthentication: esProxy.clientAuthentication, clientCAFlag: '--secure-proxy-client-ca', clientCAs: esProxy.clientCertificateAuthorities, server: 'go' as const,
-  } : {};
-
   // The agent: --url and --certificate-authorities, unless the policy's host replaces them.
   const fleet = plan.policy.fleet;
   const cas = plan.agent.runsFleetServer ? undefined : fleet.ssl?.certificate_authorities;
@@ -71,7 +64,6 @@ export function predictPolicyLegs(
   if (enrolled && mergedUrl.protocol === 'https:') {
     const fleetPolicy = predictLeg({
       ...tlsSetup(es.setup, mergedUrl, merged.tls, flagGiven('policy-output-ca') ? '--policy-output-ca' : es.setup.trustFlag),
-      ...(esProxy ? { ...atProxy, to: 'proxy' as const } : {}),
     });
     predictions.push(staged(fleetPolicy.prediction));
     findings.push(...fleetPolicy.findings);
@@ -82,7 +74,6 @@ export function predictPolicyLegs(
   const outputUrl = new URL(policyOutput.hosts[0]!);
   const shipped = predictLeg({
     ...tlsSetup(output, outputUrl, own, flagGiven('policy-output-ca') ? '--policy-output-ca' : 'the output\'s ssl.certificate_authorities'),
-    ...(esProxy ? { serverFlag: atProxy.serverFlag, serverFile: atProxy.serverFile, serverChain: esProxy.identity.chain } : {}),
     ...(enrolled && applied ? {} : { serverLoadError: enrolled ? 'the agent could not apply its policy, so its Beats never started' : 'the agent did not enroll, so it has no policy to ship data with' }),
     ...(outputUrl.protocol === 'https:' ? {} : { serverLoadError: `${outputUrl.origin} is plain HTTP: there is no handshake to predict` }),
   });

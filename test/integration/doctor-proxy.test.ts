@@ -94,3 +94,34 @@ describe('doctor predicts the secure proxy legs, and the flow agrees', () => {
     expect(fixed.out).toContain('  proxy -> fleet-server: works | works (agrees)\n    predicted: plain HTTP to Fleet Server (--fleet-server-insecure-http)\n');
   });
 });
+
+describe('doctor predicts the legs after the policy takes over behind a secure proxy, and the flow agrees', () => {
+  const staged = (result: DoctorResult) => result.predictions.map((p) => [`${p.from}->${p.to}${p.stage ? ' (policy)' : ''}`, p.outcome, p.agrees]);
+  // A remote agent (no --fleet-server-es): it tests the policy's Fleet Server host before applying it.
+  const REMOTE = SECURE.filter((a) => !a.startsWith('--fleet-server-es='));
+
+  it('in front of Fleet Server: the policy\'s CA that did not issue the proxy\'s certificate fails the agent\'s next connection at the proxy', async () => {
+    const result = await diagnose([...REMOTE, '--fleet-server-insecure-http', '--secure-proxy-client-ca=/path/to/agent-ca', '--policy-fleet-ca=/path/to/es-ca']);
+    expect(staged(result)).toEqual([
+      ['fleet-server->elasticsearch', 'ok', true], ['agent->proxy', 'ok', true], ['proxy->fleet-server', 'ok', true],
+      ['agent->proxy (policy)', 'rejected-by-client', true], ['proxy->fleet-server (policy)', 'not-attempted', true],
+      ['fleet-server->elasticsearch (policy)', 'ok', true], ['agent->elasticsearch', 'not-attempted', true],
+    ]);
+    expect(result.predictions.find((p) => p.to === 'proxy' && p.stage === 'policy')!.message).toBe('x509: certificate signed by unknown authority');
+  });
+
+  it('in front of Elasticsearch: Fleet Server\'s output test is predicted at the proxy\'s certificate, as fleet-server->proxy (policy)', async () => {
+    const result = await diagnose([
+      '--url=https://localhost:8220', '--certificate-authorities=/path/to/fleet-ca', '--fleet-server-cert=/path/to/fleet-cert', '--fleet-server-cert-key=/path/to/fleet-cert-key',
+      '--fleet-server-es=https://localhost:9200', '--fleet-server-service-token=T', '--fleet-server-es-ca=/path/to/fleet-ca', '--fleet-server-port=0',
+      '--fleet-server-es-cert=/path/to/fleet-es-cert', '--fleet-server-es-cert-key=/path/to/fleet-es-cert-key',
+      '--secure-proxy', '--secure-proxy-in-front-of=elasticsearch', '--secure-proxy-cert=/path/to/fleet-cert', '--secure-proxy-cert-key=/path/to/fleet-cert-key',
+      '--secure-proxy-client-auth=required', '--secure-proxy-client-ca=/path/to/es-ca', '--secure-proxy-upstream-ca=/path/to/es-ca', '--policy-output-ca=/path/to/es-ca',
+    ]);
+    expect(staged(result)).toEqual([
+      ['fleet-server->proxy', 'ok', true], ['agent->fleet-server', 'ok', true], ['agent->fleet-server (policy)', 'ok', true],
+      ['fleet-server->proxy (policy)', 'rejected-by-client', true], ['agent->elasticsearch', 'rejected-by-client', true],
+    ]);
+    expect(result.predictions.find((p) => p.from === 'fleet-server' && p.stage === 'policy')!.message).toBe('x509: certificate signed by unknown authority');
+  });
+});
