@@ -61,7 +61,8 @@ export interface FlowResult {
   readonly ok: boolean;
   /**
    * agent → fleet-server, fleet-server → elasticsearch, then the legs after the policy took over
-   * (`stage: 'policy'`), then the agent's output to elasticsearch.
+   * (`stage: 'policy'`; behind a proxy that ends the TLS, its two hops again), then the agent's
+   * output to elasticsearch.
    */
   readonly legs: readonly Leg[];
   readonly fleetServerState: FleetServerState;
