@@ -46,6 +46,7 @@ export async function interceptLegs(
     proxy: enrollmentProxy,
     proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } },
     legTo: 'proxy',
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
   });
   const { proxyLeg: hop, ...enrolled } = result;
   const upstreamUrl = `https://${new URL(url).host}`;

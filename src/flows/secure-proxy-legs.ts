@@ -55,6 +55,7 @@ export async function agentThroughSecureProxy(
     fleetServer: proxy,
     log,
     legTo: 'proxy',
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
   });
   const upstream = await upstreamLeg(proxy, proxy.calls, 'fleet-server', fs, 'the proxy answered the agent itself and forwarded nothing');
   // The policy's Fleet Server host is the proxy's address too (Fleet → Settings names what agents
