@@ -14,6 +14,8 @@ import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
 import { buildLeg, skippedLeg, withLog } from './legs.js';
 import { goRequest, type GoExchange } from './go-client.js';
+import { FLEET_CLIENT_TIMEOUT_MS } from './agent.js';
+import { clientTimeout } from './go-errors.js';
 import type { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
 import { fleetClientAfterPolicy, type FleetClientSettings, type PolicyFleet } from './policy.js';
@@ -39,6 +41,8 @@ export interface AgentPolicyOptions {
   readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo: { readonly host: string; readonly port: number } };
   /** What {@link policyFleetClient} gives for these options, when the caller already has it. */
   readonly client?: FleetClientSettings;
+  /** Its fleet client's `timeout` (http.Client.Timeout; default the real 10 minutes): the policy's client is bounded as enrollment's. */
+  readonly timeoutMs?: number;
   /** What answers at the policy's Fleet Server host: a TLS-terminating proxy in front of Fleet Server, or one that intercepts. */
   readonly legTo?: 'proxy';
 }
@@ -73,6 +77,7 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
   const request = async (method: 'GET' | 'POST', path: string, body?: object): Promise<GoExchange> => {
     const exchange = await goRequest({
       method, url: `${base}${path}`, headers, tls: client.tls, goRelease: options.goRelease ?? DEFAULT_GO,
+      deadline: clientTimeout(options.timeoutMs ?? FLEET_CLIENT_TIMEOUT_MS),
       ...(body ? { body: JSON.stringify(body) } : {}),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
       ...(proxy ? { proxy } : {}),

@@ -320,6 +320,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   const policy = await agentPolicyStage({
     enrolled: result, fs, log, runsFleetServer,
     ...(config.agent.policyProxyAuth ? { proxyAuth: config.agent.policyProxyAuth } : {}),
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
     settings: { url, tls: config.agent.tls, ...(planned && !runsFleetServer ? { proxy: { url: planned.route.url.href, headers: planned.route.headers, disable: planned.disabled } } : {}) },
     ...(proxy && planned ? { enrollmentProxy: { url: planned.route.url.href, log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
   });

@@ -58,6 +58,7 @@ export async function interceptLegs(
   const policy = await agentPolicyStage({
     enrolled: result, fs, log, runsFleetServer,
     ...(config.agent.policyProxyAuth ? { proxyAuth: config.agent.policyProxyAuth } : {}),
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
     settings: { url, tls: config.agent.tls, ...(runsFleetServer ? {} : { proxy: { ...enrollmentProxy, disable: false } }) },
     enrollmentProxy: { url: enrollmentProxy.url, log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port }, intercepts: true },
   });

@@ -53,6 +53,8 @@ export interface AgentPolicyStage {
   readonly enrollmentProxy?: RunningProxy;
   /** What a proxy only the policy names demands (--proxy-require-auth), instead of its URL's credentials. */
   readonly proxyAuth?: ProxyAuth;
+  /** Its fleet client's `timeout` (http.Client.Timeout), as enrollment's. */
+  readonly timeoutMs?: number;
   /**
    * What answers at the policy's Fleet Server host when it is not Fleet Server itself: the secure
    * proxy in front of it (the agent's TLS ends there, as at enrollment). Default Fleet Server.
@@ -80,6 +82,7 @@ export async function agentPolicyStage(stage: AgentPolicyStage): Promise<AgentPo
     accessApiKey: enrolled.accessApiKey, runsFleetServer: stage.runsFleetServer, log: stage.log,
     connectTo: endpoint, fleetServer: answeredBy?.server ?? fs, client,
     ...(proxyFake ? { proxyFake } : {}),
+    ...(stage.timeoutMs !== undefined ? { timeoutMs: stage.timeoutMs } : {}),
     ...(answeredBy ? { legTo: answeredBy.legTo } : reuse?.intercepts ? { legTo: 'proxy' as const } : {}),
   });
 }

@@ -66,6 +66,7 @@ export async function agentThroughSecureProxy(
   const policy = await agentPolicyStage({
     enrolled: result, fs, log, runsFleetServer,
     ...(config.agent.policyProxyAuth ? { proxyAuth: config.agent.policyProxyAuth } : {}),
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
     settings: { url, tls: config.agent.tls },
     answeredBy: { endpoint: proxy.endpoint, server: proxy, legTo: 'proxy' },
   });
