@@ -52,7 +52,7 @@ export async function interceptLegs(
   const upstreamUrl = `https://${new URL(url).host}`;
   const { leg, upstream } = await throughInterception(proxy, result.leg, hop, upstreamUrl, fs);
   // The policy takes over: the agent keeps --proxy-url unless the policy's Fleet Server host names
-  // a proxy of its own (elastic-agent handler_action_policy_change.go, updateFleetConfig), so its
+  // a proxy of its own (elastic-agent handler_action_policy_change.go, applyConfigWithPrecedence), so its
   // next connection meets the same interception, or a proxy that does not intercept at all.
   const runsFleetServer = config.agent.runsFleetServer === true;
   const policy = await agentPolicyStage({

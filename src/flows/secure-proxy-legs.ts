@@ -60,7 +60,7 @@ export async function agentThroughSecureProxy(
   const upstream = await upstreamLeg(proxy, proxy.calls, 'fleet-server', fs, 'the proxy answered the agent itself and forwarded nothing');
   // The policy's Fleet Server host is the proxy's address too (Fleet → Settings names what agents
   // reach): the agent's next connection, with the policy's ssl, ends at the proxy again
-  // (elastic-agent handler_action_policy_change.go tests it with GET /api/status before applying).
+  // (elastic-agent handler_action_policy_change.go, handleFleetServerConfig: GET /api/status before applying).
   const before = proxy.calls.length;
   const runsFleetServer = config.agent.runsFleetServer === true;
   const policy = await agentPolicyStage({
