@@ -14,6 +14,8 @@ import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
 import { buildLeg, skippedLeg, withLog } from './legs.js';
 import { goRequest, type GoExchange } from './go-client.js';
+import { FLEET_CLIENT_TIMEOUT_MS } from './agent.js';
+import { clientTimeout } from './go-errors.js';
 import type { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
 import { fleetClientAfterPolicy, type FleetClientSettings, type PolicyFleet } from './policy.js';
@@ -39,6 +41,10 @@ export interface AgentPolicyOptions {
   readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo: { readonly host: string; readonly port: number } };
   /** What {@link policyFleetClient} gives for these options, when the caller already has it. */
   readonly client?: FleetClientSettings;
+  /** Its fleet client's `timeout` (http.Client.Timeout; default the real 10 minutes): the policy's client is bounded as enrollment's. */
+  readonly timeoutMs?: number;
+  /** What answers at the policy's Fleet Server host: a TLS-terminating proxy in front of Fleet Server, or one that intercepts. */
+  readonly legTo?: 'proxy';
 }
 
 /** What applying the policy did: its first connection with the policy's settings, as legs. */
@@ -71,6 +77,7 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
   const request = async (method: 'GET' | 'POST', path: string, body?: object): Promise<GoExchange> => {
     const exchange = await goRequest({
       method, url: `${base}${path}`, headers, tls: client.tls, goRelease: options.goRelease ?? DEFAULT_GO,
+      deadline: clientTimeout(options.timeoutMs ?? FLEET_CLIENT_TIMEOUT_MS),
       ...(body ? { body: JSON.stringify(body) } : {}),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
       ...(proxy ? { proxy } : {}),
@@ -78,6 +85,7 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
     for (const warning of exchange.connection.warnings) log.warnOnce(warning);
     return exchange;
   };
+  const to = options.legTo ?? 'fleet-server';
   const target = new URL(base);
   const targetAddr = hostPort(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || (target.protocol === 'https:' ? 443 : 80)));
   const legs = async (exchange: GoExchange, ok: boolean, method: string, path: string, clientLog: string): Promise<{ leg: Leg; proxyLeg?: Leg }> => {
@@ -85,10 +93,10 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
       ? changedLeg(proxyLeg('agent', exchange.proxy, targetAddr, exchange.proxy.error ? clientLog : undefined, options.proxyFake?.log), { stage: 'policy' })
       : undefined;
     if (exchange.proxy?.error) {
-      return { leg: changedLeg(skippedLeg('agent', 'fleet-server', `${base}${path}`, 'the proxy did not open a connection to Fleet Server'), { stage: 'policy' }), ...(hop ? { proxyLeg: hop } : {}) };
+      return { leg: changedLeg(skippedLeg('agent', to, `${base}${path}`, 'the proxy did not open a connection to Fleet Server'), { stage: 'policy' }), ...(hop ? { proxyLeg: hop } : {}) };
     }
     const built = withLog(buildLeg({
-      from: 'agent', to: 'fleet-server', url: `${base}${path}`, exchange, ok, method,
+      from: 'agent', to, url: `${base}${path}`, exchange, ok, method,
       ...(exchange.proxy ? {} : { clientLog }),
       ...(options.fleetServer && !exchange.proxy ? { server: await options.fleetServer.connection(exchange.connection.localPort) } : {}),
     }), exchange.proxy ? clientLog : undefined);

@@ -41,7 +41,7 @@ export interface AgentOptions {
 }
 
 /** The fleet client's default `timeout` (elastic-agent's remote client config, libs httpcommon): 10 minutes. */
-const FLEET_CLIENT_TIMEOUT_MS = 10 * 60_000;
+export const FLEET_CLIENT_TIMEOUT_MS = 10 * 60_000;
 
 /** What an enrollment did: the agent id when it worked, and always the leg and the agent's log. */
 export interface EnrollResult {

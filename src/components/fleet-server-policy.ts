@@ -26,11 +26,15 @@ export interface PolicyOutputCheckOptions {
   readonly elasticsearch?: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
   /** Where the fake proxy of the output's `proxy_url` listens. */
   readonly proxyConnectTo?: { readonly host: string; readonly port: number };
+  /** What answers at the output's host when it is not Elasticsearch: a secure proxy in front of it. */
+  readonly legTo?: 'proxy';
 }
 
 /** What Fleet Server did with its policy's output: the leg of its test (its log says which output it kept). */
 export interface PolicyOutputResult {
   readonly leg: Leg;
+  /** The secure proxy's own hop to Elasticsearch, when one stands in front of it. */
+  readonly upstream?: Leg;
 }
 
 /** The lines fleet-server writes when the test fails (ver.CheckCompatibility, then configFromUnits). */
@@ -49,7 +53,7 @@ export async function takePolicyOutput(fs: FakeFleetServer, options: PolicyOutpu
     const reason = error instanceof MaterialError ? error.libsMessage : (error as Error).message;
     const line = `${OUTPUT_TEST_FAILED}: ${reason}`;
     fs.log.write('warn', line);
-    return { leg: changedLeg(skippedLeg('fleet-server', 'elasticsearch', options.output.hosts?.[0] ?? '', 'the policy\'s output ssl settings could not be loaded', line), { stage: 'policy' }) };
+    return { leg: changedLeg(skippedLeg('fleet-server', options.legTo ?? 'elasticsearch', options.output.hosts?.[0] ?? '', 'the policy\'s output ssl settings could not be loaded', line), { stage: 'policy' }) };
   }
   const host = merged.hosts[0]!.replace(/\/+$/, '');
   const proxy = route && options.proxyConnectTo ? { ...route, connectTo: options.proxyConnectTo } : route;
@@ -68,7 +72,7 @@ export async function takePolicyOutput(fs: FakeFleetServer, options: PolicyOutpu
   if (problem) fs.log.write('warn', lines[1]!, { 'error.message': problem });
   else fs.log.write('info', lines[1]!);
   const built = withLog(buildLeg({
-    from: 'fleet-server', to: 'elasticsearch', url: `${host}/`, exchange, ok: !problem, method: 'GET',
+    from: 'fleet-server', to: options.legTo ?? 'elasticsearch', url: `${host}/`, exchange, ok: !problem, method: 'GET',
     ...(exchange.proxy ? {} : { clientLog: lines.join('\n') }),
     ...(options.elasticsearch && !exchange.proxy ? { server: await options.elasticsearch.connection(exchange.connection.localPort) } : {}),
   }), exchange.proxy ? lines.join('\n') : undefined);

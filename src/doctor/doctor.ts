@@ -19,7 +19,8 @@ import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
 import { proxyPredictions } from './proxy-legs.js';
-import { predictPolicyLegs } from './predict-policy.js';
+import { predictPolicyFront, predictPolicyLegs } from './predict-policy.js';
+import type { AgentSide, FleetSide } from './predict-proxy.js';
 import { predictEsSecureProxy } from './predict-es-proxy.js';
 import { predictHealthCheck } from './predict-health.js';
 
@@ -168,17 +169,19 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   };
   const agentLeg = predictLeg(agentSetup);
   // A healthy Fleet Server is the proxies' precondition: the flow starts them only then.
-  const proxies = plan && !fleetLoadError && bootstraps ? proxyPredictions(plan, {
+  const agentSide: AgentSide = {
     host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
     roots: agentTrust ? agentTrust.certs : 'system', ...(agent ? { clientChain: agent.chain } : {}),
     ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}), now,
-  }, {
+  };
+  const fleetSide: FleetSide = {
     chain: fleetChain, insecureHttp: v['fleet-server-insecure-http'] === true, clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'),
-    tls13: plan.versions.max === '1.3', clientCAs: agentTrust?.certs ?? [],
-  }, agentSetup) : undefined;
+    tls13: plan?.versions.max === '1.3', clientCAs: agentTrust?.certs ?? [],
+  };
+  const proxies = plan && !fleetLoadError && bootstraps ? proxyPredictions(plan, agentSide, fleetSide, agentSetup) : undefined;
   // In front of a secure proxy the agent's TLS ends at the proxy: its leg to Fleet Server is the proxy's.
   const behindSecureProxy = Boolean(plan?.fleetServer.secureProxy && !esFront && proxies);
-  // Through an intercepting proxy too, but the policy still takes over after enrolling.
+  // Through an intercepting proxy too.
   const intercepted = Boolean(proxies && plan?.agent.proxy?.intercept);
   const tlsEndsAtProxy = behindSecureProxy || intercepted;
   if (!tlsEndsAtProxy) findings.push(...agentLeg.findings);
@@ -195,11 +198,13 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     ...outputLeg,
     ...(!enrolls ? { serverLoadError: 'the agent did not enroll, so it has no policy to ship data with' } : {}),
   });
-  // Once the policy takes over: the agent's next connection, Fleet Server's output test, and the output
-  // as the policy gives it (the flow has no policy stage behind a secure proxy).
-  const enrolled = intercepted ? { ...agentPrediction, outcome: enrolls ? 'ok' as const : 'not-attempted' as const } : agentPrediction;
-  const policy = plan && !behindSecureProxy ? predictPolicyLegs(plan, { setup: agentSetup, prediction: enrolled }, fleetToEs, outputLeg, (name) => str(name) !== undefined, !intercepted) : undefined;
-  // The agent through an intercepting proxy applies its policy without checking in again through it (intercept-flow.ts).
+  // Once the policy takes over: the agent's next connection (where a proxy ends its TLS, the proxy's two
+  // hops again, with the policy's host and CAs), Fleet Server's output test (at the proxy in front of
+  // Elasticsearch, if any), and the output as the policy gives it.
+  const enrolled = tlsEndsAtProxy ? { ...agentPrediction, outcome: enrolls ? 'ok' as const : 'not-attempted' as const } : agentPrediction;
+  const front = plan && tlsEndsAtProxy && enrolls
+    ? predictPolicyFront(plan, agentSide, agentSetup, (side, setup) => proxyPredictions(plan, side, fleetSide, setup)) : undefined;
+  const policy = plan ? predictPolicyLegs(plan, { setup: agentSetup, prediction: enrolled }, esProxy?.front ?? fleetToEs, outputLeg, (name) => str(name) !== undefined, front) : undefined;
   findings.push(...(policy?.findings ?? []));
   // The balancer probes Fleet Server before the agent comes (a Fleet Server that cannot load its files is not probed here).
   const health = plan?.healthCheck && !fleetLoadError ? predictHealthCheck(plan.healthCheck, { tls: plan.fleetServer.tls, clientAuthentication: plan.fleetServer.clientAuthentication, healthy: bootstraps }) : undefined;

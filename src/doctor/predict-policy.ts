@@ -12,6 +12,7 @@ import type { GoClientTls } from '../components/go-client-tls.js';
 import { loadCertificateAuthorities } from '../tls/material.js';
 import type { Finding } from './findings.js';
 import { predictLeg, type LegSetup, type Prediction } from './predict.js';
+import type { AgentSide, ProxyPredictions } from './predict-proxy.js';
 
 export interface PolicyPredictions {
   /** agent → fleet-server (policy), fleet-server → elasticsearch (policy): each absent where nothing can be predicted. */
@@ -31,14 +32,12 @@ export function predictPolicyLegs(
   es: { readonly setup: LegSetup; readonly prediction: Prediction },
   output: LegSetup,
   flagGiven: (name: string) => boolean,
-  /** false: the agent applies its policy without connecting again first (through an intercepting proxy). */
-  checksInAgain = true,
+  front?: PolicyFront,
 ): PolicyPredictions {
   const findings: Finding[] = [];
   const predictions: Prediction[] = [];
   const enrolled = agent.prediction.outcome === 'ok';
   const policyOutput = flowConfig(plan, 'ephemeral').fleetServer.output!;
-
   // The agent: --url and --certificate-authorities, unless the policy's host replaces them.
   const fleet = plan.policy.fleet;
   const cas = plan.agent.runsFleetServer ? undefined : fleet.ssl?.certificate_authorities;
@@ -49,11 +48,14 @@ export function predictPolicyLegs(
     ...(enrolled ? {} : { serverLoadError: 'the agent did not enroll, so it has no policy' }),
   });
   // Nothing takes over after an enrollment that fails: those legs are not predicted at all.
-  if (enrolled && checksInAgain) {
+  if (enrolled && front) {
+    predictions.push(...front.predictions);
+    findings.push(...front.findings);
+  } else if (enrolled) {
     predictions.push(staged(agentPolicy.prediction));
     findings.push(...agentPolicy.findings);
   }
-  const applied = checksInAgain ? agentPolicy.prediction.outcome === 'ok' : enrolled;
+  const applied = front ? front.applied : agentPolicy.prediction.outcome === 'ok';
 
   // Fleet Server: the policy's output with the keys it lacks from the bootstrap.
   const merged = mergeBootstrapOutput(policyOutput, { hosts: [plan.fleetServer.elasticsearchUrl], tls: plan.fleetServer.elasticsearchTls });
@@ -75,6 +77,32 @@ export function predictPolicyLegs(
     ...(outputUrl.protocol === 'https:' ? {} : { serverLoadError: `${outputUrl.origin} is plain HTTP: there is no handshake to predict` }),
   });
   return { predictions, output: shipped.prediction, findings };
+}
+
+/** The agent's policy legs where a secure proxy in front of Fleet Server ends its TLS, predicted as its enrollment legs are. */
+export interface PolicyFront {
+  /** agent → proxy (policy), proxy → fleet-server (policy). */
+  readonly predictions: readonly Prediction[];
+  /** The agent's test of the policy's Fleet Server settings passed, so it applies the policy and starts its Beats. */
+  readonly applied: boolean;
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Where a proxy ends the agent's TLS (a secure proxy in front of Fleet Server, an intercepting
+ * proxy), the agent's next connection after the policy is the proxy's two hops again, with the
+ * policy's Fleet Server host and CAs (its --certificate-authorities when the host has none; all of
+ * it kept by an agent running Fleet Server).
+ */
+export function predictPolicyFront(
+  plan: InstallPlan, agent: AgentSide, setup: LegSetup, again: (agent: AgentSide, setup: LegSetup) => ProxyPredictions | undefined,
+): PolicyFront | undefined {
+  const own = plan.agent.runsFleetServer ? undefined : plan.policy.fleet;
+  const cas = own?.ssl?.certificate_authorities;
+  const host = own ? new URL(own.hosts[0] ?? plan.url).hostname.replace(/^\[|\]$/g, '') : agent.host;
+  const roots = cas?.length ? loadCertificateAuthorities(cas) : undefined;
+  const proxied = again({ ...agent, host, ...(roots ? { roots } : {}) }, { ...setup, host, ...(roots ? { roots, trustFlag: '--policy-fleet-ca' } : {}) });
+  return proxied ? { predictions: proxied.predictions.map(staged), applied: proxied.blocked === undefined, findings: proxied.findings } : undefined;
 }
 
 function staged(prediction: Prediction): Prediction {

@@ -61,7 +61,8 @@ export interface FlowResult {
   readonly ok: boolean;
   /**
    * agent → fleet-server, fleet-server → elasticsearch, then the legs after the policy took over
-   * (`stage: 'policy'`), then the agent's output to elasticsearch.
+   * (`stage: 'policy'`; behind a proxy that ends the TLS, its two hops again), then the agent's
+   * output to elasticsearch.
    */
   readonly legs: readonly Leg[];
   readonly fleetServerState: FleetServerState;
@@ -183,7 +184,7 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const agentLog = new ComponentLog('agent');
   const health = config.healthCheck ? await healthCheckLeg(config.healthCheck, fs, new URL(config.agent.url).hostname) : undefined;
   // The agent first: enrolling makes Fleet Server call Elasticsearch again, and the leg covers those calls.
-  const { leg: agentToFleet, enrolled, proxyLog, upstream, policy } = await agentLeg(config, fs, agentLog);
+  const { leg: agentToFleet, enrolled, proxyLog, upstream, policy, policyUpstream } = await agentLeg(config, fs, agentLog);
   const mine = fs.elasticsearchCalls.slice(Math.max(from.calls, stack.bootstrap.calls));
   if (reused && !unchanged(stack.bootstrap, mine)) return undefined;
   const calls = [...fs.elasticsearchCalls.slice(0, stack.bootstrap.calls), ...mine];
@@ -196,14 +197,17 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   const output = enrolled ? outputOf(enrolled) : undefined;
   // Fleet Server has its policy once the agent enrolled (the agent that bootstraps it passes it on).
   // Behind a secure proxy in front of Elasticsearch, its output test and the Beats reach the proxy.
-  const target = { endpoint: esProxy?.endpoint ?? es.endpoint, ...(esProxy ? {} : { elasticsearch: es }) };
+  const target = { endpoint: esProxy?.endpoint ?? es.endpoint, elasticsearch: es, ...(esProxy ? { secureProxy: esProxy } : {}) };
   const { fleet: fleetPolicy, shipped: agentToElasticsearch } = await outputPolicyStage(enrolled?.ok ? fs.options.output : undefined, fs, target, config.elasticsearch.identity, async (proxyFake) => {
     if (!output) return skippedLeg('agent', 'elasticsearch', fs.options.output?.hosts[0] ?? '', 'the agent did not enroll, so it has no policy to ship data with');
     if (policy && !policy.applied) return skippedLeg('agent', 'elasticsearch', output.hosts?.[0] ?? '', 'the agent could not apply its policy (its Fleet Server settings failed their test), so its Beats never started');
-    const shipped = await shipOutput(config, output, target, agentLog, proxyFake);
+    const shipped = await shipOutput(config, output, { endpoint: target.endpoint, ...(esProxy ? {} : { elasticsearch: es }) }, agentLog, proxyFake);
     return esProxy ? changedLeg(shipped, { via: 'proxy' }) : shipped;
   }, config.agent.policyProxyAuth);
-  const policyLegs = [...(policy?.proxyLeg ? [policy.proxyLeg] : []), ...(policy ? [policy.leg] : []), ...(fleetPolicy ? [fleetPolicy.leg] : [])];
+  const policyLegs = [
+    ...(policy?.proxyLeg ? [policy.proxyLeg] : []), ...(policy ? [policy.leg] : []), ...(policyUpstream ? [policyUpstream] : []),
+    ...(fleetPolicy ? [fleetPolicy.leg] : []), ...(fleetPolicy?.upstream ? [fleetPolicy.upstream] : []),
+  ];
   const legs = [
     ...(health ? [health] : []), ...(enrolled?.proxyLeg ? [enrolled.proxyLeg] : []), agentToFleet, ...(upstream ? [upstream] : []),
     fleetToElasticsearch, ...(proxyToElasticsearch ? [proxyToElasticsearch] : []), ...policyLegs, agentToElasticsearch,
@@ -274,7 +278,11 @@ function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
 }
 
 /** The enrollment leg, and the enrollment itself when the agent got as far as trying. */
-async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{ leg: Leg; enrolled?: EnrollResult; proxyLog?: ComponentLog; upstream?: Leg; policy?: AgentPolicyResult }> {
+async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentLog): Promise<{
+  leg: Leg; enrolled?: EnrollResult; proxyLog?: ComponentLog; upstream?: Leg; policy?: AgentPolicyResult;
+  /** The proxy's own hop of the policy's connection, where the agent's TLS ends at a proxy. */
+  policyUpstream?: Leg;
+}> {
   const { url } = config.agent;
   if (!fs.healthy) {
     // The installing agent waits for its Fleet Server and relays its state instead of enrolling.
@@ -312,6 +320,7 @@ async function agentLeg(config: FlowConfig, fs: FakeFleetServer, log: ComponentL
   const policy = await agentPolicyStage({
     enrolled: result, fs, log, runsFleetServer,
     ...(config.agent.policyProxyAuth ? { proxyAuth: config.agent.policyProxyAuth } : {}),
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
     settings: { url, tls: config.agent.tls, ...(planned && !runsFleetServer ? { proxy: { url: planned.route.url.href, headers: planned.route.headers, disable: planned.disabled } } : {}) },
     ...(proxy && planned ? { enrollmentProxy: { url: planned.route.url.href, log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } } : {}),
   });

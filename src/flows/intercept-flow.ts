@@ -3,7 +3,9 @@ import type { FakeFleetServer } from '../components/fleet-server.js';
 import { ComponentLog } from '../components/log.js';
 import { skippedLeg, summarise } from '../components/legs.js';
 import { FakeInterceptingProxy, type Interception } from '../components/proxy/intercepting-proxy.js';
-import { rememberWire, wireOf } from '../capture/wire.js';
+import { changedLeg, rememberWire, wireOf } from '../capture/wire.js';
+import type { AgentPolicyResult } from '../components/agent-policy.js';
+import { agentPolicyStage } from './policy-stage.js';
 import type { Leg } from '../report/leg.js';
 import { nameToString } from '../x509/certificate.js';
 import type { FlowConfig } from './flow.js';
@@ -20,7 +22,7 @@ export async function interceptLegs(
   planned: PlannedProxy & { readonly listenPort: number },
   fs: FakeFleetServer,
   log: ComponentLog,
-): Promise<{ leg: Leg; enrolled: EnrollResult; proxyLog: ComponentLog; upstream: Leg }> {
+): Promise<{ leg: Leg; enrolled: EnrollResult; proxyLog: ComponentLog; upstream: Leg; policy?: AgentPolicyResult; policyUpstream?: Leg }> {
   const intercept = planned.intercept!;
   await using proxy = await FakeInterceptingProxy.start({
     port: planned.listenPort,
@@ -36,34 +38,58 @@ export async function interceptLegs(
     ...(config.fleetServer.versions ? { versions: config.fleetServer.versions } : {}),
   });
   const url = config.agent.url;
+  const enrollmentProxy = { url: planned.route.url.href, headers: planned.route.headers };
   const result = await enrollAgent({
     url,
     tls: config.agent.tls,
     enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
     log,
-    proxy: { url: planned.route.url.href, headers: planned.route.headers },
+    proxy: enrollmentProxy,
     proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } },
     legTo: 'proxy',
     ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
   });
   const { proxyLeg: hop, ...enrolled } = result;
-  const target = new URL(url);
-  const upstreamUrl = `https://${target.host}`;
-  if (!hop?.ok) {
-    // CONNECT itself was refused (407, a refused port): the hop is the leg, nothing went further.
-    const refused = hop ?? result.leg;
-    return { leg: refused, enrolled, proxyLog: proxy.log, upstream: skippedLeg('proxy', 'fleet-server', upstreamUrl, 'the proxy did not accept the CONNECT') };
-  }
-  const local = wireOf(result.leg)?.local;
+  const upstreamUrl = `https://${new URL(url).host}`;
+  const { leg, upstream } = await throughInterception(proxy, result.leg, hop, upstreamUrl, fs);
+  // The policy takes over: the agent keeps --proxy-url unless the policy's Fleet Server host names
+  // a proxy of its own (elastic-agent handler_action_policy_change.go, applyConfigWithPrecedence), so its
+  // next connection meets the same interception, or a proxy that does not intercept at all.
+  const runsFleetServer = config.agent.runsFleetServer === true;
+  const policy = await agentPolicyStage({
+    enrolled: result, fs, log, runsFleetServer,
+    ...(config.agent.policyProxyAuth ? { proxyAuth: config.agent.policyProxyAuth } : {}),
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
+    settings: { url, tls: config.agent.tls, ...(runsFleetServer ? {} : { proxy: { ...enrollmentProxy, disable: false } }) },
+    enrollmentProxy: { url: enrollmentProxy.url, log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port }, intercepts: true },
+  });
+  if (!policy || policy.leg.to !== 'proxy') return { leg, enrolled, proxyLog: proxy.log, upstream, ...(policy ? { policy } : {}) };
+  const target = new URL(policy.client.url);
+  const intercepted = await throughInterception(proxy, policy.leg, policy.proxyLeg, `https://${target.host}`, fs);
+  const { proxyLeg: _hop, ...kept } = policy;
+  return {
+    leg, enrolled, proxyLog: proxy.log, upstream,
+    policy: { ...kept, leg: changedLeg(intercepted.leg, { stage: 'policy' }) },
+    policyUpstream: changedLeg(intercepted.upstream, { stage: 'policy' }),
+  };
+}
+
+/**
+ * One connection through the interception as the report shows it: the agent's TLS leg ends at the
+ * proxy (with the proxy's lines about it), or, when CONNECT itself was refused (407, a refused
+ * port), the hop is the leg and nothing went further; then the proxy's own leg to Fleet Server.
+ */
+async function throughInterception(proxy: FakeInterceptingProxy, tlsLeg: Leg, hop: Leg | undefined, upstreamUrl: string, fs: FakeFleetServer): Promise<{ leg: Leg; upstream: Leg }> {
+  if (!hop?.ok) return { leg: hop ?? tlsLeg, upstream: skippedLeg('proxy', 'fleet-server', upstreamUrl, 'the proxy did not accept the CONNECT') };
+  const wire = wireOf(tlsLeg);
+  const local = wire?.local;
   const clientPort = local ? Number(local.slice(local.lastIndexOf(':') + 1)) : undefined;
   await proxy.settled(clientPort);
   const lines = proxy.log.entries.filter((e) => e.fields?.clientPort === clientPort).map((e) => e.message);
-  const { via: _via, ...direct } = result.leg;
+  const { via: _via, ...direct } = tlsLeg;
   const leg: Leg = { ...direct, logs: { ...direct.logs, ...(lines.length ? { proxy: lines.join('\n') } : {}) } };
-  const wire = wireOf(result.leg);
   if (wire) rememberWire(leg, wire);
-  const record = proxy.interception(clientPort);
-  return { leg, enrolled, proxyLog: proxy.log, upstream: await upstreamLeg(record, upstreamUrl, fs) };
+  return { leg, upstream: await upstreamLeg(proxy.interception(clientPort), upstreamUrl, fs) };
 }
 
 /** The proxy's own connection to Fleet Server, from its record and Fleet Server's side of it. */

@@ -9,10 +9,14 @@ import { applyAgentPolicy, policyFleetClient, type AgentPolicyResult } from '../
 import type { EnrollResult } from '../components/agent.js';
 import type { FakeElasticsearch } from '../components/elasticsearch.js';
 import type { FakeFleetServer } from '../components/fleet-server.js';
+import type { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
+import { changedLeg } from '../capture/wire.js';
+import { upstreamLeg } from './secure-proxy-legs.js';
 import { takePolicyOutput, type PolicyOutputResult } from '../components/fleet-server-policy.js';
 import { ComponentLog } from '../components/log.js';
 import { outputProxySettings, type PolicyOutput } from '../components/output.js';
 import type { FleetClientSettings } from '../components/policy.js';
+import type { ServerConnection } from '../components/server-dialect.js';
 import { startProxyFake, type ProxyFake } from './proxy-fake.js';
 import { proxyRoute, urlCredentials, type ProxyCredentials, type ProxyRoute } from '../components/proxy/proxy-url.js';
 import type { Identity } from '../tls/material.js';
@@ -25,6 +29,8 @@ interface RunningProxy {
   readonly url: string;
   readonly log: ComponentLog;
   readonly connectTo: { readonly host: string; readonly port: number };
+  /** It intercepts TLS: the agent's connection through it ends at the proxy. */
+  readonly intercepts?: boolean;
 }
 
 /**
@@ -47,6 +53,17 @@ export interface AgentPolicyStage {
   readonly enrollmentProxy?: RunningProxy;
   /** What a proxy only the policy names demands (--proxy-require-auth), instead of its URL's credentials. */
   readonly proxyAuth?: ProxyAuth;
+  /** Its fleet client's `timeout` (http.Client.Timeout), as enrollment's. */
+  readonly timeoutMs?: number;
+  /**
+   * What answers at the policy's Fleet Server host when it is not Fleet Server itself: the secure
+   * proxy in front of it (the agent's TLS ends there, as at enrollment). Default Fleet Server.
+   */
+  readonly answeredBy?: {
+    readonly endpoint: { readonly host: string; readonly port: number };
+    readonly server: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
+    readonly legTo: 'proxy';
+  };
 }
 
 /** The agent applies its first policy; undefined when enrollment delivered none. */
@@ -56,13 +73,17 @@ export async function agentPolicyStage(stage: AgentPolicyStage): Promise<AgentPo
   const client = policyFleetClient(stage.settings, enrolled.policy, stage.runsFleetServer);
   const route = stage.runsFleetServer ? undefined : proxyRoute(client.proxy);
   const reuse = route && stage.enrollmentProxy?.url === route.url.href ? stage.enrollmentProxy : undefined;
-  await using started = route && !reuse ? await startPolicyProxy(route, fs.endpoint, fs.options.identity, stage.proxyAuth) : undefined;
+  const answeredBy = stage.answeredBy;
+  const endpoint = answeredBy?.endpoint ?? fs.endpoint;
+  await using started = route && !reuse ? await startPolicyProxy(route, endpoint, fs.options.identity, stage.proxyAuth) : undefined;
   const proxyFake = reuse ?? (started ? { log: started.log, connectTo: { host: '127.0.0.1', port: started.port } } : undefined);
   return await applyAgentPolicy({
     enrolled: stage.settings, policy: enrolled.policy, actionId: enrolled.policyActionId, agentId: enrolled.agentId,
     accessApiKey: enrolled.accessApiKey, runsFleetServer: stage.runsFleetServer, log: stage.log,
-    connectTo: fs.endpoint, fleetServer: fs, client,
+    connectTo: endpoint, fleetServer: answeredBy?.server ?? fs, client,
     ...(proxyFake ? { proxyFake } : {}),
+    ...(stage.timeoutMs !== undefined ? { timeoutMs: stage.timeoutMs } : {}),
+    ...(answeredBy ? { legTo: answeredBy.legTo } : reuse?.intercepts ? { legTo: 'proxy' as const } : {}),
   });
 }
 
@@ -72,7 +93,12 @@ export async function agentPolicyStage(stage: AgentPolicyStage): Promise<AgentPo
  */
 export async function outputPolicyStage<T>(
   output: PolicyOutput | undefined, fs: FakeFleetServer,
-  target: { readonly endpoint: { host: string; port: number }; readonly elasticsearch?: FakeElasticsearch },
+  target: {
+    readonly endpoint: { host: string; port: number };
+    readonly elasticsearch?: FakeElasticsearch;
+    /** The secure proxy in front of `elasticsearch`, at `endpoint`: Fleet Server's test ends there, and the proxy makes its own hop. */
+    readonly secureProxy?: FakeSecureProxy;
+  },
   identity: Identity,
   ship: (proxyFake: { log: ComponentLog; connectTo: { host: string; port: number } } | undefined) => Promise<T>,
   proxyAuth?: ProxyAuth,
@@ -88,8 +114,19 @@ export async function outputPolicyStage<T>(
   // An https:// proxy presents Elasticsearch's certificate, which the output's CAs already trust.
   await using proxy = route ? await startPolicyProxy(route, target.endpoint, identity, proxyAuth) : undefined;
   const proxyFake = proxy ? { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } : undefined;
-  const fleet = output && fs.healthy
-    ? await takePolicyOutput(fs, { output, connectTo: target.endpoint, ...(target.elasticsearch ? { elasticsearch: target.elasticsearch } : {}), ...(proxyFake ? { proxyConnectTo: proxyFake.connectTo } : {}) })
+  const front = target.secureProxy;
+  const before = front?.calls.length ?? 0;
+  const answering = front ?? target.elasticsearch;
+  const tested = output && fs.healthy
+    ? await takePolicyOutput(fs, {
+      output, connectTo: target.endpoint, ...(answering ? { elasticsearch: answering } : {}), ...(front ? { legTo: 'proxy' as const } : {}),
+      ...(proxyFake ? { proxyConnectTo: proxyFake.connectTo } : {}),
+    })
     : undefined;
+  // Behind a secure proxy the test is two hops, as Fleet Server's bootstrap is: fleet-server → proxy, proxy → elasticsearch.
+  const upstream = tested && front
+    ? changedLeg(await upstreamLeg(front, front.calls.slice(before), 'elasticsearch', target.elasticsearch, 'the proxy answered Fleet Server itself and forwarded nothing'), { stage: 'policy' })
+    : undefined;
+  const fleet = tested && upstream ? { ...tested, upstream } : tested;
   return { ...(fleet ? { fleet } : {}), shipped: await ship(proxyFake) };
 }

@@ -7,6 +7,9 @@ import { buildLeg, skippedLeg } from '../components/legs.js';
 import type { Leg } from '../report/leg.js';
 import type { PlannedSecureProxy } from './install-plan.js';
 import type { FlowConfig } from './flow.js';
+import { changedLeg } from '../capture/wire.js';
+import type { AgentPolicyResult } from '../components/agent-policy.js';
+import { agentPolicyStage } from './policy-stage.js';
 
 /**
  * The secure proxy's two placements in Elastic's deployment models ("Fleet Server behind a secure
@@ -41,7 +44,7 @@ export function startSecureProxy(
  */
 export async function agentThroughSecureProxy(
   config: FlowConfig, planned: PlannedSecureProxy, fs: FakeFleetServer, log: ComponentLog,
-): Promise<{ leg: Leg; enrolled: EnrollResult; proxyLog: ComponentLog; upstream: Leg }> {
+): Promise<{ leg: Leg; enrolled: EnrollResult; proxyLog: ComponentLog; upstream: Leg; policy?: AgentPolicyResult; policyUpstream?: Leg }> {
   const url = config.agent.url;
   await using proxy = await startSecureProxy(planned, { url: fs.url, endpoint: fs.endpoint }, config.fleetServer.versions);
   const result = await enrollAgent({
@@ -55,7 +58,21 @@ export async function agentThroughSecureProxy(
     ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
   });
   const upstream = await upstreamLeg(proxy, proxy.calls, 'fleet-server', fs, 'the proxy answered the agent itself and forwarded nothing');
-  return { leg: result.leg, enrolled: result, proxyLog: proxy.log, upstream };
+  // The policy's Fleet Server host is the proxy's address too (Fleet → Settings names what agents
+  // reach): the agent's next connection, with the policy's ssl, ends at the proxy again
+  // (elastic-agent handler_action_policy_change.go, handleFleetServerConfig: GET /api/status before applying).
+  const before = proxy.calls.length;
+  const runsFleetServer = config.agent.runsFleetServer === true;
+  const policy = await agentPolicyStage({
+    enrolled: result, fs, log, runsFleetServer,
+    ...(config.agent.policyProxyAuth ? { proxyAuth: config.agent.policyProxyAuth } : {}),
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
+    settings: { url, tls: config.agent.tls },
+    answeredBy: { endpoint: proxy.endpoint, server: proxy, legTo: 'proxy' },
+  });
+  if (!policy) return { leg: result.leg, enrolled: result, proxyLog: proxy.log, upstream };
+  const forwarded = await upstreamLeg(proxy, proxy.calls.slice(before), 'fleet-server', fs, 'the proxy answered the agent itself and forwarded nothing');
+  return { leg: result.leg, enrolled: result, proxyLog: proxy.log, upstream, policy, policyUpstream: changedLeg(forwarded, { stage: 'policy' }) };
 }
 
 /**

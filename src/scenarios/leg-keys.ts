@@ -10,7 +10,8 @@
  */
 export const LEG_KEYS = [
   'agent->proxy', 'agent->fleet-server', 'proxy->fleet-server', 'fleet-server->proxy', 'fleet-server->elasticsearch', 'proxy->elasticsearch',
-  'agent->proxy (policy)', 'agent->fleet-server (policy)', 'fleet-server->elasticsearch (policy)',
+  'agent->proxy (policy)', 'agent->fleet-server (policy)', 'proxy->fleet-server (policy)',
+  'fleet-server->elasticsearch (policy)', 'fleet-server->proxy (policy)', 'proxy->elasticsearch (policy)',
   'agent->elasticsearch',
 ] as const;
 /** A leg as a scenario file's `expect` names it, `from->to`. */

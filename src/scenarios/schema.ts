@@ -224,8 +224,13 @@ function build(z: typeof Z) {
       /** After the policy took over: the agent's next checkin with the policy's Fleet Server settings (through its proxy, if any). */
       'agent->proxy (policy)': LegExpectation.optional(),
       'agent->fleet-server (policy)': LegExpectation.optional(),
+      /** Behind a secure or intercepting proxy the agent's policy connection ends at the proxy: the proxy's own hop to Fleet Server. */
+      'proxy->fleet-server (policy)': LegExpectation.optional(),
       /** Fleet Server's test of its policy's output (merged with the keys missing from its bootstrap). */
       'fleet-server->elasticsearch (policy)': LegExpectation.optional(),
+      /** The same test behind a secure proxy in front of Elasticsearch: Fleet Server's hop to the proxy, then the proxy's. */
+      'fleet-server->proxy (policy)': LegExpectation.optional(),
+      'proxy->elasticsearch (policy)': LegExpectation.optional(),
       /** The agent's output: it ships data to Elasticsearch with the policy's ssl settings. */
       'agent->elasticsearch': LegExpectation.optional(),
     }).refine((legs) => legs['fleet-server->elasticsearch'] !== undefined || legs['fleet-server->proxy'] !== undefined, {

@@ -223,6 +223,15 @@ export abstract class RecordStream extends Duplex {
       }
       if (!record) break;
       this.acceptPeerRecord(record);
+      // The tap stops reading at the record after which it observes nothing more, not at the end
+      // of the chunk that record came in: what TCP (or a proxy's tunnel) put together in one read
+      // must not decide which of the peer's last records the timeline shows.
+      if (this.mayPassThrough()) {
+        this.passthrough = true;
+        const rest = this.inbound.take();
+        if (rest.length > 0) this.push(rest);
+        return;
+      }
     }
     if (this.stopped || this.faulted || !this.readsNow()) return;
     this.flushGated();
@@ -270,9 +279,13 @@ export abstract class RecordStream extends Duplex {
    * the closes in it (closes are the socket's, and still recorded).
    */
   private maybePassThrough(): void {
-    if (this.passthrough || this.stopped || this.gatedInbound.length > 0 || this.observing()) return;
-    if (this.inbound.buffered > 0 || this.outbound.buffered > 0 || this.outgoing.length > 0) return;
-    this.passthrough = true;
+    if (this.inbound.buffered === 0 && this.mayPassThrough()) this.passthrough = true;
+  }
+
+  /** Whether nothing more is observed and this side's bytes sit at a record boundary (the peer's are taken whole). */
+  private mayPassThrough(): boolean {
+    if (this.passthrough || this.stopped || this.faulted || this.gatedInbound.length > 0 || this.observing()) return false;
+    return this.outbound.buffered === 0 && this.outgoing.length === 0;
   }
 }
 

@@ -110,6 +110,13 @@ export class FrameSplitter {
     return this.pending.length;
   }
 
+  /** Hands over the bytes not yet framed and frames nothing more of them. */
+  take(): Buffer {
+    const rest = this.pending;
+    this.pending = Buffer.alloc(0);
+    return rest;
+  }
+
   get failure(): HarnessError | undefined {
     return this.failed;
   }
@@ -154,6 +161,11 @@ export class RecordReader {
   /** Bytes held back because they do not yet form a whole record. */
   get buffered(): number {
     return this.splitter.buffered;
+  }
+
+  /** The bytes after the last whole record taken, unframed (the reader is empty after). */
+  take(): Buffer {
+    return this.splitter.take();
   }
 
   /** Set once the stream held something that is not a TLS record. */

@@ -20,6 +20,8 @@ function normalised(run: readonly ScenarioResult[]): unknown[] {
     return value.replace(/(127\.0\.0\.1|\[::1\]|localhost):\d+/g, '$1:PORT').replace(/\b127\.0\.0\.1\.\d+/g, '127.0.0.1.PORT').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/g, 'TIME')
       // squid's access.log elapsed column and HAProxy's check duration are times too.
       .replace(/^ *\d+(?= \d+\.\d+\.\d+\.\d+ [A-Z_]+\/\d{3} )/gm, 'ELAPSED').replace(/( [A-Z_]+\/\d{3}) \d+ /g, '$1 BYTES ').replace(/check duration: \d+ms/g, 'check duration: Nms')
+      // dante's session duration is a time too (a loaded machine crosses a second now and then).
+      .replace(/Session duration: \d+s/g, 'Session duration: Ns')
       .replace(/\b[0-9a-f]{64}\b/g, 'FINGERPRINT').replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, 'AGENT-ID').replace(/fleet-tls-run-[\w-]+/g, 'fleet-tls-run-DIR')
       // tinyproxy's file descriptors number the connections the proxy process has open, which sharing changes.
       .replace(/file descriptor \d+/g, 'file descriptor N').replace(/\(fd:\d+\)/g, '(fd:N)');

@@ -110,7 +110,7 @@ describe('doctor predicts the legs with Elasticsearch behind a secure proxy, and
       ['proxy->elasticsearch', 'ok', 'the proxy verifies Elasticsearch with --secure-proxy-upstream-ca', true],
       ['agent->fleet-server', 'ok', 'the server does not ask for a client certificate', true],
       ['agent->fleet-server', 'ok', 'the server does not ask for a client certificate', true],
-      ['fleet-server->elasticsearch', 'ok', 'the server accepts the client certificate', true],
+      ['fleet-server->proxy', 'ok', 'the server accepts the client certificate', true],
       ['agent->elasticsearch', 'ok', 'the server accepts the client certificate', true],
     ]);
     expect(result.ok).toBe(true);
@@ -159,7 +159,10 @@ describe('doctor predicts the intercepting proxy\'s legs from the certificate it
   it('a root the agent trusts: it enrolls through the proxy, then Fleet Server tests its policy\'s output and the agent ships', async () => {
     const result = await diagnose([...INTERCEPT, '--proxy-intercept-upstream-ca=/path/to/fleet-ca', ...INSPECTION_ROOT]);
     expect(legs(result).slice(1).map(([leg, outcome, , agrees]) => [leg, outcome, agrees])).toEqual([
-      ['agent->proxy', 'ok', true], ['proxy->fleet-server', 'ok', true], ['fleet-server->elasticsearch', 'ok', true], ['agent->elasticsearch', 'ok', true],
+      ['agent->proxy', 'ok', true], ['proxy->fleet-server', 'ok', true],
+      // The policy takes over: the agent's next connection meets the proxy again.
+      ['agent->proxy', 'ok', true], ['proxy->fleet-server', 'ok', true],
+      ['fleet-server->elasticsearch', 'ok', true], ['agent->elasticsearch', 'ok', true],
     ]);
     expect(result.ok).toBe(true);
   });
@@ -208,6 +211,8 @@ describe('doctor predicts a load balancer\'s health checks, and the flow agrees'
     expect(legs(behind!).filter(([leg]) => leg === 'proxy->fleet-server')).toEqual([
       ['proxy->fleet-server', 'ok', 'Layer4 check passed', true],
       ['proxy->fleet-server', 'ok', 'plain HTTP to Fleet Server (--fleet-server-insecure-http)', true],
+      // Again once the policy takes over.
+      ['proxy->fleet-server', 'ok', 'plain HTTP to Fleet Server (--fleet-server-insecure-http)', true],
     ]);
     expect(behind!.findings.some((f) => f.code === 'HEALTH_CHECK_HANDSHAKE_ERRORS')).toBe(false);
   });
@@ -218,5 +223,36 @@ describe('doctor predicts a load balancer\'s health checks, and the flow agrees'
     const result = await diagnose([...mutual, ...agentCert, '--health-check=http', '--health-check-interval=10ms', '--fleet-server-client-auth=required']);
     expect(legs(result)[0]).toEqual(['proxy->fleet-server', 'rejected-by-server', 'SSL handshake failure', true]);
     expect(errors(result)).toEqual(['HEALTH_CHECK_HANDSHAKE_ERRORS --fleet-server-client-auth']);
+  });
+});
+
+describe('doctor predicts the legs after the policy takes over behind a secure proxy, and the flow agrees', () => {
+  const staged = (result: DoctorResult) => result.predictions.map((p) => [`${p.from}->${p.to}${p.stage ? ' (policy)' : ''}`, p.outcome, p.agrees]);
+  // A remote agent (no --fleet-server-es): it tests the policy's Fleet Server host before applying it.
+  const REMOTE = SECURE.filter((a) => !a.startsWith('--fleet-server-es='));
+
+  it('in front of Fleet Server: the policy\'s CA that did not issue the proxy\'s certificate fails the agent\'s next connection at the proxy', async () => {
+    const result = await diagnose([...REMOTE, '--fleet-server-insecure-http', '--secure-proxy-client-ca=/path/to/agent-ca', '--policy-fleet-ca=/path/to/es-ca']);
+    expect(staged(result)).toEqual([
+      ['fleet-server->elasticsearch', 'ok', true], ['agent->proxy', 'ok', true], ['proxy->fleet-server', 'ok', true],
+      ['agent->proxy (policy)', 'rejected-by-client', true], ['proxy->fleet-server (policy)', 'not-attempted', true],
+      ['fleet-server->elasticsearch (policy)', 'ok', true], ['agent->elasticsearch', 'not-attempted', true],
+    ]);
+    expect(result.predictions.find((p) => p.to === 'proxy' && p.stage === 'policy')!.message).toBe('x509: certificate signed by unknown authority');
+  });
+
+  it('in front of Elasticsearch: Fleet Server\'s output test is predicted at the proxy\'s certificate, as fleet-server->proxy (policy)', async () => {
+    const result = await diagnose([
+      '--url=https://localhost:8220', '--certificate-authorities=/path/to/fleet-ca', '--fleet-server-cert=/path/to/fleet-cert', '--fleet-server-cert-key=/path/to/fleet-cert-key',
+      '--fleet-server-es=https://localhost:9200', '--fleet-server-service-token=T', '--fleet-server-es-ca=/path/to/fleet-ca', '--fleet-server-port=0',
+      '--fleet-server-es-cert=/path/to/fleet-es-cert', '--fleet-server-es-cert-key=/path/to/fleet-es-cert-key',
+      '--secure-proxy', '--secure-proxy-in-front-of=elasticsearch', '--secure-proxy-cert=/path/to/fleet-cert', '--secure-proxy-cert-key=/path/to/fleet-cert-key',
+      '--secure-proxy-client-auth=required', '--secure-proxy-client-ca=/path/to/es-ca', '--secure-proxy-upstream-ca=/path/to/es-ca', '--policy-output-ca=/path/to/es-ca',
+    ]);
+    expect(staged(result)).toEqual([
+      ['fleet-server->proxy', 'ok', true], ['proxy->elasticsearch', 'ok', true], ['agent->fleet-server', 'ok', true], ['agent->fleet-server (policy)', 'ok', true],
+      ['fleet-server->proxy (policy)', 'rejected-by-client', true], ['agent->elasticsearch', 'rejected-by-client', true],
+    ]);
+    expect(result.predictions.find((p) => p.from === 'fleet-server' && p.stage === 'policy')!.message).toBe('x509: certificate signed by unknown authority');
   });
 });

@@ -45,7 +45,14 @@ describe('install --proxy-intercept', () => {
   it('enrolls when --certificate-authorities holds the proxy\'s root, and shows the minted certificate on agent → proxy and Fleet Server\'s on proxy → fleet-server', async () => {
     const { status, legs } = await install([...INTERCEPT, `--certificate-authorities=/path/to/fleet-ca,${root}`, `--proxy-intercept-ca=${root}`, `--proxy-intercept-ca-key=${rootKey}`]);
     expect(status).toBe(0);
-    expect(keys(legs)).toEqual([['agent->proxy', true], ['proxy->fleet-server', true], ['fleet-server->elasticsearch', true], ['fleet-server->elasticsearch', true], ['agent->elasticsearch', true]]);
+    // The policy keeps --proxy-url: its checkin meets the interception again, both hops of it.
+    expect(keys(legs)).toEqual([
+      ['agent->proxy', true], ['proxy->fleet-server', true], ['fleet-server->elasticsearch', true],
+      ['agent->proxy', true], ['proxy->fleet-server', true], ['fleet-server->elasticsearch', true], ['agent->elasticsearch', true],
+    ]);
+    expect(legs.map((l) => l.stage ?? null)).toEqual([null, null, null, 'policy', 'policy', 'policy', null]);
+    expect(legs[3]!.serverCertificate).toMatchObject({ issuer: 'CN=Example Corp TLS Inspection CA,O=fleet-tls-harness' });
+    expect(legs[3]!.logs.proxy).toMatch(/ TCP_MISS\/200 \d+ GET https:\/\/localhost:\d+\/api\/status - HIER_DIRECT\/127\.0\.0\.1 application\/json$/);
     expect(legs[0]!.serverCertificate).toMatchObject({ subject: 'CN=fleet-server,O=fleet-tls-harness', issuer: 'CN=Example Corp TLS Inspection CA,O=fleet-tls-harness' });
     expect(legs[0]!.via).toBeUndefined();
     expect(legs[1]!.serverCertificate).toMatchObject({ subject: 'CN=fleet-server,O=fleet-tls-harness', issuer: 'CN=fleet-ca,O=fleet-tls-harness' });

@@ -42,14 +42,17 @@ describe('install --secure-proxy', () => {
       ['agent->fleet-server', true, '1.3', 'CN=fleet-ca,O=fleet-tls-harness', false],
       ['fleet-server->proxy', true, '1.3', 'CN=fleet-ca,O=fleet-tls-harness', true],
       ['proxy->elasticsearch', true, '1.3', 'CN=es-ca,O=fleet-tls-harness', false],
-      // The policy: the agent's next checkin, Fleet Server's test of its output (the proxy, as the output names it).
+      // The policy: the agent's next checkin, Fleet Server's test of its output at the proxy (as the
+      // output names it), then the proxy's own hop to Elasticsearch for it.
       ['agent->fleet-server', true, '1.3', 'CN=fleet-ca,O=fleet-tls-harness', false],
-      ['fleet-server->elasticsearch', true, '1.3', 'CN=fleet-ca,O=fleet-tls-harness', true],
+      ['fleet-server->proxy', true, '1.3', 'CN=fleet-ca,O=fleet-tls-harness', true],
+      ['proxy->elasticsearch', true, '1.3', 'CN=es-ca,O=fleet-tls-harness', false],
       ['agent->elasticsearch', true, '1.3', 'CN=fleet-ca,O=fleet-tls-harness', true],
     ]);
     expect(legs[1]!.verifiedWith).toEqual({ client: { mode: 'full', authorities: ['CN=fleet-ca,O=fleet-tls-harness'] }, server: ['CN=es-ca,O=fleet-tls-harness'] });
     expect(legs[2]!.verifiedWith?.client).toEqual({ mode: 'full', authorities: ['CN=es-ca,O=fleet-tls-harness'] });
-    expect(legs[5]!.via).toBe('proxy');
+    expect(legs.map((l) => l.stage ?? null)).toEqual([null, null, null, 'policy', 'policy', 'policy', null]);
+    expect(legs[6]!.via).toBe('proxy');
   });
 
   it('in front of Fleet Server with TLS behind it: a Fleet Server requiring client certificates refuses a proxy without one, in Go\'s words on its side and nginx\'s on the proxy\'s', async () => {

@@ -2,6 +2,7 @@ import tls from 'node:tls';
 import { parseCertificate, type Cert } from '../../x509/certificate.js';
 import type { Identity } from '../../tls/material.js';
 import { verifyError } from './nginx-words.js';
+import { authorizationCode, peerChainDer } from './peer-certificates.js';
 
 /**
  * The intercepting proxy's own TLS to the server the client asked for. squid is an OpenSSL
@@ -66,8 +67,7 @@ export async function dialUpstreamTls(where: { host: string; port: number }, ser
   }
   const serverChain = peerChain(socket);
   const leaf = socket.getPeerCertificate();
-  const chainError = socket.authorizationError as unknown as string | Error | null;
-  const chainCode = chainError ? (typeof chainError === 'string' ? chainError : (chainError as NodeJS.ErrnoException).code ?? chainError.message) : undefined;
+  const chainCode = authorizationCode(socket);
   const nameError = chainCode ? undefined : tls.checkServerIdentity(serverName, leaf);
   const code = chainCode ?? (nameError ? 'ERR_TLS_CERT_ALTNAME_INVALID' : undefined);
   const cipher = socket.getCipher();
@@ -100,11 +100,12 @@ function alertOf(error: NodeJS.ErrnoException): { alert?: string } {
   return match ? { alert: match[1]!.toLowerCase() } : {};
 }
 
+/** The presented chain as far as it parses. */
 function peerChain(socket: tls.TLSSocket): Cert[] {
   const chain: Cert[] = [];
-  for (let cert = socket.getPeerCertificate(true); cert?.raw && !chain.some((c) => c.der.equals(cert.raw)); cert = cert.issuerCertificate) {
+  for (const der of peerChainDer(socket)) {
     try {
-      chain.push(parseCertificate(cert.raw));
+      chain.push(parseCertificate(der));
     } catch {
       break;
     }

@@ -10,6 +10,7 @@ import type { GoClientTls } from '../go-client.js';
 import { hostPort, proxyAuthorization, type ProxyRoute } from './proxy-url.js';
 import { SocketReader, ShortRead } from './socket-reader.js';
 import { socksConnect } from './socks-client.js';
+import { peerChainDer } from './peer-certificates.js';
 
 /** What the client saw of its proxy: the report's agent → proxy leg is made from it. */
 export interface ProxyHop {
@@ -146,8 +147,7 @@ async function proxyHandshake(raw: net.Socket, proxy: ProxyRoute, settings: GoCl
   });
   socket.on('error', () => {});
   if (failed) return { error: NOT_TLS_CODES.has(failed.code ?? '') ? NOT_TLS : 'EOF' };
-  const chain: Buffer[] = [];
-  for (let cert = socket.getPeerCertificate(true); cert?.raw && !chain.some((c) => c.equals(cert.raw)); cert = cert.issuerCertificate) chain.push(cert.raw);
+  const chain = peerChainDer(socket);
   const verdict = verifyServerChain(chain.map((der) => parseCertificate(der)), {
     mode: settings.verificationMode ?? 'full',
     roots: settings.certificateAuthorities ? [...settings.certificateAuthorities] : 'system',

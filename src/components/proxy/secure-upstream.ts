@@ -11,6 +11,7 @@ import { describeConnection, failedConnection, type ClientConnection } from '../
 import type { GoClientTls } from '../go-client-tls.js';
 import type { GoExchange } from '../go-http.js';
 import { opensslFailure, verifyError, type NginxLevel } from './nginx-words.js';
+import { authorizationCode } from './peer-certificates.js';
 
 
 /** nginx's proxy_connect_timeout default, which also bounds the upstream TLS handshake. */
@@ -168,8 +169,7 @@ function connectFailure(error: NodeJS.ErrnoException): NonNullable<UpstreamCall[
 /** proxy_ssl_verify on: OpenSSL's verify result, then X509_check_host on proxy_ssl_name (ngx_ssl_check_host). */
 function judgeUpstream(socket: tls.TLSSocket, settings: UpstreamSettings, name: string): string | undefined {
   if (!settings.authorities) return undefined;
-  const reason = socket.authorizationError as unknown as string | Error | null;
-  const code = typeof reason === 'string' ? reason : (reason as NodeJS.ErrnoException | null)?.code;
+  const code = authorizationCode(socket);
   if (code) return `upstream SSL certificate verify error: ${verifyError(code)}`;
   const peer = socket.getPeerCertificate();
   const matches = peer?.raw ? new X509Certificate(peer.raw).checkHost(name) !== undefined : false;
