@@ -40,6 +40,8 @@ export interface ElasticsearchOptions {
    * nothing for this long. Elasticsearch keeps idle and slowly-dribbling connections open otherwise.
    */
   readonly readTimeoutMs?: number;
+  /** Serve without the record tap (load tests: Fleet Server's calls while agents enroll); see TlsListenerOptions.direct. */
+  readonly direct?: boolean;
 }
 
 /** `http.max_content_length`'s default, 100mb. */
@@ -101,6 +103,7 @@ export class FakeElasticsearch implements AsyncDisposable {
       dialect: nettyDialect(state.nodeName, trusted, options.versions ?? DEFAULT_VERSIONS, options.jsse ?? DEFAULT_JSSE),
       log,
       timeouts: { kind: 'netty', readTimeoutMs: options.readTimeoutMs ?? 0 },
+      ...(options.direct ? { direct: true } : {}),
       handler: (req, res) => {
         const chunks: Buffer[] = [];
         let size = 0;
