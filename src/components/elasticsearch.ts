@@ -10,7 +10,8 @@ import type { Identity } from '../tls/material.js';
 import { ComponentLog } from './log.js';
 import { TlsListener } from './tls-listener.js';
 import type { ServerConnection, ServerDialect } from './server-dialect.js';
-import { newElasticsearchState, route, send, type ElasticsearchState } from './elasticsearch-api.js';
+import { newElasticsearchState, responseParts, route, send, type ElasticsearchState } from './elasticsearch-api.js';
+import type { DirectRequest } from '../load/direct-http.js';
 import { exception } from './elasticsearch/errors.js';
 import type { StoredDocument } from './elasticsearch/store.js';
 
@@ -103,7 +104,12 @@ export class FakeElasticsearch implements AsyncDisposable {
       dialect: nettyDialect(state.nodeName, trusted, options.versions ?? DEFAULT_VERSIONS, options.jsse ?? DEFAULT_JSSE),
       log,
       timeouts: { kind: 'netty', readTimeoutMs: options.readTimeoutMs ?? 0 },
-      ...(options.direct ? { direct: true } : {}),
+      ...(options.direct ? {
+        direct: true,
+        // The direct path's requests are small and whole: the same routes and the same bytes, without node:http.
+        directHandler: (request: DirectRequest) => route(state, { method: request.method, uri: request.url, headers: request.headers, body: request.body })
+          .then((reply) => responseParts(reply, request.headers.accept), () => responseParts(internalError())),
+      } : {}),
       handler: (req, res) => {
         const chunks: Buffer[] = [];
         let size = 0;

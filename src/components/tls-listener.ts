@@ -11,6 +11,7 @@ import type { Identity } from '../tls/material.js';
 import type { ComponentLog } from './log.js';
 import { judgeClientChain, type ServerConnection, type ServerDialect } from './server-dialect.js';
 import { DirectTls } from '../load/direct-tls.js';
+import { serveDirect, type DirectHandler } from '../load/direct-http.js';
 import { ConnectionDeadlines, NO_NODE_TIMEOUTS, type AfterHandshakeTimeouts } from './http-deadlines.js';
 
 export type { ServerConnection, ServerDialect };
@@ -39,6 +40,8 @@ export interface TlsListenerOptions {
   readonly timeouts?: AfterHandshakeTimeouts;
   /** Serve TLS without the record tap (load tests): see load/direct-tls.ts. */
   readonly direct?: boolean;
+  /** Direct path only: answers a load agent's one request without node:http (see load/direct-http.ts). */
+  readonly directHandler?: DirectHandler;
 }
 
 
@@ -109,7 +112,7 @@ export class TlsListener {
     if (options.direct) {
       this.direct = new DirectTls({
         context: this.context, dialect: options.dialect, clientAuthentication: options.clientAuthentication,
-        handshakeTimeoutMs: this.handshakeTimeoutMs, serve: (socket) => this.serve(socket),
+        handshakeTimeoutMs: this.handshakeTimeoutMs, serve: (socket) => this.serveDirect(socket),
       });
     }
     if (options.plain) {
@@ -232,6 +235,18 @@ export class TlsListener {
       settle();
       // Keep recent connections for leg reports without growing forever under load.
       if (this.connections.size > 1_000) this.connections.delete(this.connections.keys().next().value!);
+    });
+  }
+
+  /** The direct path's connection: its first request answered without node:http when the component can. */
+  private serveDirect(socket: tls.TLSSocket): void {
+    const handler = this.options.directHandler;
+    if (!handler) return this.serve(socket);
+    this.deadlines?.watch(socket);
+    serveDirect(socket, {
+      handler,
+      fallback: (s) => this.http.emit('connection', s),
+      onRequest: (s) => this.deadlines?.request(s),
     });
   }
 
