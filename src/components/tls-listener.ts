@@ -95,6 +95,7 @@ export class TlsListener {
   private readonly direct?: DirectTls;
   private readonly deadlines?: ConnectionDeadlines;
   private readonly boundPort: number;
+  private readonly directSockets = new Set<tls.TLSSocket>();
 
   private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions, context: tls.SecureContext | undefined) {
     this.http = http.createServer(NO_NODE_TIMEOUTS, options.handler);
@@ -164,6 +165,7 @@ export class TlsListener {
   /** Idempotent: a second call finds the server already closed and resolves at once. */
   async close(): Promise<void> {
     this.http.closeAllConnections();
+    for (const socket of this.directSockets) socket.destroy();
     for (const connection of this.connections.values()) connection.tap.destroy();
     if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -242,6 +244,9 @@ export class TlsListener {
   private serveDirect(socket: tls.TLSSocket): void {
     const handler = this.options.directHandler;
     if (!handler) return this.serve(socket);
+    // node:http's closeAllConnections does not see these until they are handed to it.
+    this.directSockets.add(socket);
+    socket.once('close', () => this.directSockets.delete(socket));
     this.deadlines?.watch(socket);
     serveDirect(socket, {
       handler,
