@@ -11,7 +11,7 @@ import type { Identity } from '../tls/material.js';
 import type { ComponentLog } from './log.js';
 import { judgeClientChain, type ServerConnection, type ServerDialect } from './server-dialect.js';
 import { DirectTls } from '../load/direct-tls.js';
-import { serveDirect, type DirectHandler } from '../load/direct-http.js';
+import type { DirectHandler } from '../load/direct-http.js';
 import { ConnectionDeadlines, NO_NODE_TIMEOUTS, type AfterHandshakeTimeouts } from './http-deadlines.js';
 
 export type { ServerConnection, ServerDialect };
@@ -43,7 +43,6 @@ export interface TlsListenerOptions {
   /** Direct path only: answers a load agent's one request without node:http (see load/direct-http.ts). */
   readonly directHandler?: DirectHandler;
 }
-
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -95,7 +94,6 @@ export class TlsListener {
   private readonly direct?: DirectTls;
   private readonly deadlines?: ConnectionDeadlines;
   private readonly boundPort: number;
-  private readonly directSockets = new Set<tls.TLSSocket>();
 
   private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions, context: tls.SecureContext | undefined) {
     this.http = http.createServer(NO_NODE_TIMEOUTS, options.handler);
@@ -113,7 +111,10 @@ export class TlsListener {
     if (options.direct) {
       this.direct = new DirectTls({
         context: this.context, dialect: options.dialect, clientAuthentication: options.clientAuthentication,
-        handshakeTimeoutMs: this.handshakeTimeoutMs, serve: (socket) => this.serveDirect(socket),
+        handshakeTimeoutMs: this.handshakeTimeoutMs,
+        ...(options.directHandler ? { handler: options.directHandler } : {}),
+        ...(this.deadlines ? { deadlines: this.deadlines } : {}),
+        toHttp: (socket) => this.http.emit('connection', socket),
       });
     }
     if (options.plain) {
@@ -165,7 +166,7 @@ export class TlsListener {
   /** Idempotent: a second call finds the server already closed and resolves at once. */
   async close(): Promise<void> {
     this.http.closeAllConnections();
-    for (const socket of this.directSockets) socket.destroy();
+    this.direct?.close();
     for (const connection of this.connections.values()) connection.tap.destroy();
     if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -237,21 +238,6 @@ export class TlsListener {
       settle();
       // Keep recent connections for leg reports without growing forever under load.
       if (this.connections.size > 1_000) this.connections.delete(this.connections.keys().next().value!);
-    });
-  }
-
-  /** The direct path's connection: its first request answered without node:http when the component can. */
-  private serveDirect(socket: tls.TLSSocket): void {
-    const handler = this.options.directHandler;
-    if (!handler) return this.serve(socket);
-    // node:http's closeAllConnections does not see these until they are handed to it.
-    this.directSockets.add(socket);
-    socket.once('close', () => this.directSockets.delete(socket));
-    this.deadlines?.watch(socket);
-    serveDirect(socket, {
-      handler,
-      fallback: (s) => this.http.emit('connection', s),
-      onRequest: (s) => this.deadlines?.request(s),
     });
   }
 

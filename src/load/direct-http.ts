@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import type tls from 'node:tls';
+import type { RequestDeadline } from '../components/http-deadlines.js';
 
 /** A request the fast path read whole. */
 export interface DirectRequest {
@@ -35,18 +36,12 @@ export interface DirectReply {
  */
 export type DirectHandler = (request: DirectRequest) => Promise<DirectReply> | undefined;
 
-/** The component's hooks around one request (see http-deadlines.ts): whether a write may still happen, and its end. */
-export interface RequestHooks {
-  mayWrite(): boolean;
-  finished(): void;
-}
-
 export interface DirectHttpOptions {
   readonly handler: DirectHandler;
   /** Hands the socket (its unread bytes pushed back) to node:http. */
   readonly fallback: (socket: tls.TLSSocket) => void;
   /** The component's deadlines for this request, started when its head has arrived. */
-  readonly onRequest: (socket: tls.TLSSocket) => RequestHooks | undefined;
+  readonly onRequest: (socket: tls.TLSSocket) => RequestDeadline | undefined;
 }
 
 /** node:http's default `maxHeaderSize`; a larger head is node:http's to refuse. */
