@@ -40,6 +40,9 @@ export interface AgentOptions {
   readonly timeoutMs?: number;
 }
 
+/** The fleet client's default `timeout` (elastic-agent's remote client config, libs httpcommon): 10 minutes. */
+const FLEET_CLIENT_TIMEOUT_MS = 10 * 60_000;
+
 /** What an enrollment did: the agent id when it worked, and always the leg and the agent's log. */
 export interface EnrollResult {
   readonly ok: boolean;
@@ -79,7 +82,8 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     const exchange = await goRequest({
       method: 'POST', url: `${base}${path}`, headers: { ...headers, authorization }, body: JSON.stringify(body),
       tls: options.tls, goRelease: options.goRelease ?? DEFAULT_GO,
-      ...(options.timeoutMs !== undefined ? { deadline: clientTimeout(options.timeoutMs) } : {}),
+      // Never unbounded: a peer that takes the request and never answers ends at the real client's timeout.
+      deadline: clientTimeout(options.timeoutMs ?? FLEET_CLIENT_TIMEOUT_MS),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
       ...(proxy ? { proxy } : {}),
     });

@@ -43,6 +43,7 @@ export async function interceptLegs(
     proxy: { url: planned.route.url.href, headers: planned.route.headers },
     proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } },
     legTo: 'proxy',
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
   });
   const { proxyLeg: hop, ...enrolled } = result;
   const target = new URL(url);

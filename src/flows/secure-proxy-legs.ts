@@ -52,6 +52,7 @@ export async function agentThroughSecureProxy(
     fleetServer: proxy,
     log,
     legTo: 'proxy',
+    ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
   });
   const upstream = await upstreamLeg(proxy, proxy.calls, 'fleet-server', fs, 'the proxy answered the agent itself and forwarded nothing');
   return { leg: result.leg, enrolled: result, proxyLog: proxy.log, upstream };

@@ -204,6 +204,19 @@ export class FakeInterceptingProxy implements AsyncDisposable {
     }
     record.clientAccepted = true;
     const url = (path: string) => `https://${target}${path}`;
+    // Observed with squid 5.7 under TLS 1.3 (test/integration/intercepting-proxy-squid.test.ts): when the
+    // server refuses squid after squid's handshake is done (no client certificate), squid never answers
+    // the client, which waits until its own timeout; squid logs the transaction when the client gives up.
+    const leaveWaiting = () => {
+      const gaveUp = () => {
+        this.write('access', accessLine({ elapsedMs: 0, client: c.clientAddr, result: 'NONE_NONE', status: 0, bytes: 0, method: '-', url: 'error:transaction-end-before-headers' }), c.clientPort);
+        finish();
+      };
+      if (client.destroyed) return gaveUp();
+      secure.resume();
+      client.once('close', gaveUp);
+    };
+    if (upstream?.record.afterHandshake) return leaveWaiting();
     const upstreamSocket = upstream?.record.ok ? upstream.socket : undefined;
     if (!upstream || !upstreamSocket) {
       // The error is served over the bumped connection, in answer to the client's first request.
@@ -225,9 +238,7 @@ export class FakeInterceptingProxy implements AsyncDisposable {
       }), c.clientPort);
       finish();
     }, (request) => {
-      // Observed with squid 5.7 under TLS 1.3: a server that refuses squid after its handshake (no client
-      // certificate) leaves the client waiting until its own timeout. A fake cannot wait that long, so it
-      // answers as squid does under TLS 1.2, where the refusal comes during the handshake.
+      if (upstream.record.afterHandshake) return leaveWaiting();
       const answer = errorAnswer(503, 'ERR_SECURE_CONNECT_FAIL 0', { url: url(request?.path ?? '/'), message: `Failed to establish a secure connection to ${host}` });
       access(503, 'NONE_NONE', answer.head.length + answer.body.length, undefined, 'text/html', { method: request?.method ?? 'NONE', url: url(request?.path ?? '/') });
       finish();
