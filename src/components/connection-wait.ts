@@ -6,15 +6,20 @@
 export async function settledConnection<T extends { readonly done: Promise<void> }>(
   connections: ReadonlyMap<number, T>, waiters: Map<number, (connection: T) => void>, localPort: number, timeoutMs: number,
 ): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs); });
+  const timers: NodeJS.Timeout[] = [];
+  const after = (ms: number) => new Promise<undefined>((resolve) => { timers.push(setTimeout(() => resolve(undefined), ms)); });
   const accepted = connections.get(localPort) ?? new Promise<T>((resolve) => waiters.set(localPort, resolve));
   try {
-    const connection = await Promise.race([accepted, timeout]);
-    if (connection) await Promise.race([connection.done, timeout]);
+    const connection = await Promise.race([accepted, after(timeoutMs)]);
+    // An accepted connection always settles (secure, closed, or the server's handshake timeout
+    // destroys it), so this bound is only against a bug; a tight one returned it unsettled, its
+    // log line not yet written, when a loaded machine delayed the server's close.
+    if (connection) await Promise.race([connection.done, after(Math.max(timeoutMs, SETTLE_BOUND_MS))]);
     return connection;
   } finally {
-    clearTimeout(timer);
+    for (const timer of timers) clearTimeout(timer);
     waiters.delete(localPort);
   }
 }
+
+const SETTLE_BOUND_MS = 30_000;

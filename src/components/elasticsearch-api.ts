@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { clusterHealth, clusterInfo, license, type ClusterIdentity } from './elasticsearch/cluster.js';
 import { bulk, getDocument, remove, single } from './elasticsearch/documents.js';
-import { contentTypeRefused, exception, methodNotAllowed, noHandler, parseBody, undecodablePath, type Reply } from './elasticsearch/errors.js';
-import { EsDecodeError, esDecodeComponent } from './elasticsearch/rest-decode.js';
+import { badParameter, contentTypeRefused, exception, methodNotAllowed, noHandler, parseBody, undecodablePath, type Reply } from './elasticsearch/errors.js';
+import { EsDecodeError, esDecodeComponent, esDecodeQueryString } from './elasticsearch/rest-decode.js';
 import { count, refresh, search } from './elasticsearch/search.js';
 import { authenticate, createApiKey, newPassword, newServiceToken, type Identity, type SecurityState } from './elasticsearch/security.js';
 import { DocumentStore, invalidIndexName } from './elasticsearch/store.js';
@@ -127,6 +127,15 @@ function notFound(index: string): Reply {
 
 /** RestController's order: find the route, check the body's media type, then security, then the handler. */
 export async function route(state: ElasticsearchState, request: EsRequest): Promise<Reply> {
+  // RestRequest decodes the query string before anything is routed; a malformed escape there is
+  // a BadParameterException, which RestController.dispatchBadRequest answers with 400.
+  let query: URLSearchParams;
+  try {
+    query = esDecodeQueryString(request.uri);
+  } catch (error) {
+    if (error instanceof EsDecodeError) return badParameter(error.message);
+    throw error;
+  }
   const url = requestTarget(request.uri);
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const matching = routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m !== null);
@@ -147,7 +156,7 @@ export async function route(state: ElasticsearchState, request: EsRequest): Prom
   const who = authenticate(state, request.headers.authorization, request.uri);
   if ('status' in who) return who;
   const params = decoded[index]!;
-  return found.r.methods[request.method]!({ state, params, query: url.searchParams, body: request.body, who: who.identity });
+  return found.r.methods[request.method]!({ state, params, query, body: request.body, who: who.identity });
 }
 
 /** JSON, NDJSON and their `vnd.elasticsearch` versioned forms; the browser-safelisted types are refused (CSRF). */

@@ -1,7 +1,7 @@
 import { ALERT, alertName } from '../wire/alerts.js';
 import { HarnessError } from '../errors.js';
 import {
-  DEFAULT_JSSE, JSSE_MAX_HANDSHAKE, jsseMalformedHandshake, jsseUnparsableCertificate, judgeClientCertificate, receivedAlert,
+  DEFAULT_JSSE, handshakeFailure as jsseHandshakeFailure, JSSE_MAX_HANDSHAKE, jsseMalformedHandshake, jsseUnparsableCertificate, judgeClientCertificate, receivedAlert,
   unsupportedVersions, type JsseWording,
 } from '../dialects/java.js';
 import type { Cert } from '../x509/certificate.js';
@@ -10,6 +10,7 @@ import type { Identity } from '../tls/material.js';
 import { ComponentLog } from './log.js';
 import { TlsListener } from './tls-listener.js';
 import type { ServerConnection, ServerDialect } from './server-dialect.js';
+import { jsseServerRecords } from '../dialects/jsse-records.js';
 import { newElasticsearchState, responseParts, route, send, type ElasticsearchState } from './elasticsearch-api.js';
 import type { DirectRequest } from '../load/direct-http.js';
 import { exception } from './elasticsearch/errors.js';
@@ -218,12 +219,25 @@ function nettyDialect(node: string, trusted: readonly Cert[], versions: VersionR
       log: warn('o.e.h.n.Netty4HttpServerTransport', `received plaintext http traffic on an https channel, closing connection ${channel(connection)}`),
     }),
     handshakeLimit: () => JSSE_MAX_HANDSHAKE,
+    records: jsseServerRecords(jsse),
+    ownRefusal(alert, connection) {
+      if (alert !== ALERT.missing_extension) return null;
+      // JSSE names the extension it missed (SignatureScheme and SupportedGroups/KeyShare consumers,
+      // checked against OpenJDK 17 in test/integration/jsse-records.test.ts).
+      const has = new Set(connection.tap.clientHelloExtensions);
+      const message = !has.has(13) ? 'No mandatory signature_algorithms extension in the received ClientHello handshake message'
+        : !has.has(51) && has.has(10) ? 'No key_share extension to work with the supported_groups extension'
+          : !has.has(10) && has.has(51) ? 'No supported_groups extension to work with the key_share extension' : undefined;
+      return message ? jsseHandshakeFailure(ALERT.missing_extension, message, jsse) : null;
+    },
     malformed: (fault) => jsseMalformedHandshake(fault, jsse),
     unparsableCertificate: (parseError) => jsseUnparsableCertificate(parseError, jsse),
     handshakeFailure(connection) {
       const tap = connection.tap;
       if (tap.rejection?.by === 'server') {
         const chain = (tap.rejection.error as { chain?: readonly string[] }).chain ?? [tap.rejection.error.message];
+        // SecurityHttpExceptionHandler logs a close during the handshake only at DEBUG.
+        if (chain[0]!.endsWith('Received close_notify during handshake')) return undefined;
         return caught(connection, chain[0]!);
       }
       const fromClient = tap.alerts.find((a) => a.sender === 'client' && a.description !== ALERT.close_notify);

@@ -36,7 +36,7 @@ export class JavaSslException extends Error {
 }
 
 /** JSSE's fatal-alert exception: the alert's name in front of the message from JDK-8311644 on. */
-function fatal(alert: number, message: string, causes: readonly string[], wording: JsseWording = DEFAULT_JSSE): JavaSslException {
+export function fatal(alert: number, message: string, causes: readonly string[], wording: JsseWording = DEFAULT_JSSE): JavaSslException {
   const prefix = wording === 'alert-named' ? `(${alertName(alert)}) ` : '';
   return new JavaSslException([`javax.net.ssl.SSLHandshakeException: ${prefix}${message}`, ...causes], alert);
 }
@@ -117,6 +117,15 @@ function protocolException(alert: number, message: string): Rejection {
 }
 
 /**
+ * A JSSE exception of another class than SSLHandshakeException (SSLProtocolException,
+ * SSLException), with the alert's name in front from JDK-8311644 on, and its causes.
+ */
+export function jsseException(className: string, alert: number, message: string, causes: readonly string[] = [], wording: JsseWording = DEFAULT_JSSE): Rejection {
+  const prefix = wording === 'alert-named' ? `(${alertName(alert)}) ` : '';
+  return new JavaSslException([`javax.net.ssl.${className}: ${prefix}${message}`, ...causes], alert).toRejection();
+}
+
+/**
  * JSSE's refusal of a handshake message it cannot read, checked against OpenJDK 17's server
  * (SSLServerSocket) for each malformed ClientHello of test/integration/hostile-peers.test.ts.
  * JSSE reads a ClientHello field by field (ClientHello.java, SSLExtensions.java), so its words
@@ -145,10 +154,14 @@ export function jsseMalformedHandshake(fault: PeerFault, wording: JsseWording = 
   const extensionsLength = body.readUInt16BE(at);
   at += 2;
   if (extensionsLength > body.length - at) return fatal(ALERT.decode_error, 'Insufficient extensions data', [], wording).toRejection();
+  const seen = new Set<number>();
   while (at + 4 <= body.length) {
     const type = body.readUInt16BE(at);
     const length = body.readUInt16BE(at + 2);
     const data = body.subarray(at + 4, at + 4 + length);
+    // SSLExtensions.java reads every extension's header first and refuses a repeated type.
+    if (seen.has(type)) return fatal(ALERT.illegal_parameter, `Duplicate extension with ID: ${type}`, [], wording).toRejection();
+    seen.add(type);
     // An empty server_name list: the one extension fault this file knows JSSE's words for.
     if (type === 0 && (data.length < 2 || data.readUInt16BE(0) === 0)) {
       return protocolException(ALERT.decode_error, 'Invalid server_name extension: incomplete data');

@@ -20,6 +20,8 @@ import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdenti
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
 import { proxyPredictions } from './proxy-legs.js';
 import { predictPolicyLegs } from './predict-policy.js';
+import { predictEsSecureProxy } from './predict-es-proxy.js';
+import { predictHealthCheck } from './predict-health.js';
 
 /** Options of {@link doctor}. */
 export interface DoctorOptions {
@@ -144,7 +146,13 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     clientAuthentication: clientAuth(str('es-client-auth') ?? 'optional'), clientCAFlag: '--es-client-ca', clientCAs: esClientCas, server: 'java', now,
   };
   const es = predictLeg(esSetup);
-  findings.push(...es.findings);
+  // Behind a secure proxy in front of Elasticsearch, Fleet Server's TLS ends at the proxy.
+  const esFront = plan?.fleetServer.secureProxy?.inFrontOf === 'elasticsearch' ? plan.fleetServer.secureProxy : undefined;
+  const esProxy = esFront ? predictEsSecureProxy(esFront, esSetup, file('secure-proxy-cert') ?? options.pki.certPath('es-cert'), {
+    chain: esIdentity.chain, clientAuthentication: plan!.elasticsearch.clientAuthentication, clientCAs: esClientCas, tls13: plan!.versions.max === '1.3',
+  }, now) : undefined;
+  const bootstraps = esProxy ? esProxy.healthy : es.prediction.outcome === 'ok';
+  findings.push(...(esProxy?.findings ?? es.findings));
   const fleetChain: readonly Cert[] = fleet?.chain ?? plan?.fleetServer.identity.chain ?? [];
   if (!fleet) findings.push(finding('info', '--fleet-server-cert', null, 'TRUST_SYSTEM_ROOTS', 'no --fleet-server-cert: the agent generates a self-signed certificate for this host, which agents trust only with its CA or --insecure', '--fleet-server-cert and --fleet-server-cert-key for a certificate of your CA'));
   const agentSetup: LegSetup = {
@@ -152,7 +160,7 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
     trustFlag: '--certificate-authorities', roots: agentTrust ? agentTrust.certs : 'system',
     ...(str('ca-sha256') ? { caSha256: str('ca-sha256')!.split(',').filter(Boolean) } : {}),
     serverFlag: '--fleet-server-cert', serverFile: file('fleet-server-cert') ?? '(self-signed)', serverChain: fleetChain,
-    ...(fleetLoadError ? { serverLoadError: fleetLoadError } : es.prediction.outcome !== 'ok' ? { serverLoadError: 'Fleet Server did not become healthy' } : {}),
+    ...(fleetLoadError ? { serverLoadError: fleetLoadError } : !bootstraps ? { serverLoadError: 'Fleet Server did not become healthy' } : {}),
     ...(loadError(agent, 'the agent') ? { clientLoadError: loadError(agent, 'the agent')! } : {}),
     clientFlag: '--elastic-agent-cert', ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}),
     ...(agent ? { clientChain: agent.chain } : {}),
@@ -160,23 +168,28 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   };
   const agentLeg = predictLeg(agentSetup);
   // A healthy Fleet Server is the proxies' precondition: the flow starts them only then.
-  const proxies = plan && !fleetLoadError && es.prediction.outcome === 'ok' ? proxyPredictions(plan, {
+  const proxies = plan && !fleetLoadError && bootstraps ? proxyPredictions(plan, {
     host: new URL(str('url') ?? 'https://localhost:8220').hostname.replace(/^\[|\]$/g, ''), mode: v.insecure ? 'none' : 'full',
     roots: agentTrust ? agentTrust.certs : 'system', ...(agent ? { clientChain: agent.chain } : {}),
     ...(file('elastic-agent-cert') ? { clientFile: file('elastic-agent-cert')! } : {}), now,
   }, {
     chain: fleetChain, insecureHttp: v['fleet-server-insecure-http'] === true, clientAuthentication: clientAuth(str('fleet-server-client-auth') ?? 'none'),
-    tls13: plan.versions.max === '1.3',
-  }) : undefined;
+    tls13: plan.versions.max === '1.3', clientCAs: agentTrust?.certs ?? [],
+  }, agentSetup) : undefined;
   // In front of a secure proxy the agent's TLS ends at the proxy: its leg to Fleet Server is the proxy's.
-  const behindSecureProxy = Boolean(plan?.fleetServer.secureProxy && proxies);
-  if (!behindSecureProxy) findings.push(...agentLeg.findings);
+  const behindSecureProxy = Boolean(plan?.fleetServer.secureProxy && !esFront && proxies);
+  // Through an intercepting proxy too, but the policy still takes over after enrolling.
+  const intercepted = Boolean(proxies && plan?.agent.proxy?.intercept);
+  const tlsEndsAtProxy = behindSecureProxy || intercepted;
+  if (!tlsEndsAtProxy) findings.push(...agentLeg.findings);
   findings.push(...(proxies?.findings ?? []));
   const agentPrediction: Prediction = proxies?.blocked ? { ...agentLeg.prediction, outcome: 'not-attempted', message: proxies.blocked } : agentLeg.prediction;
-  const enrolls = behindSecureProxy ? !proxies!.blocked : agentPrediction.outcome === 'ok';
+  const enrolls = tlsEndsAtProxy ? !proxies!.blocked : agentPrediction.outcome === 'ok';
   // The output leg: install's policy output trusts what Fleet Server's own connection trusts and
   // has no client certificate. Its findings would repeat Fleet Server's, so only the prediction counts.
-  const { clientFile: _f, clientChain: _c, clientLoadError: _e, ...outputSetup } = esSetup;
+  // Through a proxy in front of Elasticsearch, the policy's output and Fleet Server's test of it reach the proxy.
+  const fleetToEs = esProxy ? { setup: { ...esProxy.front.setup, to: 'elasticsearch' as const }, prediction: { ...esProxy.front.prediction, to: 'elasticsearch' as const } } : { setup: esSetup, prediction: es.prediction };
+  const { clientFile: _f, clientChain: _c, clientLoadError: _e, ...outputSetup } = fleetToEs.setup;
   const outputLeg: LegSetup = { ...outputSetup, from: 'agent', to: 'elasticsearch', clientFlag: 'the output\'s ssl.certificate' };
   const output = predictLeg({
     ...outputLeg,
@@ -184,9 +197,14 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   });
   // Once the policy takes over: the agent's next connection, Fleet Server's output test, and the output
   // as the policy gives it (the flow has no policy stage behind a secure proxy).
-  const policy = plan && !behindSecureProxy ? predictPolicyLegs(plan, { setup: agentSetup, prediction: agentPrediction }, { setup: esSetup, prediction: es.prediction }, outputLeg, (name) => str(name) !== undefined) : undefined;
+  const enrolled = intercepted ? { ...agentPrediction, outcome: enrolls ? 'ok' as const : 'not-attempted' as const } : agentPrediction;
+  const policy = plan && !behindSecureProxy ? predictPolicyLegs(plan, { setup: agentSetup, prediction: enrolled }, fleetToEs, outputLeg, (name) => str(name) !== undefined, !intercepted) : undefined;
+  // The agent through an intercepting proxy applies its policy without checking in again through it (intercept-flow.ts).
   findings.push(...(policy?.findings ?? []));
-  const predictions = [es.prediction, ...(proxies?.predictions ?? []), ...(behindSecureProxy ? [] : [agentPrediction]), ...(policy?.predictions ?? []), policy?.output ?? output.prediction];
+  // The balancer probes Fleet Server before the agent comes (a Fleet Server that cannot load its files is not probed here).
+  const health = plan?.healthCheck && !fleetLoadError ? predictHealthCheck(plan.healthCheck, { tls: plan.fleetServer.tls, clientAuthentication: plan.fleetServer.clientAuthentication, healthy: bootstraps }) : undefined;
+  findings.push(...(health?.findings ?? []));
+  const predictions = [...(health ? [health.prediction] : []), ...(esProxy?.predictions ?? [es.prediction]), ...(proxies?.predictions ?? []), ...(tlsEndsAtProxy ? [] : [agentPrediction]), ...(policy?.predictions ?? []), policy?.output ?? output.prediction];
 
   let legs: Leg[] = [];
   let compared: LegComparison[];
@@ -196,8 +214,13 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   else {
     const flow = await runFlow(flowConfig(plan, 'ephemeral'));
     legs = [...flow.legs];
+    // Legs with the same ends (the balancer's probes and a proxy's own hop, both proxy -> fleet-server) pair up in order.
+    const taken = new Map<string, number>();
     compared = predictions.map((p) => {
-      const leg = legs.find((l) => l.from === p.from && l.to === p.to && l.stage === p.stage);
+      const key = `${p.from}|${p.to}|${p.stage ?? ''}`;
+      const nth = taken.get(key) ?? 0;
+      taken.set(key, nth + 1);
+      const leg = legs.filter((l) => l.from === p.from && l.to === p.to && l.stage === p.stage)[nth];
       const actual: Outcome = !leg || leg.skipped ? 'not-attempted' : leg.ok ? 'ok' : leg.rejectedBy === 'client' ? 'rejected-by-client' : 'rejected-by-server';
       return { ...p, actual, agrees: actual === p.outcome && sameReason(p, leg) };
     });
@@ -231,7 +254,8 @@ function withoutAgentCertificate(flags: ParsedFlags, context: PlanContext, error
  */
 function sameReason(prediction: Prediction, leg: Leg | undefined): boolean {
   if (!leg || prediction.outcome === 'ok' || prediction.outcome === 'not-attempted') return true;
-  const said = Object.values(leg.logs ?? {}).join('\n');
+  // A proxy that logs nothing about a server it refused keeps OpenSSL's verdict on the leg (node).
+  const said = [...Object.values(leg.logs ?? {}), leg.node?.message ?? ''].join('\n');
   return said.includes(prediction.message);
 }
 

@@ -31,6 +31,8 @@ export function predictPolicyLegs(
   es: { readonly setup: LegSetup; readonly prediction: Prediction },
   output: LegSetup,
   flagGiven: (name: string) => boolean,
+  /** false: the agent applies its policy without connecting again first (through an intercepting proxy). */
+  checksInAgain = true,
 ): PolicyPredictions {
   const findings: Finding[] = [];
   const predictions: Prediction[] = [];
@@ -47,11 +49,11 @@ export function predictPolicyLegs(
     ...(enrolled ? {} : { serverLoadError: 'the agent did not enroll, so it has no policy' }),
   });
   // Nothing takes over after an enrollment that fails: those legs are not predicted at all.
-  if (enrolled) {
+  if (enrolled && checksInAgain) {
     predictions.push(staged(agentPolicy.prediction));
     findings.push(...agentPolicy.findings);
   }
-  const applied = agentPolicy.prediction.outcome === 'ok';
+  const applied = checksInAgain ? agentPolicy.prediction.outcome === 'ok' : enrolled;
 
   // Fleet Server: the policy's output with the keys it lacks from the bootstrap.
   const merged = mergeBootstrapOutput(policyOutput, { hosts: [plan.fleetServer.elasticsearchUrl], tls: plan.fleetServer.elasticsearchTls });
@@ -86,6 +88,8 @@ function tlsSetup(base: LegSetup, url: URL, tls: GoClientTls, trustFlag: string)
     ...rest, host: url.hostname.replace(/^\[|\]$/g, ''), mode: tls.verificationMode ?? 'full', trustFlag,
     roots: tls.certificateAuthorities ? [...tls.certificateAuthorities] : 'system',
     ...(tls.caTrustedFingerprint ? { caTrustedFingerprint: tls.caTrustedFingerprint } : {}),
+    // The client certificate the settings carry (ssl.certificate), which the Beats and Fleet Server present.
+    ...(tls.certificate ? { clientChain: tls.certificate.chain } : {}),
   };
 }
 

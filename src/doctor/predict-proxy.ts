@@ -9,7 +9,8 @@
 import type { PlannedProxy, PlannedSecureProxy } from '../flows/install-plan.js';
 import type { ClientAuthentication } from '../tls/settings.js';
 import type { Cert } from '../x509/certificate.js';
-import { libsVerifyHostname, verifyServerChain, type VerificationMode } from '../x509/libs-verify.js';
+import { libsVerifyHostname, verifyClientChain, verifyServerChain, type VerificationMode } from '../x509/libs-verify.js';
+import { judgeClientCertificate } from '../dialects/java.js';
 import { finding, type Finding } from './findings.js';
 import { predictLeg, type Prediction } from './predict.js';
 
@@ -30,6 +31,8 @@ export interface FleetSide {
   readonly clientAuthentication: ClientAuthentication;
   /** The proxy and Fleet Server settle on TLS 1.3 (the run's highest version). */
   readonly tls13: boolean;
+  /** Whom Fleet Server trusts for client certificates (--certificate-authorities). */
+  readonly clientCAs?: readonly Cert[];
 }
 
 /** The proxy legs, and whether the agent gets through them to Fleet Server at all. */
@@ -76,7 +79,19 @@ export function predictForwardProxy(planned: PlannedProxy, agent: AgentSide, pro
   if (planned.allowPorts && !planned.allowPorts.includes(targetPort)) {
     return result('rejected-by-server', route.scheme === 'socks5' ? 'unknown error connection not allowed by ruleset' : 'Access violation');
   }
+  // A CONNECT answered with anything but 200 is Go's error by the status text alone (net/http transport.go, dialConn).
+  if (planned.parentRefused) return result('rejected-by-server', 'Unable to connect to upstream proxy');
+  if (planned.targetRefused) return result('rejected-by-server', route.scheme === 'socks5' ? 'unknown error connection refused' : 'Unable to connect');
   return result('ok', route.scheme === 'socks5' ? 'the SOCKS5 proxy opens the tunnel' : 'the proxy answers CONNECT with 200');
+}
+
+/**
+ * nginx lets every handshake finish and answers the request with a 400 page and an error-log
+ * line: a client certificate it refuses is worded as nginx words it, not as the Go server would.
+ */
+export function nginxFront(prediction: Prediction): Prediction {
+  if (prediction.outcome !== 'rejected-by-server') return prediction;
+  return { ...prediction, message: prediction.message.startsWith("tls: client didn't provide") ? 'client sent no required SSL certificate' : 'client SSL certificate verify error' };
 }
 
 /** agent → proxy and proxy → fleet-server in front of a secure proxy. */
@@ -90,11 +105,7 @@ export function predictSecureProxy(planned: PlannedSecureProxy, agent: AgentSide
     clientAuthentication: planned.clientAuthentication, clientCAFlag: '--secure-proxy-client-ca', clientCAs: planned.clientCertificateAuthorities,
     server: 'go', now: agent.now,
   });
-  // nginx lets every handshake finish and answers the request with a 400 page and an error-log line.
-  const words = front.prediction.outcome !== 'rejected-by-server' ? front.prediction.message
-    : front.prediction.message.startsWith("tls: client didn't provide") ? 'client sent no required SSL certificate'
-      : 'client SSL certificate verify error';
-  const agentToProxy: Prediction = { ...front.prediction, message: words };
+  const agentToProxy = nginxFront(front.prediction);
   if (agentToProxy.outcome !== 'ok') {
     return {
       predictions: [agentToProxy, { from: 'proxy', to: 'fleet-server', outcome: 'not-attempted', message: 'the proxy answered the agent itself and forwarded nothing' }],
@@ -106,24 +117,55 @@ export function predictSecureProxy(planned: PlannedSecureProxy, agent: AgentSide
   const upstreamFinding = upstream.outcome === 'rejected-by-server'
     ? finding('error', '--fleet-server-client-auth', null, 'PROXY_UPSTREAM_CLIENT_CERT', 'Fleet Server requires a client certificate from the proxy in front of it, which presents none',
       'let the proxy alone verify agents (--fleet-server-client-auth=none behind it), or give the proxy a client certificate (proxy_ssl_certificate) from a CA in --certificate-authorities')
-    : finding('error', '--secure-proxy-upstream-ca', null, 'PROXY_UPSTREAM_UNTRUSTED', `the proxy does not accept Fleet Server's certificate ${fleet.chain[0]?.subject ?? ''} for ${agent.host}: ${upstream.message}`,
+    : finding('error', '--secure-proxy-upstream-ca', null, 'PROXY_UPSTREAM_UNTRUSTED', `the proxy does not accept Fleet Server's certificate ${fleet.chain[0]?.subject ?? ''} for ${planned.upstreamName ?? 'localhost'}: ${upstream.message}`,
       'give the proxy the CA that issued --fleet-server-cert (proxy_ssl_trusted_certificate), or run Fleet Server with --fleet-server-insecure-http behind it');
   // nginx answers a request it could not pass on with 502, which the agent reports as a server error.
   const badGateway: Prediction = { ...agentToProxy, outcome: 'rejected-by-server', message: 'received status code 502 (BadGateway)' };
   return { predictions: [badGateway, upstream], findings: [...front.findings, upstreamFinding], blocked: 'the proxy could not reach Fleet Server' };
 }
 
-/** The proxy's own connection to Fleet Server, with the name it verifies (the agent's --url host, as proxy_ssl_name). */
+/** The proxy's own connection to Fleet Server, with the name it verifies (proxy_ssl_name, localhost unless given). */
 function predictUpstream(planned: PlannedSecureProxy, agent: AgentSide, fleet: FleetSide): Prediction {
   const leg = (outcome: Prediction['outcome'], message: string): Prediction => ({ from: 'proxy', to: 'fleet-server', outcome, message });
   if (fleet.insecureHttp) return leg('ok', 'plain HTTP to Fleet Server (--fleet-server-insecure-http)');
-  if (planned.upstreamAuthorities) {
-    const verdict = verifyServerChain([...fleet.chain], { roots: [...planned.upstreamAuthorities], serverName: agent.host, mode: 'certificate', now: agent.now });
-    if (!verdict.ok) return leg('rejected-by-client', 'upstream SSL certificate verify error');
-    if (fleet.chain[0] && libsVerifyHostname(fleet.chain[0], agent.host)) return leg('rejected-by-client', 'upstream SSL certificate does not match');
-  }
-  // The harness's proxy has no proxy_ssl_certificate: Fleet Server asking for one ends the handshake;
-  // under TLS 1.3 nginx's handshake is done first, and it meets certificate_required reading the answer.
-  if (fleet.clientAuthentication === 'required') return leg('rejected-by-server', fleet.tls13 ? 'SSL_read() failed' : 'SSL_do_handshake() failed');
+  const refused = nginxVerifiesUpstream(planned, fleet.chain, agent.now);
+  if (refused) return leg('rejected-by-client', refused);
+  const failed = upstreamClientAuth(planned, { ...fleet, clientCAs: fleet.clientCAs ?? [], server: 'go' }, agent.now);
+  if (failed) return leg('rejected-by-server', failed);
   return leg('ok', planned.upstreamAuthorities ? 'the proxy verifies Fleet Server with --secure-proxy-upstream-ca' : 'the proxy does not verify Fleet Server (nginx\'s default)');
+}
+
+/**
+ * nginx's proxy_ssl_verify: the upstream chain against proxy_ssl_trusted_certificate, then its
+ * name against proxy_ssl_name. Its error-log words when it refuses; undefined when it accepts
+ * (or does not verify, nginx's default).
+ */
+export function nginxVerifiesUpstream(planned: PlannedSecureProxy, chain: readonly Cert[], now: Date): string | undefined {
+  if (!planned.upstreamAuthorities) return undefined;
+  const name = planned.upstreamName ?? 'localhost';
+  const verdict = verifyServerChain([...chain], { roots: [...planned.upstreamAuthorities], serverName: name, mode: 'certificate', now });
+  if (!verdict.ok) return 'upstream SSL certificate verify error';
+  if (chain[0] && libsVerifyHostname(chain[0], name)) return 'upstream SSL certificate does not match';
+  return undefined;
+}
+
+/**
+ * The upstream's judgement of the proxy's own client certificate (proxy_ssl_certificate; OpenSSL
+ * sends it whatever CAs the server lists). nginx's words when the upstream refuses: the handshake
+ * fails under TLS 1.2; under TLS 1.3 nginx's side of it is done first, and it meets the alert
+ * reading the answer (real nginx, test/integration/secure-proxy-nginx.test.ts).
+ */
+export function upstreamClientAuth(
+  planned: PlannedSecureProxy,
+  upstream: { readonly clientAuthentication: ClientAuthentication; readonly clientCAs: readonly Cert[]; readonly server: 'go' | 'java'; readonly tls13: boolean },
+  now: Date,
+): string | undefined {
+  if (upstream.clientAuthentication === 'none') return undefined;
+  const failed = upstream.tls13 ? 'SSL_read() failed' : 'SSL_do_handshake() failed';
+  const chain = planned.upstreamCertificate?.chain ?? [];
+  if (chain.length === 0) return upstream.clientAuthentication === 'required' ? failed : undefined;
+  const refused = upstream.server === 'go'
+    ? !verifyClientChain([...chain], { clientCAs: [...upstream.clientCAs], now }).ok
+    : judgeClientCertificate(chain, upstream.clientAuthentication === 'required', upstream.clientCAs, now) !== null;
+  return refused ? failed : undefined;
 }

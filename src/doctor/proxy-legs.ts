@@ -1,16 +1,21 @@
 import type { InstallPlan } from '../flows/install-plan.js';
 import { predictForwardProxy, predictSecureProxy, type AgentSide, type FleetSide, type ProxyPredictions } from './predict-proxy.js';
+import { predictIntercept } from './predict-intercept.js';
+import type { LegSetup } from './predict.js';
 
 /**
  * The proxy legs an install plan has: the secure proxy in front of Fleet Server, or the forward
- * proxy the agent dials (none while it bootstraps its own Fleet Server or with --proxy-disabled,
+ * (or TLS-intercepting) proxy the agent dials (none while it bootstraps its own Fleet Server or with --proxy-disabled,
  * as the real agent skips it then).
  */
-export function proxyPredictions(plan: InstallPlan, agent: AgentSide, fleet: FleetSide): ProxyPredictions | undefined {
+export function proxyPredictions(plan: InstallPlan, agent: AgentSide, fleet: FleetSide, agentLeg: LegSetup): ProxyPredictions | undefined {
   const secure = plan.fleetServer.secureProxy;
-  if (secure) return predictSecureProxy(secure, agent, fleet);
+  // A proxy in front of Elasticsearch is Fleet Server's hop (predict-es-proxy.ts), not the agent's.
+  if (secure && secure.inFrontOf !== 'elasticsearch') return predictSecureProxy(secure, agent, fleet);
   const forward = plan.agent.proxy;
   if (!forward || forward.disabled || forward.bypassed) return undefined;
   const url = new URL(plan.url);
+  const { intercept } = forward;
+  if (intercept) return predictIntercept({ ...forward, intercept }, agentLeg, { ...fleet, clientCAs: fleet.clientCAs ?? [], now: agent.now }, Number(url.port || 443));
   return predictForwardProxy(forward, agent, forward.identity?.chain ?? plan.fleetServer.identity.chain, Number(url.port || 443));
 }

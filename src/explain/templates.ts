@@ -28,6 +28,14 @@ const OLDER_WORDINGS: ReadonlyArray<{ readonly component: Component; readonly re
     release: 'Elasticsearch on a JDK before JDK-8311644 (JDK 17.0.15 and other JDK 17 and 21 updates without it)',
     rewrite: (line) => line.replace(/(SSLHandshakeException: )\([a-z_]+\) /, '$1'),
   },
+  {
+    // Refusing a client's certificate, Go 1.19's server wrapped the x509 error as `tls: failed to
+    // verify client certificate: `; Go 1.20 gave both sides `tls: failed to verify certificate: `
+    // (crypto/tls handshake_server.go processCertsFromClient, checked against Go 1.19).
+    component: 'fleet-server',
+    release: 'Fleet Server built with Go 1.19 or older (Go 1.20 changed the prefix)',
+    rewrite: (line) => line.replace(/(TLS handshake error from \{address\}: tls: failed to verify )(certificate: x509: )/, '$1client $2'),
+  },
 ];
 
 export interface TemplateLine {

@@ -88,6 +88,7 @@ export const HARNESS_FLAGS: readonly FlagSpec[] = [
   { name: 'health-check-interval', kind: 'string', description: 'time between health-check probes, a Go duration (default 5s; scenarios use milliseconds)' },
   { name: 'health-check-count', kind: 'string', description: 'how many probes run before the agent enrolls (default 2)' },
   { name: 'proxy-target-refused', kind: 'boolean', description: 'the fake --proxy-url proxy cannot reach Fleet Server: its own dial is refused (nothing listens there)' },
+  { name: 'proxy-parent-refused', kind: 'boolean', description: 'the fake --proxy-url proxy sends CONNECT on through a parent proxy (tinyproxy\'s Upstream) that refuses it: the agent gets 502 "Unable to connect to upstream proxy"' },
   { name: 'proxy-require-auth', kind: 'string', description: 'user:pass the fake --proxy-url proxy, and any proxy of the policy, demands (default: the URL\'s own credentials, if any); others get 407, or a SOCKS5 authentication failure' },
   ...POLICY_FLAG_SPECS,
   { name: 'json', kind: 'boolean', description: 'print { ok, legs } as JSON' },

@@ -47,6 +47,8 @@ export interface PlannedProxy {
   readonly identity?: Identity;
   /** --proxy-target-refused: the proxy's own dial to Fleet Server is refused. */
   readonly targetRefused?: boolean;
+  /** --proxy-parent-refused: the proxy goes through a parent proxy that refuses its connection. */
+  readonly parentRefused?: boolean;
   /** --proxy-intercept: the proxy terminates TLS with certificates it mints (squid ssl-bump). */
   readonly intercept?: PlannedIntercept;
 }
@@ -380,10 +382,14 @@ function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[], int
   if (!url) {
     if (intercept) throw usage('--proxy-intercept needs --proxy-url (the proxy the agent sends CONNECT to)');
     if (v['proxy-target-refused'] === true) throw usage('--proxy-target-refused needs --proxy-url');
+    if (v['proxy-parent-refused'] === true) throw usage('--proxy-parent-refused needs --proxy-url');
     return undefined;
   }
   const route = parseProxyUrl(url, '--proxy-url', headers);
   const targetRefused = v['proxy-target-refused'] === true;
+  const parentRefused = v['proxy-parent-refused'] === true;
+  if (parentRefused && route.scheme === 'socks5') throw usage('--proxy-parent-refused needs an http:// or https:// --proxy-url (tinyproxy\'s Upstream), not socks5://');
+  if (parentRefused && intercept) throw usage('--proxy-parent-refused and --proxy-intercept are two different proxies; give one');
   if (intercept && route.scheme !== 'http') throw usage(`--proxy-intercept needs an http:// --proxy-url (squid's ssl-bump port takes plain CONNECT), not ${route.scheme}://`);
   const disabled = v['proxy-disabled'] === true;
   const required = typeof v['proxy-require-auth'] === 'string' ? v['proxy-require-auth'] : undefined;
@@ -400,7 +406,7 @@ function planProxy(flags: ParsedFlags, bootstraps: boolean, notes: string[], int
   return {
     route, disabled, bypassed: bootstraps, ...(requireAuth ? { requireAuth } : {}),
     ...(serves ? { serves: serves as ProxyScheme | 'none' } : {}), ...(allowPorts ? { allowPorts } : {}),
-    ...(targetRefused ? { targetRefused } : {}), ...(intercept ? { intercept } : {}),
+    ...(targetRefused ? { targetRefused } : {}), ...(parentRefused ? { parentRefused } : {}), ...(intercept ? { intercept } : {}),
   };
 }
 

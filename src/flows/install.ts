@@ -20,6 +20,14 @@ export interface InstallResult {
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
 
+/**
+ * Refuses a command line as {@link install} would, without running anything: every flag and the
+ * files they name are judged (the CLI calls it before it writes the default PKI).
+ */
+export function checkInstallFlags(argv: readonly string[], pki: Pki): void {
+  planInstall(parseInstallFlags(argv), { pki, makeSelfSigned: selfSignedFleetServer });
+}
+
 /** Runs an `elastic-agent install` command line through the fakes and reports each leg. */
 export async function install(argv: readonly string[], pki: Pki): Promise<InstallResult> {
   const plan = planInstall(parseInstallFlags(argv), { pki, makeSelfSigned: selfSignedFleetServer });

@@ -31,6 +31,7 @@ export async function interceptLegs(
     ...(intercept.upstreamAuthorities ? { upstreamAuthorities: intercept.upstreamAuthorities } : {}),
     ...(intercept.upstreamIdentity ? { upstreamIdentity: intercept.upstreamIdentity } : {}),
     ...(planned.requireAuth ? { auth: planned.requireAuth } : {}),
+    ...(planned.allowPorts ? { connectPorts: planned.allowPorts } : {}),
     // Like the other fakes, it accepts only the run's TLS version from the agent.
     ...(config.fleetServer.versions ? { versions: config.fleetServer.versions } : {}),
   });

@@ -29,5 +29,7 @@ export async function startProxyFake(planned: PlannedProxy & { listenPort: numbe
     ...(planned.requireAuth ? { auth: planned.requireAuth } : {}),
   };
   if (serves === 'socks5') return FakeSocksProxy.start({ ...common, ...(planned.allowPorts ? { allowPorts: planned.allowPorts } : {}) });
-  return FakeForwardProxy.start({ ...common, scheme: serves, identity: planned.identity ?? fleetIdentity, ...(planned.allowPorts ? { connectPorts: planned.allowPorts } : {}) });
+  // --proxy-parent-refused: its parent proxy is a port nothing listens on.
+  const parent = planned.parentRefused ? { parent: { host: '127.0.0.1', port: (await closedPort()).port } } : {};
+  return FakeForwardProxy.start({ ...common, ...parent, scheme: serves, identity: planned.identity ?? fleetIdentity, ...(planned.allowPorts ? { connectPorts: planned.allowPorts } : {}) });
 }

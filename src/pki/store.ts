@@ -3,6 +3,7 @@ import { readdir, rename, rm } from 'node:fs/promises';
 import { ensureDir, entryKind, readOwnFile, TEMP_FILE, tempFileAbandoned, writeTemp } from '../files.js';
 import path from 'node:path';
 import { HarnessError, systemErrorCode } from '../errors.js';
+import { makeTempDir } from '../temp-dirs.js';
 import { decodePrivateKey, encodePrivateKey, generateKey, keyTypeOf, newPassphrase, type KeyType } from './keys.js';
 import { issueCa, issueLeaf, type KeyedCertificate, type PkiMaterial } from './generate.js';
 import { parseCertificate } from '../x509/certificate.js';
@@ -39,6 +40,12 @@ export interface EnsurePkiOptions {
    * service name: a compose file's or a proxy's host names. A reused one that lacks any is reissued.
    */
   readonly extraDnsNames?: readonly string[];
+  /**
+   * Judges the PKI before anything is written to `dir` (a command's flags, which may name its
+   * files): a throw leaves `dir` as it was. When files would be written, the PKI it is handed
+   * lives in a private temporary directory, removed once it returns.
+   */
+  readonly check?: (pki: Pki) => void | Promise<void>;
 }
 
 /**
@@ -103,6 +110,7 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
   }
 
   const material: PkiMaterial = { keyType, cas, leaves, passphrase };
+  if (options.check) await checkBeforeWriting(dir, material, staleNames.length > 0, options.check);
   if (staleNames.length > 0 || manifest?.pending) {
     await writePki(dir, material, stale, manifest).catch((error: unknown) => {
       throw new HarnessError('FTH_FILE_UNWRITABLE', `${dir}: cannot write the PKI there: ${(error as Error).message}`, { cause: error });
@@ -112,6 +120,20 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<{ pki: Pki; 
   const actions = names.map((name): PkiAction =>
     stale.has(name) ? { name, action: 'generated', reason: stale.get(name)! } : { name, action: 'reused' });
   return { pki: withPaths(dir, material), actions };
+}
+
+async function checkBeforeWriting(dir: string, material: PkiMaterial, writes: boolean, check: (pki: Pki) => void | Promise<void>): Promise<void> {
+  if (!writes) return check(withPaths(dir, material));
+  const temp = await makeTempDir('pki-check');
+  try {
+    await check(await writePki(temp.dir, material));
+  } catch (error) {
+    // The refusal names the files where they will be, not the stand-in directory.
+    if (error instanceof Error) error.message = error.message.split(temp.dir).join(dir);
+    throw error;
+  } finally {
+    await temp.remove();
+  }
 }
 
 /**

@@ -8,6 +8,8 @@ export interface Rejection {
   readonly error: Error;
   /** The record version of an alert sent before a version is agreed (default TLS 1.0, as Go). */
   readonly earlyRecordVersion?: number;
+  /** The alert's level: fatal (2) unless the stack answers with a warning (JSSE's close_notify). */
+  readonly level?: number;
 }
 
 export interface CertificateRequestInfo {

@@ -28,6 +28,8 @@ export abstract class RecordPump extends RecordStream {
   offeredVersions: number[] = [];
   /** Whether the ClientHello carried supported_versions (TLS 1.3 capable clients do). */
   clientHelloHadVersions = false;
+  /** The extension types of the client's hello, in its order (a server's words may name the one missing). */
+  clientHelloExtensions: readonly number[] = [];
   rejection?: Rejection & { readonly by: Role };
 
   protected held: TlsRecord[] = [];
@@ -156,6 +158,7 @@ export abstract class RecordPump extends RecordStream {
         this.serverName = hello.serverName;
         this.offeredVersions = hello.supportedVersions;
         this.clientHelloHadVersions = hello.extensions.some((extension) => extension.type === 43);
+        this.clientHelloExtensions = hello.extensions.map((extension) => extension.type);
         break;
       }
       case HandshakeType.CertificateRequest:
@@ -187,7 +190,7 @@ export abstract class RecordPump extends RecordStream {
 
   private finishRejection(): void {
     if (!this.rejection || this.stopped) return;
-    const alert = this.session.sealAlert(this.role, this.rejection.alert, this.rejection.earlyRecordVersion);
+    const alert = this.session.sealAlert(this.role, this.rejection.alert, this.rejection.earlyRecordVersion, this.rejection.level ?? AlertLevel.fatal);
     if (!alert) return;
     this.stopped = true;
     this.holding = false;
@@ -195,7 +198,7 @@ export abstract class RecordPump extends RecordStream {
     this.held = [];
     this.queue(alert.record);
     this.flush();
-    this.onAlert(this.role, AlertLevel.fatal, this.rejection.alert, alert.encrypted, true);
+    this.onAlert(this.role, this.rejection.level ?? AlertLevel.fatal, this.rejection.alert, alert.encrypted, true);
     this.raw.end();
     this.tls?.destroy(this.rejection.error);
   }

@@ -108,8 +108,8 @@ export class TlsSession {
    * secret is not in the key log yet. Nothing was sent under the epoch before the alert,
    * which holds wherever a Go or Java peer refuses a handshake.
    */
-  sealAlert(sender: Role, description: number, earlyVersion = TLS10): { record: Buffer; encrypted: boolean } | undefined {
-    const content = encodeAlert(description, 2);
+  sealAlert(sender: Role, description: number, earlyVersion = TLS10, level = 2): { record: Buffer; encrypted: boolean } | undefined {
+    const content = encodeAlert(description, level);
     // Before a version is chosen Go writes records as TLS 1.0 (conn.go writeRecordLocked); JSSE as 1.2.
     if (this.version !== TLS13 || !this.suite) return { record: encodeRecord(ContentType.Alert, this.version ? TLS12 : earlyVersion, content), encrypted: false };
     const secret = this.trafficSecret(sender, this.handshakeComplete(sender) ? 'application' : 'handshake');

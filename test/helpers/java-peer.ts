@@ -24,7 +24,11 @@ export type JavaEvent =
 
 export interface JavaServers {
   port(name: string): number;
-  /** The report about the client that connected from `localPort`, once the JDK printed it. */
+  /**
+   * The report about the client that connected from `localPort`: waits until the JDK has closed
+   * that connection (it reports before it closes), so undefined means it reported nothing.
+   * `timeoutMs` only bounds a connection the JDK never closes.
+   */
   event(name: string, localPort: number, timeoutMs?: number): Promise<JavaEvent | undefined>;
   stop(): Promise<void>;
   readonly version: string;
@@ -41,6 +45,7 @@ export async function javaServers(specs: readonly JavaServerSpec[]): Promise<Jav
   child.stdin!.write(`${lines.join('\n')}\n\n`);
   const ports = new Map<string, number>();
   const events: JavaEvent[] = [];
+  const closed = new Set<string>();
   let pending = '';
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
@@ -49,12 +54,14 @@ export async function javaServers(specs: readonly JavaServerSpec[]): Promise<Jav
     const parts = pending.split('\n');
     pending = parts.pop() ?? '';
     for (const line of parts) {
-      const event = JSON.parse(line) as JavaEvent | { event: 'listening'; name: string; port: number };
+      const event = JSON.parse(line) as JavaEvent | { event: 'listening'; name: string; port: number } | { event: 'closed'; name: string; remotePort: number };
       if (event.event === 'listening') ports.set(event.name, event.port);
+      else if (event.event === 'closed') closed.add(`${event.name}:${event.remotePort}`);
       else events.push(event);
     }
   });
-  const deadline = Date.now() + 20_000;
+  // The JVM compiles TlsPeer.java at launch: bounded only against a hang (the hook's timeout is the limit).
+  const deadline = Date.now() + 90_000;
   while (ports.size < specs.length) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`JDK servers did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -62,11 +69,12 @@ export async function javaServers(specs: readonly JavaServerSpec[]): Promise<Jav
   return {
     version,
     port: (name) => ports.get(name)!,
-    async event(name, localPort, timeoutMs = 3_000) {
+    async event(name, localPort, timeoutMs = 15_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
+        const done = closed.has(`${name}:${localPort}`);
         const hit = events.find((e) => e.name === name && e.remotePort === localPort);
-        if (hit || Date.now() > until) return hit;
+        if (hit || done || Date.now() >= until) return hit;
         await new Promise((r) => setTimeout(r, 10));
       }
     },
@@ -75,4 +83,13 @@ export async function javaServers(specs: readonly JavaServerSpec[]): Promise<Jav
       await child;
     },
   };
+}
+
+/** The JSSE wording family of a `java -version` first line; a JDK nobody recorded fails loudly. */
+export function jsseWordingOf(version: string): 'alert-named' | 'jdk17' {
+  const match = /version "(\d+)(?:\.(\d+)\.(\d+))?/.exec(version);
+  const [major, update] = [Number(match?.[1]), Number(match?.[3] ?? 0)];
+  if (major >= 22 || (major === 17 && update >= 21)) return 'alert-named';
+  if (major === 17 && update <= 15) return 'jdk17';
+  throw new Error(`JSSE wording of ${version} is not recorded: add it to jsseWordingOf`);
 }

@@ -15,14 +15,15 @@ export interface RealProxy {
   stop(): Promise<void>;
 }
 
-/** tinyproxy in the foreground (-d) with BasicAuth and ConnectPort as given. */
-export async function startTinyproxy(dir: string, options: { auth?: { username: string; password: string }; connectPorts?: readonly number[] }): Promise<RealProxy> {
+/** tinyproxy in the foreground (-d) with BasicAuth, ConnectPort and an Upstream http parent as given. */
+export async function startTinyproxy(dir: string, options: { auth?: { username: string; password: string }; connectPorts?: readonly number[]; parent?: { host: string; port: number } }): Promise<RealProxy> {
   const port = await freePort();
   const log = path.join(dir, 'tinyproxy.log');
   const config = [
     `Port ${port}`, 'Listen 127.0.0.1', 'Timeout 30', 'LogLevel Info', `LogFile "${log}"`, `PidFile "${path.join(dir, 'tinyproxy.pid')}"`, 'MaxClients 20',
     ...(options.auth ? [`BasicAuth ${options.auth.username} ${options.auth.password}`] : []),
     ...(options.connectPorts ?? []).map((p) => `ConnectPort ${p}`),
+    ...(options.parent ? [`Upstream http ${options.parent.host}:${options.parent.port}`] : []),
   ].join('\n');
   await writeFile(path.join(dir, 'tinyproxy.conf'), `${config}\n`);
   const child = execa(tinyproxyTool(), ['-d', '-c', path.join(dir, 'tinyproxy.conf')], { reject: false });

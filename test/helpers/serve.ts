@@ -21,7 +21,8 @@ export async function serve(certs: string, extra: readonly string[] = []): Promi
   child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
   const lines = () => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  const deadline = Date.now() + 20_000;
+  // Bounded only against a hang: a loaded machine may take seconds to start node and make keys.
+  const deadline = Date.now() + 90_000;
   let ready: Served['ready'] | undefined;
   while (!ready) {
     ready = lines().find((l) => 'ready' in l)?.ready as Served['ready'] | undefined;

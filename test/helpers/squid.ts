@@ -27,7 +27,7 @@ export interface RealSquid {
  * "inspect everything" configuration), signing with `root`, verifying servers with `upstreamCa`.
  * As root, squid drops to the `proxy` user: the files it reads or writes are handed to it.
  */
-export async function startSquidBump(dir: string, options: { rootCert: string; rootKey: string; upstreamCa?: string }): Promise<RealSquid> {
+export async function startSquidBump(dir: string, options: { rootCert: string; rootKey: string; upstreamCa?: string; denyConnectPorts?: readonly number[] }): Promise<RealSquid> {
   const squid = squidTool();
   const certgen = certgenTool();
   const port = await freePort();
@@ -46,6 +46,8 @@ export async function startSquidBump(dir: string, options: { rootCert: string; r
     'ssl_bump peek step1',
     'ssl_bump bump all',
     ...(options.upstreamCa ? [`tls_outgoing_options cafile=${options.upstreamCa}`] : []),
+    // What squid's default `http_access deny CONNECT !SSL_ports` does to a port outside SSL_ports.
+    ...(options.denyConnectPorts?.length ? ['acl connect_method method CONNECT', `acl denied_ports port ${options.denyConnectPorts.join(' ')}`, 'http_access deny connect_method denied_ports'] : []),
     'http_access allow all',
     'cache deny all',
     'pinger_enable off',

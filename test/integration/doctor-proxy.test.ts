@@ -94,3 +94,129 @@ describe('doctor predicts the secure proxy legs, and the flow agrees', () => {
     expect(fixed.out).toContain('  proxy -> fleet-server: works | works (agrees)\n    predicted: plain HTTP to Fleet Server (--fleet-server-insecure-http)\n');
   });
 });
+
+const ES_PROXY = [
+  '--url=https://localhost:8220', '--certificate-authorities=/path/to/fleet-ca', '--fleet-server-es=https://localhost:9200', '--fleet-server-es-ca=/path/to/fleet-ca',
+  '--fleet-server-es-cert=/path/to/fleet-es-cert', '--fleet-server-es-cert-key=/path/to/fleet-es-cert-key', '--fleet-server-cert=/path/to/fleet-cert',
+  '--fleet-server-cert-key=/path/to/fleet-cert-key', '--fleet-server-service-token=T', '--fleet-server-port=0', '--secure-proxy', '--secure-proxy-in-front-of=elasticsearch',
+  '--secure-proxy-cert=/path/to/fleet-cert', '--secure-proxy-cert-key=/path/to/fleet-cert-key', '--secure-proxy-client-auth=required', '--secure-proxy-client-ca=/path/to/es-ca',
+];
+
+describe('doctor predicts the legs with Elasticsearch behind a secure proxy, and the flow agrees', () => {
+  it('Fleet Server\'s TLS ends at the proxy, the proxy verifies Elasticsearch, and the policy\'s output reaches the proxy', async () => {
+    const result = await diagnose([...ES_PROXY, '--secure-proxy-upstream-ca=/path/to/es-ca']);
+    expect(legs(result)).toEqual([
+      ['fleet-server->proxy', 'ok', 'the server accepts the client certificate', true],
+      ['proxy->elasticsearch', 'ok', 'the proxy verifies Elasticsearch with --secure-proxy-upstream-ca', true],
+      ['agent->fleet-server', 'ok', 'the server does not ask for a client certificate', true],
+      ['agent->fleet-server', 'ok', 'the server does not ask for a client certificate', true],
+      ['fleet-server->elasticsearch', 'ok', 'the server accepts the client certificate', true],
+      ['agent->elasticsearch', 'ok', 'the server accepts the client certificate', true],
+    ]);
+    expect(result.ok).toBe(true);
+  });
+
+  it('the proxy cannot verify Elasticsearch: 502 to Fleet Server, which never becomes healthy; PROXY_UPSTREAM_UNTRUSTED', async () => {
+    const result = await diagnose([...ES_PROXY, '--secure-proxy-upstream-ca=/path/to/fleet-ca']);
+    expect(legs(result).slice(0, 3)).toEqual([
+      ['fleet-server->proxy', 'rejected-by-server', 'elastic fail 502', true],
+      ['proxy->elasticsearch', 'rejected-by-client', 'upstream SSL certificate verify error', true],
+      ['agent->fleet-server', 'not-attempted', 'Fleet Server did not become healthy', true],
+    ]);
+    expect(errors(result)).toEqual(['PROXY_UPSTREAM_UNTRUSTED --secure-proxy-upstream-ca']);
+  });
+
+  it('Elasticsearch requires a client certificate the proxy lacks: nginx fails the handshake under TLS 1.2, the first read under TLS 1.3', async () => {
+    const [tls12, tls13] = await Promise.all(['1.2', '1.3'].map((v) => diagnose([...ES_PROXY, '--secure-proxy-upstream-ca=/path/to/es-ca', '--es-client-auth=required', `--tls=${v}`])));
+    expect(legs(tls12!)[1]).toEqual(['proxy->elasticsearch', 'rejected-by-server', 'SSL_do_handshake() failed', true]);
+    expect(legs(tls13!)[1]).toEqual(['proxy->elasticsearch', 'rejected-by-server', 'SSL_read() failed', true]);
+    expect(errors(tls13!)).toEqual(['PROXY_UPSTREAM_CLIENT_CERT --es-client-auth']);
+  });
+
+  it('Fleet Server without the client certificate the proxy requires: nginx\'s words, nothing forwarded', async () => {
+    const result = await diagnose([...ES_PROXY.filter((a) => !a.startsWith('--fleet-server-es-cert')), '--secure-proxy-upstream-ca=/path/to/es-ca']);
+    expect(legs(result).slice(0, 2)).toEqual([
+      ['fleet-server->proxy', 'rejected-by-server', 'client sent no required SSL certificate', true],
+      ['proxy->elasticsearch', 'not-attempted', 'the proxy answered Fleet Server itself and forwarded nothing', true],
+    ]);
+  });
+});
+
+const INTERCEPT = [...FORWARD, '--proxy-url=http://127.0.0.1:3128', '--proxy-intercept'];
+const INSPECTION_ROOT = ['--proxy-intercept-ca=/path/to/fleet-ca', '--proxy-intercept-ca-key=/path/to/fleet-ca-key'];
+
+describe('doctor predicts the intercepting proxy\'s legs from the certificate it mints, and the flow agrees', () => {
+  it('a root the agent does not trust: the agent refuses the minted certificate, the proxy\'s own handshake worked; PROXY_INTERCEPTED', async () => {
+    const result = await diagnose([...INTERCEPT, '--proxy-intercept-upstream-ca=/path/to/fleet-ca']);
+    expect(legs(result).slice(1)).toEqual([
+      ['agent->proxy', 'rejected-by-client', 'x509: certificate signed by unknown authority', true],
+      ['proxy->fleet-server', 'ok', 'the proxy verifies Fleet Server', true],
+      ['agent->elasticsearch', 'not-attempted', 'the agent did not enroll, so it has no policy to ship data with', true],
+    ]);
+    expect(errors(result)).toEqual(['PROXY_INTERCEPTED --certificate-authorities']);
+  });
+
+  it('a root the agent trusts: it enrolls through the proxy, then Fleet Server tests its policy\'s output and the agent ships', async () => {
+    const result = await diagnose([...INTERCEPT, '--proxy-intercept-upstream-ca=/path/to/fleet-ca', ...INSPECTION_ROOT]);
+    expect(legs(result).slice(1).map(([leg, outcome, , agrees]) => [leg, outcome, agrees])).toEqual([
+      ['agent->proxy', 'ok', true], ['proxy->fleet-server', 'ok', true], ['fleet-server->elasticsearch', 'ok', true], ['agent->elasticsearch', 'ok', true],
+    ]);
+    expect(result.ok).toBe(true);
+  });
+
+  it('the proxy cannot verify Fleet Server: OpenSSL\'s verdict on its hop, a 503 to the agent; PROXY_UPSTREAM_UNTRUSTED', async () => {
+    const result = await diagnose([...INTERCEPT, ...INSPECTION_ROOT]);
+    expect(legs(result).slice(1, 3)).toEqual([
+      ['agent->proxy', 'rejected-by-server', 'received status code 503 (ServiceUnavailable)', true],
+      ['proxy->fleet-server', 'rejected-by-client', '(21:unable to verify the first certificate)', true],
+    ]);
+    expect(errors(result)).toEqual(['PROXY_UPSTREAM_UNTRUSTED --proxy-intercept-upstream-ca']);
+  });
+
+  it('Fleet Server requires a client certificate: the agent\'s stays with the agent, Fleet Server refuses the proxy; squid answers 503 under TLS 1.2, nothing under TLS 1.3', async () => {
+    const mutualIntercept = [...INTERCEPT, '--proxy-intercept-upstream-ca=/path/to/fleet-ca', ...INSPECTION_ROOT, '--fleet-server-client-auth=required'];
+    const [tls12, tls13] = await Promise.all([diagnose([...mutualIntercept, '--tls=1.2']), doctor([...mutualIntercept, '--certs', pki.dir], { pki, static: true })]);
+    expect(legs(tls12!).slice(1, 3)).toEqual([
+      ['agent->proxy', 'rejected-by-server', 'received status code 503 (ServiceUnavailable)', true],
+      ['proxy->fleet-server', 'rejected-by-server', "tls: client didn't provide a certificate", true],
+    ]);
+    expect(errors(tls12!)).toEqual(['PROXY_UPSTREAM_CLIENT_CERT --fleet-server-client-auth']);
+    // Static: the agent would wait for its own timeout (10 minutes by default), as scenario proxy.intercept.mutual-tls-1.3 shows with a short one.
+    expect(legs(tls13!)[1]).toEqual(['agent->proxy', 'rejected-by-client', 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)', null]);
+  });
+});
+
+describe('doctor predicts squid\'s denied CONNECT port under ssl-bump', () => {
+  it('the proxy bumps the denied CONNECT and answers 403, which the agent cannot decode; it contacts nobody; PROXY_CONNECT_DENIED', async () => {
+    const result = await diagnose([...INTERCEPT, ...INSPECTION_ROOT, '--proxy-allow-ports=443']);
+    expect(legs(result).slice(1, 3)).toEqual([
+      ['agent->proxy', 'rejected-by-server', 'could not decode the response', true],
+      ['proxy->fleet-server', 'not-attempted', 'the proxy\'s rules deny CONNECT to port 8220: it contacted nobody', true],
+    ]);
+    expect(errors(result)).toEqual(['PROXY_CONNECT_DENIED --proxy-url']);
+  });
+});
+
+describe('doctor predicts a load balancer\'s health checks, and the flow agrees', () => {
+  it('TCP probes pass and cost Fleet Server a handshake error each; beside a secure proxy the two proxy -> fleet-server legs pair up in order', async () => {
+    const [tcp, behind] = await Promise.all([
+      diagnose([...FORWARD, '--health-check=tcp', '--health-check-interval=10ms']),
+      diagnose([...SECURE, '--fleet-server-insecure-http', '--health-check=tcp', '--health-check-interval=10ms']),
+    ]);
+    expect(legs(tcp!)[0]).toEqual(['proxy->fleet-server', 'ok', 'Layer4 check passed', true]);
+    expect(tcp!.findings.filter((f) => f.code === 'HEALTH_CHECK_HANDSHAKE_ERRORS').map((f) => f.severity)).toEqual(['info']);
+    expect(legs(behind!).filter(([leg]) => leg === 'proxy->fleet-server')).toEqual([
+      ['proxy->fleet-server', 'ok', 'Layer4 check passed', true],
+      ['proxy->fleet-server', 'ok', 'plain HTTP to Fleet Server (--fleet-server-insecure-http)', true],
+    ]);
+    expect(behind!.findings.some((f) => f.code === 'HEALTH_CHECK_HANDSHAKE_ERRORS')).toBe(false);
+  });
+
+  it('HTTPS probes of a Fleet Server that requires client certificates fail their handshake: the balancer marks it down', async () => {
+    const agentCert = SECURE.filter((a) => a.startsWith('--elastic-agent-cert'));
+    const mutual = FORWARD.map((a) => (a.startsWith('--certificate-authorities=') ? `${a},/path/to/agent-ca` : a));
+    const result = await diagnose([...mutual, ...agentCert, '--health-check=http', '--health-check-interval=10ms', '--fleet-server-client-auth=required']);
+    expect(legs(result)[0]).toEqual(['proxy->fleet-server', 'rejected-by-server', 'SSL handshake failure', true]);
+    expect(errors(result)).toEqual(['HEALTH_CHECK_HANDSHAKE_ERRORS --fleet-server-client-auth']);
+  });
+});

@@ -1,8 +1,14 @@
+import { createPrivateKey } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorities } from '../../src/api.js';
 import { goRequest } from '../../src/components/go-client.js';
+import { goServerDialect } from '../../src/components/go-server.js';
+import { DEFAULT_GO } from '../../src/dialects/go.js';
+import { parsePemCertificates } from '../../src/x509/certificate.js';
 import { clientTimeout, responseHeaderTimeout } from '../../src/components/go-errors.js';
 import { closedPort, silentEndpoint, type FaultEndpoint } from '../../src/components/network-faults.js';
 import type { Pki } from '../../src/pki/store.js';
@@ -43,6 +49,30 @@ const X509_SCENARIOS = [
   'agent-fleet.one-way.fleet-cert-v1-intermediate',
 ] as const;
 
+/**
+ * Catalog scenarios whose agent certificate Fleet Server must refuse: the mutual forms of the x509
+ * texts, which Go 1.19's server words `tls: failed to verify client certificate: x509: ...`
+ * (handshake_server.go processCertsFromClient) and Go 1.20 on `tls: failed to verify certificate: ...`.
+ */
+const MUTUAL_X509_SCENARIOS = [
+  'agent-fleet.mutual.agent-cert-expired',
+  'agent-fleet.mutual.agent-cert-not-yet-valid',
+  'agent-fleet.mutual.agent-cert-no-clientauth-eku',
+  'agent-fleet.mutual.agent-cert-untrusted-ca-sent-anyway',
+  'agent-fleet.mutual.agent-cert-incomplete-chain-sent-anyway',
+  'agent-fleet.mutual.agent-cert-self-signed-sent-anyway',
+  'agent-fleet.mutual.agent-cert-issuer-not-ca',
+  'agent-fleet.mutual.agent-cert-name-not-permitted',
+  'agent-fleet.mutual.agent-cert-ip-excluded',
+  'agent-fleet.mutual.agent-cert-path-length-exceeded',
+  'agent-fleet.mutual.agent-cert-unhandled-critical-extension',
+  'agent-fleet.mutual.agent-cert-v1-intermediate',
+  'agent-fleet.mutual.agent-ca-regenerated',
+] as const;
+
+/** Each mutual scenario's agent certificate, key (unencrypted) and Fleet Server client CA files. */
+const mutualFiles = new Map<string, { cert: string; key: string; clientCas: string[]; alwaysSend: boolean }>();
+
 /** The CA file each x509 scenario's agent trusts. */
 const trust = new Map<string, string>();
 const scenario = (id: string) => catalog.scenarios.find((s) => s.id === id)!;
@@ -72,7 +102,31 @@ beforeAll(async () => {
     trust.set(id, ca ? `${ca}.crt` : pki.certPath('fleet-ca'));
     return { name: id, cert: cert ? `${cert}.crt` : pki.certPath('fleet-cert'), key: cert ? `${cert}.key` : pki.keyPath('fleet-cert') };
   }));
-  goPeer = await goServers(binary, specs);
+  // The agent's keys are encrypted as on Elastic's page (agent-cert's passphrase); Go's peer reads plain ones.
+  const plainKey = async (file: string, id: string) => {
+    const plain = path.join(scratch.dir, `${id}-agent.key`);
+    await writeFile(plain, createPrivateKey({ key: await readFile(file), passphrase: pki.passphrase }).export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    return plain;
+  };
+  const mutualSpecs = await Promise.all(MUTUAL_X509_SCENARIOS.map(async (id) => {
+    const material = await materialise(scenario(id).certificates!, pki, path.join(scratch.dir, id));
+    const flags = scenario(id).flags ?? {};
+    const made = (value: string) => {
+      const name = value.replace('/path/to/', '');
+      return existsSync(path.join(material.dir, `${name}.crt`)) ? path.join(material.dir, name) : path.join(pki.dir, name);
+    };
+    const cert = typeof flags['elastic-agent-cert'] === 'string' ? made(flags['elastic-agent-cert']) : undefined;
+    const cas = typeof flags['certificate-authorities'] === 'string' ? flags['certificate-authorities'] : '/path/to/fleet-ca,/path/to/agent-ca';
+    const settings = (scenario(id).settings as { agent?: Record<string, unknown> } | undefined)?.agent ?? {};
+    mutualFiles.set(id, {
+      cert: cert ? `${cert}.crt` : pki.certPath('agent-cert'),
+      key: await plainKey(cert ? `${cert}.key` : pki.keyPath('agent-cert'), id),
+      clientCas: cas.split(',').map((ca) => `${made(ca)}.crt`),
+      alwaysSend: settings['client.send_certificate'] === 'always',
+    });
+    return { name: id, cert: pki.certPath('fleet-cert'), key: pki.keyPath('fleet-cert'), clientCAs: mutualFiles.get(id)!.clientCas, clientAuth: 'required' as const };
+  }));
+  goPeer = await goServers(binary, [...specs, ...mutualSpecs]);
   closed = await closedPort();
   silent = await silentEndpoint(identityFromPem(pki.leaves['fleet-cert'].pem, pki.leaves['fleet-cert'].key));
 }, 120_000);
@@ -133,6 +187,34 @@ describe('Go 1.19 refuses the catalog\'s certificates in the words the scenarios
     expect(fake.error).toBe(expectedError(id));
     // Go's server logs the client's refusal the same way for each.
     expect(await goPeer.logLine(id, go.localPort!)).toBe(`http: TLS handshake error from 127.0.0.1:${go.localPort}: remote error: tls: bad certificate`);
+  });
+});
+
+describe('Go 1.19\'s Fleet Server refuses the catalog\'s agent certificates in the mutual words', () => {
+  /** The scenario's Fleet Server line (current Go), its x509 text alone, as a pattern for `{any}`. */
+  const x509Of = (id: string): RegExp => {
+    const line = scenario(id).expect['agent->fleet-server']!.logs!['fleet-server'] as string;
+    const text = line.replace(/^.*?tls: failed to verify certificate: /, '');
+    return new RegExp(`^${text.split('{any}').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`);
+  };
+
+  it.each(MUTUAL_X509_SCENARIOS)('%s', async (id) => {
+    const files = mutualFiles.get(id)!;
+    const go = await real({ url: `https://localhost:${goPeer.port(id)}/`, cas: [pki.certPath('fleet-ca')], cert: files.cert, key: files.key, alwaysSend: files.alwaysSend });
+    // Go 1.19 sends bad_certificate whatever the x509 error (1.20 picked unknown_ca and certificate_expired).
+    expect(go.unwrapped).toBe('remote error: tls: bad certificate');
+    const line = await goPeer.logLine(id, go.localPort!);
+    const prefix = `http: TLS handshake error from 127.0.0.1:${go.localPort}: tls: failed to verify client certificate: `;
+    expect(line?.startsWith(prefix)).toBe(true);
+    const x509 = line!.slice(prefix.length);
+    expect(x509).toMatch(x509Of(id));
+    // The fake Fleet Server's judgement of the same chain, as Go 1.19 and as the Go the catalog runs (DEFAULT_GO).
+    const chain = parsePemCertificates(await readFile(files.cert, 'utf8'));
+    const clientCas = files.clientCas.flatMap((ca) => loadCertificateAuthorities([ca]));
+    // Each reads its own clock a moment apart: the current time is the one word that may differ.
+    const now = (text: string | undefined) => text?.replace(/current time \S+ is/, 'current time NOW is');
+    expect(now(goServerDialect('1.19', clientCas).verifyClient(chain, false, 'required')?.error.message)).toBe(now(`tls: failed to verify client certificate: ${x509}`));
+    expect(now(goServerDialect(DEFAULT_GO, clientCas).verifyClient(chain, false, 'required')?.error.message)).toBe(now(`tls: failed to verify certificate: ${x509}`));
   });
 });
 

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { createPki } from '../../src/api.js';
 import type { Leg } from '../../src/report/leg.js';
 import type { Pki } from '../../src/pki/store.js';
-import { fleetTls } from '../helpers/cli.js';
+import { cliInProcess, fleetTls } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { scratchDir } from '../helpers/pki.js';
 
@@ -177,6 +177,30 @@ describe('install with bad input', () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe('install refused for its flags writes nothing (issue 9: the default PKI was made first)', () => {
+  // Each in a fresh working directory without ./certs: the refusal must leave it empty.
+  const refused: Array<[string, string[], string]> = [
+    ['an unsupported proxy scheme', ['--url=https://localhost:8220', '--proxy-url=ftp://x:1'],
+      'fleet-tls: FTH_USAGE: --proxy-url: unsupported proxy scheme "ftp" (http, https or socks5)'],
+    ['no --url', ['--certificate-authorities=/path/to/fleet-ca'],
+      'fleet-tls: FTH_USAGE: --url is required: the URL the agent enrolls through (e.g. https://localhost:8220)'],
+    ['a misspelt client authentication mode', ['--url=https://localhost:8220', '--fleet-server-client-auth=require'],
+      'fleet-tls: FTH_USAGE: --fleet-server-client-auth must be one of [none, optional, required]'],
+    ['a placeholder for a file the PKI does not have', ['--url=https://localhost:8220', '--certificate-authorities=/path/to/no-such-ca'],
+      'fleet-tls: FTH_FILE_UNREADABLE: --certificate-authorities <cwd>/certs/no-such-ca.crt: no such file or directory'],
+  ];
+
+  it.each(refused)('exits 2 with one line and creates no file or directory for %s', async (_name, args, line) => {
+    const cwd = path.join(dir, `refused-${createHash('sha256').update(args.join(' ')).digest('hex').slice(0, 8)}`);
+    await mkdir(cwd);
+    const { status, out, err } = await cliInProcess(['install', ...args], cwd);
+    expect(status).toBe(2);
+    expect(out).toBe('');
+    expect(err.trimEnd().split('\n')).toEqual([line.replace('<cwd>', cwd)]);
+    expect(await readdir(cwd)).toEqual([]);
   });
 });
 

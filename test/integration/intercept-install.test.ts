@@ -83,6 +83,8 @@ describe('bad input for the interception, health-check and fault flags: exit 2 a
     [['--health-check=tcp', '--health-check-interval=soon'], 'FTH_USAGE: --health-check-interval: \'soon\' is not a Go duration up to 10m (5s, 250ms)'],
     [['--health-check-count=3'], 'FTH_USAGE: --health-check-count needs --health-check'],
     [['--proxy-target-refused'], 'FTH_USAGE: --proxy-target-refused needs --proxy-url'],
+    [['--proxy-parent-refused'], 'FTH_USAGE: --proxy-parent-refused needs --proxy-url'],
+    [['--proxy-url=socks5://127.0.0.1:0', '--proxy-parent-refused'], 'FTH_USAGE: --proxy-parent-refused needs an http:// or https:// --proxy-url (tinyproxy\'s Upstream), not socks5://'],
   ])('%j', async (extra, line) => {
     const { status, err } = await install(['--certificate-authorities=/path/to/fleet-ca', ...extra]);
     expect(status).toBe(2);

@@ -16,6 +16,7 @@ import { buildGoPeer, goClient } from '../helpers/go-peer.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
 import { startSquidBump, type RealSquid } from '../helpers/squid.js';
 import { settledLines } from '../helpers/tools.js';
+import { freePort } from '../helpers/net.js';
 
 /**
  * The fake TLS-intercepting proxy held against Debian's squid 5.7 (squid-openssl) with
@@ -34,6 +35,7 @@ let squid: RealSquid;
 let fake: FakeInterceptingProxy;
 let root: Identity;
 let rootFile: string;
+let denied: number;
 
 beforeAll(async () => {
   pki = await sharedPki();
@@ -47,12 +49,13 @@ beforeAll(async () => {
   const upstreamCa = path.join(scratch.dir, 'fleet-ca.crt');
   await Promise.all([writeFile(rootFile, ca.pem), writeFile(rootKey, root.keyPem, { mode: 0o600 }), writeFile(upstreamCa, authorities(pki, 'fleet-ca')[0]!.pem)]);
   es = await startElasticsearch({ pki });
+  denied = await freePort();
   [fleet, mutual, mutual13, binary, squid] = await Promise.all([
     startFleetServer({ pki, elasticsearch: es }),
     startFleetServer({ pki, elasticsearch: es, clientAuthentication: 'required', tls: '1.2' }),
     startFleetServer({ pki, elasticsearch: es, clientAuthentication: 'required', tls: '1.3' }),
     buildGoPeer(scratch.dir),
-    startSquidBump(scratch.dir, { rootCert: rootFile, rootKey, upstreamCa }),
+    startSquidBump(scratch.dir, { rootCert: rootFile, rootKey, upstreamCa, denyConnectPorts: [denied] }),
   ]);
   fake = await startInterceptingProxy({ root, upstreamAuthorities: authorities(pki, 'fleet-ca'), resolve: (_host, port) => ({ host: '127.0.0.1', port }) });
 }, 120_000);
@@ -123,6 +126,29 @@ describe('squid ssl-bump, the fake intercepting proxy and Go 1.19', () => {
       });
       expect({ name, lines: shape(ours) }).toEqual({ name, lines: shape(real) });
     }
+  });
+
+  it('denies CONNECT to a port its rules refuse only after bumping it: a 403 over TLS, with squid\'s lines, and the host alone minted', async () => {
+    await using strict = await startInterceptingProxy({ root, connectPorts: [fleet.port], resolve: (_host, port) => ({ host: '127.0.0.1', port }) });
+    let fromSquid: GoExchange | undefined;
+    const real = await squidLines(async () => {
+      const outcome = await through(squid.port, denied, true);
+      expect([outcome.go, outcome.fake, outcome.exchange.response?.headers['x-squid-error']]).toEqual(['403', '403', 'ERR_ACCESS_DENIED 0']);
+      fromSquid = outcome.exchange;
+    });
+    const read = () => strict.log.entries.map((e) => e.message);
+    const outcome = await through(strict.port, denied, true);
+    expect([outcome.go, outcome.fake, outcome.exchange.response?.headers['x-squid-error']]).toEqual(['403', '403', 'ERR_ACCESS_DENIED 0']);
+    const leaf = (exchange: GoExchange | undefined) => ({ subject: exchange?.connection.serverChain[0]?.subject, dns: exchange?.connection.serverChain[0]?.dnsNames });
+    expect(leaf(outcome.exchange)).toEqual(leaf(fromSquid));
+    const ours = await settledLines(read);
+    expect(shape(ours)).toEqual(shape(real));
+    expect(shape(real)).toEqual([
+      'T 127.0.0.1 NONE_NONE/403 B GET https://localhost:PORT/api/status - HIER_NONE/- text/html',
+      'T 127.0.0.1 NONE_NONE/403 B GET https://localhost:PORT/api/status - HIER_NONE/- text/html',
+      'T 127.0.0.1 TCP_DENIED/200 B CONNECT localhost:PORT - HIER_NONE/- -',
+      'T 127.0.0.1 TCP_DENIED/200 B CONNECT localhost:PORT - HIER_NONE/- -',
+    ]);
   });
 
   it('leaves the client waiting for its own timeout when a TLS 1.3 server refuses the proxy after its handshake, and logs the transaction when the client gives up', async () => {

@@ -212,13 +212,14 @@ describe('--help', () => {
       'proxy-url', 'proxy-header', 'proxy-disabled', 'secure-proxy', 'secure-proxy-in-front-of', 'secure-proxy-cert', 'secure-proxy-cert-key', 'secure-proxy-client-auth',
       'secure-proxy-client-ca', 'secure-proxy-upstream-ca', 'secure-proxy-upstream-cert', 'secure-proxy-upstream-cert-key', 'secure-proxy-upstream-name',
       'secure-proxy-upstream-scheme', 'proxy-serves', 'proxy-allow-ports', 'proxy-cert', 'proxy-cert-key', 'proxy-intercept', 'proxy-intercept-ca', 'proxy-intercept-ca-key',
-      'proxy-intercept-upstream-ca', 'proxy-intercept-cert', 'proxy-intercept-cert-key', 'proxy-target-refused', 'proxy-require-auth',
+      'proxy-intercept-upstream-ca', 'proxy-intercept-cert', 'proxy-intercept-cert-key', 'proxy-target-refused', 'proxy-parent-refused', 'proxy-require-auth',
     ]);
   });
 
   it('serve and probe document their proxy flags', async () => {
     const [serveHelp, probeHelp] = await Promise.all([cliInProcess(['serve', '--help'], dir), cliInProcess(['probe', '--help'], dir)]);
-    for (const flag of ['--forward-proxy <port>', '--forward-proxy-auth <user:pass>', '--forward-proxy-connect-ports <ports>', '--socks-proxy <port>', '--socks-proxy-auth <user:pass>', '--secure-proxy <port>', '--secure-proxy-client-auth <mode>']) {
+    for (const flag of ['--forward-proxy <port>', '--forward-proxy-auth <user:pass>', '--forward-proxy-connect-ports <ports>', '--socks-proxy <port>', '--socks-proxy-auth <user:pass>', '--secure-proxy <port>', '--secure-proxy-client-auth <mode>',
+      '--proxy-intercept <port>', '--proxy-intercept-ca <file>', '--proxy-intercept-upstream-ca <files>', '--proxy-intercept-auth <user:pass>']) {
       expect(serveHelp.out).toContain(`  ${flag}`);
     }
     for (const flag of ['--proxy-url <url>', '--proxy-header <header>', '--proxy-disabled']) expect(probeHelp.out).toContain(`  ${flag}`);

@@ -97,6 +97,30 @@ describe('tinyproxy, the fake forward proxy and Go 1.19', () => {
   });
 });
 
+describe('tinyproxy chained to a parent proxy it cannot reach, the fake and Go 1.19', () => {
+  it('answers CONNECT 502 "Unable to connect to upstream proxy", which Go reports by its text alone, with tinyproxy\'s lines', async () => {
+    const own = await scratchDir();
+    const parent = { host: '127.0.0.1', port: closed };
+    const real = await startTinyproxy(own.dir, { parent });
+    try {
+      await using fake = await startForwardProxy({ parent });
+      const expected = 'Unable to connect to upstream proxy';
+      const ports = { [fleet.port]: 'fleet', [closed]: 'parent' };
+      const realLines = await linesOf(async () => {
+        expect(await through(`http://127.0.0.1:${real.port}`, fleet.port)).toEqual({ go: expected, fake: expected });
+      }, () => real.lines());
+      const fakeLines = await linesOf(async () => {
+        expect(await through(`http://127.0.0.1:${fake.port}`, fleet.port)).toEqual({ go: expected, fake: expected });
+      }, () => fake.log.entries.map((e) => e.message));
+      // tinyproxy names the requested host by itself, the port apart; here that is 127.0.0.1 too.
+      expect(shape(fakeLines, ports).sort()).toEqual(shape(realLines, ports).sort());
+    } finally {
+      await real.stop();
+      await own.cleanup();
+    }
+  });
+});
+
 describe('dante, the fake SOCKS5 server and Go 1.19', () => {
   it('gives Go the same words through danted and through the fake for a pass, a block and a refused target', async () => {
     const real = await startDanted(dir, { allowPorts: [fleet.port, closed] });

@@ -210,7 +210,7 @@ describe('Fleet Server reads a client\'s records as Go 1.19\'s net/http server d
       ]);
       checkAnswer(real.bytes, answer);
       checkAnswer(fake.bytes, answer);
-      const realLog = await go.logLine('fleet', real.localPort, log === null ? 300 : 3_000);
+      const realLog = await go.logLine('fleet', real.localPort);
       const fakeLog = (await fleetServer.connection(fake.localPort))?.logLine;
       expect(realLog).toBe(log === null ? undefined : goLine(real.localPort, log));
       expect(fakeLog).toBe(log === null ? undefined : goLine(fake.localPort, log));
@@ -233,7 +233,7 @@ describe('a ClientHello with a 33-byte session id, which Go reads and OpenSSL re
       expect(serverHello[5 + 4 + 2 + 32]).toBe(33);
       expect(serverHello.subarray(5 + 4 + 2 + 32 + 1, 5 + 4 + 2 + 32 + 1 + 33).equals(sessionId)).toBe(true);
     }
-    expect(await go.logLine('fleet', real.localPort, 3_000)).toBe(goLine(real.localPort, 'EOF'));
+    expect(await go.logLine('fleet', real.localPort)).toBe(goLine(real.localPort, 'EOF'));
     expect((await fleetServer.connection(fake.localPort))?.logLine).toBe(goLine(fake.localPort, 'EOF'));
   });
 });
@@ -293,6 +293,24 @@ describe('a request target with a `%` that does not decode', () => {
     expect(real).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(fake).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\{"name":"fleet-server","status":"HEALTHY"\}$/);
   });
+
+  // RestRequest.params: RestUtils.decodeQueryString throws, BadParameterException wraps it, and
+  // RestController.dispatchBadRequest answers 400 whatever the route (elastic/elasticsearch
+  // server/src/main/java/org/elasticsearch/rest/RestRequest.java, RestUtils.java).
+  for (const [target, message] of [
+    ['/?a=%', 'unterminated escape sequence at end of string: %'],
+    ['/_cluster/health?level=%2', 'partial escape sequence at end of string: %2'],
+    ['/no/such/route?pretty&x%zz=1', "invalid escape sequence `%zz' at index 1 of: x%zz"],
+  ] as const) {
+    it(`in an Elasticsearch query string (${target}): 400 with BadParameterException's body, before any route`, async () => {
+      const answer = await ask(elasticsearch.endpoint.port,
+        `GET ${target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${elasticsearch.serviceToken}\r\nConnection: close\r\n\r\n`);
+      const [head, body] = answer.split('\r\n\r\n') as [string, string];
+      expect(head.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      const outer = { type: 'bad_parameter_exception', reason: `java.lang.IllegalArgumentException: ${message}` };
+      expect(JSON.parse(body)).toEqual({ error: { root_cause: [outer], ...outer, caused_by: { type: 'illegal_argument_exception', reason: message } }, status: 400 });
+    });
+  }
 
   it('in an Elasticsearch path parameter: RestController\'s 405 with RestUtils\' words and the methods the path allows, not a 500', async () => {
     const answer = await ask(elasticsearch.endpoint.port,

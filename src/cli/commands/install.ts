@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AGENT_FLAGS, HARNESS_FLAGS } from '../../flows/install-flags.js';
-import { install } from '../../flows/install.js';
+import { checkInstallFlags, install } from '../../flows/install.js';
 import { legsDocument } from '../../report/json.js';
 import { renderLegs } from '../../report/terminal.js';
 import type { Io } from '../io.js';
@@ -25,7 +25,8 @@ export function registerInstall(program: Command, io: Io): void {
       const { rest: args, outputs } = takeOutputFlags(all);
       await checkOutputPaths(outputPaths(io.cwd, outputs));
       const certsFlag = args.map((a, i) => (a.startsWith('--certs=') ? a.slice(8) : a === '--certs' ? args[i + 1] : undefined)).find(Boolean);
-      const { pki } = await pkiFor(io, certsFlag ?? 'certs');
+      // Bad flags are refused before the default PKI is written (a refused install leaves no ./certs).
+      const { pki } = await pkiFor(io, certsFlag ?? 'certs', (candidate) => checkInstallFlags(args, candidate));
       const result = await install(args, pki);
       await writeOutputs(outputPaths(io.cwd, outputs), result.legs, () => reportHtml(flowView('fleet-tls install', result.ok, result.legs, args)));
       if (args.includes('--json')) {

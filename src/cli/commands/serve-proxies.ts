@@ -1,7 +1,7 @@
 /**
  * The proxies `serve` can start beside the fakes: a forward proxy (HTTP CONNECT, tinyproxy's
- * words), a SOCKS5 proxy (dante's words) and a secure proxy (TLS-terminating, nginx's words) in
- * front of the Fleet Server that `serve` runs. Each listens on the port its flag gives (0: any
+ * words), a SOCKS5 proxy (dante's words), a secure proxy (TLS-terminating, nginx's words) in
+ * front of the Fleet Server that `serve` runs, and a TLS-intercepting proxy (squid ssl-bump's words). Each listens on the port its flag gives (0: any
  * free one), prints its URL when ready and its lines under its own name.
  */
 import type { Command } from 'commander';
@@ -14,8 +14,9 @@ import type { Pki } from '../../pki/store.js';
 import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js';
 import { parseClientAuthentication, type ClientAuthentication, type VersionRange } from '../../tls/settings.js';
 import { named, parsePort } from './shared.js';
+import { INTERCEPT_OPTIONS, planIntercept, startIntercept, type InterceptFlags, type InterceptPlan } from './serve-intercept.js';
 
-export interface ServeProxyFlags {
+export interface ServeProxyFlags extends InterceptFlags {
   forwardProxy?: string;
   forwardProxyAuth?: string;
   forwardProxyConnectPorts?: string;
@@ -30,6 +31,7 @@ export interface ServeProxyFlags {
 }
 
 export function addProxyOptions(command: Command): Command {
+  for (const [flags, description] of INTERCEPT_OPTIONS) command.option(flags, description);
   return command
     .option('--forward-proxy <port>', 'also start a forward proxy (HTTP CONNECT, answers and logs as tinyproxy) on this port (0: any free port)')
     .option('--forward-proxy-auth <user:pass>', 'the forward proxy answers 407 to a request without these Basic credentials in Proxy-Authorization')
@@ -49,6 +51,7 @@ export interface ProxyPlan {
   readonly forward?: { readonly port: number; readonly auth?: Credentials; readonly connectPorts?: readonly number[] };
   readonly socks?: { readonly port: number; readonly auth?: Credentials };
   readonly secure?: { readonly port: number; readonly options: SecureInput };
+  readonly intercept?: InterceptPlan;
 }
 
 interface Credentials { readonly username: string; readonly password: string }
@@ -94,7 +97,8 @@ export function planProxies(flags: ServeProxyFlags, pki: Pki): ProxyPlan {
       : named('--secure-proxy-upstream-ca', () => loadCertificateAuthorities([flags.secureProxyUpstreamCa!]));
     secure = { port, options: { identity, clientAuthentication, clientCertificateAuthorities, ...(upstreamAuthorities ? { upstreamAuthorities } : {}) } };
   }
-  return { ...(forward ? { forward } : {}), ...(socks ? { socks } : {}), ...(secure ? { secure } : {}) };
+  const intercept = planIntercept(flags, pki, flagName);
+  return { ...(forward ? { forward } : {}), ...(socks ? { socks } : {}), ...(secure ? { secure } : {}), ...(intercept ? { intercept } : {}) };
 }
 
 /** Proxies that listen, with the lines `serve` prints when ready. */
@@ -151,6 +155,12 @@ export async function startProxies(plan: ProxyPlan, host: string, fleetServerUrl
     logs.push(log);
     ready.secureProxy = proxy.url;
     lines.push(`fake secure proxy   ${proxy.url}  -> ${fleetServerUrl}  (client authentication: ${options.clientAuthentication}; upstream ${options.upstreamAuthorities ? 'verified' : 'not verified'})`);
+  }
+  if (plan.intercept) {
+    const { proxy, line, ready: urls } = await start('--proxy-intercept', () => startIntercept(plan.intercept!, host, versions).then((s) => Object.assign(s, { close: () => s.proxy.close() })));
+    logs.push(proxy.log);
+    Object.assign(ready, urls);
+    lines.push(line);
   }
   return { logs, ready, lines, close: async () => void (await Promise.all(started.map((p) => p.close()))) };
 }

@@ -7,8 +7,9 @@ import { parseTlsVersion, TLS_VERSIONS, type TlsVersion } from '../../tls/settin
 import type { Io } from '../io.js';
 
 /** Resolves `--certs`, then reuses or generates the PKI there (the fakes need it either way). */
-export async function pkiFor(io: Io, dir: string): Promise<{ pki: Pki; actions: PkiAction[] }> {
-  return ensurePki({ dir: path.resolve(io.cwd, dir) });
+/** The PKI in `dir` (made or renewed there); `check` refuses bad flags before anything is written. */
+export async function pkiFor(io: Io, dir: string, check?: (pki: Pki) => void): Promise<{ pki: Pki; actions: PkiAction[] }> {
+  return ensurePki({ dir: path.resolve(io.cwd, dir), ...(check ? { check } : {}) });
 }
 
 /**

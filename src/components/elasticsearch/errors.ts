@@ -55,6 +55,20 @@ export function indexNotFound(index: string): Reply {
   });
 }
 
+/**
+ * RestRequest.BadParameterException wrapping RestUtils' IllegalArgumentException, as
+ * ElasticsearchException.generateFailureXContent renders an exception that is not Elasticsearch's
+ * own: its root cause is itself (unwrapCause stops there), its reason Java's `cause.toString()`,
+ * and the cause follows under `caused_by`.
+ */
+export function badParameter(message: string): Reply {
+  const outer = { type: 'bad_parameter_exception', reason: `java.lang.IllegalArgumentException: ${message}` };
+  return {
+    status: 400,
+    body: { error: { root_cause: [outer], ...outer, caused_by: { type: 'illegal_argument_exception', reason: message } }, status: 400 },
+  };
+}
+
 export function illegalArgument(reason: string): Reply {
   return exception(400, { type: 'illegal_argument_exception', reason });
 }

@@ -18,6 +18,11 @@ export interface ForwardProxyOptions {
   readonly connectPorts?: readonly number[];
   /** Where a requested host really is (the fakes listen on loopback ports). */
   readonly resolve?: Resolve;
+  /**
+   * tinyproxy's `Upstream http HOST:PORT`: CONNECT goes on through this parent proxy. A parent it
+   * cannot reach gets the client a 502 "Unable to connect to upstream proxy" (tinyproxy 1.11.1).
+   */
+  readonly parent?: { readonly host: string; readonly port: number };
   readonly log?: ComponentLog;
 }
 
@@ -75,8 +80,8 @@ export class FakeForwardProxy implements AsyncDisposable {
   }
 
   /** `clientPort` ties a line to the client's connection for the report (tinyproxy names only the fd). */
-  private write(level: 'CONNECT' | 'INFO' | 'ERROR' | 'NOTICE', message: string, clientPort?: number): void {
-    this.log.write(level === 'ERROR' ? 'error' : 'info', message, { tinyproxy: level, ...(clientPort ? { clientPort } : {}) });
+  private write(level: 'CONNECT' | 'INFO' | 'ERROR' | 'NOTICE' | 'WARNING', message: string, clientPort?: number): void {
+    this.log.write(level === 'ERROR' ? 'error' : level === 'WARNING' ? 'warn' : 'info', message, { tinyproxy: level, ...(clientPort ? { clientPort } : {}) });
   }
 
   private serve(client: net.Socket, raw: net.Socket): void {
@@ -110,7 +115,7 @@ export class FakeForwardProxy implements AsyncDisposable {
 
   private async request(client: net.Socket, fd: number, port: number | undefined, head: string, rest: Buffer): Promise<void> {
     const [line = '', ...headerLines] = head.split('\r\n');
-    const write = (level: 'CONNECT' | 'INFO' | 'ERROR', message: string) => this.write(level, message, port);
+    const write = (level: 'CONNECT' | 'INFO' | 'ERROR' | 'WARNING', message: string) => this.write(level, message, port);
     const headers = new Map(headerLines.map((h) => [h.slice(0, h.indexOf(':')).trim().toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]));
     write('CONNECT', `Request (file descriptor ${fd}): ${line}`);
     const [method = '', target = ''] = line.split(' ');
@@ -124,6 +129,7 @@ export class FakeForwardProxy implements AsyncDisposable {
       write('INFO', `Refused CONNECT method on port ${where.port}`);
       return this.answer(client, 403, 'Access violation', 'HTTP/1.1');
     }
+    if (connect && this.options.parent) return this.throughParent(client, fd, where, rest, write);
     write('INFO', `No upstream proxy for ${where.host}`);
     write('INFO', `opensock: opening connection to ${hostPort(where.host, where.port)}`);
     write('INFO', `opensock: getaddrinfo returned for ${hostPort(where.host, where.port)}`);
@@ -144,6 +150,34 @@ export class FakeForwardProxy implements AsyncDisposable {
       const forwarded = headerLines.filter((h) => !/^proxy-/i.test(h));
       upstream.write(`${method} ${where.path} HTTP/1.1\r\n${forwarded.join('\r\n')}\r\nConnection: close\r\n\r\n`);
     }
+    if (rest.length) upstream.write(rest);
+    splice(client, upstream, () => write('INFO', `Closed connection between local client (fd:${fd}) and remote client (fd:${upstreamFd})`));
+    client.resume();
+  }
+
+  /**
+   * CONNECT on through the parent proxy, with tinyproxy's lines (recorded from tinyproxy 1.11.1 with
+   * an `Upstream http` line). The parent's answer to the CONNECT reaches the client as the parent
+   * sent it (tinyproxy adds a Via header, which this fake leaves out).
+   */
+  private async throughParent(client: net.Socket, fd: number, where: { host: string; port: number }, rest: Buffer, write: (level: 'CONNECT' | 'INFO' | 'ERROR' | 'WARNING', message: string) => void): Promise<void> {
+    const parent = this.options.parent!;
+    const named = hostPort(parent.host, parent.port);
+    write('INFO', `Found upstream proxy http ${named} for ${where.host}`);
+    write('INFO', `opensock: opening connection to ${named}`);
+    write('INFO', `opensock: getaddrinfo returned for ${named}`);
+    const upstream = await dialUpstream(parent);
+    if (!(upstream instanceof net.Socket)) {
+      write('ERROR', `opensock: Could not establish a connection to ${named}`);
+      write('WARNING', 'Could not connect to upstream proxy.');
+      return this.answer(client, 502, 'Unable to connect to upstream proxy', 'HTTP/1.1');
+    }
+    this.listener.track(upstream);
+    const upstreamFd = this.fds.take();
+    upstream.once('close', () => this.fds.free(upstreamFd));
+    write('CONNECT', `Established connection to upstream proxy "${parent.host}" using file descriptor ${upstreamFd}.`);
+    const target = hostPort(where.host, where.port);
+    upstream.write(`CONNECT ${target} HTTP/1.0\r\nHost: ${target}\r\n\r\n`);
     if (rest.length) upstream.write(rest);
     splice(client, upstream, () => write('INFO', `Closed connection between local client (fd:${fd}) and remote client (fd:${upstreamFd})`));
     client.resume();

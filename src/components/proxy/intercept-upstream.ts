@@ -73,6 +73,8 @@ export async function dialUpstreamTls(where: { host: string; port: number }, ser
   const cipher = socket.getCipher();
   const record: UpstreamHandshake = {
     ...base,
+    // squid logs the address it connected to (HIER_DIRECT/127.0.0.1), not the name it resolved.
+    peer: (socket.remoteAddress ?? where.host).replace(/^::ffff:/, ''),
     ok: code === undefined,
     ...(localPort ? { localPort } : {}),
     version: (socket.getProtocol() ?? 'unknown').replace(/^TLSv/, ''),

@@ -23,6 +23,12 @@ export interface InterceptingProxyOptions {
   readonly upstreamAuthorities?: readonly Cert[];
   /** A client certificate it presents upstream (`tls_outgoing_options cert= key=`); absent: none. */
   readonly upstreamIdentity?: Identity;
+  /**
+   * The only ports CONNECT may reach (squid's default `acl SSL_ports port 443` with `http_access deny
+   * CONNECT !SSL_ports`); others are bumped anyway and their first request gets 403 ERR_ACCESS_DENIED
+   * (no authentication is asked, no server contacted). Absent: every port.
+   */
+  readonly connectPorts?: readonly number[];
   /** Basic credentials it demands (`auth_param basic`); others get 407. */
   readonly auth?: { readonly username: string; readonly password: string };
   /** The TLS versions it accepts from clients (default 1.2 and 1.3, OpenSSL's range in squid). */
@@ -157,7 +163,10 @@ export class FakeInterceptingProxy implements AsyncDisposable {
       access(400, 'NONE_NONE', answer.head.length + answer.body.length, undefined, 'text/html');
       return void client.end(answer.head + answer.body);
     }
-    if (this.options.auth && !this.authorized(headerLines)) {
+    // squid with ssl-bump denies a CONNECT its http_access refuses (squid's default: ports outside
+    // SSL_ports) only after bumping it: 200, then its 403 over the bumped connection (observed with squid 5.7).
+    const denied = this.options.connectPorts !== undefined && !this.options.connectPorts.includes(Number(where[2]));
+    if (!denied && this.options.auth && !this.authorized(headerLines)) {
       const answer = errorAnswer(407, 'ERR_CACHE_ACCESS_DENIED 0', { url: target, message: 'Cache Access Denied' });
       access(407, 'TCP_DENIED', answer.head.length + answer.body.length, undefined, 'text/html');
       return void client.end(answer.head + answer.body);
@@ -178,11 +187,11 @@ export class FakeInterceptingProxy implements AsyncDisposable {
     client.once('close', finish);
     client.write('HTTP/1.1 200 Connection established\r\n\r\n');
     // Peek at step 1 learns the SNI; Go sends none for an IP, and squid then goes no further upstream.
-    const upstream = net.isIP(host) ? undefined : await dialUpstreamTls(this.options.resolve?.(host, port) ?? { host, port }, host, this.options);
+    const upstream = net.isIP(host) || denied ? undefined : await dialUpstreamTls(this.options.resolve?.(host, port) ?? { host, port }, host, this.options);
     this.listener.track(upstream?.socket ?? client);
     record.upstream = upstream?.record;
     // squid names the server on the CONNECT line only when its handshake with it succeeded.
-    access(200, 'NONE_NONE', 0, upstream?.record.ok ? upstream.record.peer : undefined);
+    access(200, denied ? 'TCP_DENIED' : 'NONE_NONE', 0, upstream?.record.ok ? upstream.record.peer : undefined);
     const minted = this.minter.mint(host, upstream?.record.ok ? upstream.record.serverChain[0] : undefined);
     record.minted = minted.cert;
     const versions = this.options.versions ?? DEFAULT_VERSIONS;
@@ -223,10 +232,11 @@ export class FakeInterceptingProxy implements AsyncDisposable {
       const request = await firstRequestLine(secure);
       if (!request) return void secure.destroy();
       const refused = upstream?.record.refused === true;
-      const answer = errorAnswer(503, refused ? 'ERR_CONNECT_FAIL 111' : 'ERR_SECURE_CONNECT_FAIL 0', {
+      const status = denied ? 403 : 503;
+      const answer = denied ? errorAnswer(403, 'ERR_ACCESS_DENIED 0', { url: url(request.path), message: 'Access Denied' }) : errorAnswer(503, refused ? 'ERR_CONNECT_FAIL 111' : 'ERR_SECURE_CONNECT_FAIL 0', {
         url: url(request.path), message: refused ? 'Connection refused' : `Failed to establish a secure connection to ${host}`,
       });
-      access(503, 'NONE_NONE', answer.head.length + answer.body.length, undefined, 'text/html', { method: request.method, url: url(request.path) });
+      access(status, 'NONE_NONE', answer.head.length + answer.body.length, undefined, 'text/html', { method: request.method, url: url(request.path) });
       finish();
       upstream?.socket?.end();
       return void secure.end(answer.head + answer.body);

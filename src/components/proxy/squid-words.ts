@@ -66,7 +66,8 @@ export function errorAnswer(status: 400 | 403 | 407 | 503, error: string, detail
     ...(status === 407 ? ['Proxy-Authenticate: Basic realm="Squid proxy-caching web server"'] : []),
     'Vary: Accept-Language',
     'Content-Language: en',
-    ...(status === 503 ? ['Connection: close'] : []),
+    // Observed with squid 5.7: an error it serves over a bumped connection ends it.
+    ...(status === 503 || status === 403 ? ['Connection: close'] : []),
   ];
   return { head: `${headers.join('\r\n')}\r\n\r\n`, body };
 }

@@ -233,6 +233,13 @@ func serve(s Server, emit func(any)) {
 		TLSConfig: cfg,
 		// No prefix or flags: the bare line net/http writes, as Fleet Server's logger receives it.
 		ErrorLog: log.New(logLine{s.Name, emit}, "", 0),
+		// net/http logs a failed handshake before it closes the connection (conn.serve's deferred
+		// close): a test that reads this event knows every line about the connection is written.
+		ConnState: func(c net.Conn, state http.ConnState) {
+			if state == http.StateClosed || state == http.StateHijacked {
+				emit(map[string]any{"event": "closed", "name": s.Name, "port": c.RemoteAddr().(*net.TCPAddr).Port})
+			}
+		},
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			subject := "none"
 			if req.TLS != nil && len(req.TLS.PeerCertificates) > 0 {

@@ -197,6 +197,8 @@ public class TlsPeer {
       } catch (Exception ignored) {
         // closing anyway
       }
+      // After any report about this connection: a test that reads it knows nothing more will come.
+      emit("{\"event\":\"closed\",\"name\":" + quote(name) + ",\"remotePort\":" + remotePort + "}");
     }
   }
 

@@ -81,3 +81,42 @@ describe('explain knows the network, x509 and file-loading lines', () => {
       .toMatchObject({ id: 'fleet-es.network.elasticsearch-silent', leg: 'fleet-server->elasticsearch' });
   });
 });
+
+describe('explain knows Fleet Server\'s refusal of each agent certificate, in current Go\'s words and in Go 1.19\'s', () => {
+  // [the x509 error as Go words it for the catalog's certificate, with a customer's names in it, the mutual scenario].
+  const MUTUAL: ReadonlyArray<readonly [string, string]> = [
+    ['x509: certificate has expired or is not yet valid: current time 2026-12-07T01:02:03Z is after 2026-12-01T00:00:00Z', 'agent-fleet.mutual.agent-cert-expired'],
+    ['x509: certificate has expired or is not yet valid: current time 2026-12-07T01:02:03Z is before 2026-12-09T00:00:00Z', 'agent-fleet.mutual.agent-cert-not-yet-valid'],
+    ['x509: certificate specifies an incompatible key usage', 'agent-fleet.mutual.agent-cert-no-clientauth-eku'],
+    ['x509: certificate signed by unknown authority (possibly because of "x509: invalid signature: parent certificate cannot sign this kind of certificate" while trying to verify candidate authority certificate "Corp Agents Issuing")',
+      'agent-fleet.mutual.agent-cert-issuer-not-ca'],
+    ['x509: a root or intermediate certificate is not authorized to sign for this name: DNS name "host-17.corp.local" is not permitted by any constraint', 'agent-fleet.mutual.agent-cert-name-not-permitted'],
+    ['x509: a root or intermediate certificate is not authorized to sign for this name: IP address "10.2.3.4" is excluded by constraint "10.0.0.0/8"', 'agent-fleet.mutual.agent-cert-ip-excluded'],
+    ['x509: too many intermediates for path length constraint', 'agent-fleet.mutual.agent-cert-path-length-exceeded'],
+    ['x509: unhandled critical extension', 'agent-fleet.mutual.agent-cert-unhandled-critical-extension'],
+    ['x509: certificate is not authorized to sign other certificates', 'agent-fleet.mutual.agent-cert-v1-intermediate'],
+    ['x509: certificate signed by unknown authority (possibly because of "crypto/rsa: verification error" while trying to verify candidate authority certificate "Corp Agent CA")',
+      'agent-fleet.mutual.agent-ca-regenerated'],
+  ];
+  const line = (prefix: string, x509: string) => `http: TLS handshake error from 10.20.30.40:51234: ${prefix}${x509}`;
+
+  it.each(MUTUAL)('current Go: %s → %s on Fleet Server\'s side of the agent\'s leg', (x509, id) => {
+    expect(ranked(line('tls: failed to verify certificate: ', x509))[0]).toMatchObject({ id, leg: 'agent->fleet-server', kind: 'exact', older: false });
+  });
+
+  it.each(MUTUAL)('Go 1.19: %s → %s, named as Go 1.19\'s wording', (x509, id) => {
+    const result = explainer.explain(line('tls: failed to verify client certificate: ', x509));
+    expect(ranked(line('tls: failed to verify client certificate: ', x509))[0]).toMatchObject({ id, leg: 'agent->fleet-server', kind: 'exact', older: true });
+    expect(result.matches[0]!.template.origin).toMatchObject({ kind: 'alsoSeenAs', release: 'Fleet Server built with Go 1.19 or older (Go 1.20 changed the prefix)' });
+  });
+
+  it('an unknown authority without a hint is the sent-anyway scenarios\' line in either wording', () => {
+    for (const prefix of ['tls: failed to verify certificate: ', 'tls: failed to verify client certificate: ']) {
+      const found = ranked(line(prefix, 'x509: certificate signed by unknown authority'));
+      expect(found.slice(0, 3).map((m) => m.id)).toEqual(expect.arrayContaining([
+        'agent-fleet.mutual.agent-cert-untrusted-ca-sent-anyway', 'agent-fleet.mutual.agent-cert-incomplete-chain-sent-anyway', 'agent-fleet.mutual.agent-cert-self-signed-sent-anyway',
+      ]));
+      expect(found[0]).toMatchObject({ leg: 'agent->fleet-server', older: prefix.includes('client') });
+    }
+  });
+});
