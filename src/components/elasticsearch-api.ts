@@ -1,3 +1,4 @@
+import type { DirectReply } from '../load/direct-http.js';
 import { requestTarget } from '../request-target.js';
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
@@ -169,13 +170,20 @@ function acceptedContentType(value: string | undefined): boolean {
  * `compatible-with=N` (the official clients do) gets the versioned media type back.
  */
 export function send(res: http.ServerResponse, reply: Reply, accept?: string): void {
+  const written = responseParts(reply, accept);
+  res.writeHead(written.status, Object.fromEntries(written.headers));
+  res.end(written.body);
+}
+
+/** What {@link send} writes: the status, the header fields in order, the body. */
+export function responseParts(reply: Reply, accept?: string): DirectReply {
   const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
   const compatible = /compatible-with=(\d+)/.exec(accept ?? '')?.[1];
-  res.writeHead(reply.status, {
+  const fields: Record<string, string | number | string[]> = {
     'X-elastic-product': 'Elasticsearch',
     'content-type': compatible ? `application/vnd.elasticsearch+json;compatible-with=${compatible}` : 'application/json',
     'content-length': Buffer.byteLength(payload),
     ...reply.headers,
-  });
-  res.end(payload);
+  };
+  return { status: reply.status, headers: Object.entries(fields), body: payload };
 }

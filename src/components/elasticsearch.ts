@@ -11,7 +11,8 @@ import { ComponentLog } from './log.js';
 import { TlsListener } from './tls-listener.js';
 import type { ServerConnection, ServerDialect } from './server-dialect.js';
 import { jsseServerRecords } from '../dialects/jsse-records.js';
-import { newElasticsearchState, route, send, type ElasticsearchState } from './elasticsearch-api.js';
+import { newElasticsearchState, responseParts, route, send, type ElasticsearchState } from './elasticsearch-api.js';
+import type { DirectRequest } from '../load/direct-http.js';
 import { exception } from './elasticsearch/errors.js';
 import type { StoredDocument } from './elasticsearch/store.js';
 
@@ -41,6 +42,8 @@ export interface ElasticsearchOptions {
    * nothing for this long. Elasticsearch keeps idle and slowly-dribbling connections open otherwise.
    */
   readonly readTimeoutMs?: number;
+  /** Serve without the record tap (load tests: Fleet Server's calls while agents enroll); see TlsListenerOptions.direct. */
+  readonly direct?: boolean;
 }
 
 /** `http.max_content_length`'s default, 100mb. */
@@ -102,6 +105,12 @@ export class FakeElasticsearch implements AsyncDisposable {
       dialect: nettyDialect(state.nodeName, trusted, options.versions ?? DEFAULT_VERSIONS, options.jsse ?? DEFAULT_JSSE),
       log,
       timeouts: { kind: 'netty', readTimeoutMs: options.readTimeoutMs ?? 0 },
+      ...(options.direct ? {
+        direct: true,
+        // The direct path's requests are small and whole: the same routes and the same bytes, without node:http.
+        directHandler: (request: DirectRequest) => route(state, { method: request.method, uri: request.url, headers: request.headers, body: request.body })
+          .then((reply) => responseParts(reply, request.headers.accept), () => responseParts(internalError())),
+      } : {}),
       handler: (req, res) => {
         const chunks: Buffer[] = [];
         let size = 0;

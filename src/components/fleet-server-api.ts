@@ -1,9 +1,8 @@
 import { requestTarget } from '../request-target.js';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type http from 'node:http';
 import { goDurationMs } from '../dialects/go.js';
 import { elasticError } from './elastic-error.js';
-import type { FleetBackend } from './fleet-server-backend.js';
+import type { FleetBackend, FleetRequest } from './fleet-server-backend.js';
 
 export interface FleetReply {
   readonly status: number;
@@ -18,7 +17,7 @@ function failure(status: number, error: string, message: string): FleetReply {
 const CHECKIN = /^\/api\/fleet\/agents\/([^/]+)\/checkin$/;
 const ACKS = /^\/api\/fleet\/agents\/([^/]+)\/acks$/;
 
-export async function fleetRoutes(server: FleetBackend, req: http.IncomingMessage, body: string): Promise<FleetReply> {
+export async function fleetRoutes(server: FleetBackend, req: FleetRequest, body: string): Promise<FleetReply> {
   const path = requestTarget(req.url).pathname;
   const method = req.method ?? 'GET';
   if (method === 'GET' && path === '/api/status') return status(server, req);
@@ -31,7 +30,7 @@ export async function fleetRoutes(server: FleetBackend, req: http.IncomingMessag
 }
 
 /** 200 only when HEALTHY; 503 with the same body otherwise. The version needs a valid ApiKey. */
-async function status(server: FleetBackend, req: http.IncomingMessage): Promise<FleetReply> {
+async function status(server: FleetBackend, req: FleetRequest): Promise<FleetReply> {
   const body: Record<string, unknown> = { name: 'fleet-server', status: server.state };
   if (req.headers.authorization?.startsWith('ApiKey ') && server.healthy) {
     const auth = await server.elasticsearch('GET', '/_security/_authenticate', undefined, req.headers.authorization);
@@ -41,7 +40,7 @@ async function status(server: FleetBackend, req: http.IncomingMessage): Promise<
 }
 
 /** Checks the `Authorization: ApiKey` header against Elasticsearch, as fleet-server's authAPIKey does. */
-async function authorize(server: FleetBackend, req: http.IncomingMessage): Promise<FleetReply | { apiKeyId: string }> {
+async function authorize(server: FleetBackend, req: FleetRequest): Promise<FleetReply | { apiKeyId: string }> {
   const header = req.headers.authorization;
   if (!header) return failure(401, 'ErrNoAuthHeader', 'no authorization header');
   if (!header.startsWith('ApiKey ')) return failure(400, 'ErrMalformedHeader', 'malformed authorization header');
@@ -58,7 +57,7 @@ async function authorize(server: FleetBackend, req: http.IncomingMessage): Promi
 }
 
 /** The agent's version must be known and not newer than Fleet Server's major.minor. */
-function checkUserAgent(server: FleetBackend, req: http.IncomingMessage): FleetReply | undefined {
+function checkUserAgent(server: FleetBackend, req: FleetRequest): FleetReply | undefined {
   const agent = (req.headers['user-agent'] ?? '').toLowerCase();
   if (!agent.startsWith('elastic agent ')) return failure(400, 'InvalidUserAgent', 'user-agent is not valid');
   const [major = 0, minor = 0] = agent.slice('elastic agent v'.length).split('.').map(Number);
@@ -69,7 +68,7 @@ function checkUserAgent(server: FleetBackend, req: http.IncomingMessage): FleetR
   return undefined;
 }
 
-async function enroll(server: FleetBackend, req: http.IncomingMessage, body: string): Promise<FleetReply> {
+async function enroll(server: FleetBackend, req: FleetRequest, body: string): Promise<FleetReply> {
   if (!server.healthy) return failure(503, 'ServiceUnavailable', 'server is not healthy');
   const badAgent = checkUserAgent(server, req);
   if (badAgent) return badAgent;
@@ -105,7 +104,7 @@ async function enroll(server: FleetBackend, req: http.IncomingMessage, body: str
   };
 }
 
-async function checkinAgent(server: FleetBackend, req: http.IncomingMessage, agentId: string, body: string): Promise<FleetReply> {
+async function checkinAgent(server: FleetBackend, req: FleetRequest, agentId: string, body: string): Promise<FleetReply> {
   const auth = await authorize(server, req);
   if ('status' in auth) return auth;
   const agent = server.agents.get(agentId);

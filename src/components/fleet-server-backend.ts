@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type net from 'node:net';
 import type { GoExchange } from './go-http.js';
 import type { PolicyOutput } from './output.js';
 import type { PolicyFleet } from './policy.js';
@@ -11,6 +12,15 @@ export interface EnrolledAgent {
   readonly accessKeyId: string;
   ackToken?: string;
   outputKey?: string;
+}
+
+/** What the routes read of a request: node:http's IncomingMessage, or the direct path's (load/direct-http.ts). */
+export interface FleetRequest {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: http.IncomingHttpHeaders;
+  /** The connection, which a held checkin watches for the client going away. */
+  readonly socket: net.Socket;
 }
 
 /**
@@ -36,6 +46,6 @@ export interface FleetBackend {
   apiKeyTrusted(header: string): boolean;
   trustApiKey(header: string): void;
   /** Holds a checkin until `ms` pass, the client goes away, or the server closes. */
-  longPoll(ms: number, req: http.IncomingMessage): Promise<void>;
+  longPoll(ms: number, req: FleetRequest): Promise<void>;
   logInfo(message: string, fields?: Record<string, unknown>): void;
 }

@@ -1,60 +1,153 @@
-import https from 'node:https';
-import net, { type Socket } from 'node:net';
+import type http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
 import type { GoClientTls } from './go-client-tls.js';
-import type { GoExchange } from './go-http.js';
+import type { GoExchange, GoResponse } from './go-http.js';
 import { failedConnection } from './client-connection.js';
+import { parse } from '../load/http1.js';
 
 /**
  * Fleet Server's Elasticsearch client on the direct path (load tests): keep-alive connections,
  * as the real go-elasticsearch client pools them, so enrolling ten thousand agents does not
  * cost ten thousand extra handshakes. Exchanges carry no handshake report.
+ *
+ * HTTP/1.1 is written and read here rather than through node:https, whose client machinery cost
+ * about as much per call as the rest of an enrolment. The request has Go's form
+ * (net/http, Request.write): `Host` and `User-Agent` first, `Content-Length` for a body, the
+ * caller's headers in canonical case, no `Connection` header (HTTP/1.1 keeps the connection).
  */
 export class ElasticsearchPool {
-  private readonly agent: https.Agent;
+  private readonly idle: tls.TLSSocket[] = [];
+  private readonly open = new Set<tls.TLSSocket>();
   private readonly remote: string;
+  private readonly target: { readonly host: string; readonly port: number };
+  private readonly context: tls.SecureContext;
+  private readonly verify: boolean;
+  private closed = false;
 
-  constructor(private readonly url: URL, tls: GoClientTls, private readonly connectTo?: { readonly host: string; readonly port: number }) {
-    this.agent = new https.Agent({
-      keepAlive: true,
-      maxSockets: 8,
-      ...(tls.certificateAuthorities ? { ca: tls.certificateAuthorities.map((c) => c.pem) } : {}),
-      ...(tls.certificate ? { cert: tls.certificate.certPem, key: tls.certificate.keyPem } : {}),
-      rejectUnauthorized: (tls.verificationMode ?? 'full') !== 'none',
+  constructor(private readonly url: URL, tlsSettings: GoClientTls, connectTo?: { readonly host: string; readonly port: number }) {
+    this.context = tls.createSecureContext({
+      ...(tlsSettings.certificateAuthorities ? { ca: tlsSettings.certificateAuthorities.map((c) => c.pem) } : {}),
+      ...(tlsSettings.certificate ? { cert: tlsSettings.certificate.certPem, key: tlsSettings.certificate.keyPem } : {}),
     });
-    // Node's agent drops a socket whose server announces `keep-alive: timeout=1` (the fakes'
-    // http servers do); Go's transport keeps it, so this one does too.
-    Object.assign(this.agent, {
-      keepSocketAlive: (socket: Socket) => {
-        socket.setKeepAlive(true, 1_000);
-        socket.unref();
-        return true;
-      },
-    });
-    const target = connectTo ?? { host: url.hostname, port: Number(url.port || 443) };
-    this.remote = `${target.host}:${target.port}`;
+    this.verify = (tlsSettings.verificationMode ?? 'full') !== 'none';
+    this.target = connectTo ?? { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 443) };
+    this.remote = `${this.target.host}:${this.target.port}`;
   }
 
-  request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<GoExchange> {
+  async request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<GoExchange> {
     const connection = failedConnection(this.remote, null);
-    return new Promise((resolve) => {
-      const req = https.request({
-        agent: this.agent, method, path,
-        host: this.connectTo?.host ?? this.url.hostname, port: this.connectTo?.port ?? this.url.port,
-        // Go sends SNI only for host names.
-        servername: net.isIP(this.url.hostname.replace(/^\[|\]$/g, '')) ? '' : this.url.hostname,
-        headers: { ...headers, host: this.url.host, ...(body ? { 'content-type': 'application/json' } : {}) },
-      });
-      req.on('error', (error) => resolve({ error: error.message, connection }));
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ response: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }, connection }));
-      });
-      req.end(body);
-    });
+    const lines = [`${method} ${path} HTTP/1.1`, `Host: ${this.url.host}`];
+    if (headers['user-agent'] !== undefined) lines.push(`User-Agent: ${headers['user-agent']}`);
+    if (body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+    for (const [name, value] of Object.entries(headers)) if (name !== 'user-agent') lines.push(`${canonical(name)}: ${value}`);
+    if (body !== undefined) lines.push('Content-Type: application/json');
+    const head = `${lines.join('\r\n')}\r\n\r\n`;
+    try {
+      const socket = this.idle.pop() ?? (await this.dial());
+      const { response, reusable } = await roundTrip(socket, head + (body ?? ''));
+      if (reusable && !this.closed && !socket.destroyed) {
+        socket.unref();
+        this.idle.push(socket);
+      } else {
+        socket.destroy();
+      }
+      return { response, connection };
+    } catch (error) {
+      return { error: (error as Error).message, connection };
+    }
   }
 
   close(): void {
-    this.agent.destroy();
+    this.closed = true;
+    for (const socket of this.open) socket.destroy();
+    this.idle.length = 0;
   }
+
+  private dial(): Promise<tls.TLSSocket> {
+    const host = this.url.hostname.replace(/^\[|\]$/g, '');
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({
+        host: this.target.host, port: this.target.port, secureContext: this.context,
+        // Go sends SNI only for host names; the certificate is checked against the URL's host.
+        servername: net.isIP(host) ? '' : host,
+        checkServerIdentity: (_name, cert) => tls.checkServerIdentity(host, cert),
+        rejectUnauthorized: this.verify,
+      });
+      socket.setNoDelay(true);
+      this.open.add(socket);
+      socket.once('secureConnect', () => {
+        socket.off('error', reject);
+        // An idle connection that fails or closes is simply dropped from the pool.
+        socket.on('error', () => socket.destroy());
+        resolve(socket);
+      });
+      socket.once('error', reject);
+      socket.once('close', () => {
+        this.open.delete(socket);
+        const at = this.idle.indexOf(socket);
+        if (at >= 0) this.idle.splice(at, 1);
+      });
+    });
+  }
+}
+
+/** Writes one request and reads its response; the connection is reusable when the response was delimited. */
+function roundTrip(socket: tls.TLSSocket, request: string): Promise<{ response: GoResponse; reusable: boolean }> {
+  socket.ref();
+  return new Promise((resolve, reject) => {
+    let received: Buffer = Buffer.alloc(0);
+    const settle = (result: Error | { response: GoResponse; reusable: boolean }) => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onClose);
+      socket.off('error', onError);
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    const finish = (ended: boolean): boolean => {
+      const parsed = parse(received, ended);
+      if (parsed === undefined) return false;
+      if (parsed instanceof Error) settle(parsed);
+      else {
+        const headers = headersOf(received);
+        settle({ response: { status: parsed.status, headers, body: parsed.body }, reusable: !ended && headers.connection !== 'close' });
+      }
+      return true;
+    };
+    const onData = (chunk: Buffer) => {
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      finish(false);
+    };
+    const onEnd = () => {
+      if (!finish(true)) settle(Object.assign(new Error('EOF'), { code: 'ECONNRESET' }));
+    };
+    const onClose = () => onEnd();
+    const onError = (error: Error) => settle(error);
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onClose);
+    socket.once('error', onError);
+    socket.write(request);
+  });
+}
+
+/** The response's header fields, names lowercased, repeated ones joined as node:http joins them. */
+function headersOf(data: Buffer): http.IncomingHttpHeaders {
+  const headers: Record<string, string> = {};
+  const head = data.subarray(0, data.indexOf('\r\n\r\n')).toString('latin1').split('\r\n');
+  for (let i = 1; i < head.length; i++) {
+    const line = head[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  return headers;
+}
+
+/** Go's CanonicalMIMEHeaderKey: each dash-separated word capitalised. */
+function canonical(name: string): string {
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }

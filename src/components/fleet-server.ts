@@ -10,7 +10,8 @@ import { ComponentLog } from './log.js';
 import { TlsListener } from './tls-listener.js';
 import type { ServerConnection } from './server-dialect.js';
 import { fleetRoutes } from './fleet-server-api.js';
-import type { EnrolledAgent, FleetBackend, FleetServerState } from './fleet-server-backend.js';
+import type { EnrolledAgent, FleetBackend, FleetRequest, FleetServerState } from './fleet-server-backend.js';
+import type { DirectReply, DirectRequest } from '../load/direct-http.js';
 import { bootstrapFleetServer } from './fleet-server-bootstrap.js';
 import type { ElasticsearchCall, FleetServerOptions } from './fleet-server-options.js';
 import { ElasticsearchPool } from './fleet-server-es-pool.js';
@@ -79,7 +80,7 @@ export class FakeFleetServer implements AsyncDisposable {
       log: server.log,
       handler: (req, res) => server.handle(req, res),
       ...(options.tls === false ? { plain: true } : {}),
-      ...(options.direct ? { direct: true } : {}),
+      ...(options.direct ? { direct: true, directHandler: (request: DirectRequest) => server.handleDirect(request) } : {}),
     });
     server.log.write('info', `Listening on ${host.includes(':') ? `[${host}]` : host}:${server.listener.port}`);
     try {
@@ -211,7 +212,7 @@ export class FakeFleetServer implements AsyncDisposable {
   }
 
   /** Waits out a long poll: its timeout, the client going away, or the server closing. */
-  private longPoll(ms: number, req: http.IncomingMessage): Promise<void> {
+  private longPoll(ms: number, req: FleetRequest): Promise<void> {
     return new Promise((resolve) => {
       const release = () => {
         clearTimeout(timer);
@@ -228,22 +229,36 @@ export class FakeFleetServer implements AsyncDisposable {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     // net/http refuses the request line before any handler runs, writes its 400 and closes.
     if (goRefusesPathEscape(req.url)) return void req.socket.end(GO_BAD_REQUEST);
-    const requestId = randomUUID();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      fleetRoutes(this.backend, req, Buffer.concat(chunks).toString('utf8')).then((reply) => {
-        const payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-        res.writeHead(reply.status, {
-          'content-type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
-          'elastic-api-version': '2023-06-01',
-          'x-request-id': requestId,
-          'content-length': Buffer.byteLength(payload),
-        });
-        res.end(payload);
+      this.answer(req, Buffer.concat(chunks).toString('utf8')).then((reply) => {
+        res.writeHead(reply.status, Object.fromEntries(reply.headers));
+        res.end(reply.body);
         // A route that throws is a harness bug: it ends that connection, never the process.
       }).catch(() => res.destroy());
     });
+  }
+
+  /** The direct path's answer to a load agent's request; the refused path escape is node:http's (above). */
+  private handleDirect(request: DirectRequest): Promise<DirectReply> | undefined {
+    return goRefusesPathEscape(request.url) ? undefined : this.answer(request, request.body);
+  }
+
+  private async answer(req: FleetRequest, body: string): Promise<DirectReply> {
+    const requestId = randomUUID();
+    const reply = await fleetRoutes(this.backend, req, body);
+    const payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    return {
+      status: reply.status,
+      headers: [
+        ['content-type', typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'],
+        ['elastic-api-version', '2023-06-01'],
+        ['x-request-id', requestId],
+        ['content-length', Buffer.byteLength(payload)],
+      ],
+      body: payload,
+    };
   }
 }
 

@@ -45,16 +45,41 @@ export function goHandshakeTimeoutMs(timeouts: GoServerTimeouts): number {
   return set.length ? Math.min(...set) : 0;
 }
 
-interface Watch {
-  onRequest(res: http.ServerResponse): void;
+/** One request's side of a component's deadlines: whether its response may still be written, and its end. */
+export interface RequestDeadline {
+  mayWrite(): boolean;
+  finished(): void;
 }
+
+interface Watch {
+  onRequest(): RequestDeadline;
+}
+
+/** Netty's read timeout runs whatever the connection is doing: a request changes nothing. */
+const NETTY_REQUEST: RequestDeadline = { mayWrite: () => true, finished: () => undefined };
 
 /** Applies one component's timeouts to every connection an http.Server is handed. */
 export class ConnectionDeadlines {
   private readonly watches = new WeakMap<net.Socket, Watch>();
 
   constructor(server: http.Server, private readonly timeouts: AfterHandshakeTimeouts) {
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.watches.get(req.socket)?.onRequest(res));
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const deadline = this.request(req.socket);
+      if (!deadline) return;
+      // A write after the deadline fails in Go and the connection closes with no response.
+      const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+      (res as { end: unknown }).end = (...args: unknown[]) => {
+        if (deadline.mayWrite()) return end(...args);
+        req.socket.destroy();
+        return res;
+      };
+      res.once('finish', () => deadline.finished());
+    });
+  }
+
+  /** A request has arrived on `socket` (its head read): its deadlines, if the socket is watched. */
+  request(socket: net.Socket): RequestDeadline | undefined {
+    return this.watches.get(socket)?.onRequest();
   }
 
   /**
@@ -83,22 +108,18 @@ export class ConnectionDeadlines {
     raw?.on('data', () => { if (state === 'idle') { state = 'header'; arm(headerMs); } });
     socket.once('close', () => clearTimeout(timer));
     return {
-      onRequest: (res) => {
+      onRequest: () => {
         state = 'request';
         clearTimeout(timer);
         const writeBy = t.writeMs > 0 ? Date.now() + t.writeMs : Infinity;
-        // A write after the deadline fails in Go and the connection closes with no response.
-        const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
-        (res as { end: unknown }).end = (...args: unknown[]) => {
-          if (Date.now() < writeBy) return end(...args);
-          socket.destroy();
-          return res;
+        return {
+          mayWrite: () => Date.now() < writeBy,
+          finished: () => {
+            if (socket.destroyed) return;
+            state = 'idle';
+            arm(t.idleMs || t.readMs);
+          },
         };
-        res.once('finish', () => {
-          if (socket.destroyed) return;
-          state = 'idle';
-          arm(t.idleMs || t.readMs);
-        });
       },
     };
   }
@@ -116,6 +137,6 @@ export class ConnectionDeadlines {
     arm();
     reads.on('data', arm);
     socket.once('close', () => clearTimeout(timer));
-    return { onRequest: () => undefined };
+    return { onRequest: () => NETTY_REQUEST };
   }
 }

@@ -11,6 +11,7 @@ import type { Identity } from '../tls/material.js';
 import type { ComponentLog } from './log.js';
 import { judgeClientChain, type ServerConnection, type ServerDialect } from './server-dialect.js';
 import { DirectTls } from '../load/direct-tls.js';
+import type { DirectHandler } from '../load/direct-http.js';
 import { ConnectionDeadlines, NO_NODE_TIMEOUTS, type AfterHandshakeTimeouts } from './http-deadlines.js';
 
 export type { ServerConnection, ServerDialect };
@@ -39,8 +40,9 @@ export interface TlsListenerOptions {
   readonly timeouts?: AfterHandshakeTimeouts;
   /** Serve TLS without the record tap (load tests): see load/direct-tls.ts. */
   readonly direct?: boolean;
+  /** Direct path only: answers a load agent's one request without node:http (see load/direct-http.ts). */
+  readonly directHandler?: DirectHandler;
 }
-
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -109,7 +111,10 @@ export class TlsListener {
     if (options.direct) {
       this.direct = new DirectTls({
         context: this.context, dialect: options.dialect, clientAuthentication: options.clientAuthentication,
-        handshakeTimeoutMs: this.handshakeTimeoutMs, serve: (socket) => this.serve(socket),
+        handshakeTimeoutMs: this.handshakeTimeoutMs,
+        ...(options.directHandler ? { handler: options.directHandler } : {}),
+        ...(this.deadlines ? { deadlines: this.deadlines } : {}),
+        toHttp: (socket) => this.http.emit('connection', socket),
       });
     }
     if (options.plain) {
@@ -161,6 +166,7 @@ export class TlsListener {
   /** Idempotent: a second call finds the server already closed and resolves at once. */
   async close(): Promise<void> {
     this.http.closeAllConnections();
+    this.direct?.close();
     for (const connection of this.connections.values()) connection.tap.destroy();
     if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

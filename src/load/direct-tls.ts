@@ -3,6 +3,8 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { ClientAuthentication } from '../tls/settings.js';
 import { judgeClientChain, type ServerDialect } from '../components/server-dialect.js';
+import type { ConnectionDeadlines } from '../components/http-deadlines.js';
+import { serveDirect, type DirectHandler } from './direct-http.js';
 
 export interface DirectTlsOptions {
   readonly context: tls.SecureContext;
@@ -10,8 +12,12 @@ export interface DirectTlsOptions {
   readonly clientAuthentication: ClientAuthentication;
   /** The same bound on the handshake as the tapped path (Go's deadline during the handshake); 0: none. */
   readonly handshakeTimeoutMs: number;
-  /** Hands the secured socket to the HTTP server. */
-  readonly serve: (socket: tls.TLSSocket) => void;
+  /** Answers plain requests without node:http (direct-http.ts); absent, node:http serves every one. */
+  readonly handler?: DirectHandler;
+  /** The component's timeouts once the handshake is over. */
+  readonly deadlines?: ConnectionDeadlines;
+  /** Hands a secured socket to the component's node:http server. */
+  readonly toHttp: (socket: tls.TLSSocket) => void;
 }
 
 /**
@@ -21,6 +27,8 @@ export interface DirectTlsOptions {
  */
 export class DirectTls {
   private readonly verdicts = new VerdictCache();
+  /** Secured connections: node:http's closeAllConnections does not see those the fast path serves. */
+  private readonly sockets = new Set<tls.TLSSocket>();
 
   constructor(private readonly options: DirectTlsOptions) {}
 
@@ -38,10 +46,24 @@ export class DirectTls {
           judgeClientChain(dialect, chain.map((x509) => x509.raw), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
         if (!ok) return socket.destroy();
       }
-      this.options.serve(socket);
+      this.serve(socket);
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => clearTimeout(timer));
+  }
+
+  /** Ends every connection it secured (the listener's close). */
+  close(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private serve(socket: tls.TLSSocket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const { handler, deadlines, toHttp } = this.options;
+    deadlines?.watch(socket);
+    if (!handler) return toHttp(socket);
+    serveDirect(socket, { handler, fallback: toHttp, onRequest: (s) => deadlines?.request(s) });
   }
 }
 

@@ -9,7 +9,10 @@
  */
 import tls from 'node:tls';
 import { ensurePki } from '../pki/store.js';
-import { identity, authorities, startElasticsearch } from '../api.js';
+import { identity, authorities } from '../api.js';
+import { FakeElasticsearch } from '../components/elasticsearch.js';
+import { autoConfiguredChain } from '../components/elasticsearch/chain.js';
+import { newServiceToken } from '../components/elasticsearch-api.js';
 import { FakeFleetServer } from '../components/fleet-server.js';
 import { only, type TlsVersion } from '../tls/settings.js';
 import { HarnessError } from '../errors.js';
@@ -54,7 +57,14 @@ export async function startLoadServer(spec: ServerSpec): Promise<{ ready: Server
       close: () => new Promise((resolve) => server.close(() => resolve())),
     };
   }
-  const es = await startElasticsearch({ pki, tls: spec.tls });
+  // startElasticsearch's defaults; without the record tap unless --tap, as Fleet Server's agents are.
+  const es = await FakeElasticsearch.start({
+    identity: autoConfiguredChain(identity(pki, 'es-cert'), authorities(pki, 'es-ca')[0]!),
+    clientCertificateAuthorities: authorities(pki, 'es-ca'),
+    versions: only(spec.tls),
+    serviceToken: newServiceToken(),
+    ...(spec.tap ? {} : { direct: true }),
+  });
   const fleet = await FakeFleetServer.start({
     identity: identity(pki, 'fleet-cert'),
     certificateAuthorities: authorities(pki, 'fleet-ca', 'agent-ca'),

@@ -1,0 +1,154 @@
+/**
+ * The direct path's HTTP/1.1 for plain requests (a load agent's one request on its connection,
+ * Fleet Server's keep-alive calls to Elasticsearch: a Content-Length body, nothing unusual): read, answered and written here,
+ * with the bytes node:http would write for the same answer. node:http's per-connection machinery
+ * (parser, IncomingMessage and ServerResponse streams, their events) cost as much per request as
+ * the rest of the component's work. Anything else (pipelining, chunked bodies, Expect, odd
+ * framing, duplicate fields, a handler that declines) is handed, with the bytes already read, to
+ * the component's own node:http server, which serves it as on every other path.
+ */
+import http from 'node:http';
+import type tls from 'node:tls';
+import type { RequestDeadline } from '../components/http-deadlines.js';
+
+/** A request the fast path read whole. */
+export interface DirectRequest {
+  readonly method: string;
+  /** The request target as sent (node:http's `req.url`). */
+  readonly url: string;
+  /** Field names lowercased, as node:http gives them (no field appears twice here). */
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+  readonly socket: tls.TLSSocket;
+}
+
+/** What to write: the status, the fields in order (as given to writeHead) and the body. */
+export interface DirectReply {
+  readonly status: number;
+  readonly headers: ReadonlyArray<readonly [string, string | number | string[]]>;
+  readonly body: string;
+}
+
+/**
+ * Answers a request, or undefined to have node:http serve it (read nothing, write nothing: the
+ * request goes to the component's http.Server unchanged). A rejected promise ends the connection,
+ * as a throwing route does on the other paths.
+ */
+export type DirectHandler = (request: DirectRequest) => Promise<DirectReply> | undefined;
+
+export interface DirectHttpOptions {
+  readonly handler: DirectHandler;
+  /** Hands the socket (its unread bytes pushed back) to node:http. */
+  readonly fallback: (socket: tls.TLSSocket) => void;
+  /** The component's deadlines for this request, started when its head has arrived. */
+  readonly onRequest: (socket: tls.TLSSocket) => RequestDeadline | undefined;
+}
+
+/** node:http's default `maxHeaderSize`; a larger head is node:http's to refuse. */
+const MAX_HEAD = 16 * 1024;
+/** Bodies above this go to node:http (which applies the component's own limits). */
+const MAX_BODY = 1024 * 1024;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const TARGET = /^[\x21-\x7e]+$/;
+
+/** Serves the connection's requests here, until one is not for the fast path: then node:http serves the connection. */
+export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): void {
+  let received: Buffer = Buffer.alloc(0);
+  const release = () => {
+    socket.off('data', onData);
+    socket.pause();
+    if (received.length > 0) socket.unshift(received);
+    options.fallback(socket);
+    socket.resume();
+  };
+  const onData = (chunk: Buffer) => {
+    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+    const read = readRequest(received);
+    if (read === 'more') return;
+    if (read === 'other') return release();
+    const answer = options.handler({ ...read.request, socket });
+    if (!answer) return release();
+    // One request at a time, as node:http and net/http serve a connection.
+    socket.off('data', onData);
+    socket.pause();
+    received = Buffer.alloc(0);
+    const hooks = options.onRequest(socket);
+    answer.then((reply) => {
+      if (socket.destroyed) return;
+      if (hooks && !hooks.mayWrite()) return void socket.destroy();
+      socket.write(responseBytes(reply, read.close));
+      hooks?.finished();
+      if (read.close) {
+        // node:http after a response to `Connection: close`: close_notify and FIN once written.
+        socket.destroySoon();
+      } else {
+        socket.on('data', onData);
+        socket.resume();
+      }
+    }, () => socket.destroy());
+  };
+  socket.on('data', onData);
+}
+
+type Read = { request: Omit<DirectRequest, 'socket'>; close: boolean } | 'more' | 'other';
+
+/** The whole request in `data`, 'more' while it is incomplete, 'other' for anything the fast path leaves to node:http. */
+export function readRequest(data: Buffer): Read {
+  const end = data.indexOf('\r\n\r\n');
+  if (end < 0) return data.length > MAX_HEAD ? 'other' : 'more';
+  if (end > MAX_HEAD) return 'other';
+  const lines = data.subarray(0, end).toString('latin1').split('\r\n');
+  const [method, url, version, extra] = lines[0]!.split(' ');
+  if (extra !== undefined || version !== 'HTTP/1.1' || (method !== 'GET' && method !== 'POST') || !url || !TARGET.test(url)) return 'other';
+  const headers: Record<string, string> = {};
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) return 'other';
+    const name = line.slice(0, colon).toLowerCase();
+    if (!TOKEN.test(name) || name in headers) return 'other';
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    if (/[\0\r\n]/.test(value)) return 'other';
+    headers[name] = value;
+  }
+  const connection = headers.connection?.toLowerCase();
+  if (connection !== undefined && connection !== 'close' && connection !== 'keep-alive') return 'other';
+  if ('transfer-encoding' in headers || 'expect' in headers || 'upgrade' in headers) return 'other';
+  const length = headers['content-length'] === undefined ? 0 : /^\d{1,7}$/.test(headers['content-length']) ? Number(headers['content-length']) : NaN;
+  if (!(length <= MAX_BODY)) return 'other';
+  const have = data.length - end - 4;
+  if (have < length) return 'more';
+  // Bytes after the body (a pipelined request) are node:http's to judge.
+  if (have > length) return 'other';
+  return { request: { method, url, headers, body: data.subarray(end + 4).toString('utf8') }, close: connection === 'close' };
+}
+
+let dateSecond = -1;
+let dateText = '';
+
+/**
+ * The bytes node:http writes for writeHead(status, fields) and end(body) (with a Content-Length
+ * field) on an HTTP/1.1 request, its keep-alive timeout off as the fakes set it: the fields, then
+ * Date, then Connection (Node's _http_outgoing.js, _storeHeader).
+ */
+export function responseBytes(reply: DirectReply, close: boolean): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  let head = `HTTP/1.1 ${reply.status} ${http.STATUS_CODES[reply.status] ?? 'unknown'}\r\n`;
+  let dated = false;
+  let connection = false;
+  for (const [name, value] of reply.headers) {
+    // node:http writes a field given as a list once per value.
+    for (const one of Array.isArray(value) ? value : [value]) head += `${name}: ${one}\r\n`;
+    const lower = name.toLowerCase();
+    if (lower === 'date') dated = true;
+    if (lower === 'connection') connection = true;
+  }
+  if (!dated) head += `Date: ${dateText}\r\n`;
+  if (!connection) head += close ? 'Connection: close\r\n' : 'Connection: keep-alive\r\n';
+  return `${head}\r\n${reply.body}`;
+}

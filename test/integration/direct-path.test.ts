@@ -1,0 +1,163 @@
+/**
+ * The direct path (`fleet-tls load`'s fakes, `direct: true`) answers its plain requests without
+ * node:http (src/load/direct-http.ts) and hands anything else to node:http: either way, the same
+ * bytes as the tapped path the catalog uses, but for the Date and request id.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import tls from 'node:tls';
+import { authorities, identity } from '../../src/api.js';
+import { FakeElasticsearch } from '../../src/components/elasticsearch.js';
+import { FakeFleetServer } from '../../src/components/fleet-server.js';
+import { parse } from '../../src/load/http1.js';
+import type { Pki } from '../../src/pki/store.js';
+import { only } from '../../src/tls/settings.js';
+import { sharedPki } from '../helpers/pki.js';
+
+let pki: Pki;
+const es: Record<'tapped' | 'direct', FakeElasticsearch> = {} as never;
+const fleet: Record<'tapped' | 'direct', FakeFleetServer> = {} as never;
+const SERVICE_TOKEN = 'AAEAAWVsYXN0aWMvZmxlZXQtc2VydmVyL3Rlc3Q6ZGlyZWN0LXBhdGg';
+
+beforeAll(async () => {
+  pki = await sharedPki();
+  for (const path of ['tapped', 'direct'] as const) {
+    es[path] = await FakeElasticsearch.start({
+      identity: identity(pki, 'es-cert'), serviceToken: SERVICE_TOKEN, nodeName: 'es-node', versions: only('1.3'),
+      ...(path === 'direct' ? { direct: true } : {}),
+    });
+    fleet[path] = await FakeFleetServer.start({
+      identity: identity(pki, 'fleet-cert'), certificateAuthorities: authorities(pki, 'agent-ca'), clientAuthentication: 'required', versions: only('1.3'),
+      elasticsearch: { url: es[path].url, serviceToken: SERVICE_TOKEN, tls: { certificateAuthorities: authorities(pki, 'es-ca') } },
+      ...(path === 'direct' ? { direct: true } : {}),
+    });
+  }
+});
+afterAll(async () => {
+  await Promise.all([...Object.values(fleet), ...Object.values(es)].map((c) => c.close()));
+});
+
+/**
+ * Writes each request on one TLS connection (the agent's certificate when `agent`), waiting for
+ * each whole response before the next unless `pipelined`; returns the responses, Date and request
+ * ids masked, and (`untilClosed`: after waiting for it) whether the server closed the connection.
+ */
+async function exchange(port: number, requests: readonly string[], options: { agent?: boolean; pipelined?: boolean; untilClosed?: boolean } = {}): Promise<{ responses: string[]; closed: boolean }> {
+  const agent = identity(pki, 'agent-cert');
+  const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(options.agent ? { cert: agent.certPem, key: agent.keyPem } : {}) });
+  await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  const responses: string[] = [];
+  let received = Buffer.alloc(0);
+  let closed = false;
+  const next = () => new Promise<void>((resolve, reject) => {
+    const check = () => {
+      const head = received.indexOf('\r\n\r\n');
+      const parsed = head < 0 ? undefined : parse(received, closed);
+      if (parsed === undefined || parsed instanceof Error) return closed ? reject(new Error(`incomplete: ${received.toString()}`)) : undefined;
+      const length = head + 4 + Buffer.byteLength(parsed.body);
+      responses.push(received.subarray(0, length).toString('utf8')
+        .replace(/^Date: .*$/m, 'Date: (now)').replace(/^x-request-id: .*$/m, 'x-request-id: (id)'));
+      received = received.subarray(length);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => { received = Buffer.concat([received, chunk]); check(); };
+    const onEnd = () => { closed = true; check(); };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    check();
+  });
+  if (options.pipelined) socket.write(requests.join(''));
+  for (const request of requests) {
+    if (!options.pipelined) socket.write(request);
+    await next();
+  }
+  // A server that keeps the connection: the client ends it. One that closes it: its FIN comes.
+  if (options.untilClosed && !closed) closed = await new Promise<boolean>((resolve) => socket.once('end', () => resolve(true)));
+  socket.destroy();
+  return { responses, closed };
+}
+
+const both = async (server: typeof fleet | typeof es, requests: readonly string[], options: { agent?: boolean; pipelined?: boolean; untilClosed?: boolean } = {}) => ({
+  tapped: await exchange(server.tapped.port, requests, options),
+  direct: await exchange(server.direct.port, requests, options),
+});
+
+const enroll = (token: string, connection = 'close') => {
+  const body = JSON.stringify({ type: 'PERMANENT', metadata: { local: {}, tags: [] } });
+  return `POST /api/fleet/agents/enroll HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: ${connection}\r\n` +
+    `user-agent: Elastic Agent v9.2.0\r\nauthorization: ApiKey ${token}\r\n\r\n${body}`;
+};
+
+describe('the fake Fleet Server\'s direct path answers as its tapped path does', () => {
+  it('writes node:http\'s bytes for a load agent\'s one request (Connection: close), then closes', async () => {
+    const status = 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n';
+    const { tapped, direct } = await both(fleet, [status], { agent: true, untilClosed: true });
+    expect(direct).toEqual(tapped);
+    expect(direct.closed).toBe(true);
+    expect(direct.responses[0]).toBe('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nelastic-api-version: 2023-06-01\r\nx-request-id: (id)\r\n' +
+      'content-length: 42\r\nDate: (now)\r\nConnection: close\r\n\r\n{"name":"fleet-server","status":"HEALTHY"}');
+  });
+
+  it('answers a refused enrolment (an unknown token, a 401 from Elasticsearch behind it) with the same bytes', async () => {
+    const { tapped, direct } = await both(fleet, [enroll(Buffer.from('nobody:nothing').toString('base64'))], { agent: true, untilClosed: true });
+    expect(direct).toEqual(tapped);
+    expect(direct.responses[0]).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n[^]*\{"statusCode":401,"error":"ErrUnauthorized","message":"unauthorized"\}$/);
+  });
+
+  it('enrolls an agent with the token Fleet Server made, through Elasticsearch\'s direct path', async () => {
+    const { responses, closed } = await exchange(fleet.direct.port, [enroll(fleet.direct.enrollmentToken!)], { agent: true, untilClosed: true });
+    expect(closed).toBe(true);
+    const body = JSON.parse(responses[0]!.slice(responses[0]!.indexOf('\r\n\r\n') + 4)) as { action: string; item: { policy_id: string; access_api_key: string } };
+    expect(body).toMatchObject({ action: 'created', item: { policy_id: 'fleet-server-policy' } });
+    expect(responses[0]).toMatch(/^HTTP\/1\.1 200 OK\r\ncontent-type: application\/json\r\n/);
+  });
+
+  it('keeps a keep-alive connection open between requests and answers each as node:http does', async () => {
+    const status = 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    const { tapped, direct } = await both(fleet, [status, status, 'GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], { agent: true });
+    expect(direct).toEqual(tapped);
+    expect(direct.responses).toHaveLength(3);
+    expect(direct.responses[0]).toContain('\r\nConnection: keep-alive\r\n\r\n');
+    expect(direct.responses[2]).toMatch(/^HTTP\/1\.1 404 Not Found\r\n[^]*404 page not found\n$/);
+  });
+
+  it('hands pipelined, chunked and HTTP/1.0 requests to node:http, with the same answers', async () => {
+    const status = 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    const pipelined = await both(fleet, [status, status], { agent: true, pipelined: true });
+    expect(pipelined.direct).toEqual(pipelined.tapped);
+    expect(pipelined.direct.responses).toHaveLength(2);
+    const chunked = 'POST /api/fleet/agents/enroll HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\nUser-Agent: Elastic Agent v9.2.0\r\n\r\n2\r\n{}\r\n0\r\n\r\n';
+    const old = 'GET /api/status HTTP/1.0\r\n\r\n';
+    for (const request of [chunked, old]) {
+      const { tapped, direct } = await both(fleet, [request], { agent: true, untilClosed: true });
+      expect(direct).toEqual(tapped);
+      expect(direct.closed).toBe(true);
+    }
+  });
+});
+
+describe('the fake Elasticsearch\'s direct path answers Fleet Server\'s calls as its tapped path does', () => {
+  it('the same bytes for an authenticated call, an unknown route and a refused token, on one keep-alive connection', async () => {
+    const call = (path: string, token = SERVICE_TOKEN) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: Fleet-Server/9.2.0\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+    const { tapped, direct } = await both(es, [call('/_security/_authenticate'), call('/_nowhere'), call('/', 'bogus')]);
+    expect(direct).toEqual(tapped);
+    expect(direct.responses[0]).toMatch(/^HTTP\/1\.1 200 OK\r\nX-elastic-product: Elasticsearch\r\ncontent-type: application\/json\r\ncontent-length: \d+\r\nDate: \(now\)\r\nConnection: keep-alive\r\n\r\n\{/);
+    expect(direct.responses[2]).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
+  });
+});
+
+describe('closing a component with direct-path connections open', () => {
+  it('ends a keep-alive connection the direct path answered, and close() resolves', async () => {
+    const own = await FakeElasticsearch.start({ identity: identity(pki, 'es-cert'), serviceToken: SERVICE_TOKEN, direct: true });
+    const socket = tls.connect({ host: '127.0.0.1', port: own.port, rejectUnauthorized: false });
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const answered = new Promise((resolve) => socket.once('data', resolve));
+    socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${SERVICE_TOKEN}\r\n\r\n`);
+    await answered;
+    const ended = new Promise((resolve) => socket.once('close', resolve));
+    await own.close();
+    await ended;
+    expect(socket.destroyed).toBe(true);
+  });
+});
