@@ -83,7 +83,13 @@ export class ElasticsearchPool {
         resolve(socket);
       });
       socket.once('error', reject);
+      // Go's DefaultTransport TLSHandshakeTimeout: a server that takes the connection and never
+      // finishes the handshake fails the request instead of holding it.
+      socket.setTimeout(10_000, () => socket.destroy(Object.assign(new Error('net/http: TLS handshake timeout'), { code: 'ETIMEDOUT' })));
+      socket.once('secureConnect', () => socket.setTimeout(0));
       socket.once('close', () => {
+        // Closed while dialling (the pool's close): the request fails rather than waits.
+        reject(Object.assign(new Error('EOF'), { code: 'ECONNRESET' }));
         this.open.delete(socket);
         const at = this.idle.indexOf(socket);
         if (at >= 0) this.idle.splice(at, 1);

@@ -35,6 +35,9 @@ export async function install(argv: readonly string[], pki: Pki): Promise<Instal
   return { ok: result.ok, legs: result.legs, notes: plan.notes, hints: plan.hints };
 }
 
+/** How long install's agent waits for an answer (the real agent's fleet client: 10 minutes). */
+const INSTALL_AGENT_TIMEOUT_MS = 15_000;
+
 /**
  * The components' configuration for a plan. `ephemeral` listens on free ports (the catalog runs
  * scenarios side by side); URLs keep their text either way and connections are routed to the fakes.
@@ -76,6 +79,9 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
       ...(plan.agent.loadError ? { loadError: plan.agent.loadError } : {}),
       ...(plan.agent.warnings ? { warnings: plan.agent.warnings } : {}),
       runsFleetServer: plan.agent.runsFleetServer,
+      // The real fleet client waits 10 minutes for an answer that never comes (a proxy that never
+      // answers, a hung Fleet Server); install and doctor give up after 15 s, with the same words.
+      timeoutMs: INSTALL_AGENT_TIMEOUT_MS,
       ...(plan.policy.proxyAuth ? { policyProxyAuth: plan.policy.proxyAuth } : {}),
       // A loopback proxy URL names the port to listen on; any other host is mapped to a free local port.
       ...(plan.agent.proxy ? { proxy: { ...plan.agent.proxy, listenPort: !ephemeral && LOOPBACK.has(plan.agent.proxy.route.host) ? plan.agent.proxy.route.port : 0 } } : {}),

@@ -54,8 +54,14 @@ const TARGET = /^[\x21-\x7e]+$/;
 /** Serves the connection's requests here, until one is not for the fast path: then node:http serves the connection. */
 export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): void {
   let received: Buffer = Buffer.alloc(0);
+  let busy = false;
+  // The listener allows half-open sockets: a client's FIN between requests is answered with ours,
+  // as node:http does (socketOnEnd); during a request, once its answer is written.
+  const onEnd = () => { if (!busy) socket.end(); };
+  socket.on('end', onEnd);
   const release = () => {
     socket.off('data', onData);
+    socket.off('end', onEnd);
     socket.pause();
     if (received.length > 0) socket.unshift(received);
     options.fallback(socket);
@@ -72,13 +78,15 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
     socket.off('data', onData);
     socket.pause();
     received = Buffer.alloc(0);
+    busy = true;
     const hooks = options.onRequest(socket);
     answer.then((reply) => {
       if (socket.destroyed) return;
       if (hooks && !hooks.mayWrite()) return void socket.destroy();
       socket.write(responseBytes(reply, read.close));
       hooks?.finished();
-      if (read.close) {
+      busy = false;
+      if (read.close || socket.readableEnded) {
         // node:http after a response to `Connection: close`: close_notify and FIN once written.
         socket.destroySoon();
       } else {

@@ -27,7 +27,7 @@ export interface DirectTlsOptions {
  */
 export class DirectTls {
   private readonly verdicts = new VerdictCache();
-  /** Secured connections: node:http's closeAllConnections does not see those the fast path serves. */
+  /** Every connection it accepted, handshaking or secured: node:http's closeAllConnections sees none before it has them. */
   private readonly sockets = new Set<tls.TLSSocket>();
 
   constructor(private readonly options: DirectTlsOptions) {}
@@ -36,6 +36,7 @@ export class DirectTls {
     const { dialect, clientAuthentication, context } = this.options;
     raw.setNoDelay(true);
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: context, requestCert: clientAuthentication !== 'none', rejectUnauthorized: false });
+    this.sockets.add(socket);
     const ms = this.options.handshakeTimeoutMs;
     const timer = ms > 0 ? setTimeout(() => socket.destroy(), ms) : undefined;
     socket.on('secure', () => {
@@ -49,17 +50,18 @@ export class DirectTls {
       this.serve(socket);
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => clearTimeout(timer));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      this.sockets.delete(socket);
+    });
   }
 
-  /** Ends every connection it secured (the listener's close). */
+  /** Ends every connection it accepted (the listener's close). */
   close(): void {
     for (const socket of this.sockets) socket.destroy();
   }
 
   private serve(socket: tls.TLSSocket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
     const { handler, deadlines, toHttp } = this.options;
     deadlines?.watch(socket);
     if (!handler) return toHttp(socket);

@@ -4,6 +4,7 @@
  * bytes as the tapped path the catalog uses, but for the Date and request id.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import tls from 'node:tls';
 import { authorities, identity } from '../../src/api.js';
 import { FakeElasticsearch } from '../../src/components/elasticsearch.js';
@@ -159,5 +160,32 @@ describe('closing a component with direct-path connections open', () => {
     await own.close();
     await ended;
     expect(socket.destroyed).toBe(true);
+  });
+
+  it('ends a connection still in its handshake, and close() resolves without waiting for it', async () => {
+    const own = await FakeElasticsearch.start({ identity: identity(pki, 'es-cert'), serviceToken: SERVICE_TOKEN, direct: true });
+    const raw = net.connect({ host: '127.0.0.1', port: own.port });
+    raw.on('error', () => {});
+    await new Promise((resolve) => raw.once('connect', resolve));
+    // Half a record header: the server waits for the rest of a ClientHello that never comes.
+    raw.write(Buffer.from([0x16, 0x03]));
+    const ended = new Promise((resolve) => raw.once('close', resolve));
+    await own.close();
+    await ended;
+    expect(raw.destroyed).toBe(true);
+  });
+
+  it('answers a client\'s FIN between keep-alive requests with its own, as node:http does', async () => {
+    const own = await FakeElasticsearch.start({ identity: identity(pki, 'es-cert'), serviceToken: SERVICE_TOKEN, direct: true });
+    const socket = tls.connect({ host: '127.0.0.1', port: own.port, rejectUnauthorized: false });
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const answered = new Promise((resolve) => socket.once('data', resolve));
+    socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${SERVICE_TOKEN}\r\n\r\n`);
+    await answered;
+    const ended = new Promise((resolve) => socket.once('end', resolve));
+    socket.end();
+    await ended;
+    expect(socket.readableEnded).toBe(true);
+    await own.close();
   });
 });

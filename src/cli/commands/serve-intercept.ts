@@ -11,7 +11,7 @@ import type { Pki } from '../../pki/store.js';
 import { loadCertificateAuthorities, loadIdentity, type Identity } from '../../tls/material.js';
 import type { VersionRange } from '../../tls/settings.js';
 import type { Cert } from '../../x509/certificate.js';
-import { named, parsePort } from './shared.js';
+import { credentials, named, parsePort } from './shared.js';
 
 export interface InterceptFlags {
   proxyIntercept?: string;
@@ -60,16 +60,12 @@ export function planIntercept(flags: InterceptFlags, pki: Pki, flagName: (key: s
     throw new HarnessError('FTH_USAGE', `--proxy-intercept-ca ${flags.proxyInterceptCa}: not a CA certificate (basicConstraints CA:TRUE), so nothing it signs would verify`);
   }
   const upstreamFiles = flags.proxyInterceptUpstreamCa?.split(',').filter(Boolean) ?? [pki.certPath('fleet-ca'), pki.certPath('es-ca')];
+  if (upstreamFiles.length === 0) throw new HarnessError('FTH_USAGE', '--proxy-intercept-upstream-ca: no CA file named');
   const upstreamAuthorities = named('--proxy-intercept-upstream-ca', () => loadCertificateAuthorities(upstreamFiles));
   const upstreamIdentity = flags.proxyInterceptCert
     ? named({ certificate: '--proxy-intercept-cert', key: '--proxy-intercept-cert-key' }, () => loadIdentity(flags.proxyInterceptCert!, flags.proxyInterceptCertKey!))
     : undefined;
-  let auth: InterceptPlan['auth'];
-  if (flags.proxyInterceptAuth !== undefined) {
-    const at = flags.proxyInterceptAuth.indexOf(':');
-    if (at <= 0) throw new HarnessError('FTH_USAGE', `--proxy-intercept-auth: '${flags.proxyInterceptAuth}' is not user:pass`);
-    auth = { username: flags.proxyInterceptAuth.slice(0, at), password: flags.proxyInterceptAuth.slice(at + 1) };
-  }
+  const auth = flags.proxyInterceptAuth !== undefined ? credentials(flags.proxyInterceptAuth, '--proxy-intercept-auth') : undefined;
   return { port, ...(root ? { root } : {}), upstreamAuthorities, ...(upstreamIdentity ? { upstreamIdentity } : {}), ...(auth ? { auth } : {}) };
 }
 

@@ -13,7 +13,7 @@ import { HarnessError, isHarnessError } from '../../errors.js';
 import type { Pki } from '../../pki/store.js';
 import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js';
 import { parseClientAuthentication, type ClientAuthentication, type VersionRange } from '../../tls/settings.js';
-import { named, parsePort } from './shared.js';
+import { credentials, named, parsePort, type Credentials } from './shared.js';
 import { INTERCEPT_OPTIONS, planIntercept, startIntercept, type InterceptFlags, type InterceptPlan } from './serve-intercept.js';
 
 export interface ServeProxyFlags extends InterceptFlags {
@@ -54,7 +54,6 @@ export interface ProxyPlan {
   readonly intercept?: InterceptPlan;
 }
 
-interface Credentials { readonly username: string; readonly password: string }
 /** The secure proxy's public start options that the flags set (upstream, host and port come at start). */
 type SecureInput = Pick<SecureProxyOptions, 'identity' | 'clientAuthentication' | 'clientCertificateAuthorities' | 'upstreamAuthorities'> & {
   readonly clientAuthentication: ClientAuthentication;
@@ -169,12 +168,6 @@ export async function startProxies(plan: ProxyPlan, host: string, fleetServerUrl
 export function proxyLine(entry: LogEntry): string {
   const connection = entry.component === 'secure-proxy' ? entry.fields?.connection : undefined;
   return typeof connection === 'number' ? `*${connection} ${entry.message}` : entry.message;
-}
-
-function credentials(value: string, flag: string): Credentials {
-  const at = value.indexOf(':');
-  if (at <= 0) throw new HarnessError('FTH_USAGE', `${flag}: '${value}' is not user:pass`);
-  return { username: value.slice(0, at), password: value.slice(at + 1) };
 }
 
 function flagName(key: string): string {

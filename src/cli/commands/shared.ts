@@ -59,6 +59,15 @@ export function parsePort(value: string, flag: string): number {
   return port;
 }
 
+/** A `user:pass` flag value (a proxy's required credentials). */
+export interface Credentials { readonly username: string; readonly password: string }
+
+export function credentials(value: string, flag: string): Credentials {
+  const at = value.indexOf(':');
+  if (at <= 0) throw new HarnessError('FTH_USAGE', `${flag}: '${value}' is not user:pass`);
+  return { username: value.slice(0, at), password: value.slice(at + 1) };
+}
+
 export function parseCount(value: string, flag: string): number {
   const count = Number(value);
   if (!/^\d+$/.test(value) || count < 1) throw new HarnessError('FTH_USAGE', `${flag}: '${value}' is not a positive whole number`);

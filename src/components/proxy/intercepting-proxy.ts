@@ -226,7 +226,8 @@ export class FakeInterceptingProxy implements AsyncDisposable {
       client.once('close', gaveUp);
     };
     if (upstream?.record.afterHandshake) return leaveWaiting();
-    const upstreamSocket = upstream?.record.ok ? upstream.socket : undefined;
+    // An upstream that closed without an alert while the client's handshake went on has nothing to relay to.
+    const upstreamSocket = upstream?.record.ok && !upstream.socket?.destroyed ? upstream.socket : undefined;
     if (!upstream || !upstreamSocket) {
       // The error is served over the bumped connection, in answer to the client's first request.
       const request = await firstRequestLine(secure);
