@@ -35,7 +35,7 @@ export async function install(argv: readonly string[], pki: Pki): Promise<Instal
   return { ok: result.ok, legs: result.legs, notes: plan.notes, hints: plan.hints };
 }
 
-/** How long install's agent waits for an answer (the real agent's fleet client: 10 minutes). */
+/** How long the flow's agent waits for an answer unless a scenario sets its own (the real fleet client: 10 minutes). */
 const INSTALL_AGENT_TIMEOUT_MS = 15_000;
 
 /**
@@ -80,7 +80,8 @@ export function flowConfig(plan: InstallPlan, listen: 'as-planned' | 'ephemeral'
       ...(plan.agent.warnings ? { warnings: plan.agent.warnings } : {}),
       runsFleetServer: plan.agent.runsFleetServer,
       // The real fleet client waits 10 minutes for an answer that never comes (a proxy that never
-      // answers, a hung Fleet Server); install and doctor give up after 15 s, with the same words.
+      // answers, a hung Fleet Server); install, doctor and scenarios without `agent.timeout` give up
+      // after 15 s, with the same words.
       timeoutMs: INSTALL_AGENT_TIMEOUT_MS,
       ...(plan.policy.proxyAuth ? { policyProxyAuth: plan.policy.proxyAuth } : {}),
       // A loopback proxy URL names the port to listen on; any other host is mapped to a free local port.

@@ -149,13 +149,20 @@ describe('the fake Elasticsearch\'s direct path answers Fleet Server\'s calls as
 });
 
 describe('closing a component with direct-path connections open', () => {
-  it('ends a keep-alive connection the direct path answered, and close() resolves', async () => {
-    const own = await FakeElasticsearch.start({ identity: identity(pki, 'es-cert'), serviceToken: SERVICE_TOKEN, direct: true });
-    const socket = tls.connect({ host: '127.0.0.1', port: own.port, rejectUnauthorized: false });
+  const ownElasticsearch = () => FakeElasticsearch.start({ identity: identity(pki, 'es-cert'), serviceToken: SERVICE_TOKEN, direct: true });
+  /** A keep-alive connection whose first request the direct path has answered. */
+  async function answeredConnection(port: number): Promise<tls.TLSSocket> {
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
     await new Promise((resolve) => socket.once('secureConnect', resolve));
     const answered = new Promise((resolve) => socket.once('data', resolve));
     socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${SERVICE_TOKEN}\r\n\r\n`);
     await answered;
+    return socket;
+  }
+
+  it('ends a keep-alive connection the direct path answered, and close() resolves', async () => {
+    const own = await ownElasticsearch();
+    const socket = await answeredConnection(own.port);
     const ended = new Promise((resolve) => socket.once('close', resolve));
     await own.close();
     await ended;
@@ -163,7 +170,7 @@ describe('closing a component with direct-path connections open', () => {
   });
 
   it('ends a connection still in its handshake, and close() resolves without waiting for it', async () => {
-    const own = await FakeElasticsearch.start({ identity: identity(pki, 'es-cert'), serviceToken: SERVICE_TOKEN, direct: true });
+    const own = await ownElasticsearch();
     const raw = net.connect({ host: '127.0.0.1', port: own.port });
     raw.on('error', () => {});
     await new Promise((resolve) => raw.once('connect', resolve));
@@ -176,12 +183,8 @@ describe('closing a component with direct-path connections open', () => {
   });
 
   it('answers a client\'s FIN between keep-alive requests with its own, as node:http does', async () => {
-    const own = await FakeElasticsearch.start({ identity: identity(pki, 'es-cert'), serviceToken: SERVICE_TOKEN, direct: true });
-    const socket = tls.connect({ host: '127.0.0.1', port: own.port, rejectUnauthorized: false });
-    await new Promise((resolve) => socket.once('secureConnect', resolve));
-    const answered = new Promise((resolve) => socket.once('data', resolve));
-    socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${SERVICE_TOKEN}\r\n\r\n`);
-    await answered;
+    const own = await ownElasticsearch();
+    const socket = await answeredConnection(own.port);
     const ended = new Promise((resolve) => socket.once('end', resolve));
     socket.end();
     await ended;
