@@ -142,6 +142,25 @@ export async function shipToElasticsearch(options: ShipOptions): Promise<Leg> {
   return changedLeg(await leg(ping, true, 'GET', '', [...warnings(), established].join('\n')), { events });
 }
 
+/**
+ * libbeat's output worker reconnects for as long as the Beat runs, logging each try
+ * (publisher/pipeline/client_worker.go) and backing off from 1 s to 60 s (the Elasticsearch
+ * output's `backoff.init` and `backoff.max`). An Elasticsearch that cannot be reached yet, or whose
+ * name the network's DNS does not answer for a while (aardvark-dns stalls while containers join),
+ * is waited out until `timeoutMs`; a TLS or HTTP answer ends the run with the Beats' words.
+ */
+export async function shipUntilConnected(options: ShipOptions, timeoutMs: number): Promise<Leg> {
+  const started = Date.now();
+  const backoff = `backoff(elasticsearch(${(options.output.hosts?.[0] ?? '').replace(/\/+$/, '')}))`;
+  for (let reconnects = 0; ; reconnects += 1) {
+    if (reconnects > 0) options.log?.write('info', `Attempting to reconnect to ${backoff} with ${reconnects} reconnect attempt(s)`);
+    const shipped = await shipToElasticsearch(options);
+    const waitMs = Math.min(60_000, 1000 * 2 ** reconnects);
+    if (shipped.ok || shipped.phase !== 'connect' || Date.now() - started + waitMs > timeoutMs) return shipped;
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+}
+
 /** The data stream a Beat with the default namespace writes to, and how many events one run ships. */
 export const OUTPUT_INDEX = 'logs-generic-default';
 const EVENTS = 3;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { enrollAgent, type EnrollResult } from '../../components/agent.js';
 import { ComponentLog } from '../../components/log.js';
-import { shipToElasticsearch, type PolicyOutput } from '../../components/output.js';
+import { shipUntilConnected, type PolicyOutput } from '../../components/output.js';
 import { HarnessError } from '../../errors.js';
 import { writeFileOwned } from '../../load/results.js';
 import { skippedLeg } from '../../components/legs.js';
@@ -22,6 +22,7 @@ interface AgentCliOptions {
   elasticAgentCertKey?: string;
   elasticAgentCertKeyPassphrase?: string;
   enrollTimeout: string;
+  outputTimeout: string;
   result?: string;
   stateFile?: string;
   json?: boolean;
@@ -52,6 +53,7 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
     .option('--elastic-agent-cert-key <file>', 'its private key (ELASTIC_AGENT_CERT_KEY)')
     .option('--elastic-agent-cert-key-passphrase <file>', 'file holding the key\'s passphrase (ELASTIC_AGENT_CERT_KEY_PASSPHRASE)')
     .option('--enroll-timeout <time>', 'how long to keep retrying while Fleet Server cannot be reached or is not healthy yet', '120s')
+    .option('--output-timeout <time>', 'how long the Beats keep reconnecting while Elasticsearch cannot be reached (name not resolved, connection refused)', '120s')
     .option('--result <file>', `where to write the JSON result (default <$${HARNESS_ENV.resultDir}>/<host name>.json when that is set)`)
     .option('--state-file <file>', `where to record that it finished, for \`fleet-tls healthcheck\` (default $${HARNESS_ENV.stateFile})`)
     .option('--json', 'log as JSON lines')
@@ -64,6 +66,7 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
         throw new HarnessError('FTH_USAGE', '--elastic-agent-cert and --elastic-agent-cert-key go together');
       }
       const timeoutMs = parseDurationFlag(options.enrollTimeout, '--enroll-timeout');
+      const outputTimeoutMs = parseDurationFlag(options.outputTimeout, '--output-timeout');
       const abs = (file: string) => path.resolve(io.cwd, file);
       const cas = pathList(options.certificateAuthorities, io);
       const tls = {
@@ -104,7 +107,7 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
       const enrolledAt = enrolled.agentId ? new Date() : null;
       const output = outputOf(enrolled);
       const shipped = enrolled.ok && output
-        ? await shipToElasticsearch({ output, log })
+        ? await shipUntilConnected({ output, log }, outputTimeoutMs)
         : skippedLeg('agent', 'elasticsearch', output?.hosts?.[0] ?? '', enrolled.ok ? 'the policy has no Elasticsearch output' : 'the agent did not enroll, so it has no policy to ship data with');
       const ok = enrolled.ok && shipped.ok;
       const result: AgentResult = {
