@@ -223,6 +223,25 @@ describe('a slow sender on the direct path', () => {
   });
 });
 
+describe('Fleet Server\'s read-header timeout on both paths (net/http server.go readRequest: ReadHeaderTimeout bounds the head, ReadTimeout the rest)', () => {
+  it('still reads a body that comes after the header timeout, and answers as the tapped path does', async () => {
+    const started = await Promise.all((['tapped', 'direct'] as const).map((path) => FakeFleetServer.start({
+      identity: identity(pki, 'fleet-cert'), versions: only('1.3'), readHeaderTimeoutMs: 500,
+      elasticsearch: { url: es[path].url, serviceToken: SERVICE_TOKEN, tls: { certificateAuthorities: authorities(pki, 'es-ca') } },
+      ...(path === 'direct' ? { direct: true } : {}),
+    })));
+    try {
+      const [tapped, direct] = await Promise.all(started.map((server) =>
+        exchange(server.port, [enroll(Buffer.from('nobody:nothing').toString('base64'))], { untilClosed: true, bodyAfterMs: 1_200 })));
+      expect(direct).toEqual(tapped);
+      expect(direct!.closed).toBe(true);
+      expect(direct!.responses[0]).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n[^]*\{"statusCode":401,"error":"ErrUnauthorized","message":"unauthorized"\}$/);
+    } finally {
+      await Promise.all(started.map((server) => server.close()));
+    }
+  });
+});
+
 describe('the fake Elasticsearch\'s direct path answers Fleet Server\'s calls as its tapped path does', () => {
   it('the same bytes for an authenticated call, an unknown route and a refused token, on one keep-alive connection', async () => {
     const call = (path: string, token = SERVICE_TOKEN) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: Fleet-Server/9.2.0\r\nAuthorization: Bearer ${token}\r\n\r\n`;
