@@ -61,7 +61,7 @@ export async function agentThroughSecureProxy(
   // The policy's Fleet Server host is the proxy's address too (Fleet → Settings names what agents
   // reach): the agent's next connection, with the policy's ssl, ends at the proxy again
   // (elastic-agent handler_action_policy_change.go, handleFleetServerConfig: GET /api/status before applying).
-  const before = proxy.calls.length;
+  const before = proxy.callCount;
   const runsFleetServer = config.agent.runsFleetServer === true;
   const policy = await agentPolicyStage({
     enrolled: result, fs, log, runsFleetServer,
@@ -71,7 +71,7 @@ export async function agentThroughSecureProxy(
     answeredBy: { endpoint: proxy.endpoint, server: proxy, legTo: 'proxy' },
   });
   if (!policy) return { leg: result.leg, enrolled: result, proxyLog: proxy.log, upstream };
-  const forwarded = await upstreamLeg(proxy, proxy.calls.slice(before), 'fleet-server', fs, 'the proxy answered the agent itself and forwarded nothing');
+  const forwarded = await upstreamLeg(proxy, proxy.callsSince(before), 'fleet-server', fs, 'the proxy answered the agent itself and forwarded nothing');
   return { leg: result.leg, enrolled: result, proxyLog: proxy.log, upstream, policy, policyUpstream: changedLeg(forwarded, { stage: 'policy' }) };
 }
 
