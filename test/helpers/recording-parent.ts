@@ -2,7 +2,7 @@ import { execa, type ResultPromise } from 'execa';
 import { requireTool } from './tools.js';
 
 /**
- * A parent proxy that records each request head it receives and answers it (200 Connection
+ * A parent proxy that records each request head (and body) it receives and answers it (200 Connection
  * established to CONNECT, a small 200 page to anything else), then reports when the connection
  * ends. `held`: its accept queue is full until `release()` (a listen backlog of 0 that one
  * connection of its own fills), so a proxy dialling it stays in the kernel's SYN retries, the
@@ -33,7 +33,16 @@ def serve(conn, n):
             if not chunk:
                 break
             data += chunk
-        say(n=n, head=data.decode('latin1'))
+        head, _, body = data.partition(b'\r\n\r\n')
+        say(n=n, head=(head + b'\r\n\r\n').decode('latin1') if data else '')
+        length = next((int(l.split(b':', 1)[1]) for l in head.split(b'\r\n')[1:] if l.lower().startswith(b'content-length:')), 0)
+        while len(body) < length:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            body += chunk
+        if length:
+            say(n=n, body=body.decode('latin1'))
         if data.startswith(b'CONNECT '):
             conn.sendall(b'HTTP/1.0 200 Connection established\r\n\r\n')
         elif data:
@@ -55,6 +64,8 @@ export interface ParentEvent {
   readonly n: number;
   readonly head?: string;
   readonly closed?: boolean;
+  /** A request's body, read (Content-Length) before the parent answers, as a real proxy does. */
+  readonly body?: string;
 }
 
 export interface RecordingParent {

@@ -93,6 +93,29 @@ describe('a forward proxy with a parent proxy, the fake and tinyproxy 1.11', () 
     }
   });
 
+  it('passes on a request body the client sends after its head while the parent waits for it before answering', async () => {
+    const parents = { real: await startRecordingParent(false), fake: await startRecordingParent(false) };
+    try {
+      const outcome = await both(parents, async (proxy, parent) => {
+        const socket = net.connect(proxy.port, '127.0.0.1');
+        socket.write('POST http://es.example.internal:9200/_bulk HTTP/1.1\r\nHost: es.example.internal:9200\r\nContent-Type: application/x-ndjson\r\nContent-Length: 3\r\n\r\n');
+        const recorded = await parent.next((e) => e.head !== undefined);
+        socket.write('{}\n');
+        const body = await parent.next((e) => e.body !== undefined);
+        const answer = await new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+        socket.destroy();
+        await parent.next((e) => e.closed === true);
+        return { head: recorded.head, body: body.body, status: answer.split('\r\n')[0] };
+      });
+      expect(outcome.fake).toEqual(outcome.real);
+      expect(outcome.fake.body).toBe('{}\n');
+      expect(outcome.fake.status).toBe('HTTP/1.0 200 OK');
+      expect(outcome.fake.head).toMatch(/^POST http:\/\/es\.example\.internal:9200\/_bulk HTTP\/1\.1\r\nHost: es\.example\.internal:9200\r\nConnection: close\r\nVia: 1\.1 \S+ \(tinyproxy\/1\.11\.1\)\r\nContent-Type: application\/x-ndjson\r\nContent-Length: 3\r\n\r\n$/);
+    } finally {
+      await Promise.all([parents.real.stop(), parents.fake.stop()]);
+    }
+  });
+
   for (const [how, leave, words] of [
     ['closes', (s: net.Socket) => s.destroy(), 'Broken pipe'],
     ['resets', (s: net.Socket) => s.resetAndDestroy(), 'Connection reset by peer'],

@@ -175,8 +175,10 @@ export class FakeForwardProxy implements AsyncDisposable {
     // to know, as tinyproxy's write then learns, whether the client is still there.
     // Its write then fails with EPIPE after the client's FIN, ECONNRESET after its RST.
     let left: string | undefined;
+    // What the client sends meanwhile (a request's body) goes on to the parent once it is dialled.
     const early: Buffer[] = [];
-    const onEarly = (chunk: Buffer) => early.push(chunk);
+    let sink: ((chunk: Buffer) => void) | undefined;
+    const onEarly = (chunk: Buffer) => (sink ? sink(chunk) : void early.push(chunk));
     client.on('data', onEarly);
     client.once('error', (error: NodeJS.ErrnoException) => { left ??= error.code === 'ECONNRESET' ? 'Connection reset by peer' : 'Broken pipe'; });
     client.once('end', () => { left ??= 'Broken pipe'; });
@@ -198,6 +200,8 @@ export class FakeForwardProxy implements AsyncDisposable {
     write('CONNECT', `Established connection to upstream proxy "${parent.host}" using file descriptor ${upstreamFd}.`);
     upstream.write(upstreamRequest(request.method, where, request.version, request.headerLines, { viaParent: true, authConsumed: this.options.auth !== undefined }));
     if (rest.length) upstream.write(rest);
+    if (early.length) upstream.write(Buffer.concat(early.splice(0)));
+    sink = (chunk) => upstream.write(chunk);
     const answer = await readAnswerHead(upstream);
     if (!answer || left !== undefined || client.destroyed) {
       if (answer) write('INFO', `process_server_headers failed: ${left ?? 'Broken pipe'}. host "${where.host}" using file descriptor ${upstreamFd}.`);
@@ -207,7 +211,6 @@ export class FakeForwardProxy implements AsyncDisposable {
     }
     client.off('data', onEarly);
     client.pause();
-    if (early.length) upstream.write(Buffer.concat(early));
     client.write(Buffer.concat([answer.head, answer.rest]));
     splice(client, upstream, () => write('INFO', `Closed connection between local client (fd:${fd}) and remote client (fd:${upstreamFd})`));
     upstream.resume();
