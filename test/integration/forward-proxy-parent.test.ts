@@ -116,6 +116,31 @@ describe('a forward proxy with a parent proxy, the fake and tinyproxy 1.11', () 
     }
   });
 
+  it('without a parent, sends a plain request to the target in origin form with the same headers', async () => {
+    const targets = { real: await startRecordingParent(false), fake: await startRecordingParent(false) };
+    const own = await scratchDir();
+    try {
+      const tiny = await startTinyproxy(own.dir, {});
+      try {
+        await using fake = await startForwardProxy();
+        const heads = await Promise.all(([[tiny.port, targets.real], [fake.port, targets.fake]] as const).map(async ([port, target]) => {
+          const exchange = await goRequest({
+            method: 'GET', url: `http://127.0.0.1:${target.port}/_cluster/health?local=true`, headers: { 'x-opaque-id': 'proxyfix', 'proxy-connection': 'keep-alive' },
+            proxy: parseProxyUrl(`http://127.0.0.1:${port}`, 'proxy'), goRelease: '1.19',
+          });
+          expect(exchange.response?.body).toBe('parent');
+          return (await target.next((e) => e.head !== undefined)).head!.replace(`:${target.port}`, ':TARGET');
+        }));
+        expect(heads[1]).toBe(heads[0]);
+        expect(heads[1]).toMatch(/^GET \/_cluster\/health\?local=true HTTP\/1\.1\r\nHost: 127\.0\.0\.1:TARGET\r\nConnection: close\r\nVia: 1\.1 \S+ \(tinyproxy\/1\.11\.1\)\r\nx-opaque-id: proxyfix\r\n\r\n$/);
+      } finally {
+        await tiny.stop();
+      }
+    } finally {
+      await Promise.all([targets.real.stop(), targets.fake.stop(), own.cleanup()]);
+    }
+  });
+
   for (const [how, leave, words] of [
     ['closes', (s: net.Socket) => s.destroy(), 'Broken pipe'],
     ['resets', (s: net.Socket) => s.resetAndDestroy(), 'Connection reset by peer'],

@@ -135,7 +135,8 @@ export class FakeForwardProxy implements AsyncDisposable {
     write('INFO', `No upstream proxy for ${where.host}`);
     write('INFO', `opensock: opening connection to ${hostPort(where.host, where.port)}`);
     write('INFO', `opensock: getaddrinfo returned for ${hostPort(where.host, where.port)}`);
-    const upstream = await dialUpstream(this.options.resolve?.(where.host, where.port) ?? where);
+    // Host and port only: a `path` in net.connect's options would name a Unix socket.
+    const upstream = await dialUpstream(this.options.resolve?.(where.host, where.port) ?? { host: where.host, port: where.port });
     if (!(upstream instanceof net.Socket)) {
       write('ERROR', `opensock: Could not establish a connection to ${hostPort(where.host, where.port)}`);
       return this.answer(client, 500, 'Unable to connect', 'HTTP/1.1');
