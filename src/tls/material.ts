@@ -236,7 +236,24 @@ function x509KeyPair(cert: ReadFile, key: ReadFile): { chain: Cert[]; privateKey
   return { chain, privateKey: parsed.key };
 }
 
-/** An in-memory identity from PEM text (the harness's own PKI). */
+/**
+ * Identities made from the same key and certificate: one object, so that everything keyed on
+ * it (a Go client's TLS context, go-dial.ts) is built once. A test's fixture starts its fakes
+ * from the same PKI every time, and exporting the key and building the client contexts again
+ * was a sixth of the fixture's time.
+ */
+const fromPem = new WeakMap<KeyObject, Map<string, Identity>>();
+
+/** An in-memory identity from PEM text (the harness's own PKI); the same object for the same key and certificate. */
 export function identityFromPem(certPem: string, key: KeyObject): Identity {
-  return { chain: parsePemCertificates(certPem), certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string };
+  let byCert = fromPem.get(key);
+  if (!byCert) fromPem.set(key, byCert = new Map());
+  let identity = byCert.get(certPem);
+  if (!identity) {
+    identity = { chain: parsePemCertificates(certPem), certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string };
+    // One key rarely signs more than a couple of certificates; never let a long run grow this.
+    if (byCert.size >= 16) byCert.clear();
+    byCert.set(certPem, identity);
+  }
+  return identity;
 }
