@@ -32,6 +32,16 @@ export function newServiceToken(name = 'fleet-tls-harness'): string {
 
 /** The token name inside a well-formed service token, or undefined for anything else. */
 export function serviceTokenName(token: string): string | undefined {
+  // Fleet Server sends the same token on every call: decoded once.
+  if (token === lastToken.token) return lastToken.name;
+  const name = decodeServiceTokenName(token);
+  lastToken = { token, name };
+  return name;
+}
+
+let lastToken: { token?: string; name?: string | undefined } = {};
+
+function decodeServiceTokenName(token: string): string | undefined {
   const bytes = Buffer.from(token, 'base64');
   if (bytes.length < 5 || bytes[0] !== 0 || bytes[1] !== 1 || bytes[2] !== 0 || bytes[3] !== 1) return undefined;
   const match = /^elastic\/fleet-server\/([^:]+):/.exec(bytes.subarray(4).toString('utf8'));
