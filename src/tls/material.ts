@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { HarnessError, systemErrorCode, type ErrorCode } from '../errors.js';
 import { parseCertificate, parsePemCertificates, type Cert } from '../x509/certificate.js';
 import { describeContent } from './formats.js';
-import { byContent } from './memo.js';
+import { byContent, byKey } from './memo.js';
 import { decryptLegacyBlock, decryptPkcs8Block, goParsePrivateKey, isLegacyEncrypted } from './go-keys.js';
 import { pemDecode, pemDecodeAll, type PemBlock } from './pem.js';
 
@@ -236,24 +236,7 @@ function x509KeyPair(cert: ReadFile, key: ReadFile): { chain: Cert[]; privateKey
   return { chain, privateKey: parsed.key };
 }
 
-/**
- * Identities made from the same key and certificate: one object, so that everything keyed on
- * it (a Go client's TLS context, go-dial.ts) is built once. A test's fixture starts its fakes
- * from the same PKI every time, and exporting the key and building the client contexts again
- * was a sixth of the fixture's time.
- */
-const fromPem = new WeakMap<KeyObject, Map<string, Identity>>();
-
-/** An in-memory identity from PEM text (the harness's own PKI); the same object for the same key and certificate. */
+/** An in-memory identity from PEM text (the harness's own PKI); the same object for the same key and certificate (memo.ts). */
 export function identityFromPem(certPem: string, key: KeyObject): Identity {
-  let byCert = fromPem.get(key);
-  if (!byCert) fromPem.set(key, byCert = new Map());
-  let identity = byCert.get(certPem);
-  if (!identity) {
-    identity = { chain: parsePemCertificates(certPem), certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string };
-    // One key rarely signs more than a couple of certificates; never let a long run grow this.
-    if (byCert.size >= 16) byCert.clear();
-    byCert.set(certPem, identity);
-  }
-  return identity;
+  return byKey(key, certPem, () => ({ chain: parsePemCertificates(certPem), certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string }));
 }
