@@ -15,8 +15,13 @@ export function goRefusesPathEscape(target: string | undefined): boolean {
   return /%(?![0-9A-Fa-f]{2})/.test(path);
 }
 
+/** A path WHATWG URL parsing leaves as it is: no query, escape, dot segment, backslash or leading `//`. */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_\-/]*$/;
+
 export function requestTarget(target: string | undefined): { readonly pathname: string; readonly searchParams: URLSearchParams } {
   const raw = target ?? '/';
+  // The routes' own paths (every load request): no URL to build.
+  if (PLAIN_PATH.test(raw)) return { pathname: raw, searchParams: new URLSearchParams() };
   try {
     const url = new URL(raw, 'http://server');
     // `//host/path` would read as an authority; a request line's target is a path.

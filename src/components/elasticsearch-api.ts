@@ -9,6 +9,7 @@ import { EsDecodeError, esDecodeComponent, esDecodeQueryString } from './elastic
 import { count, refresh, search } from './elasticsearch/search.js';
 import { authenticate, createApiKey, newPassword, newServiceToken, type Identity, type SecurityState } from './elasticsearch/security.js';
 import { DocumentStore, invalidIndexName } from './elasticsearch/store.js';
+import { Remembered } from '../remember.js';
 
 export { createApiKey, newServiceToken, serviceTokenName } from './elasticsearch/security.js';
 export type { Reply } from './elasticsearch/errors.js';
@@ -138,25 +139,48 @@ export async function route(state: ElasticsearchState, request: EsRequest): Prom
   }
   const url = requestTarget(request.uri);
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-  const matching = routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m !== null);
-  if (matching.length === 0) return noHandler(request.uri, request.method);
-  const allowed = [...new Set(matching.flatMap((x) => Object.keys(x.r.methods)))];
-  // PathTrie decodes each candidate's parameters before the method is looked at.
-  let decoded: Array<Record<string, string>>;
-  try {
-    decoded = matching.map((x) => Object.fromEntries(x.r.names.map((name, i) => [name, esDecodeComponent(x.m![i + 1]!)])));
-  } catch (error) {
-    if (error instanceof EsDecodeError) return undecodablePath(error.message, allowed);
-    throw error;
-  }
-  const index = matching.findIndex((x) => x.r.methods[request.method]);
+  const routed = routesFor(path);
+  if (routed.matching.length === 0) return noHandler(request.uri, request.method);
+  const { matching, allowed, decoded } = routed;
+  if ('error' in decoded) return undecodablePath(decoded.error, allowed);
+  const index = matching.findIndex((r) => r.methods[request.method]);
   const found = matching[index];
   if (!found) return methodNotAllowed(request.uri, request.method, allowed);
   if (request.body.length > 0 && !acceptedContentType(request.headers['content-type'])) return contentTypeRefused(request.headers['content-type']);
   const who = authenticate(state, request.headers.authorization, request.uri);
   if ('status' in who) return who;
-  const params = decoded[index]!;
-  return found.r.methods[request.method]!({ state, params, query, body: request.body, who: who.identity });
+  const params = decoded.params[index]!;
+  return found.methods[request.method]!({ state, params, query, body: request.body, who: who.identity });
+}
+
+interface Routed {
+  readonly matching: readonly Route[];
+  /** Every method the matching routes take, in route order. */
+  readonly allowed: readonly string[];
+  /** Each matching route's decoded parameters, or the decoding error of the first that failed. */
+  readonly decoded: { readonly params: ReadonlyArray<Readonly<Record<string, string>>> } | { readonly error: string };
+}
+
+/**
+ * The routes a path matches, with their parameters decoded as PathTrie decodes them before the
+ * method is looked at. The same few paths come again and again (Fleet Server's calls under load),
+ * so what a path routes to is remembered; it depends on the path alone.
+ */
+const routing = new Remembered<string, Routed>(256);
+
+function routesFor(path: string): Routed {
+  return routing.get(path, () => {
+    const found = routes.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m !== null);
+    const allowed = [...new Set(found.flatMap((x) => Object.keys(x.r.methods)))];
+    let decoded: Routed['decoded'];
+    try {
+      decoded = { params: found.map((x) => Object.fromEntries(x.r.names.map((name, i) => [name, esDecodeComponent(x.m![i + 1]!)]))) };
+    } catch (error) {
+      if (!(error instanceof EsDecodeError)) throw error;
+      decoded = { error: error.message };
+    }
+    return { matching: found.map((x) => x.r), allowed, decoded };
+  });
 }
 
 /** JSON, NDJSON and their `vnd.elasticsearch` versioned forms; the browser-safelisted types are refused (CSRF). */

@@ -1,5 +1,6 @@
 import { requestTarget } from '../request-target.js';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { pooledRandomBytes } from '../random-pool.js';
 import { goDurationMs } from '../dialects/go.js';
 import { elasticError } from './elastic-error.js';
 import type { FleetBackend, FleetRequest } from './fleet-server-backend.js';
@@ -115,7 +116,7 @@ async function checkinAgent(server: FleetBackend, req: FleetRequest, agentId: st
     await server.longPoll(pollTimeoutMs(request.poll_timeout), req);
     return { status: 200, body: { action: 'checkin', ack_token: agent.ackToken, actions: [] } };
   }
-  agent.ackToken = randomBytes(8).toString('hex');
+  agent.ackToken = pooledRandomBytes(8).toString('hex');
   // The first checkin answers at once with the policy, as Fleet Server does for a new agent,
   // with an API key of the agent's own for its output.
   const output = server.output;
@@ -141,15 +142,7 @@ async function checkinAgent(server: FleetBackend, req: FleetRequest, agentId: st
           policy: {
             id: server.policyId,
             revision: 1,
-            outputs: {
-              default: {
-                type: 'elasticsearch', hosts: output.hosts, ...(output.timeout ? { timeout: output.timeout } : {}), ...(output.ssl ? { ssl: output.ssl } : {}),
-                ...(output.proxy_url !== undefined ? { proxy_url: output.proxy_url } : {}),
-                ...(output.proxy_headers ? { proxy_headers: output.proxy_headers } : {}),
-                ...(output.proxy_disable !== undefined ? { proxy_disable: output.proxy_disable } : {}),
-                ...(agent.outputKey ? { api_key: agent.outputKey } : {}),
-              },
-            },
+            outputs: { default: agent.outputKey ? { ...policyOutput(output), api_key: agent.outputKey } : policyOutput(output) },
             fleet: server.fleet ?? { hosts: [server.url] },
             inputs: [],
           },
@@ -157,6 +150,24 @@ async function checkinAgent(server: FleetBackend, req: FleetRequest, agentId: st
       }],
     },
   };
+}
+
+type BackendOutput = FleetBackend['output'];
+const policyOutputs = new WeakMap<BackendOutput, object>();
+
+/** The policy's output block but for the agent's own key: the same for every checkin, so made once per output. */
+function policyOutput(output: BackendOutput): object {
+  let block = policyOutputs.get(output);
+  if (!block) {
+    block = {
+      type: 'elasticsearch', hosts: output.hosts, ...(output.timeout ? { timeout: output.timeout } : {}), ...(output.ssl ? { ssl: output.ssl } : {}),
+      ...(output.proxy_url !== undefined ? { proxy_url: output.proxy_url } : {}),
+      ...(output.proxy_headers ? { proxy_headers: output.proxy_headers } : {}),
+      ...(output.proxy_disable !== undefined ? { proxy_disable: output.proxy_disable } : {}),
+    };
+    policyOutputs.set(output, block);
+  }
+  return block;
 }
 
 function safeJson(text: string): { type?: string; metadata?: { local?: object; tags?: string[] } } | undefined {

@@ -54,6 +54,7 @@ export class FakeFleetServer implements AsyncDisposable {
   /** What the routes see of this server. */
   private readonly backend: FleetBackend;
   private closing?: Promise<void>;
+  private urlText?: string;
 
   private constructor(readonly options: FleetServerOptions, log: ComponentLog) {
     this.log = log;
@@ -111,8 +112,12 @@ export class FakeFleetServer implements AsyncDisposable {
   }
 
   get url(): string {
-    const host = this.options.host ?? '127.0.0.1';
-    return `${this.options.tls === false ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    // Every checkin's policy names it: made once, since the port is fixed once listening.
+    if (this.urlText === undefined) {
+      const host = this.options.host ?? '127.0.0.1';
+      this.urlText = `${this.options.tls === false ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    }
+    return this.urlText;
   }
 
   get healthy(): boolean {

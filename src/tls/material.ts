@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { HarnessError, systemErrorCode, type ErrorCode } from '../errors.js';
 import { parseCertificate, parsePemCertificates, type Cert } from '../x509/certificate.js';
 import { describeContent } from './formats.js';
-import { byContent } from './memo.js';
+import { byContent, byKey } from './memo.js';
 import { decryptLegacyBlock, decryptPkcs8Block, goParsePrivateKey, isLegacyEncrypted } from './go-keys.js';
 import { pemDecode, pemDecodeAll, type PemBlock } from './pem.js';
 
@@ -239,7 +239,7 @@ function x509KeyPair(cert: ReadFile, key: ReadFile): { chain: Cert[]; privateKey
   return { chain, privateKey: parsed.key };
 }
 
-/** An in-memory identity from PEM text (the harness's own PKI). */
+/** An in-memory identity from PEM text (the harness's own PKI); the same object for the same key and certificate (memo.ts). */
 export function identityFromPem(certPem: string, key: KeyObject): Identity {
-  return { chain: parsePemCertificates(certPem), certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string };
+  return byKey(key, certPem, () => ({ chain: parsePemCertificates(certPem), certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string }));
 }

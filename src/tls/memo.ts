@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Remembered } from '../remember.js';
 
@@ -26,4 +26,23 @@ function contentKey(kind: string, sources: ReadonlyArray<string | undefined>, li
     return undefined;
   }
   return hash.digest('hex');
+}
+
+/**
+ * Identities made in memory from the same key and certificate: one object, so that what is keyed
+ * on it (a Go client's TLS context, go-dial.ts) is built once. A test's fixture starts its fakes
+ * from the same PKI each time, and exporting the key and building two client contexts again was
+ * a sixth of the fixture's time.
+ */
+const fromKey = new WeakMap<KeyObject, Map<string, unknown>>();
+
+export function byKey<T>(key: KeyObject, certPem: string, make: () => T): T {
+  const byCert = fromKey.get(key) ?? new Map<string, unknown>();
+  fromKey.set(key, byCert);
+  if (!byCert.has(certPem)) {
+    // A key rarely signs more than a couple of certificates; never let a long run grow this.
+    if (byCert.size >= 16) byCert.clear();
+    byCert.set(certPem, make());
+  }
+  return byCert.get(certPem) as T;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../../random-pool.js';
 import { exception, illegalArgument, indexNotFound, parseBody, validationFailed, type Cause, type Reply } from './errors.js';
 import { isObject } from './query.js';
 import { invalidIndexName, type DocumentStore, type StoredDocument } from './store.js';
@@ -104,7 +104,7 @@ export function write(store: DocumentStore, action: Action, index: string, id: s
     return fail(400, { type: 'document_parsing_exception', reason: '[1:1] failed to parse: data stream timestamp field [@timestamp] is missing' });
   }
   const concrete = store.ensure(index);
-  const docId = id ?? randomBytes(15).toString('base64url');
+  const docId = id ?? pooledRandomBytes(15).toString('base64url');
   const existing = store.get(concrete, docId);
   if (action === 'create' && existing) {
     return fail(409, {

@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { pooledRandomBytes } from '../../random-pool.js';
 import { exception, type Reply } from './errors.js';
 
 /**
@@ -25,12 +26,22 @@ const CHALLENGE = ['Basic realm="security", charset="UTF-8"', 'Bearer realm="sec
  * `elastic/fleet-server/<token name>:<secret>`.
  */
 export function newServiceToken(name = 'fleet-tls-harness'): string {
-  const body = Buffer.from(`elastic/fleet-server/${name}:${randomBytes(16).toString('base64url')}`);
+  const body = Buffer.from(`elastic/fleet-server/${name}:${pooledRandomBytes(16).toString('base64url')}`);
   return Buffer.concat([Buffer.from([0, 1, 0, 1]), body]).toString('base64').replace(/=+$/, '');
 }
 
 /** The token name inside a well-formed service token, or undefined for anything else. */
 export function serviceTokenName(token: string): string | undefined {
+  // Fleet Server sends the same token on every call: decoded once.
+  if (token === lastToken.token) return lastToken.name;
+  const name = decodeServiceTokenName(token);
+  lastToken = { token, name };
+  return name;
+}
+
+let lastToken: { token?: string; name?: string | undefined } = {};
+
+function decodeServiceTokenName(token: string): string | undefined {
   const bytes = Buffer.from(token, 'base64');
   if (bytes.length < 5 || bytes[0] !== 0 || bytes[1] !== 1 || bytes[2] !== 0 || bytes[3] !== 1) return undefined;
   const match = /^elastic\/fleet-server\/([^:]+):/.exec(bytes.subarray(4).toString('utf8'));
@@ -39,13 +50,13 @@ export function serviceTokenName(token: string): string | undefined {
 
 /** A password like the one auto-configuration prints for `elastic` (20 characters). */
 export function newPassword(): string {
-  return randomBytes(15).toString('base64').replace(/[+/]/g, '_');
+  return pooledRandomBytes(15).toString('base64').replace(/[+/]/g, '_');
 }
 
 export function createApiKey(state: SecurityState, name: string, owner: Identity = serviceAccount('token'), expiration?: number):
   { id: string; name: string; api_key: string; encoded: string; expiration?: number } {
-  const id = randomBytes(15).toString('base64url').slice(0, 20);
-  const secret = randomBytes(16).toString('base64url').slice(0, 22);
+  const id = pooledRandomBytes(15).toString('base64url').slice(0, 20);
+  const secret = pooledRandomBytes(16).toString('base64url').slice(0, 22);
   state.apiKeys.set(id, { secret, name, owner });
   return { id, name, ...(expiration ? { expiration } : {}), api_key: secret, encoded: Buffer.from(`${id}:${secret}`).toString('base64') };
 }
