@@ -1,3 +1,10 @@
+/**
+ * One run of Elastic's page: the stack (Elasticsearch, Fleet Server bootstrapping against it),
+ * the agent's legs on whichever path the plan chose (direct, through a forward, secure or
+ * intercepting proxy), the policy stage, the output, and each leg cut to its own part of a shared
+ * stack's logs. (Over 250 lines: the order of the legs and the cutting of the shared logs are one
+ * sequence, which reads best in one place.)
+ */
 import { enrollAgent, type EnrollResult } from '../components/agent.js';
 import { startProxyFake } from './proxy-fake.js';
 import type { PlannedProxy, PlannedSecureProxy } from './install-plan.js';
