@@ -25,6 +25,7 @@ cleanup() {
   dc --profile load --profile report down -v -t 2 >/dev/null 2>&1 || true
   dc --env-file mutual.env --profile load --profile report down -v -t 2 >/dev/null 2>&1 || true
   dc --env-file proxy.env --profile proxy --profile report down -v -t 2 >/dev/null 2>&1 || true
+  dc --env-file proxy-secure.env --profile proxy --profile report down -v -t 2 >/dev/null 2>&1 || true
   kill "$HEALTH" "$SERVICE" 2>/dev/null || true
   wait "$SERVICE" 2>/dev/null || true
 }
@@ -122,5 +123,17 @@ echo "podman-ci: proxy: its log has $connects 'CONNECT fleet-server:8220' reques
 sed -n '/^legs/,$p' "$WORK/report-proxy.log" | sed 's/^/podman-ci: proxy:   /'
 dc --env-file proxy.env --profile proxy down -v -t 2 >/dev/null 2>&1
 
+# 6. Fleet Server behind the secure proxy: the agents' TLS (mutual, agent-cert) ends at `proxy`, whose
+# fleet-cert names `proxy` (EXTRA_SANS); nginx 1.22's default makes that leg TLS 1.2 where Fleet Server
+# itself would answer 1.3, so the legs show whom the agents really talked to.
+flow proxy-secure 2 --env-file proxy-secure.env --profile proxy
+grep -q 'agent → fleet-server  *2 of 2 ok  (TLS 1.2, CN=fleet-server,O=fleet-tls-harness, client CN=elastic-agent' "$WORK/report-proxy-secure.log" \
+  || { cat "$WORK/report-proxy-secure.log"; fail "proxy-secure: the agents' leg is not TLS 1.2 with agent-cert (the proxy's)"; }
+podman logs "$(container proxy)" >"$WORK/secure-proxy.log" 2>&1 || true
+grep -q 'fake secure proxy   https://0.0.0.0:8220  -> https://fleet-server:8220  (client authentication: required; upstream verified)' "$WORK/secure-proxy.log" \
+  || { tail "$WORK/secure-proxy.log"; fail "proxy-secure: the proxy did not start in front of fleet-server"; }
+echo "podman-ci: proxy-secure: $(grep 'agent → fleet-server' "$WORK/report-proxy-secure.log" | sed 's/^legs *//')"
+dc --env-file proxy-secure.env --profile proxy down -v -t 2 >/dev/null 2>&1
+
 [ -z "$(podman ps -aq --filter "label=com.docker.compose.project=$P")" ] || fail "containers left behind"
-echo "podman-ci: both flows, the failure, the published port, the load and the proxy hop passed; everything torn down"
+echo "podman-ci: both flows, the failure, the published port, the load and both proxy deployments passed; everything torn down"
