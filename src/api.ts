@@ -1,3 +1,8 @@
+/**
+ * The library's public functions, each with its options and TSDoc: this file is the source of the
+ * API reference (docs/api), and validates every option before anything starts.
+ * (Over 250 lines: the reference reads in the order of this file, fakes first, then proxies and runs.)
+ */
 import { enrollAgent as enroll, type EnrollResult } from './components/agent.js';
 import { FakeForwardProxy, type ForwardProxyOptions } from './components/proxy/forward-proxy.js';
 import { FakeInterceptingProxy, type InterceptingProxyOptions } from './components/proxy/intercepting-proxy.js';

@@ -1,3 +1,8 @@
+/**
+ * The fake Elasticsearch: a TLS listener speaking JSSE's alerts and words on the handshake, with
+ * the REST API of elasticsearch-api.ts behind it. (Over 250 lines: the JSSE judgement of each
+ * handshake event sits with the listener it configures.)
+ */
 import { ALERT, alertName } from '../wire/alerts.js';
 import { HarnessError } from '../errors.js';
 import {

@@ -1,3 +1,8 @@
+/**
+ * The fake Fleet Server's lifecycle: listen, bootstrap against Elasticsearch, hold its state,
+ * serve the routes through a narrow backend (fleet-server-backend.ts), close. (Over 250 lines:
+ * the state the backend reads and the server that changes it are one object.)
+ */
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { DEFAULT_GO, GO_BAD_REQUEST } from '../dialects/go.js';

@@ -1,3 +1,7 @@
+/**
+ * One TLS server socket for a fake, with its server tap and dialect: what every fake shares.
+ * (Over 250 lines: accepting, tapping, timing out and recording a connection are one path.)
+ */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';

@@ -1,3 +1,8 @@
+/**
+ * The PKI on disk: which files are reused, regenerated or renewed, and their replacement in one
+ * step (temporary files, then renames, then the manifest), so an interrupted run leaves a PKI the
+ * next one accepts. (Over 250 lines: deciding and writing are one transaction over the manifest.)
+ */
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { ensureDir, entryKind, readOwnFile, TEMP_FILE, tempFileAbandoned, writeTemp } from '../files.js';

@@ -7,6 +7,7 @@ export { LEG_KEYS, type LegKey } from './leg-keys.js';
  * The catalog's file format (harness/README.md documents it for users). A scenario starts
  * from a flow (an install command of Elastic's page), changes flags and certificates, and
  * says what each leg must show.
+ * (Over 250 lines: the whole file format as one schema, in the order harness/README.md documents it.)
  */
 
 /** The schemas, built with the zod `z` passes in (see {@link scenarioSchemas}). */

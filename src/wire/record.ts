@@ -3,6 +3,7 @@
  *
  * Everything here is pure: no sockets, no keys. The interposer feeds raw socket chunks to a
  * RecordReader per direction and forwards `raw` unchanged unless it decides to rewrite.
+ * (Over 250 lines: the framing and the bounds-checked reader every parser of the taps shares.)
  */
 import { HarnessError } from '../errors.js';
 

@@ -1,3 +1,8 @@
+/**
+ * squid with ssl-bump: CONNECT, a certificate minted for the host from its own root, then the real
+ * server dialled and judged with squid's checks and log lines. (Over 250 lines: one CONNECT's
+ * life, from the request line to the relayed answer or squid's error page, is one sequence.)
+ */
 import net from 'node:net';
 import tls from 'node:tls';
 import { ComponentLog } from '../log.js';

@@ -3,6 +3,7 @@
  * model.ts computed: the topology as SVG, node cards, ladders (built when a scenario is first
  * opened, so a whole catalog loads fast), the filter, and for `serve --ui` the live list fed by
  * server-sent events. Plain ES2017, no template literals (it sits inside one here).
+ * (Over 250 lines: one script inlined in the page, which cannot import.)
  */
 export const PAGE_SCRIPT = String.raw`
 (function () {
