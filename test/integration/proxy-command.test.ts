@@ -160,6 +160,15 @@ describe('fleet-tls proxy', () => {
     expect(result.stdout).toContain('[agent] enrolled, checked in and shipped');
   });
 
+  it('retries a CONNECT the proxy answers with 500 (Fleet Server not reachable from it) until --enroll-timeout, then fails in Go\'s words', async () => {
+    const nobody = `https://127.0.0.1:${await freePort()}`;
+    const result = await run(['agent', '--url', nobody, '--enrollment-token', fleet.enrollmentToken!, '--proxy-url', forwardUrl, '--enroll-timeout', '1s', '--result', 'unreachable.json']);
+    expect(result.exitCode).toBe(1);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.filter((l) => l === '[agent] warn  Error detected: fail to execute request to fleet-server: Unable to connect, will retry in a moment.').length).toBeGreaterThan(1);
+    expect(lines.slice(-2)).toEqual(['[agent] error fail to enroll: fail to execute request to fleet-server: Unable to connect', expect.stringMatching(/^\[agent\] failed; result in /)]);
+  });
+
   it('terminates TLS in front of Fleet Server as nginx does: curl and the agent with agent-cert get through, one without a certificate gets its 400', async () => {
     const local = secureUrl.replace('127.0.0.1', 'localhost');
     const withCert = ['--cacert', pki.certPath('fleet-ca'), '--cert', pki.certPath('agent-cert'), '--key', pki.keyPath('agent-cert'), '--pass', await readFile(pki.passphrasePath, 'utf8')];
