@@ -46,6 +46,11 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, chi
 }
 
 const stateUrl = (file: string) => readFile(path.join(dir, file), 'utf8').then((t) => (JSON.parse(t) as { url: string }).url);
+/** A command in this process, as a child would run it (status, output without its last newline): no Node start per agent. */
+const inProcess = async (args: string[]) => {
+  const result = await cliInProcess(args, dir);
+  return { exitCode: result.status, stdout: result.out.replace(/\n$/, ''), stderr: result.err.replace(/\n$/, '') };
+};
 const run = (args: string[]) => execa(process.execPath, [BIN, ...args], { reject: false, extendEnv: false, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, cwd: dir });
 const agentArgs = (url: string, ...extra: string[]) => ['agent', '--url', url, '--enrollment-token', fleet.enrollmentToken!, '--certificate-authorities', pki.certPath('fleet-ca'), ...extra];
 
@@ -108,7 +113,7 @@ describe('fleet-tls proxy', () => {
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as net.AddressInfo).port;
-    const result = await run(['proxy', '--forward-proxy', String(port)]);
+    const result = await inProcess(['proxy', '--forward-proxy', String(port)]);
     holder.close();
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(new RegExp(`^fleet-tls: FTH_PORT_IN_USE: --forward-proxy: .*${port}.*$`));
@@ -121,18 +126,18 @@ describe('fleet-tls proxy', () => {
     const target = new URL(fleetLocal).host;
     await waitFor('no CONNECT line', async () => output.get(forward)!.includes(`[forward-proxy] CONNECT Request (file descriptor 5): CONNECT ${target} HTTP/1.1`) || undefined, forward);
     expect(output.get(forward)).toContain(`[forward-proxy] CONNECT Established connection to host "localhost" using file descriptor 6.`);
-    const health = await run(['healthcheck', '--state-file', 'forward.json']);
+    const health = await inProcess(['healthcheck', '--state-file', path.join(dir, 'forward.json')]);
     expect({ code: health.exitCode, out: health.stdout }).toEqual({ code: 0, out: `ready: proxy takes connections at ${forwardUrl}` });
   });
 
   it('carries the agent command\'s enroll and checkin, and the merged report shows the proxy hop\'s legs', async () => {
-    const result = await run(agentArgs(fleetLocal, '--proxy-url', forwardUrl, '--proxy-header', 'X-Team=fleet', '--result', 'through-forward.json'));
+    const result = await inProcess(agentArgs(fleetLocal, '--proxy-url', forwardUrl, '--proxy-header', 'X-Team=fleet', '--result', 'through-forward.json'));
     expect(result.stdout).toContain('[agent] enrolled, checked in and shipped');
     const written = JSON.parse(await readFile(path.join(dir, 'through-forward.json'), 'utf8')) as { legs: Array<{ from: string; to: string; via?: string; ok: boolean; http?: { method: string; path: string; status: number } }> };
     const target = new URL(fleetLocal).host;
     expect(written.legs.map((l) => [l.from, l.to, l.via ?? null, l.ok])).toEqual([['agent', 'proxy', null, true], ['agent', 'fleet-server', 'proxy', true], ['agent', 'elasticsearch', null, true]]);
     expect(written.legs[0]!.http).toEqual({ method: 'CONNECT', path: target, status: 200 });
-    const merged = await run(['results', 'through-forward.json']);
+    const merged = await inProcess(['results', 'through-forward.json']);
     expect(merged.stdout.split('\n').slice(0, 3)).toEqual([
       'agents            1 of 1 enrolled, checked in and shipped',
       `legs              agent → proxy                    1 of 1 ok  (CONNECT ${target} answered 200)`,
@@ -141,7 +146,7 @@ describe('fleet-tls proxy', () => {
   });
 
   it('goes direct with --proxy-disabled, whatever --proxy-url names', async () => {
-    const result = await run(agentArgs(fleetLocal, '--proxy-url', `http://127.0.0.1:${await freePort()}`, '--proxy-disabled', '--result', 'disabled.json'));
+    const result = await inProcess(agentArgs(fleetLocal, '--proxy-url', `http://127.0.0.1:${await freePort()}`, '--proxy-disabled', '--result', 'disabled.json'));
     expect(result.stdout).toContain('[agent] enrolled, checked in and shipped');
     const written = JSON.parse(await readFile(path.join(dir, 'disabled.json'), 'utf8')) as { legs: Array<{ to: string; via?: string }> };
     expect(written.legs.map((l) => `${l.to}${l.via ? ` via ${l.via}` : ''}`)).toEqual(['fleet-server', 'elasticsearch']);
@@ -162,7 +167,7 @@ describe('fleet-tls proxy', () => {
 
   it('retries a CONNECT the proxy answers with 500 (Fleet Server not reachable from it) until --enroll-timeout, then fails in Go\'s words', async () => {
     const nobody = `https://127.0.0.1:${await freePort()}`;
-    const result = await run(['agent', '--url', nobody, '--enrollment-token', fleet.enrollmentToken!, '--proxy-url', forwardUrl, '--enroll-timeout', '1s', '--result', 'unreachable.json']);
+    const result = await inProcess(['agent', '--url', nobody, '--enrollment-token', fleet.enrollmentToken!, '--proxy-url', forwardUrl, '--enroll-timeout', '1s', '--result', 'unreachable.json']);
     expect(result.exitCode).toBe(1);
     const lines = result.stdout.trim().split('\n');
     expect(lines.filter((l) => l === '[agent] warn  Error detected: fail to execute request to fleet-server: Unable to connect, will retry in a moment.').length).toBeGreaterThan(1);
@@ -178,7 +183,7 @@ describe('fleet-tls proxy', () => {
     expect(ok.stderr).toMatch(/SSL connection using TLSv1\.2 /);
     const without = await execa(curl, ['-sS', '--max-time', '10', '--cacert', pki.certPath('fleet-ca'), `${local}/api/status`], { reject: false });
     expect(without.stdout).toContain('<title>400 No required SSL certificate was sent</title>');
-    const agent = await run(agentArgs(local, '--elastic-agent-cert', pki.certPath('agent-cert'), '--elastic-agent-cert-key', pki.keyPath('agent-cert'),
+    const agent = await inProcess(agentArgs(local, '--elastic-agent-cert', pki.certPath('agent-cert'), '--elastic-agent-cert-key', pki.keyPath('agent-cert'),
       '--elastic-agent-cert-key-passphrase', pki.passphrasePath, '--result', 'through-secure.json'));
     expect(agent.stdout).toContain('[agent] enrolled, checked in and shipped');
     expect(output.get(secure)).toMatch(/\[secure-proxy\] info {4}\*\d+ client sent no required SSL certificate while reading client request headers, client: 127\.0\.0\.1, server: [^,]*, request: "GET \/api\/status HTTP\/1\.1", host: "localhost:\d+"/);
