@@ -18,7 +18,8 @@ import { FLEET_CLIENT_TIMEOUT_MS } from './agent.js';
 import { clientTimeout } from './go-errors.js';
 import type { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
-import { fleetClientAfterPolicy, type FleetClientSettings, type PolicyFleet } from './policy.js';
+import { fleetClientAfterPolicy, fleetClientEqual, type FleetClientSettings, type PolicyFleet } from './policy.js';
+import { GoTransport } from './go-transport.js';
 import { proxyLeg } from './proxy/proxy-leg.js';
 import { hostPort, proxyRoute } from './proxy/proxy-url.js';
 
@@ -58,10 +59,14 @@ export interface AgentPolicyResult {
   readonly client: FleetClientSettings;
 }
 
-/** The settings the agent will check in with once `policy` is applied (its `fleet` block merged in). */
+/**
+ * The settings the agent will check in with once `policy` is applied (its `fleet` block merged
+ * in): `enrolled` itself, untested, when there is nothing to change (no `fleet` block, a local
+ * Fleet Server, or settings clientEqual finds the same as the ones held).
+ */
 export function policyFleetClient(enrolled: FleetClientSettings, policy: Readonly<Record<string, unknown>>, runsFleetServer: boolean): FleetClientSettings {
   const fleet = policy.fleet as PolicyFleet | undefined;
-  return runsFleetServer || !fleet ? enrolled : fleetClientAfterPolicy(enrolled, fleet);
+  return runsFleetServer || !fleet || fleetClientEqual(enrolled, fleet) ? enrolled : fleetClientAfterPolicy(enrolled, fleet);
 }
 
 export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<AgentPolicyResult> {
@@ -74,8 +79,12 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
     'user-agent': `Elastic Agent v${options.version ?? '9.2.0'}`, 'kbn-xsrf': '1', accept: 'application/json',
     'x-request-id': randomUUID(), authorization: `ApiKey ${options.accessApiKey}`,
   };
+  // The client the status test used is the one the acker gets (SetClient): the ack goes over its
+  // kept-alive connection (the test drains the body "for proper cancellation and connection reuse").
+  using transport = disposable(new GoTransport());
   const request = async (method: 'GET' | 'POST', path: string, body?: object): Promise<GoExchange> => {
     const exchange = await goRequest({
+      transport: transport.value,
       method, url: `${base}${path}`, headers, tls: client.tls, goRelease: options.goRelease ?? DEFAULT_GO,
       deadline: clientTimeout(options.timeoutMs ?? FLEET_CLIENT_TIMEOUT_MS),
       ...(body ? { body: JSON.stringify(body) } : {}),
@@ -128,6 +137,11 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
   const shown = tested ?? ack;
   const result = await legs(shown, tested ? true : acked, tested ? 'GET' : 'POST', tested ? '/api/status' : ackPath, [...warnings(log), done].join('\n'));
   return { applied: true, ...result, client };
+}
+
+/** A transport closed when the scope that made it ends. */
+function disposable(value: GoTransport): { value: GoTransport } & Disposable {
+  return { value, [Symbol.dispose]: () => value.close() };
 }
 
 function warnings(log: ComponentLog): string[] {

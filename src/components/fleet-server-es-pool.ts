@@ -44,15 +44,25 @@ export class ElasticsearchPool {
     if (body !== undefined) lines.push('Content-Type: application/json');
     const head = `${lines.join('\r\n')}\r\n\r\n`;
     try {
-      const socket = this.idle.pop() ?? (await this.dial());
-      const { response, reusable } = await roundTrip(socket, head + (body ?? ''));
-      if (reusable && !this.closed && !socket.destroyed) {
-        socket.unref();
-        this.idle.push(socket);
-      } else {
-        socket.destroy();
+      for (;;) {
+        const pooled = this.idle.pop();
+        const socket = pooled ?? (await this.dial());
+        try {
+          const { response, reusable } = await roundTrip(socket, head + (body ?? ''));
+          if (reusable && !this.closed && !socket.destroyed) {
+            socket.unref();
+            this.idle.push(socket);
+          } else {
+            socket.destroy();
+          }
+          return { response, connection };
+        } catch (error) {
+          socket.destroy();
+          // Another connection (the next idle one, else a new one) only for a kept-alive
+          // connection the server closed before answering; a new connection's failure is final.
+          if (!pooled || this.closed || !mayRetry(error as RoundTripError, method)) throw error;
+        }
       }
-      return { response, connection };
     } catch (error) {
       return { error: (error as Error).message, connection };
     }
@@ -98,17 +108,36 @@ export class ElasticsearchPool {
   }
 }
 
+/** How a round trip failed: whether the request went out, whether any of a response came back. */
+interface RoundTripError extends Error {
+  written?: boolean;
+  answered?: boolean;
+}
+
+/**
+ * net/http's Transport.roundTrip retries on a reused connection (transport.go, Go 1.19,
+ * shouldRetryRequest): a request it never wrote (nothingWrittenError; the pool's bodies are
+ * strings, as rewindable as a GetBody), or an idempotent one without a body (isReplayable: GET
+ * here) when the server closed before the first byte of a response (errServerClosedIdle, or a
+ * failed read before any answer). A POST whose body went out is not sent twice.
+ */
+function mayRetry(error: RoundTripError, method: 'GET' | 'POST'): boolean {
+  if (error.written === false) return true;
+  return error.answered === false && method === 'GET';
+}
+
 /** Writes one request and reads its response; the connection is reusable when the response was delimited. */
 function roundTrip(socket: tls.TLSSocket, request: string): Promise<{ response: GoResponse; reusable: boolean }> {
   socket.ref();
   return new Promise((resolve, reject) => {
     let received: Buffer = Buffer.alloc(0);
+    const written = socket.writable && !socket.readableEnded && !socket.destroyed;
     const settle = (result: Error | { response: GoResponse; reusable: boolean }) => {
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('close', onClose);
       socket.off('error', onError);
-      if (result instanceof Error) reject(result);
+      if (result instanceof Error) reject(Object.assign(result, { written, answered: received.length > 0 }));
       else resolve(result);
     };
     const finish = (ended: boolean): boolean => {
@@ -126,7 +155,8 @@ function roundTrip(socket: tls.TLSSocket, request: string): Promise<{ response: 
       finish(false);
     };
     const onEnd = () => {
-      if (!finish(true)) settle(Object.assign(new Error('EOF'), { code: 'ECONNRESET' }));
+      // Closed before a byte of an answer: net/http's io.EOF.
+      if (received.length === 0 || !finish(true)) settle(Object.assign(new Error('EOF'), { code: 'ECONNRESET' }));
     };
     const onClose = () => onEnd();
     const onError = (error: Error) => settle(error);
@@ -134,6 +164,8 @@ function roundTrip(socket: tls.TLSSocket, request: string): Promise<{ response: 
     socket.once('end', onEnd);
     socket.once('close', onClose);
     socket.once('error', onError);
+    // Already closed by the server (its FIN read, the pool not yet told): nothing goes out.
+    if (!written) return settle(Object.assign(new Error('EOF'), { code: 'ECONNRESET' }));
     socket.write(request);
   });
 }

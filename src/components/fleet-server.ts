@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { DEFAULT_GO, GO_BAD_REQUEST } from '../dialects/go.js';
+import { GO_HEAD_RULES } from './go-request-head.js';
 import { goRefusesPathEscape } from '../request-target.js';
 import { HarnessError } from '../errors.js';
 import { DEFAULT_VERSIONS } from '../tls/settings.js';
@@ -84,6 +85,8 @@ export class FakeFleetServer implements AsyncDisposable {
       dialect: goServerDialect(options.goRelease ?? DEFAULT_GO, clientCAs),
       log: server.log,
       handler: (req, res) => server.handle(req, res),
+      // net/http's own 400s for a head it will not read (missing Host, bad field bytes), on both paths.
+      headRules: GO_HEAD_RULES,
       ...(options.tls === false ? { plain: true } : {}),
       ...(options.direct ? { direct: true, directHandler: (request: DirectRequest) => server.handleDirect(request) } : {}),
     });

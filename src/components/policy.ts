@@ -32,6 +32,54 @@ export interface FleetClientSettings {
   readonly url: string;
   readonly tls: GoClientTls;
   readonly proxy?: ProxySettings;
+  /**
+   * The client settings as the agent holds them once a policy was applied (the strings its
+   * clientEqual compares); absent for the settings enrollment left.
+   */
+  readonly held?: HeldFleetClient;
+}
+
+/**
+ * The parts of elastic-agent's `fleet` client config (remote.Config) that clientEqual compares,
+ * as a policy left them: its hosts; the proxy headers and switch (the policy's when it named a
+ * proxy URL, else enrollment's); the CA and certificate strings (the policy's PEM when it had
+ * them, else enrollment's file paths, which no policy PEM equals).
+ */
+export interface HeldFleetClient {
+  readonly hosts: readonly string[];
+  readonly proxyHeaders: Readonly<Record<string, string>>;
+  readonly proxyDisable: boolean;
+  /** The policy's CA PEMs, or undefined for enrollment's --certificate-authorities paths. */
+  readonly cas?: readonly string[];
+  /** The policy's certificate and key PEM, or undefined for enrollment's. */
+  readonly certificate?: { readonly certificate: string; readonly key: string };
+}
+
+/**
+ * Whether the agent skips testing a policy's Fleet Server settings because they equal what it
+ * holds (elastic-agent handler_action_policy_change.go, clientEqual). Right after enrollment they
+ * never do: enrollment keeps its URL as `host` with the URL's scheme as `protocol`
+ * (remote.NewConfigFromURL) and no `hosts`, while a policy's `fleet` block reads as `hosts` with
+ * the default protocol `http`, so the first policy with a `fleet` block is always tested. Once
+ * a policy was applied, a later one is tested only when it changes the hosts (compared sorted),
+ * names a proxy URL (compared as *url.URL pointers, so never equal), changes the proxy switch or
+ * headers, or brings CAs or a certificate other than the ones held.
+ */
+export function fleetClientEqual(current: FleetClientSettings, policy: PolicyFleet): boolean {
+  const held = current.held;
+  if (!held) return false;
+  const sorted = (list: readonly string[]) => [...list].sort();
+  if (sorted(policy.hosts).join('\n') !== sorted(held.hosts).join('\n')) return false;
+  if (policy.proxy_url) return false;
+  if ((policy.proxy_disable === true) !== held.proxyDisable) return false;
+  const headers = policy.proxy_headers ?? {};
+  const names = Object.keys(headers);
+  if (names.length !== Object.keys(held.proxyHeaders).length || names.some((name) => held.proxyHeaders[name] !== headers[name])) return false;
+  const cas = policy.ssl?.certificate_authorities ?? [];
+  if (cas.length > 0 && (!held.cas || cas.join('\n') !== held.cas.join('\n'))) return false;
+  const { certificate, key } = policy.ssl ?? {};
+  if ((certificate || key) && (held.certificate?.certificate !== certificate || held.certificate?.key !== key)) return false;
+  return true;
 }
 
 /**
@@ -51,7 +99,16 @@ export function fleetClientAfterPolicy(current: FleetClientSettings, policy: Pol
   const proxy: ProxySettings | undefined = policy.proxy_url
     ? { url: policy.proxy_url, headers: { ...policy.proxy_headers }, disable: policy.proxy_disable === true }
     : current.proxy;
-  return { url: policy.hosts[0] ?? current.url, tls, ...(proxy ? { proxy } : {}) };
+  const cas = ssl.certificate_authorities?.length ? ssl.certificate_authorities : current.held?.cas;
+  const certificate = ssl.certificate && ssl.key ? { certificate: ssl.certificate, key: ssl.key } : current.held?.certificate;
+  const held: HeldFleetClient = {
+    hosts: policy.hosts.length ? policy.hosts : current.held?.hosts ?? [],
+    proxyHeaders: { ...proxy?.headers },
+    proxyDisable: proxy?.disable === true,
+    ...(cas ? { cas } : {}),
+    ...(certificate ? { certificate } : {}),
+  };
+  return { url: policy.hosts[0] ?? current.url, tls, ...(proxy ? { proxy } : {}), held };
 }
 
 /** Fleet Server's output settings from its bootstrap (--fleet-server-es and its TLS flags). */

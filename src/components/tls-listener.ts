@@ -24,6 +24,7 @@ import { caNameStandIn } from '../pki/stand-in.js';
 import { Remembered } from '../remember.js';
 import { announceConnection } from '../capture/observe.js';
 import { settledConnection } from './connection-wait.js';
+import type { HeadRules, ParserError } from './go-request-head.js';
 
 export interface TlsListenerOptions {
   readonly host: string;
@@ -46,6 +47,8 @@ export interface TlsListenerOptions {
   readonly direct?: boolean;
   /** Direct path only: answers a load agent's one request without node:http (see load/direct-http.ts). */
   readonly directHandler?: DirectHandler;
+  /** The server's own refusals of request heads on both paths (Fleet Server: Go's, go-request-head.ts); absent: node:http's. */
+  readonly headRules?: HeadRules;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -100,7 +103,26 @@ export class TlsListener {
   private readonly boundPort: number;
 
   private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions, context: tls.SecureContext | undefined) {
-    this.http = http.createServer(NO_NODE_TIMEOUTS, options.handler);
+    const rules = options.headRules;
+    // With its own rules, node:http's missing-Host answer (no body, chunked) is the component's to give.
+    this.http = rules
+      ? http.createServer({ ...NO_NODE_TIMEOUTS, requireHostHeader: false }, (req, res) => {
+        const refusal = rules.refuse([`${req.method} ${req.url} HTTP/${req.httpVersion}`, ...rawFields(req.rawHeaders)]);
+        if (refusal === undefined) return options.handler(req, res);
+        // Refused before any handler: the answer, then close_notify and FIN, as the direct path does.
+        req.socket.write(refusal);
+        req.socket.destroySoon();
+      })
+      : http.createServer(NO_NODE_TIMEOUTS, options.handler);
+    if (rules || options.plain) {
+      // A plain port answers any head it cannot read with Go's 400 (a ClientHello, say).
+      this.http.on('clientError', (error: ParserError, socket: net.Socket) => {
+        const refusal = rules?.refuseUnparsed(error) ?? (options.plain ? GO_BAD_REQUEST : undefined);
+        if (refusal === undefined || !socket.writable) return void socket.destroy();
+        socket.write(refusal);
+        socket.destroySoon();
+      });
+    }
     // A request half-closed right after it is still answered, then the connection closes: Go's
     // net/http reads the request, sees EOF only on its next read (server.go, conn.serve) and
     // writes the response first. Node's default aborts the request at the client's FIN.
@@ -118,11 +140,11 @@ export class TlsListener {
         handshakeTimeoutMs: this.handshakeTimeoutMs,
         ...(options.directHandler ? { handler: options.directHandler } : {}),
         ...(this.deadlines ? { deadlines: this.deadlines } : {}),
+        ...(rules ? { headRules: rules } : {}),
         toHttp: (socket) => this.http.emit('connection', socket),
       });
     }
     if (options.plain) {
-      this.http.on('clientError', (_error, socket: net.Socket) => socket.end(GO_BAD_REQUEST));
       server.on('connection', (raw) => this.serve(raw));
     } else {
       server.on('connection', (raw) => this.accept(raw));
@@ -256,4 +278,11 @@ export class TlsListener {
     connection.tap.timeline.log('server', this.options.component, line);
     this.options.log.write(level, line, { remote: connection.remote });
   }
+}
+
+/** node:http's rawHeaders as the head's field lines. */
+function rawFields(raw: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  return lines;
 }

@@ -21,7 +21,8 @@ import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdenti
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
 import { proxyPredictions } from './proxy-legs.js';
 import { predictPolicyFront, predictPolicyLegs } from './predict-policy.js';
-import type { AgentSide, FleetSide } from './predict-proxy.js';
+import { predictForwardProxy, type AgentSide, type FleetSide, type ProxyPredictions } from './predict-proxy.js';
+import { policyProxy, policyTargetPort } from './predict-policy-proxy.js';
 import { predictEsSecureProxy } from './predict-es-proxy.js';
 import { predictHealthCheck } from './predict-health.js';
 
@@ -203,9 +204,16 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   // hops again, with the policy's host and CAs), Fleet Server's output test (at the proxy in front of
   // Elasticsearch, if any), and the output as the policy gives it.
   const enrolled = tlsEndsAtProxy ? { ...agentPrediction, outcome: enrolls ? 'ok' as const : 'not-attempted' as const } : agentPrediction;
-  const front = plan && tlsEndsAtProxy && enrolls
-    ? predictPolicyFront(plan, agentSide, agentSetup, (side, setup) => proxyPredictions(plan, side, fleetSide, setup)) : undefined;
-  const policy = plan ? predictPolicyLegs(plan, { setup: agentSetup, prediction: enrolled }, esProxy?.front ?? fleetToEs, outputLeg, (name) => str(name) !== undefined, front) : undefined;
+  // The proxy the policy's client dials is install's choice: the enrollment's, the policy's own, or none.
+  const viaPolicy = plan && enrolls && !behindSecureProxy ? policyProxy(plan) : undefined;
+  const policyPort = plan ? policyTargetPort(plan) : 443;
+  const again = (predict: (side: AgentSide, setup: LegSetup) => ProxyPredictions | undefined) => predictPolicyFront(plan!, agentSide, agentSetup, predict);
+  const front = behindSecureProxy && enrolls ? again((side, setup) => proxyPredictions(plan!, side, fleetSide, setup))
+    : viaPolicy?.kind === 'enrollment' && intercepted ? again((side, setup) => proxyPredictions(plan!, side, fleetSide, setup, policyPort)) : undefined;
+  const hop = front || !viaPolicy || viaPolicy.kind === 'direct' ? undefined
+    : viaPolicy.kind === 'enrollment' ? again((side, setup) => proxyPredictions(plan!, side, fleetSide, setup, policyPort))
+      : again((side) => predictForwardProxy(viaPolicy.planned, side, plan!.fleetServer.identity.chain, policyPort));
+  const policy = plan ? predictPolicyLegs(plan, { setup: agentSetup, prediction: enrolled }, esProxy?.front ?? fleetToEs, outputLeg, (name) => str(name) !== undefined, front, hop) : undefined;
   findings.push(...(policy?.findings ?? []));
   // The balancer probes Fleet Server before the agent comes (a Fleet Server that cannot load its files is not probed here).
   const health = plan?.healthCheck && !fleetLoadError ? predictHealthCheck(plan.healthCheck, { tls: plan.fleetServer.tls, clientAuthentication: plan.fleetServer.clientAuthentication, healthy: bootstraps }) : undefined;

@@ -6,6 +6,7 @@
  * connection to Elasticsearch (proxy → elasticsearch: its upstream trust, Elasticsearch's client
  * authentication). A proxy that cannot reach Elasticsearch answers Fleet Server 502.
  */
+import { nothingForwardedPredicted } from '../components/proxy/nothing-forwarded.js';
 import type { PlannedSecureProxy } from '../flows/install-plan.js';
 import type { ClientAuthentication } from '../tls/settings.js';
 import type { Cert } from '../x509/certificate.js';
@@ -50,7 +51,7 @@ export function predictEsSecureProxy(planned: PlannedSecureProxy, bootstrap: Leg
     ({ predictions: hops, findings, front: { setup, prediction: hops[0] }, healthy });
   if (front.outcome === 'not-attempted') return result([front, upstream('not-attempted', 'Fleet Server made no request through the proxy')], judged.findings, false);
   if (front.outcome !== 'ok') {
-    return result([front, upstream('not-attempted', 'the proxy answered Fleet Server itself and forwarded nothing')], judged.findings, false);
+    return result([front, upstream('not-attempted', nothingForwardedPredicted('Fleet Server', front.outcome))], judged.findings, false);
   }
   const unverified = nginxVerifiesUpstream(planned, es.chain, now);
   const refused = unverified ? undefined : upstreamClientAuth(planned, { ...es, server: 'java' }, now);

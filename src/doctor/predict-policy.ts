@@ -33,6 +33,7 @@ export function predictPolicyLegs(
   output: LegSetup,
   flagGiven: (name: string) => boolean,
   front?: PolicyFront,
+  hop?: PolicyFront,
 ): PolicyPredictions {
   const findings: Finding[] = [];
   const predictions: Prediction[] = [];
@@ -52,10 +53,14 @@ export function predictPolicyLegs(
     predictions.push(...front.predictions);
     findings.push(...front.findings);
   } else if (enrolled) {
-    predictions.push(staged(agentPolicy.prediction));
-    findings.push(...agentPolicy.findings);
+    // Through a forward proxy (the enrollment's, or one only the policy names) its tunnel comes first.
+    predictions.push(...(hop?.predictions ?? []));
+    findings.push(...(hop?.findings ?? []));
+    const blocked = hop?.blocked;
+    predictions.push(staged(blocked ? { ...agentPolicy.prediction, outcome: 'not-attempted', message: blocked } : agentPolicy.prediction));
+    if (!blocked) findings.push(...agentPolicy.findings);
   }
-  const applied = front ? front.applied : agentPolicy.prediction.outcome === 'ok';
+  const applied = front ? front.applied : hop?.blocked ? false : agentPolicy.prediction.outcome === 'ok';
 
   // Fleet Server: the policy's output with the keys it lacks from the bootstrap.
   const merged = mergeBootstrapOutput(policyOutput, { hosts: [plan.fleetServer.elasticsearchUrl], tls: plan.fleetServer.elasticsearchTls });
@@ -86,13 +91,16 @@ export interface PolicyFront {
   /** The agent's test of the policy's Fleet Server settings passed, so it applies the policy and starts its Beats. */
   readonly applied: boolean;
   readonly findings: readonly Finding[];
+  /** Why the agent's request never got past the proxy, when it did not. */
+  readonly blocked?: string;
 }
 
 /**
- * Where a proxy ends the agent's TLS (a secure proxy in front of Fleet Server, an intercepting
- * proxy), the agent's next connection after the policy is the proxy's two hops again, with the
- * policy's Fleet Server host and CAs (its --certificate-authorities when the host has none; all of
- * it kept by an agent running Fleet Server).
+ * The proxy hops of the agent's next connection after the policy, with the policy's Fleet Server
+ * host and CAs (its --certificate-authorities when the host has none; all of it kept by an agent
+ * running Fleet Server): where a proxy ends the agent's TLS (a secure proxy in front of Fleet
+ * Server, an intercepting proxy) they are the whole connection; through a forward proxy, the
+ * tunnel before the agent's own TLS. `again` predicts the hops for that agent.
  */
 export function predictPolicyFront(
   plan: InstallPlan, agent: AgentSide, setup: LegSetup, again: (agent: AgentSide, setup: LegSetup) => ProxyPredictions | undefined,
@@ -102,7 +110,21 @@ export function predictPolicyFront(
   const host = own ? new URL(own.hosts[0] ?? plan.url).hostname.replace(/^\[|\]$/g, '') : agent.host;
   const roots = cas?.length ? loadCertificateAuthorities(cas) : undefined;
   const proxied = again({ ...agent, host, ...(roots ? { roots } : {}) }, { ...setup, host, ...(roots ? { roots, trustFlag: '--policy-fleet-ca' } : {}) });
-  return proxied ? { predictions: proxied.predictions.map(staged), applied: proxied.blocked === undefined, findings: proxied.findings } : undefined;
+  return proxied
+    ? { predictions: proxied.predictions.map((p) => staged(pinged(p))), applied: proxied.blocked === undefined, findings: proxied.findings, ...(proxied.blocked ? { blocked: proxied.blocked } : {}) }
+    : undefined;
+}
+
+/**
+ * After the policy the agent's first request is CheckRemote's GET /api/status, which judges an
+ * answer by its status alone (elastic-agent fleetapi client, "fleet server ping returned a bad
+ * status code"): the page a proxy answers with is no longer decoded as enrollment decodes it.
+ * The only undecodable page a proxy hop predicts is squid's 403 for a port its rules deny.
+ */
+function pinged(prediction: Prediction): Prediction {
+  if (prediction.from !== 'agent' || prediction.outcome !== 'rejected-by-server') return prediction;
+  const status = /^received status code (\d{3}) /.exec(prediction.message)?.[1] ?? (prediction.message === 'could not decode the response' ? '403' : undefined);
+  return status ? { ...prediction, message: `fleet server ping returned a bad status code: ${status}` } : prediction;
 }
 
 function staged(prediction: Prediction): Prediction {

@@ -13,6 +13,7 @@ import { libsVerifyHostname, verifyClientChain, verifyServerChain, type Verifica
 import { judgeClientCertificate } from '../dialects/java.js';
 import { finding, type Finding } from './findings.js';
 import { predictLeg, type Prediction } from './predict.js';
+import { nothingForwardedPredicted } from '../components/proxy/nothing-forwarded.js';
 
 /** What the agent brings to the proxy: its trust, its certificate, the host it dials. */
 export interface AgentSide {
@@ -108,7 +109,7 @@ export function predictSecureProxy(planned: PlannedSecureProxy, agent: AgentSide
   const agentToProxy = nginxFront(front.prediction);
   if (agentToProxy.outcome !== 'ok') {
     return {
-      predictions: [agentToProxy, { from: 'proxy', to: 'fleet-server', outcome: 'not-attempted', message: 'the proxy answered the agent itself and forwarded nothing' }],
+      predictions: [agentToProxy, { from: 'proxy', to: 'fleet-server', outcome: 'not-attempted', message: nothingForwardedPredicted('the agent', agentToProxy.outcome) }],
       findings: front.findings, blocked: 'the agent did not get past the proxy',
     };
   }

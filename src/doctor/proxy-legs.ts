@@ -8,14 +8,15 @@ import type { LegSetup } from './predict.js';
  * (or TLS-intercepting) proxy the agent dials (none while it bootstraps its own Fleet Server or with --proxy-disabled,
  * as the real agent skips it then).
  */
-export function proxyPredictions(plan: InstallPlan, agent: AgentSide, fleet: FleetSide, agentLeg: LegSetup): ProxyPredictions | undefined {
+export function proxyPredictions(plan: InstallPlan, agent: AgentSide, fleet: FleetSide, agentLeg: LegSetup, targetPort?: number): ProxyPredictions | undefined {
   const secure = plan.fleetServer.secureProxy;
   // A proxy in front of Elasticsearch is Fleet Server's hop (predict-es-proxy.ts), not the agent's.
   if (secure && secure.inFrontOf !== 'elasticsearch') return predictSecureProxy(secure, agent, fleet);
   const forward = plan.agent.proxy;
   if (!forward || forward.disabled || forward.bypassed) return undefined;
-  const url = new URL(plan.url);
+  // The port the agent asks the proxy for: --url's at enrollment, the policy's host's after it (`targetPort`).
+  const port = targetPort ?? Number(new URL(plan.url).port || 443);
   const { intercept } = forward;
-  if (intercept) return predictIntercept({ ...forward, intercept }, agentLeg, { ...fleet, clientCAs: fleet.clientCAs ?? [], now: agent.now }, Number(url.port || 443));
-  return predictForwardProxy(forward, agent, forward.identity?.chain ?? plan.fleetServer.identity.chain, Number(url.port || 443));
+  if (intercept) return predictIntercept({ ...forward, intercept }, agentLeg, { ...fleet, clientCAs: fleet.clientCAs ?? [], now: agent.now }, port);
+  return predictForwardProxy(forward, agent, forward.identity?.chain ?? plan.fleetServer.identity.chain, port);
 }

@@ -16,6 +16,7 @@ import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
 import type { AgentPolicyResult } from '../components/agent-policy.js';
 import { agentPolicyStage, outputPolicyStage } from './policy-stage.js';
+import { nothingForwarded } from '../components/proxy/nothing-forwarded.js';
 
 /** The three components of Elastic's page, as one run: Elasticsearch, Fleet Server bootstrapping against it, an agent enrolling. */
 export interface FlowConfig {
@@ -193,7 +194,7 @@ export async function runFlowOn(config: FlowConfig, stack: Stack): Promise<FlowR
   // Fleet Server's calls went to what stands in Elasticsearch's place: Elasticsearch saw none of them.
   const fleetToElasticsearch = ownWire(await elasticsearchLeg(fs, stack.elasticsearchFault ? undefined : esProxy ?? es, calls, fleetLog), stack.bootstrap, from);
   // Through a proxy in front of Elasticsearch, Fleet Server's calls have a second hop: the proxy's own.
-  const proxyToElasticsearch = esProxy ? await upstreamLeg(esProxy, esProxy.calls, 'elasticsearch', es, 'the proxy answered Fleet Server itself and forwarded nothing') : undefined;
+  const proxyToElasticsearch = esProxy ? await upstreamLeg(esProxy, esProxy.calls, 'elasticsearch', es, nothingForwarded('Fleet Server', fleetToElasticsearch)) : undefined;
   const output = enrolled ? outputOf(enrolled) : undefined;
   // Fleet Server has its policy once the agent enrolled (the agent that bootstraps it passes it on).
   // Behind a secure proxy in front of Elasticsearch, its output test and the Beats reach the proxy.

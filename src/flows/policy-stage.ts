@@ -12,6 +12,7 @@ import type { FakeFleetServer } from '../components/fleet-server.js';
 import type { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
 import { changedLeg } from '../capture/wire.js';
 import { upstreamLeg } from './secure-proxy-legs.js';
+import { nothingForwarded } from '../components/proxy/nothing-forwarded.js';
 import { takePolicyOutput, type PolicyOutputResult } from '../components/fleet-server-policy.js';
 import { ComponentLog } from '../components/log.js';
 import { outputProxySettings, type PolicyOutput } from '../components/output.js';
@@ -115,7 +116,7 @@ export async function outputPolicyStage<T>(
   await using proxy = route ? await startPolicyProxy(route, target.endpoint, identity, proxyAuth) : undefined;
   const proxyFake = proxy ? { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } } : undefined;
   const front = target.secureProxy;
-  const before = front?.calls.length ?? 0;
+  const before = front?.callCount ?? 0;
   const answering = front ?? target.elasticsearch;
   const tested = output && fs.healthy
     ? await takePolicyOutput(fs, {
@@ -125,7 +126,7 @@ export async function outputPolicyStage<T>(
     : undefined;
   // Behind a secure proxy the test is two hops, as Fleet Server's bootstrap is: fleet-server → proxy, proxy → elasticsearch.
   const upstream = tested && front
-    ? changedLeg(await upstreamLeg(front, front.calls.slice(before), 'elasticsearch', target.elasticsearch, 'the proxy answered Fleet Server itself and forwarded nothing'), { stage: 'policy' })
+    ? changedLeg(await upstreamLeg(front, front.callsSince(before), 'elasticsearch', target.elasticsearch, nothingForwarded('Fleet Server', tested.leg)), { stage: 'policy' })
     : undefined;
   const fleet = tested && upstream ? { ...tested, upstream } : tested;
   return { ...(fleet ? { fleet } : {}), shipped: await ship(proxyFake) };

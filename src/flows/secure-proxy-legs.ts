@@ -10,6 +10,7 @@ import type { FlowConfig } from './flow.js';
 import { changedLeg } from '../capture/wire.js';
 import type { AgentPolicyResult } from '../components/agent-policy.js';
 import { agentPolicyStage } from './policy-stage.js';
+import { nothingForwarded } from '../components/proxy/nothing-forwarded.js';
 
 /**
  * The secure proxy's two placements in Elastic's deployment models ("Fleet Server behind a secure
@@ -57,11 +58,11 @@ export async function agentThroughSecureProxy(
     legTo: 'proxy',
     ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
   });
-  const upstream = await upstreamLeg(proxy, proxy.calls, 'fleet-server', fs, 'the proxy answered the agent itself and forwarded nothing');
+  const upstream = await upstreamLeg(proxy, proxy.calls, 'fleet-server', fs, nothingForwarded('the agent', result.leg));
   // The policy's Fleet Server host is the proxy's address too (Fleet → Settings names what agents
   // reach): the agent's next connection, with the policy's ssl, ends at the proxy again
   // (elastic-agent handler_action_policy_change.go, handleFleetServerConfig: GET /api/status before applying).
-  const before = proxy.calls.length;
+  const before = proxy.callCount;
   const runsFleetServer = config.agent.runsFleetServer === true;
   const policy = await agentPolicyStage({
     enrolled: result, fs, log, runsFleetServer,
@@ -71,7 +72,7 @@ export async function agentThroughSecureProxy(
     answeredBy: { endpoint: proxy.endpoint, server: proxy, legTo: 'proxy' },
   });
   if (!policy) return { leg: result.leg, enrolled: result, proxyLog: proxy.log, upstream };
-  const forwarded = await upstreamLeg(proxy, proxy.calls.slice(before), 'fleet-server', fs, 'the proxy answered the agent itself and forwarded nothing');
+  const forwarded = await upstreamLeg(proxy, proxy.callsSince(before), 'fleet-server', fs, nothingForwarded('the agent', policy.leg));
   return { leg: result.leg, enrolled: result, proxyLog: proxy.log, upstream, policy, policyUpstream: changedLeg(forwarded, { stage: 'policy' }) };
 }
 

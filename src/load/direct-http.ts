@@ -10,6 +10,7 @@
 import http from 'node:http';
 import type tls from 'node:tls';
 import type { RequestDeadline } from '../components/http-deadlines.js';
+import type { HeadRules } from '../components/go-request-head.js';
 
 /** A request the fast path read whole. */
 export interface DirectRequest {
@@ -42,6 +43,8 @@ export interface DirectHttpOptions {
   readonly fallback: (socket: tls.TLSSocket) => void;
   /** The component's deadlines for this request, started when its head has arrived. */
   readonly onRequest: (socket: tls.TLSSocket) => RequestDeadline | undefined;
+  /** The component's own refusals of request heads (Fleet Server: Go's), judged before anything else. */
+  readonly headRules?: HeadRules;
 }
 
 /** node:http's default `maxHeaderSize`; a larger head is node:http's to refuse. */
@@ -53,40 +56,69 @@ const TARGET = /^[\x21-\x7e]+$/;
 
 /** Serves the connection's requests here, until one is not for the fast path: then node:http serves the connection. */
 export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): void {
-  let received: Buffer = Buffer.alloc(0);
+  const received = new Received();
+  let head: (Head & { bodyAt: number }) | undefined;
+  let hooks: RequestDeadline | undefined;
   let busy = false;
   // The listener allows half-open sockets: a client's FIN between requests is answered with ours,
   // as node:http does (socketOnEnd); during a request, once its answer is written.
   const onEnd = () => { if (!busy) socket.end(); };
   socket.on('end', onEnd);
-  const release = () => {
+  const stop = () => {
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.pause();
-    if (received.length > 0) socket.unshift(received);
+  };
+  const release = () => {
+    stop();
+    if (received.size > 0) socket.unshift(received.take());
     options.fallback(socket);
     socket.resume();
   };
   const onData = (chunk: Buffer) => {
-    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
-    const read = readRequest(received);
-    if (read === 'more') return;
-    if (read === 'other') return release();
-    const answer = options.handler({ ...read.request, socket });
+    received.push(chunk);
+    if (!head) {
+      const end = received.headEnd();
+      if (end < 0) return received.size > MAX_HEAD ? release() : undefined;
+      if (end > MAX_HEAD) return release();
+      const lines = received.take().subarray(0, end).toString('latin1').split('\r\n');
+      const refusal = options.headRules?.refuse(lines);
+      if (refusal !== undefined) {
+        // Refused before any handler, as Go's server does: its 400, then it closes (close_notify, FIN).
+        stop();
+        busy = true;
+        socket.write(refusal);
+        socket.destroySoon();
+        return;
+      }
+      const read = readHead(lines);
+      if (read === 'other') return release();
+      head = { ...read, bodyAt: end + 4 };
+      // The head is in: the header deadline ends here, as at node:http's 'request' event on the tapped path.
+      hooks = options.onRequest(socket);
+    }
+    const whole = head.bodyAt + head.length;
+    if (received.size < whole) return;
+    // Bytes after the body (a pipelined request) are node:http's to judge.
+    if (received.size > whole) return release();
+    const data = received.take();
+    const { close, bodyAt, length: _length, ...request } = head;
+    const answer = options.handler({ ...request, body: data.subarray(bodyAt).toString('utf8'), socket });
     if (!answer) return release();
     // One request at a time, as node:http and net/http serve a connection.
     socket.off('data', onData);
     socket.pause();
-    received = Buffer.alloc(0);
+    received.clear();
+    head = undefined;
     busy = true;
-    const hooks = options.onRequest(socket);
+    const deadline = hooks;
     answer.then((reply) => {
       if (socket.destroyed) return;
-      if (hooks && !hooks.mayWrite()) return void socket.destroy();
-      socket.write(responseBytes(reply, read.close));
-      hooks?.finished();
+      if (deadline && !deadline.mayWrite()) return void socket.destroy();
+      socket.write(responseBytes(reply, close));
+      deadline?.finished();
       busy = false;
-      if (read.close || socket.readableEnded) {
+      if (close || socket.readableEnded) {
         // node:http after a response to `Connection: close`: close_notify and FIN once written.
         socket.destroySoon();
       } else {
@@ -98,6 +130,55 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
   socket.on('data', onData);
 }
 
+/**
+ * What a connection has received of its request: the chunks as they came, joined once when the
+ * head is whole and once when the body is, so a client that sends a byte at a time costs a
+ * linear amount of copying, not a quadratic one.
+ */
+export class Received {
+  private chunks: Buffer[] = [];
+  /** Bytes received. */
+  size = 0;
+  /** How many times chunks were joined (a test's measure of the copying). */
+  joins = 0;
+  /** The last three bytes before the newest chunk, for a CRLF CRLF that straddles chunks. */
+  private tail: Buffer = Buffer.alloc(0);
+  private end = -1;
+
+  push(chunk: Buffer): void {
+    if (this.end < 0) {
+      const window = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
+      const at = window.indexOf('\r\n\r\n');
+      if (at >= 0) this.end = this.size - this.tail.length + at;
+      this.tail = Buffer.from(window.subarray(Math.max(0, window.length - 3)));
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  /** Where the head ends (the offset of its CRLF CRLF), or -1 while it has not come whole. */
+  headEnd(): number {
+    return this.end;
+  }
+
+  /** Everything received, as one buffer (kept as the only chunk). */
+  take(): Buffer {
+    if (this.chunks.length > 1) {
+      this.chunks = [Buffer.concat(this.chunks, this.size)];
+      this.joins++;
+    }
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.size = 0;
+    this.tail = Buffer.alloc(0);
+    this.end = -1;
+  }
+}
+
+type Head = Omit<DirectRequest, 'socket' | 'body'> & { close: boolean; length: number };
 type Read = { request: Omit<DirectRequest, 'socket'>; close: boolean } | 'more' | 'other';
 
 /** The whole request in `data`, 'more' while it is incomplete, 'other' for anything the fast path leaves to node:http. */
@@ -105,7 +186,18 @@ export function readRequest(data: Buffer): Read {
   const end = data.indexOf('\r\n\r\n');
   if (end < 0) return data.length > MAX_HEAD ? 'other' : 'more';
   if (end > MAX_HEAD) return 'other';
-  const lines = data.subarray(0, end).toString('latin1').split('\r\n');
+  const head = readHead(data.subarray(0, end).toString('latin1').split('\r\n'));
+  if (head === 'other') return 'other';
+  const have = data.length - end - 4;
+  if (have < head.length) return 'more';
+  // Bytes after the body (a pipelined request) are node:http's to judge.
+  if (have > head.length) return 'other';
+  const { close, length: _length, ...request } = head;
+  return { request: { ...request, body: data.subarray(end + 4).toString('utf8') }, close };
+}
+
+/** A head's method, target, fields and body length, or 'other' for one the fast path leaves to node:http. */
+function readHead(lines: readonly string[]): Head | 'other' {
   const [method, url, version, extra] = lines[0]!.split(' ');
   if (extra !== undefined || version !== 'HTTP/1.1' || (method !== 'GET' && method !== 'POST') || !url || !TARGET.test(url)) return 'other';
   const headers: Record<string, string> = {};
@@ -124,11 +216,7 @@ export function readRequest(data: Buffer): Read {
   if ('transfer-encoding' in headers || 'expect' in headers || 'upgrade' in headers) return 'other';
   const length = headers['content-length'] === undefined ? 0 : /^\d{1,7}$/.test(headers['content-length']) ? Number(headers['content-length']) : NaN;
   if (!(length <= MAX_BODY)) return 'other';
-  const have = data.length - end - 4;
-  if (have < length) return 'more';
-  // Bytes after the body (a pipelined request) are node:http's to judge.
-  if (have > length) return 'other';
-  return { request: { method, url, headers, body: data.subarray(end + 4).toString('utf8') }, close: connection === 'close' };
+  return { method, url, headers, close: connection === 'close', length };
 }
 
 let dateSecond = -1;

@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import type { ClientAuthentication } from '../tls/settings.js';
 import { judgeClientChain, type ServerDialect } from '../components/server-dialect.js';
 import type { ConnectionDeadlines } from '../components/http-deadlines.js';
+import type { HeadRules } from '../components/go-request-head.js';
 import { serveDirect, type DirectHandler } from './direct-http.js';
 
 export interface DirectTlsOptions {
@@ -16,6 +17,8 @@ export interface DirectTlsOptions {
   readonly handler?: DirectHandler;
   /** The component's timeouts once the handshake is over. */
   readonly deadlines?: ConnectionDeadlines;
+  /** The component's own refusals of request heads (go-request-head.ts). */
+  readonly headRules?: HeadRules;
   /** Hands a secured socket to the component's node:http server. */
   readonly toHttp: (socket: tls.TLSSocket) => void;
 }
@@ -62,10 +65,10 @@ export class DirectTls {
   }
 
   private serve(socket: tls.TLSSocket): void {
-    const { handler, deadlines, toHttp } = this.options;
+    const { handler, deadlines, toHttp, headRules } = this.options;
     deadlines?.watch(socket);
     if (!handler) return toHttp(socket);
-    serveDirect(socket, { handler, fallback: toHttp, onRequest: (s) => deadlines?.request(s) });
+    serveDirect(socket, { handler, fallback: toHttp, onRequest: (s) => deadlines?.request(s), ...(headRules ? { headRules } : {}) });
   }
 }
 

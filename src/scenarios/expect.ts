@@ -57,9 +57,40 @@ export function compareLeg(expected: ResolvedExpectation, actual: Leg): string[]
 
 /** `{address}` stands for an IP:port (IPv6 in brackets), `{any}` for any text; the rest is literal. */
 export function matchesTemplate(template: string, line: string): boolean {
-  const pattern = template
-    .split(/(\{address\}|\{any\})/)
-    .map((part) => (part === '{address}' ? '\\[?[0-9A-Fa-f.:]+\\]?:\\d+' : part === '{any}' ? '[\\s\\S]*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${pattern}$`).test(line);
+  const parts = template.split(/(\{address\}|\{any\})/);
+  return parts.includes('{address}') ? templatePattern(template, parts).test(line) : matchesWildcards(parts.filter((_, i) => i % 2 === 0), line);
+}
+
+/**
+ * Literal pieces with any text between them, matched without a regular expression: the first is a
+ * prefix, the last a suffix, the others found leftmost in order (which finds a match whenever one
+ * exists). The RegExp form backtracks over whole multi-line logs for every `{any}`.
+ */
+function matchesWildcards(pieces: readonly string[], line: string): boolean {
+  const first = pieces[0]!;
+  if (pieces.length === 1) return line === first;
+  const last = pieces[pieces.length - 1]!;
+  if (first.length + last.length > line.length || !line.startsWith(first) || !line.endsWith(last)) return false;
+  let at = first.length;
+  const end = line.length - last.length;
+  for (const piece of pieces.slice(1, -1)) {
+    const found = line.indexOf(piece, at);
+    if (found < 0 || found + piece.length > end) return false;
+    at = found + piece.length;
+  }
+  return true;
+}
+
+const patterns = new Map<string, RegExp>();
+
+function templatePattern(template: string, parts: readonly string[]): RegExp {
+  let pattern = patterns.get(template);
+  if (!pattern) {
+    const source = parts
+      .map((part) => (part === '{address}' ? '\\[?[0-9A-Fa-f.:]+\\]?:\\d+' : part === '{any}' ? '[\\s\\S]*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('');
+    pattern = new RegExp(`^${source}$`);
+    patterns.set(template, pattern);
+  }
+  return pattern;
 }

@@ -6,6 +6,7 @@ import { flowConfig, selfSignedFleetServer } from '../flows/install.js';
 import { runFlow } from '../flows/flow.js';
 import { withPolicyOutput } from '../flows/policy-flags.js';
 import type { Pki } from '../pki/store.js';
+import type { Identity } from '../tls/material.js';
 import { legKey, type Leg } from '../report/leg.js';
 import { TLS_VERSIONS, type TlsVersion } from '../tls/settings.js';
 import type { Catalog } from './catalog.js';
@@ -124,13 +125,20 @@ export interface ScenarioJob { readonly scenario: ScenarioData; readonly version
 export class JobRunner {
   private readonly prepared = new Map<string, Promise<ScenarioMaterial | undefined>>();
   private readonly stacks: StackPool | undefined;
+  /**
+   * The certificate the agent generates for Fleet Server without --fleet-server-cert: made once
+   * per batch. Each real install makes its own, but scenarios never meet, so one serves them all
+   * (as the n-th spare key does in certificates.ts), and their stacks can be shared.
+   */
+  private selfSigned?: Identity;
+  private readonly makeSelfSigned = (): Identity => (this.selfSigned ??= selfSignedFleetServer());
 
   constructor(private readonly catalog: Catalog, private readonly pki: Pki, private readonly work: string, share: boolean) {
     this.stacks = share ? new StackPool() : undefined;
   }
 
   async run({ scenario, version }: ScenarioJob): Promise<ScenarioResult> {
-    return runOne(this.catalog, scenario, version, this.pki, await this.prepare(scenario), this.stacks);
+    return runOne(this.catalog, scenario, version, this.pki, await this.prepare(scenario), this.stacks, this.makeSelfSigned);
   }
 
   async close(): Promise<void> {
@@ -151,13 +159,15 @@ export class JobRunner {
   }
 }
 
-async function runOne(catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, material: ScenarioMaterial | undefined, stacks: StackPool | undefined): Promise<ScenarioResult> {
+async function runOne(
+  catalog: Catalog, scenario: ScenarioData, version: TlsVersion, pki: Pki, material: ScenarioMaterial | undefined, stacks: StackPool | undefined, makeSelfSigned: () => Identity,
+): Promise<ScenarioResult> {
   const started = performance.now();
   const command = scenarioCommand(catalog, scenario);
   const certificates = material?.certificates ?? pkiCertificates(pki);
   const context = { pki, ...(material ? { extraDir: material.dir } : {}) };
   const plan = planInstall(parseInstallFlags([...command.map((a) => expandCertificateTemplates(a, certificates)), `--tls=${version}`]), {
-    ...context, makeSelfSigned: selfSignedFleetServer, agentKeyErrorsAreFailures: true,
+    ...context, makeSelfSigned, agentKeyErrorsAreFailures: true,
   });
   const base = flowConfig(plan, 'ephemeral');
   const output = policyOutput(catalog.flows.get(scenario.flow)!.output, scenario.output, {

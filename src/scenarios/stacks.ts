@@ -54,41 +54,78 @@ const generatedToken = (token: string) => token.length === GENERATED.length && t
  */
 const FRESH_MS = 400;
 
-/** Idle stacks by settings; every stack is closed at the end, idle or not. */
+interface IdleStack { readonly stack: Stack; readonly since: number }
+
+/**
+ * Idle stacks by settings; every stack is closed at the end, idle or not. A run whose settings'
+ * stack is busy waits for it (one waiter per busy stack) rather than starting its own: runs with
+ * equal settings are neighbours in the catalog and start together, and a stack handed straight
+ * on is never stale. Starting a stack (two listeners, Fleet Server's bootstrap with its
+ * handshakes) is the dearest part of a run.
+ */
 export class StackPool {
-  private readonly idle = new Map<string, Array<{ stack: Stack; since: number }>>();
+  private readonly idle = new Map<string, IdleStack[]>();
   private readonly all = new Set<Stack>();
+  /** Stacks in use, by settings. */
+  private readonly busy = new Map<string, number>();
+  /** Runs waiting for a busy stack of their settings: each gets it, or undefined to start their own. */
+  private readonly waiting = new Map<string, Array<(entry: IdleStack | undefined) => void>>();
 
   /** Runs the flow on an idle stack with its settings, or on a new one that stays for later flows. */
   async run(config: FlowConfig): Promise<FlowResult> {
     const key = settingsKey(config);
     if (key === undefined) return runFlow(config);
-    const waiting = this.idle.get(key)?.pop();
-    if (waiting) {
-      const reused = waiting.stack;
-      const result = performance.now() - waiting.since < FRESH_MS ? await runFlowOn(config, reused) : undefined;
-      if (result) return this.release(key, reused, result);
-      // Idle too long, or it no longer stands as its bootstrap left it: retire it, start a fresh one.
-      this.all.delete(reused);
-      await closeStack(reused);
+    const waiting = this.idle.get(key)?.pop() ?? (this.canWait(key) ? await this.waitFor(key) : undefined);
+    this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
+    let kept: Stack | undefined;
+    try {
+      if (waiting) {
+        const reused = waiting.stack;
+        const result = performance.now() - waiting.since < FRESH_MS ? await runFlowOn(config, reused) : undefined;
+        if (result) return ((kept = reused), result);
+        // Idle too long, or it no longer stands as its bootstrap left it: retire it, start a fresh one.
+        this.all.delete(reused);
+        await closeStack(reused);
+      }
+      const stack = await startStack(config);
+      this.all.add(stack);
+      const result = (await runFlowOn(config, stack))!;
+      kept = stack;
+      return result;
+    } finally {
+      this.busy.set(key, this.busy.get(key)! - 1);
+      this.release(key, kept);
     }
-    const stack = await startStack(config);
-    this.all.add(stack);
-    return this.release(key, stack, (await runFlowOn(config, stack))!);
   }
 
   async close(): Promise<void> {
     const stacks = [...this.all];
     this.all.clear();
     this.idle.clear();
+    for (const waiters of this.waiting.values()) for (const wake of waiters.splice(0)) wake(undefined);
     await Promise.all(stacks.map((stack) => closeStack(stack)));
   }
 
-  private release(key: string, stack: Stack, result: FlowResult): FlowResult {
+  private canWait(key: string): boolean {
+    return (this.waiting.get(key)?.length ?? 0) < (this.busy.get(key) ?? 0);
+  }
+
+  private waitFor(key: string): Promise<IdleStack | undefined> {
+    return new Promise((resolve) => {
+      const waiters = this.waiting.get(key);
+      if (waiters) waiters.push(resolve);
+      else this.waiting.set(key, [resolve]);
+    });
+  }
+
+  /** A run is over: its stack (if it still stands) goes to the next waiter or to the idle list; without one, a waiter starts its own. */
+  private release(key: string, stack: Stack | undefined): void {
+    const wake = this.waiting.get(key)?.shift();
+    const entry = stack ? { stack, since: performance.now() } : undefined;
+    if (wake) return wake(entry);
+    if (!entry) return;
     const idle = this.idle.get(key);
-    const entry = { stack, since: performance.now() };
     if (idle) idle.push(entry);
     else this.idle.set(key, [entry]);
-    return result;
   }
 }

@@ -75,17 +75,20 @@ export function loadKeystoreIdentity(file: string, password = ''): Identity {
 
 /** CA certificates Elasticsearch trusts for clients: PEM or DER files, or a PKCS#12's certificate entries. */
 export function loadJavaAuthorities(files: readonly string[], password = ''): Cert[] {
-  return files.flatMap((file) => {
-    const bytes = read(file, 'certificate');
-    if (describeContent(bytes).kind === 'pkcs12') {
-      const store = readKeystore(file, password);
-      if (store.trusted.length === 0) {
-        throw new MaterialError('FTH_FILE_MALFORMED',
-          `${file}: the keystore has no trusted certificate entry (entries: ${store.entries.map((e) => `${e.alias} (${e.kind})`).join(', ') || 'none'}); Java ignores certificates without its trusted-key-usage attribute, which openssl pkcs12 -export does not write`,
-          `the truststore [${file}] does not contain any trusted certificate entries`, file, 'authority');
-      }
-      return [...store.trusted];
+  // Each file by its content (and the password, for a keystore): scenarios share the same few.
+  return files.flatMap((file) => byContent('java-cas', [file], password, () => readJavaAuthorities(file, password)));
+}
+
+function readJavaAuthorities(file: string, password: string): readonly Cert[] {
+  const bytes = read(file, 'certificate');
+  if (describeContent(bytes).kind === 'pkcs12') {
+    const store = readKeystore(file, password);
+    if (store.trusted.length === 0) {
+      throw new MaterialError('FTH_FILE_MALFORMED',
+        `${file}: the keystore has no trusted certificate entry (entries: ${store.entries.map((e) => `${e.alias} (${e.kind})`).join(', ') || 'none'}); Java ignores certificates without its trusted-key-usage attribute, which openssl pkcs12 -export does not write`,
+        `the truststore [${file}] does not contain any trusted certificate entries`, file, 'authority');
     }
-    return certificates(file, bytes);
-  });
+    return [...store.trusted];
+  }
+  return certificates(file, bytes);
 }

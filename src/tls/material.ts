@@ -134,26 +134,29 @@ function failedBlocks(errors: readonly string[], label: string, role: MaterialRo
 
 /** CA certificates from files or inline PEM (libs LoadCertificateAuthorities, Go AppendCertsFromPEM). */
 export function loadCertificateAuthorities(sources: readonly PemSource[]): Cert[] {
-  return sources.flatMap((source) => {
-    const { text, label, bytes } = readSource(source, 'authority');
-    const certs = pemDecodeAll(text)
-      .filter((b) => b.type === 'CERTIFICATE' && Object.keys(b.headers).length === 0)
-      .flatMap((b) => {
-        try {
-          return [parseCertificate(b.bytes)];
-        } catch {
-          // AppendCertsFromPEM skips a certificate it cannot parse.
-          return [];
-        }
-      });
-    if (certs.length === 0) {
-      const debug = isInlinePem(source) ? 'inline' : label;
-      throw new MaterialError('FTH_FILE_MALFORMED', `${label}: not a PEM certificate${holding(bytes)}`,
-        `file is not a certificate adding ${debug} to the list of known CAs`, label, 'authority',
-        ['Failed to add CA to the cert pool, CA is not a valid PEM document']);
-    }
-    return certs;
-  });
+  // Each source by its content: a catalog run reads the same few CA files in every scenario.
+  return sources.flatMap((source) => byContent('libs-cas', [source], undefined, () => readAuthorities(source)));
+}
+
+function readAuthorities(source: PemSource): readonly Cert[] {
+  const { text, label, bytes } = readSource(source, 'authority');
+  const certs = pemDecodeAll(text)
+    .filter((b) => b.type === 'CERTIFICATE' && Object.keys(b.headers).length === 0)
+    .flatMap((b) => {
+      try {
+        return [parseCertificate(b.bytes)];
+      } catch {
+        // AppendCertsFromPEM skips a certificate it cannot parse.
+        return [];
+      }
+    });
+  if (certs.length === 0) {
+    const debug = isInlinePem(source) ? 'inline' : label;
+    throw new MaterialError('FTH_FILE_MALFORMED', `${label}: not a PEM certificate${holding(bytes)}`,
+      `file is not a certificate adding ${debug} to the list of known CAs`, label, 'authority',
+      ['Failed to add CA to the cert pool, CA is not a valid PEM document']);
+  }
+  return certs;
 }
 
 /**

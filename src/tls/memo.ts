@@ -7,7 +7,7 @@ import { Remembered } from '../remember.js';
  * hundreds of times, and decrypting and parsing a key each time was a tenth of the run; a file
  * whose bytes changed is read anew, and a load that failed is not remembered.
  */
-const loaded = new Remembered<string, unknown>(128);
+const loaded = new Remembered<string, unknown>(512);
 
 export function byContent<T>(kind: string, sources: ReadonlyArray<string | undefined>, literal: string | undefined, load: () => T): T {
   const key = contentKey(kind, sources, literal);

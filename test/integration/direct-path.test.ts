@@ -12,15 +12,28 @@ import { FakeFleetServer } from '../../src/components/fleet-server.js';
 import { parse } from '../../src/load/http1.js';
 import type { Pki } from '../../src/pki/store.js';
 import { only } from '../../src/tls/settings.js';
-import { sharedPki } from '../helpers/pki.js';
+import { scratchDir, sharedPki } from '../helpers/pki.js';
+import { buildGoPeer, goServers, type GoPeerServers } from '../helpers/go-peer.js';
+import { goTool } from '../helpers/tools.js';
+
+// Checked when the file loads: a missing Go fails this file with one line, never a skip.
+goTool();
 
 let pki: Pki;
+/** Go 1.19's own net/http server (test/interop/go), for the heads it refuses. */
+let go: GoPeerServers;
+let cleanup: () => Promise<void>;
 const es: Record<'tapped' | 'direct', FakeElasticsearch> = {} as never;
 const fleet: Record<'tapped' | 'direct', FakeFleetServer> = {} as never;
 const SERVICE_TOKEN = 'AAEAAWVsYXN0aWMvZmxlZXQtc2VydmVyL3Rlc3Q6ZGlyZWN0LXBhdGg';
 
 beforeAll(async () => {
   pki = await sharedPki();
+  const scratch = await scratchDir();
+  cleanup = scratch.cleanup;
+  const goStarted = buildGoPeer(scratch.dir).then(async (binary) => {
+    go = await goServers(binary, [{ name: 'fleet', cert: pki.certPath('fleet-cert'), key: pki.keyPath('fleet-cert') }]);
+  });
   for (const path of ['tapped', 'direct'] as const) {
     es[path] = await FakeElasticsearch.start({
       identity: identity(pki, 'es-cert'), serviceToken: SERVICE_TOKEN, nodeName: 'es-node', versions: only('1.3'),
@@ -32,9 +45,12 @@ beforeAll(async () => {
       ...(path === 'direct' ? { direct: true } : {}),
     });
   }
-});
+  await goStarted;
+}, 60_000);
 afterAll(async () => {
+  await go?.stop();
   await Promise.all([...Object.values(fleet), ...Object.values(es)].map((c) => c.close()));
+  await cleanup?.();
 });
 
 /**
@@ -42,7 +58,7 @@ afterAll(async () => {
  * each whole response before the next unless `pipelined`; returns the responses, Date and request
  * ids masked, and (`untilClosed`: after waiting for it) whether the server closed the connection.
  */
-async function exchange(port: number, requests: readonly string[], options: { agent?: boolean; pipelined?: boolean; untilClosed?: boolean } = {}): Promise<{ responses: string[]; closed: boolean }> {
+async function exchange(port: number, requests: readonly string[], options: { agent?: boolean; pipelined?: boolean; untilClosed?: boolean; byteByByte?: boolean; bodyAfterMs?: number } = {}): Promise<{ responses: string[]; closed: boolean }> {
   const agent = identity(pki, 'agent-cert');
   const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(options.agent ? { cert: agent.certPem, key: agent.keyPem } : {}) });
   await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
@@ -70,7 +86,17 @@ async function exchange(port: number, requests: readonly string[], options: { ag
   });
   if (options.pipelined) socket.write(requests.join(''));
   for (const request of requests) {
-    if (!options.pipelined) socket.write(request);
+    if (options.byteByByte) {
+      // One TLS record per byte: the server's reads come a byte at a time.
+      for (const byte of Buffer.from(request, 'latin1')) socket.write(Buffer.of(byte));
+    } else if (options.bodyAfterMs !== undefined) {
+      const body = request.indexOf('\r\n\r\n') + 4;
+      socket.write(request.slice(0, body));
+      await new Promise((resolve) => setTimeout(resolve, options.bodyAfterMs));
+      socket.write(request.slice(body));
+    } else if (!options.pipelined) {
+      socket.write(request, 'latin1');
+    }
     await next();
   }
   // A server that keeps the connection: the client ends it. One that closes it: its FIN comes.
@@ -79,7 +105,7 @@ async function exchange(port: number, requests: readonly string[], options: { ag
   return { responses, closed };
 }
 
-const both = async (server: typeof fleet | typeof es, requests: readonly string[], options: { agent?: boolean; pipelined?: boolean; untilClosed?: boolean } = {}) => ({
+const both = async (server: typeof fleet | typeof es, requests: readonly string[], options: Parameters<typeof exchange>[2] = {}) => ({
   tapped: await exchange(server.tapped.port, requests, options),
   direct: await exchange(server.direct.port, requests, options),
 });
@@ -134,6 +160,84 @@ describe('the fake Fleet Server\'s direct path answers as its tapped path does',
       const { tapped, direct } = await both(fleet, [request], { agent: true, untilClosed: true });
       expect(direct).toEqual(tapped);
       expect(direct.closed).toBe(true);
+    }
+  });
+});
+
+/** Go 1.19's answer to a head it refuses: its `400 Bad Request[: reason]` as status and body, then it closes. */
+const goRefusal = (reason?: string) => {
+  const status = reason ? `400 Bad Request: ${reason}` : '400 Bad Request';
+  return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status}`;
+};
+
+describe('heads Go\'s net/http server refuses before any handler: Fleet Server\'s 400s, on both paths, byte for byte as Go 1.19', () => {
+  it.each([
+    ['no Host field', 'GET /api/status HTTP/1.1\r\nUser-Agent: Elastic Agent v9.2.0\r\n\r\n', 'missing required Host header'],
+    ['no Host field, with a body', 'POST /api/fleet/agents/enroll HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}', 'missing required Host header'],
+    ['a control character in a field value', 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace: a\x01b\r\n\r\n', 'invalid header value'],
+    ['a NUL in a field value', 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace: a\x00b\r\n\r\n', 'invalid header value'],
+    ['a DEL in a field value', 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace: a\x7fb\r\n\r\n', 'invalid header value'],
+    ['an escape in a field value', 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: \x1b[31m\r\n\r\n', 'invalid header value'],
+    ['a space in a field name', 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX Trace: a\r\n\r\n', 'invalid header name'],
+    ['a space before the colon', 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace : a\r\n\r\n', 'invalid header name'],
+    ['a Host with a space', 'GET /api/status HTTP/1.1\r\nHost: fleet server\r\n\r\n', 'malformed Host header'],
+    ['two Host fields', 'GET /api/status HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', undefined],
+    ['a field line without a colon', 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace\r\n\r\n', undefined],
+  ])('%s', async (_what, request, reason) => {
+    const [tapped, direct, real] = await Promise.all([
+      exchange(fleet.tapped.port, [request], { agent: true, untilClosed: true }),
+      exchange(fleet.direct.port, [request], { agent: true, untilClosed: true }),
+      exchange(go.port('fleet'), [request], { untilClosed: true }),
+    ]);
+    expect(real).toEqual({ responses: [goRefusal(reason)], closed: true });
+    expect(tapped).toEqual(real);
+    expect(direct).toEqual(real);
+  });
+
+  it('the same refusal when the head comes a byte at a time (node:http\'s parser sees one byte per read)', async () => {
+    for (const [request, reason] of [
+      ['GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace: a\x01b\r\n\r\n', 'invalid header value'],
+      ['GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX Trace: a\r\n\r\n', 'invalid header name'],
+      ['GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace\r\n\r\n', undefined],
+    ] as const) {
+      const { tapped, direct } = await both(fleet, [request], { agent: true, untilClosed: true, byteByByte: true });
+      expect(tapped).toEqual({ responses: [goRefusal(reason)], closed: true });
+      expect(direct).toEqual(tapped);
+    }
+  });
+
+  it('serves what Go reads: a tab and obs-text in a value, an empty Host', async () => {
+    const request = 'GET /api/status HTTP/1.1\r\nHost: \r\nX-Trace: a\tb\x80\r\nConnection: close\r\n\r\n';
+    const { tapped, direct } = await both(fleet, [request], { agent: true, untilClosed: true });
+    expect(direct).toEqual(tapped);
+    expect(direct.responses[0]).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\{"name":"fleet-server","status":"HEALTHY"\}$/);
+  });
+});
+
+describe('a slow sender on the direct path', () => {
+  it('answers a 12 KB head sent a byte at a time as the tapped path does', async () => {
+    const request = `GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ${'p'.repeat(12_000)}\r\nConnection: close\r\n\r\n`;
+    const { tapped, direct } = await both(fleet, [request], { agent: true, untilClosed: true, byteByByte: true });
+    expect(direct).toEqual(tapped);
+    expect(direct.responses[0]).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\nConnection: close\r\n\r\n\{"name":"fleet-server","status":"HEALTHY"\}$/);
+  });
+});
+
+describe('Fleet Server\'s read-header timeout on both paths (net/http server.go readRequest: ReadHeaderTimeout bounds the head, ReadTimeout the rest)', () => {
+  it('still reads a body that comes after the header timeout, and answers as the tapped path does', async () => {
+    const started = await Promise.all((['tapped', 'direct'] as const).map((path) => FakeFleetServer.start({
+      identity: identity(pki, 'fleet-cert'), versions: only('1.3'), readHeaderTimeoutMs: 500,
+      elasticsearch: { url: es[path].url, serviceToken: SERVICE_TOKEN, tls: { certificateAuthorities: authorities(pki, 'es-ca') } },
+      ...(path === 'direct' ? { direct: true } : {}),
+    })));
+    try {
+      const [tapped, direct] = await Promise.all(started.map((server) =>
+        exchange(server.port, [enroll(Buffer.from('nobody:nothing').toString('base64'))], { untilClosed: true, bodyAfterMs: 1_200 })));
+      expect(direct).toEqual(tapped);
+      expect(direct!.closed).toBe(true);
+      expect(direct!.responses[0]).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n[^]*\{"statusCode":401,"error":"ErrUnauthorized","message":"unauthorized"\}$/);
+    } finally {
+      await Promise.all(started.map((server) => server.close()));
     }
   });
 });

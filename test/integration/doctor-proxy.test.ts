@@ -256,3 +256,52 @@ describe('doctor predicts the legs after the policy takes over behind a secure p
     expect(result.predictions.find((p) => p.from === 'fleet-server' && p.stage === 'policy')!.message).toBe('x509: certificate signed by unknown authority');
   });
 });
+
+describe('doctor predicts the proxy the policy\'s Fleet client dials, as install decides it, and the flow agrees', () => {
+  const policyLegs = (result: DoctorResult) => result.predictions.filter((p) => p.stage === 'policy' && p.from === 'agent' && p.to !== 'elasticsearch')
+    .map((p) => [`${p.from}->${p.to}`, p.outcome, p.message, p.agrees]);
+  const everyAgrees = (result: DoctorResult) => result.predictions.filter((p) => p.agrees !== true).map((p) => `${p.from}->${p.to} ${p.stage ?? ''}`);
+  const ROOTED = [...INTERCEPT, '--proxy-intercept-upstream-ca=/path/to/fleet-ca', ...INSPECTION_ROOT];
+
+  it('the policy\'s own https proxy, whose certificate the policy\'s CA does not accept, instead of the enrollment proxy', async () => {
+    const result = await diagnose([...FORWARD, '--proxy-url=http://127.0.0.1:3128', '--policy-fleet-proxy-url=https://localhost:3129', '--policy-fleet-ca=/path/to/es-ca']);
+    expect(policyLegs(result)).toEqual([
+      ['agent->proxy', 'rejected-by-client', 'proxyconnect tcp: x509: certificate signed by unknown authority', true],
+      ['agent->fleet-server', 'not-attempted', 'the proxy did not open a connection to Fleet Server', true],
+    ]);
+    expect(everyAgrees(result)).toEqual([]);
+  });
+
+  it('an intercepting enrollment proxy, then the policy\'s own plain proxy: a tunnel and the agent\'s own TLS with Fleet Server, no interception', async () => {
+    const result = await diagnose([...ROOTED, '--policy-fleet-proxy-url=http://127.0.0.1:3129']);
+    expect(policyLegs(result)).toEqual([
+      ['agent->proxy', 'ok', 'the proxy answers CONNECT with 200', true],
+      ['agent->fleet-server', 'ok', 'the server does not ask for a client certificate', true],
+    ]);
+    expect(result.predictions.some((p) => p.from === 'proxy' && p.stage === 'policy')).toBe(false);
+    expect(everyAgrees(result)).toEqual([]);
+  });
+
+  it('an intercepting enrollment proxy, then a policy whose proxy is disabled: straight to Fleet Server', async () => {
+    const result = await diagnose([...ROOTED, '--policy-fleet-proxy-url=http://127.0.0.1:3129', '--policy-fleet-proxy-disabled']);
+    expect(policyLegs(result)).toEqual([['agent->fleet-server', 'ok', 'the server does not ask for a client certificate', true]]);
+    expect(result.predictions.some((p) => p.to === 'proxy' && p.stage === 'policy')).toBe(false);
+    expect(everyAgrees(result)).toEqual([]);
+  });
+
+  it('checks the policy\'s Fleet Server host on its own port against the enrollment proxy\'s allowed ports', async () => {
+    const [forward, intercepted] = await Promise.all([
+      diagnose([...FORWARD, '--proxy-url=http://127.0.0.1:3128', '--proxy-allow-ports=8220', '--policy-fleet-url=https://localhost:8221']),
+      diagnose([...ROOTED, '--proxy-allow-ports=8220', '--policy-fleet-url=https://localhost:8221']),
+    ]);
+    // Enrollment to 8220 passes; the policy's host on 8221 is refused.
+    expect(legs(forward).slice(1, 3).map(([leg, outcome]) => [leg, outcome])).toEqual([['agent->proxy', 'ok'], ['agent->fleet-server', 'ok']]);
+    expect(policyLegs(forward)).toEqual([
+      ['agent->proxy', 'rejected-by-server', 'Access violation', true],
+      ['agent->fleet-server', 'not-attempted', 'the proxy did not open a connection to Fleet Server', true],
+    ]);
+    // squid bumps the denied CONNECT and answers CheckRemote's GET /api/status with 403, judged by its status alone.
+    expect(policyLegs(intercepted)).toEqual([['agent->proxy', 'rejected-by-server', 'fleet server ping returned a bad status code: 403', true]]);
+    expect([everyAgrees(forward), everyAgrees(intercepted)]).toEqual([[], []]);
+  });
+});

@@ -159,7 +159,8 @@ describe('behind a proxy that ends the agent\'s or Fleet Server\'s TLS, the poli
     expect(leg).toMatchObject({ rejectedBy: 'client', phase: 'handshake', alert: 'bad_certificate', serverCertificate: { issuer: 'CN=fleet-ca,O=fleet-tls-harness' } });
     expect(leg.logs.agent).toMatch(/^Failed to dispatch action id "policy:[^"]+" of type "POLICY_CHANGE", error: .*x509: certificate signed by unknown authority$/);
     expect(leg.logs.proxy).toMatch(/^SSL_do_handshake\(\) failed \(SSL: error:0A000412:SSL routines::sslv3 alert bad certificate:SSL alert number 42\) while SSL handshaking, client: 127\.0\.0\.1, server: 127\.0\.0\.1:\d+$/);
-    expect(byKey(run(IDS[0]!).legs, 'proxy->fleet-server (policy)')!.skipped).toBe('the proxy answered the agent itself and forwarded nothing');
+    // The agent refused the proxy: no request reached it, and it answered nobody.
+    expect(byKey(run(IDS[0]!).legs, 'proxy->fleet-server (policy)')!.skipped).toBe('The agent refused the proxy in the TLS handshake, so no request reached the proxy to pass on');
   });
 
   it('an intercepting proxy the policy keeps: its checkin verifies a minted certificate again, and the proxy verifies Fleet Server\'s', () => {
@@ -194,7 +195,7 @@ describe('behind a proxy that ends the agent\'s or Fleet Server\'s TLS, the poli
       logs: { 'fleet-server': 'failed to fetch elasticsearch version: x509: certificate signed by unknown authority\n' +
         'Failed Elasticsearch output configuration test, using bootstrap values.: x509: certificate signed by unknown authority' },
     });
-    expect(byKey(legs, 'proxy->elasticsearch (policy)')!.skipped).toBe('the proxy answered Fleet Server itself and forwarded nothing');
+    expect(byKey(legs, 'proxy->elasticsearch (policy)')!.skipped).toBe('Fleet Server refused the proxy in the TLS handshake, so no request reached the proxy to pass on');
   });
 });
 

@@ -103,3 +103,28 @@ describe('install --secure-proxy with bad input: exit 2 and one line', () => {
     }
   });
 });
+
+describe('the proxy\'s upstream leg says who refused whom when nothing was passed on', () => {
+  const skipped = (legs: readonly Leg[], from: string, to: string) => legs.filter((l) => l.from === from && l.to === to).map((l) => [l.stage ?? 'enrollment', l.skipped ?? null]);
+
+  it('the agent refused the proxy\'s certificate: no request reached the proxy, which answered nobody', async () => {
+    const { legs } = await install(['--fleet-server-es-ca=/path/to/es-ca', '--secure-proxy', '--secure-proxy-cert=/path/to/es-cert', '--secure-proxy-cert-key=/path/to/es-cert-key']);
+    expect(legs.find((l) => l.from === 'agent' && l.to === 'proxy')?.rejectedBy).toBe('client');
+    expect(skipped(legs, 'proxy', 'fleet-server')).toEqual([['enrollment', 'The agent refused the proxy in the TLS handshake, so no request reached the proxy to pass on']]);
+  });
+
+  it('the proxy refused the agent (no client certificate): the proxy answered the agent itself', async () => {
+    const { legs } = await install(['--fleet-server-es-ca=/path/to/es-ca', '--fleet-server-insecure-http', '--secure-proxy', '--secure-proxy-client-auth=required']);
+    expect(skipped(legs, 'proxy', 'fleet-server')).toEqual([['enrollment', 'the proxy answered the agent itself and forwarded nothing']]);
+  });
+
+  it('Fleet Server refused the certificate of the proxy in front of Elasticsearch: no request reached the proxy', async () => {
+    const { legs } = await install([
+      '--fleet-server-es=https://localhost:9200', '--fleet-server-service-token=T', '--fleet-server-es-ca=/path/to/es-ca',
+      '--secure-proxy', '--secure-proxy-in-front-of=elasticsearch', '--secure-proxy-cert=/path/to/fleet-cert', '--secure-proxy-cert-key=/path/to/fleet-cert-key',
+      '--secure-proxy-upstream-ca=/path/to/es-ca',
+    ]);
+    expect(legs.find((l) => l.from === 'fleet-server' && l.to === 'proxy')?.rejectedBy).toBe('client');
+    expect(skipped(legs, 'proxy', 'elasticsearch')).toEqual([['enrollment', 'Fleet Server refused the proxy in the TLS handshake, so no request reached the proxy to pass on']]);
+  });
+});

@@ -4,6 +4,7 @@ import { ComponentLog } from '../log.js';
 import type { Identity } from '../../tls/material.js';
 import { carriesBasic, hostPort } from './proxy-url.js';
 import { Descriptors, dialUpstream, ProxyListener, splice, type Resolve } from './proxy-listener.js';
+import { readAnswerHead, upstreamRequest, TINYPROXY_VERSION } from './forward-proxy-upstream.js';
 
 /** How {@link FakeForwardProxy} listens, whom it lets through, and where it sends each CONNECT. */
 export interface ForwardProxyOptions {
@@ -19,14 +20,15 @@ export interface ForwardProxyOptions {
   /** Where a requested host really is (the fakes listen on loopback ports). */
   readonly resolve?: Resolve;
   /**
-   * tinyproxy's `Upstream http HOST:PORT`: CONNECT goes on through this parent proxy. A parent it
-   * cannot reach gets the client a 502 "Unable to connect to upstream proxy" (tinyproxy 1.11.1).
+   * tinyproxy's `Upstream http HOST:PORT`: CONNECT and plain (absolute-form) requests go on through
+   * this parent proxy. A parent it cannot reach gets the client a 502 "Unable to connect to
+   * upstream proxy" (tinyproxy 1.11.1).
    */
   readonly parent?: { readonly host: string; readonly port: number };
   readonly log?: ComponentLog;
 }
 
-const VERSION = 'tinyproxy/1.11.1';
+const VERSION = TINYPROXY_VERSION;
 
 /**
  * A forward proxy that speaks and logs as tinyproxy 1.11 does (confirmed against Debian's
@@ -118,7 +120,7 @@ export class FakeForwardProxy implements AsyncDisposable {
     const write = (level: 'CONNECT' | 'INFO' | 'ERROR' | 'WARNING', message: string) => this.write(level, message, port);
     const headers = new Map(headerLines.map((h) => [h.slice(0, h.indexOf(':')).trim().toLowerCase(), h.slice(h.indexOf(':') + 1).trim()]));
     write('CONNECT', `Request (file descriptor ${fd}): ${line}`);
-    const [method = '', target = ''] = line.split(' ');
+    const [method = '', target = '', version = 'HTTP/1.0'] = line.split(' ');
     if (this.options.auth && !this.authorized(headers.get('proxy-authorization'))) {
       return this.answer(client, 407, 'Proxy Authentication Required', 'HTTP/1.0', ['Proxy-Authenticate: Basic realm="Tinyproxy"']);
     }
@@ -129,11 +131,12 @@ export class FakeForwardProxy implements AsyncDisposable {
       write('INFO', `Refused CONNECT method on port ${where.port}`);
       return this.answer(client, 403, 'Access violation', 'HTTP/1.1');
     }
-    if (connect && this.options.parent) return this.throughParent(client, fd, where, rest, write);
+    if (this.options.parent) return this.throughParent(client, fd, { method, version, headerLines, connect }, where, rest, write);
     write('INFO', `No upstream proxy for ${where.host}`);
     write('INFO', `opensock: opening connection to ${hostPort(where.host, where.port)}`);
     write('INFO', `opensock: getaddrinfo returned for ${hostPort(where.host, where.port)}`);
-    const upstream = await dialUpstream(this.options.resolve?.(where.host, where.port) ?? where);
+    // Host and port only: a `path` in net.connect's options would name a Unix socket.
+    const upstream = await dialUpstream(this.options.resolve?.(where.host, where.port) ?? { host: where.host, port: where.port });
     if (!(upstream instanceof net.Socket)) {
       write('ERROR', `opensock: Could not establish a connection to ${hostPort(where.host, where.port)}`);
       return this.answer(client, 500, 'Unable to connect', 'HTTP/1.1');
@@ -146,23 +149,42 @@ export class FakeForwardProxy implements AsyncDisposable {
       write('INFO', 'Not sending client headers to remote machine');
       client.write(`HTTP/1.0 200 Connection established\r\nProxy-agent: ${VERSION}\r\n\r\n`);
     } else {
-      // Forwarded in origin form, without the proxy's own headers.
-      const forwarded = headerLines.filter((h) => !/^proxy-/i.test(h));
-      upstream.write(`${method} ${where.path} HTTP/1.1\r\n${forwarded.join('\r\n')}\r\nConnection: close\r\n\r\n`);
+      upstream.write(upstreamRequest(method, where, version, headerLines, { viaParent: false, authConsumed: this.options.auth !== undefined }));
     }
     if (rest.length) upstream.write(rest);
+    // A client that left while the dial was under way finds the relay's first read at its end, as
+    // tinyproxy's relay_connection does: both close at once with the usual line (tinyproxy 1.11.1).
     splice(client, upstream, () => write('INFO', `Closed connection between local client (fd:${fd}) and remote client (fd:${upstreamFd})`));
     client.resume();
   }
 
   /**
-   * CONNECT on through the parent proxy, with tinyproxy's lines (recorded from tinyproxy 1.11.1 with
-   * an `Upstream http` line). The parent's answer to the CONNECT reaches the client as the parent
-   * sent it (tinyproxy adds a Via header, which this fake leaves out).
+   * Everything on through the parent proxy, with tinyproxy's lines (recorded from tinyproxy 1.11.1
+   * with an `Upstream http` line): CONNECT as the client asked, a plain request in absolute form
+   * (reqs.c, establish_http_connection). tinyproxy then waits for the parent's answer head
+   * (process_server_headers) before it relays anything: a client that left meanwhile, during the
+   * dial included, costs the write of that head, `process_server_headers failed: Broken pipe`,
+   * and both connections close at once.
    */
-  private async throughParent(client: net.Socket, fd: number, where: { host: string; port: number }, rest: Buffer, write: (level: 'CONNECT' | 'INFO' | 'ERROR' | 'WARNING', message: string) => void): Promise<void> {
+  private async throughParent(
+    client: net.Socket, fd: number, request: { method: string; version: string; headerLines: readonly string[]; connect: boolean },
+    where: { host: string; port: number; path: string }, rest: Buffer, write: (level: 'CONNECT' | 'INFO' | 'ERROR' | 'WARNING', message: string) => void,
+  ): Promise<void> {
     const parent = this.options.parent!;
     const named = hostPort(parent.host, parent.port);
+    // tinyproxy reads nothing more from its client until the parent answers; the fake listens so as
+    // to know, as tinyproxy's write then learns, whether the client is still there.
+    // Its write then fails with EPIPE after the client's FIN, ECONNRESET after its RST.
+    let left: string | undefined;
+    // What the client sends meanwhile (a request's body) goes on to the parent once it is dialled.
+    const early: Buffer[] = [];
+    let sink: ((chunk: Buffer) => void) | undefined;
+    const onEarly = (chunk: Buffer) => (sink ? sink(chunk) : void early.push(chunk));
+    client.on('data', onEarly);
+    client.once('error', (error: NodeJS.ErrnoException) => { left ??= error.code === 'ECONNRESET' ? 'Connection reset by peer' : 'Broken pipe'; });
+    client.once('end', () => { left ??= 'Broken pipe'; });
+    client.once('close', () => { left ??= 'Broken pipe'; });
+    client.resume();
     write('INFO', `Found upstream proxy http ${named} for ${where.host}`);
     write('INFO', `opensock: opening connection to ${named}`);
     write('INFO', `opensock: getaddrinfo returned for ${named}`);
@@ -175,11 +197,24 @@ export class FakeForwardProxy implements AsyncDisposable {
     this.listener.track(upstream);
     const upstreamFd = this.fds.take();
     upstream.once('close', () => this.fds.free(upstreamFd));
+    upstream.on('error', () => {});
     write('CONNECT', `Established connection to upstream proxy "${parent.host}" using file descriptor ${upstreamFd}.`);
-    const target = hostPort(where.host, where.port);
-    upstream.write(`CONNECT ${target} HTTP/1.0\r\nHost: ${target}\r\n\r\n`);
+    upstream.write(upstreamRequest(request.method, where, request.version, request.headerLines, { viaParent: true, authConsumed: this.options.auth !== undefined }));
     if (rest.length) upstream.write(rest);
+    if (early.length) upstream.write(Buffer.concat(early.splice(0)));
+    sink = (chunk) => upstream.write(chunk);
+    const answer = await readAnswerHead(upstream);
+    if (!answer || left !== undefined || client.destroyed) {
+      if (answer) write('INFO', `process_server_headers failed: ${left ?? 'Broken pipe'}. host "${where.host}" using file descriptor ${upstreamFd}.`);
+      client.destroy();
+      upstream.destroy();
+      return;
+    }
+    client.off('data', onEarly);
+    client.pause();
+    client.write(Buffer.concat([answer.head, answer.rest]));
     splice(client, upstream, () => write('INFO', `Closed connection between local client (fd:${fd}) and remote client (fd:${upstreamFd})`));
+    upstream.resume();
     client.resume();
   }
 

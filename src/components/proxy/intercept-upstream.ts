@@ -1,6 +1,7 @@
 import tls from 'node:tls';
 import { parseCertificate, type Cert } from '../../x509/certificate.js';
 import type { Identity } from '../../tls/material.js';
+import { sharedContext } from '../../tls/shared-context.js';
 import { verifyError } from './nginx-words.js';
 import { authorizationCode, peerChainDer } from './peer-certificates.js';
 
@@ -46,9 +47,11 @@ export async function dialUpstreamTls(where: { host: string; port: number }, ser
     port: where.port,
     servername: serverName,
     rejectUnauthorized: false,
-    minVersion: 'TLSv1.2',
-    ...(settings.upstreamAuthorities ? { ca: settings.upstreamAuthorities.map((c) => c.pem) } : {}),
-    ...(settings.upstreamIdentity ? { cert: settings.upstreamIdentity.certPem, key: settings.upstreamIdentity.keyPem } : {}),
+    secureContext: sharedContext({
+      minVersion: 'TLSv1.2',
+      ...(settings.upstreamAuthorities ? { ca: settings.upstreamAuthorities.map((c) => c.pem) } : {}),
+      ...(settings.upstreamIdentity ? { cert: settings.upstreamIdentity.certPem, key: settings.upstreamIdentity.keyPem } : {}),
+    }),
   });
   let localPort: number | undefined;
   socket.once('connect', () => { localPort = socket.localPort; });

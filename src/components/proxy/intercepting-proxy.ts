@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ComponentLog } from '../log.js';
 import type { Identity } from '../../tls/material.js';
+import { sharedContext } from '../../tls/shared-context.js';
 import type { Cert } from '../../x509/certificate.js';
 import { DEFAULT_VERSIONS, NODE_VERSION, type VersionRange } from '../../tls/settings.js';
 import { carriesBasic, hostPort } from './proxy-url.js';
@@ -201,7 +202,8 @@ export class FakeInterceptingProxy implements AsyncDisposable {
     record.minted = minted.cert;
     const versions = this.options.versions ?? DEFAULT_VERSIONS;
     const secure = new tls.TLSSocket(streamOf(client), {
-      isServer: true, cert: minted.chainPem, key: minted.keyPem, minVersion: NODE_VERSION[versions.min], maxVersion: NODE_VERSION[versions.max],
+      isServer: true,
+      secureContext: sharedContext({ cert: minted.chainPem, key: minted.keyPem, minVersion: NODE_VERSION[versions.min], maxVersion: NODE_VERSION[versions.max] }),
     });
     const handshake = await new Promise<boolean>((resolve) => {
       secure.once('secure', () => resolve(true));

@@ -101,4 +101,6 @@ export function splice(client: net.Socket, upstream: net.Socket, done: (counts: 
   };
   client.once('close', end);
   upstream.once('close', end);
+  // A side already gone (a client that reset while the proxy dialled) emits no 'close' again.
+  if (client.destroyed || upstream.destroyed) end();
 }

@@ -4,6 +4,7 @@ import { ServerTap } from '../../wire/tap.js';
 import { goAddress } from '../../dialects/go.js';
 import { NODE_VERSION, type ClientAuthentication, type VersionRange } from '../../tls/settings.js';
 import type { Identity } from '../../tls/material.js';
+import { sharedContext } from '../../tls/shared-context.js';
 import type { Cert } from '../../x509/certificate.js';
 import type { ServerConnection } from '../server-dialect.js';
 import { CERTIFICATE_ERROR, errorPage, NO_CERTIFICATE, opensslFailure, PLAIN_HTTP, requestContext, verifyError } from './nginx-words.js';
@@ -104,7 +105,7 @@ function opensslVerifyError(socket: tls.TLSSocket): string | undefined {
 
 /** A context per proxy: the client CAs are both the verify store and the CertificateRequest's names, as in nginx. */
 export function frontContext(settings: FrontSettings): tls.SecureContext {
-  return tls.createSecureContext({
+  return sharedContext({
     cert: settings.identity.certPem,
     key: settings.identity.keyPem,
     ...(settings.clientCertificateAuthorities.length ? { ca: settings.clientCertificateAuthorities.map((c) => c.pem) } : {}),

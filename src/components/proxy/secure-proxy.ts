@@ -32,6 +32,8 @@ export interface SecureProxyOptions {
   /** ssl_protocols (default TLS 1.2 only: see NGINX_1_22_VERSIONS). */
   readonly versions?: VersionRange;
   readonly log?: ComponentLog;
+  /** How many of the latest calls {@link FakeSecureProxy.calls} keeps (default 1000): a long `serve` forgets the oldest. */
+  readonly keepCalls?: number;
 }
 
 /**
@@ -62,8 +64,15 @@ export interface ProxiedCall extends UpstreamCall {
  */
 export class FakeSecureProxy implements AsyncDisposable {
   readonly log: ComponentLog;
-  /** Every request passed (or refused) upstream, oldest first (bounded). */
+  /**
+   * The latest requests passed (or refused) upstream, oldest first: at most
+   * {@link SecureProxyOptions.keepCalls}, so an index into it shifts once the oldest are dropped.
+   * To take the calls since a moment, note {@link FakeSecureProxy.callCount} then and pass it to
+   * {@link FakeSecureProxy.callsSince}.
+   */
   readonly calls: ProxiedCall[] = [];
+  /** Calls dropped from the front of `calls` to keep it bounded. */
+  private dropped = 0;
   private readonly connections = new Map<number, FrontConnection>();
   private readonly waiters = new Map<number, (connection: FrontConnection) => void>();
   /** The TLS socket over a tap has no addresses of its own: its request finds its connection here. */
@@ -138,6 +147,19 @@ export class FakeSecureProxy implements AsyncDisposable {
     return settledConnection(this.connections, this.waiters, localPort, timeoutMs);
   }
 
+  /** How many calls the proxy has made since it started, dropped ones included: a mark for {@link FakeSecureProxy.callsSince}. */
+  get callCount(): number {
+    return this.dropped + this.calls.length;
+  }
+
+  /**
+   * The calls made after `mark` (an earlier {@link FakeSecureProxy.callCount}), oldest first. Those
+   * the bound has already dropped are gone: the result then starts at the oldest kept.
+   */
+  callsSince(mark: number): ProxiedCall[] {
+    return this.calls.slice(Math.max(0, mark - this.dropped));
+  }
+
   /** The calls made for requests that came in from the client port `clientPort`. */
   callsFrom(clientPort: number | undefined): ProxiedCall[] {
     return this.calls.filter((call) => call.clientPort === clientPort);
@@ -188,7 +210,8 @@ export class FakeSecureProxy implements AsyncDisposable {
     const call = await callUpstream(this.upstream, { method: context.method, path: context.path, headers: req.headers, body: Buffer.concat(chunks) });
     const line = call.failure ? `${call.failure.text}, ${requestContext({ ...context, upstream: call.url })}` : undefined;
     this.calls.push({ ...call, clientPort: connection.remotePort, ...(line ? { line } : {}) });
-    if (this.calls.length > 1_000) this.calls.splice(0, this.calls.length - 1_000);
+    const keep = Math.max(1, this.options.keepCalls ?? 1_000);
+    if (this.calls.length > keep) this.dropped += this.calls.splice(0, this.calls.length - keep).length;
     if (call.failure || !call.exchange.response) {
       if (line && call.failure) this.write(connection, call.failure.level, line, false);
       return page(502);

@@ -6,6 +6,7 @@ import { ClientTap } from '../../wire/tap.js';
 import { goAddress } from '../../dialects/go.js';
 import { DEFAULT_VERSIONS, NODE_VERSION, type VersionRange } from '../../tls/settings.js';
 import type { Identity } from '../../tls/material.js';
+import { sharedContext } from '../../tls/shared-context.js';
 import type { Cert } from '../../x509/certificate.js';
 import { describeConnection, failedConnection, type ClientConnection } from '../client-connection.js';
 import type { GoClientTls } from '../go-client-tls.js';
@@ -101,10 +102,12 @@ export async function callUpstream(
     rejectUnauthorized: false,
     // Node's own name check would land in authorizationError; nginx checks proxy_ssl_name itself, after the chain.
     checkServerIdentity: () => undefined,
-    minVersion: NODE_VERSION[(settings.versions ?? DEFAULT_VERSIONS).min],
-    maxVersion: NODE_VERSION[(settings.versions ?? DEFAULT_VERSIONS).max],
-    ...(settings.authorities?.length ? { ca: settings.authorities.map((c) => c.pem) } : {}),
-    ...(settings.certificate ? { cert: settings.certificate.certPem, key: settings.certificate.keyPem } : {}),
+    secureContext: sharedContext({
+      minVersion: NODE_VERSION[(settings.versions ?? DEFAULT_VERSIONS).min],
+      maxVersion: NODE_VERSION[(settings.versions ?? DEFAULT_VERSIONS).max],
+      ...(settings.authorities?.length ? { ca: settings.authorities.map((c) => c.pem) } : {}),
+      ...(settings.certificate ? { cert: settings.certificate.certPem, key: settings.certificate.keyPem } : {}),
+    }),
   });
   tap.attach(socket);
   let nodeError: NodeJS.ErrnoException | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fleetClientAfterPolicy, mergeBootstrapOutput } from '../../../src/components/policy.js';
+import { fleetClientAfterPolicy, fleetClientEqual, mergeBootstrapOutput } from '../../../src/components/policy.js';
 import { parseInstallFlags } from '../../../src/flows/install-flags.js';
 import { planPolicy, withPolicyOutput } from '../../../src/flows/policy-flags.js';
 import { HarnessError } from '../../../src/errors.js';
@@ -31,6 +31,39 @@ describe('the agent\'s Fleet client after its policy (updateFleetConfig)', () =>
     expect(after.url).toBe('https://localhost:8220');
     expect(after.tls.certificateAuthorities?.map((c) => c.subject)).toEqual([caOf(pki, 'agent-ca').subject]);
     expect(after.proxy).toEqual({ url: 'socks5://127.0.0.1:1080', headers: { 'X-Test': '1' }, disable: false });
+  });
+});
+
+describe('whether the agent tests a policy\'s Fleet Server settings (clientEqual)', () => {
+  const url = 'https://fleet.example.com:8220';
+  const enrolled = { url, tls: {}, proxy: { headers: { 'X-Env': 'prod' } } };
+
+  it('never finds the settings enrollment left equal to a policy\'s, even the same URL and proxy headers', () => {
+    expect(fleetClientEqual(enrolled, { hosts: [url], proxy_headers: { 'X-Env': 'prod' } })).toBe(false);
+  });
+
+  it('finds a later policy with the same hosts (in any order), proxy switch and headers equal, and nothing else', async () => {
+    const pki = await sharedPki();
+    const held = fleetClientAfterPolicy(enrolled, { hosts: [url, 'https://b.example.com:8220'] });
+    expect(held.held).toEqual({ hosts: [url, 'https://b.example.com:8220'], proxyHeaders: { 'X-Env': 'prod' }, proxyDisable: false });
+    const same = { hosts: ['https://b.example.com:8220', url], proxy_headers: { 'X-Env': 'prod' } };
+    expect(fleetClientEqual(held, same)).toBe(true);
+    expect(fleetClientEqual(held, { ...same, hosts: [url] })).toBe(false);
+    expect(fleetClientEqual(held, { ...same, proxy_headers: {} })).toBe(false);
+    expect(fleetClientEqual(held, { ...same, proxy_disable: true })).toBe(false);
+    // A proxy URL is a new *url.URL each time: never equal, even to itself.
+    const proxied = fleetClientAfterPolicy(held, { ...same, proxy_url: 'http://proxy:3128' });
+    expect(fleetClientEqual(proxied, { ...same, proxy_url: 'http://proxy:3128' })).toBe(false);
+    // The verification mode is not compared (and not taken from the policy).
+    expect(fleetClientEqual(held, { ...same, ssl: { verification_mode: 'none' } })).toBe(true);
+    // CAs: any the agent does not hold as PEM differ; once held, the same PEM is equal.
+    const ca = pki.cas['fleet-ca'].pem;
+    expect(fleetClientEqual(held, { ...same, ssl: { certificate_authorities: [ca] } })).toBe(false);
+    const withCa = fleetClientAfterPolicy(held, { ...same, ssl: { certificate_authorities: [ca] } });
+    expect(fleetClientEqual(withCa, { ...same, ssl: { certificate_authorities: [ca] } })).toBe(true);
+    expect(fleetClientEqual(withCa, { ...same, ssl: { certificate_authorities: [pki.cas['agent-ca'].pem] } })).toBe(false);
+    // A policy without CAs leaves the held ones: still equal.
+    expect(fleetClientEqual(withCa, same)).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readRequest } from '../../../src/load/direct-http.js';
+import { Received, readRequest } from '../../../src/load/direct-http.js';
 
 const b = (text: string) => Buffer.from(text, 'latin1');
 const checkin = (fields: string[], body = '{"status":"online"}') =>
@@ -41,5 +41,35 @@ describe('the direct path\'s request reader (what it answers itself, what it lea
     ['a head larger than node:http allows', `GET / HTTP/1.1\r\nX: ${'a'.repeat(17 * 1024)}`],
   ])('leaves %s to node:http', (_what, request) => {
     expect(readRequest(b(request))).toBe('other');
+  });
+});
+
+describe('what the direct path keeps of a request that arrives in pieces', () => {
+  it('finds the end of a head sent a byte at a time and joins the bytes once, not once per byte', () => {
+    const request = checkin(['connection: close', `x-pad: ${'p'.repeat(12_000)}`]);
+    const received = new Received();
+    const headEnd = request.indexOf('\r\n\r\n');
+    for (let i = 0; i < request.length; i++) {
+      received.push(b(request[i]!));
+      // Known from the byte that completes the CRLF CRLF on, never before.
+      expect(received.headEnd()).toBe(i >= headEnd + 3 ? headEnd : -1);
+    }
+    expect(received.size).toBe(request.length);
+    expect(received.joins).toBe(0);
+    expect(readRequest(received.take())).toMatchObject({ request: { body: '{"status":"online"}', headers: { 'x-pad': 'p'.repeat(12_000) } }, close: true });
+    expect(received.joins).toBe(1);
+    // Taken again (the body after the head): no second copy.
+    received.take();
+    expect(received.joins).toBe(1);
+  });
+
+  it('finds a CRLF CRLF split across two chunks, and starts over after clear()', () => {
+    const received = new Received();
+    received.push(b('GET / HTTP/1.1\r\nHost: a\r\n\r'));
+    expect(received.headEnd()).toBe(-1);
+    received.push(b('\nrest'));
+    expect(received.headEnd()).toBe('GET / HTTP/1.1\r\nHost: a'.length);
+    received.clear();
+    expect([received.size, received.headEnd()]).toEqual([0, -1]);
   });
 });

@@ -1,0 +1,125 @@
+/**
+ * The request heads Go's net/http server refuses before any handler runs, and the exact bytes it
+ * answers them with (Go 1.19, net/http/server.go `conn.readRequest` and `conn.serve`,
+ * net/textproto/reader.go `ReadMIMEHeader`, net/http/request.go `readRequest`): Fleet Server's
+ * 400s for a missing or malformed Host, a header name or value with bytes HTTP does not allow,
+ * a header line without a colon. Both of the fake Fleet Server's paths use it: the tapped path
+ * behind node:http (whose own answers differ: it writes no body and accepts a second Host), and
+ * the load's direct path.
+ */
+import { GO_BAD_REQUEST } from '../dialects/go.js';
+
+/** net/http's `errorHeaders`, between the status line and the body, which repeats the status. */
+const ERROR_HEADERS = '\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n';
+
+/** What Go writes for a refused head: `400 Bad Request`, with its reason when Go gives one (a `badRequestError`). */
+export function goBadRequest(reason: string | undefined): string {
+  if (reason === undefined) return GO_BAD_REQUEST;
+  const status = `400 Bad Request: ${reason}`;
+  return `HTTP/1.1 ${status}${ERROR_HEADERS}${status}`;
+}
+
+/** RFC 7230 token characters (golang.org/x/net/http/httpguts `ValidHeaderFieldName`). */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** httpguts `ValidHeaderFieldValue`: no control byte but tab (DEL included); obs-text (0x80-0xff) passes. */
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** httpguts `ValidHostHeader`: the bytes a Host value may hold. */
+const HOST = /^[0-9A-Za-z!$%&'()*+,\-.:;=[\]_~]*$/;
+
+/**
+ * Why Go refuses a head (its lines without the final CRLF CRLF, decoded as latin1): a reason for
+ * `goBadRequest`, `null` for a plain `400 Bad Request` (an error that is not a badRequestError),
+ * or undefined when Go reads it (what comes after is the handler's). The request line is judged
+ * elsewhere (request-target.ts); only HTTP/1.x lines are read here.
+ */
+export function goHeadRefusal(lines: readonly string[]): string | null | undefined {
+  const [method = '', , version = ''] = lines[0]?.split(' ') ?? [];
+  const fields: Array<[string, string]> = [];
+  for (const line of lines.slice(1)) {
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      // A continuation line folds into the field before it; on the first field, a plain error.
+      const last = fields.at(-1);
+      if (!last) return null;
+      last[1] = `${last[1]} ${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    // textproto: `malformed MIME header line`, a plain error.
+    if (colon < 0) return null;
+    // textproto skips a field with an empty name, value unread.
+    if (colon === 0) continue;
+    // textproto strips the value's leading blanks and the line's trailing ones.
+    fields.push([line.slice(0, colon), line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '')]);
+  }
+  // A name that is not a token is not canonicalised, so `Host ` is not a Host field.
+  const hosts = fields.filter(([name]) => TOKEN.test(name) && name.toLowerCase() === 'host');
+  // request.go readRequest: `too many Host headers`, a plain error.
+  if (hosts.length > 1) return null;
+  if (version === 'HTTP/1.1' && hosts.length === 0 && method !== 'CONNECT') return 'missing required Host header';
+  if (hosts.length === 1 && !HOST.test(hosts[0]![1])) return 'malformed Host header';
+  // Go ranges over a map here, so with both faults either reason may come: names are judged first.
+  if (fields.some(([name]) => !TOKEN.test(name))) return 'invalid header name';
+  if (fields.some(([, value]) => BAD_VALUE.test(value))) return 'invalid header value';
+  return undefined;
+}
+
+/** The head at the start of `data` (before its CRLF CRLF), or undefined when it is not all there. */
+export function headLines(data: Buffer): string[] | undefined {
+  const end = data.indexOf('\r\n\r\n');
+  return end < 0 ? undefined : data.subarray(0, end).toString('latin1').split('\r\n');
+}
+
+/** What node:http's parser tells of a head it refused (the `clientError` event's error). */
+export interface ParserError extends Error {
+  readonly code?: string;
+  readonly reason?: string;
+  /** The chunk it was parsing, and how far into it the fault lies. */
+  readonly rawPacket?: Buffer;
+  readonly bytesParsed?: number;
+}
+
+const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
+
+/**
+ * Go's refusal of a head node:http's parser refused first, as for `goHeadRefusal`; undefined
+ * when it is not a header fault or Go would read the head (a folded line, an empty field name:
+ * node:http refuses what Go accepts there, and the connection just closes as before).
+ */
+export function goParserRefusal(error: ParserError): string | null | undefined {
+  if (error.code !== 'HPE_INVALID_HEADER_TOKEN') return undefined;
+  const raw = error.rawPacket;
+  const lines = raw ? headLines(raw) : undefined;
+  // The whole head in the chunk (the usual case): judged as Go reads it.
+  if (lines && REQUEST_LINE.test(lines[0]!)) return goHeadRefusal(lines);
+  // A head that came in pieces: llhttp stops at the first bad byte of a name or a value.
+  if (/value char/i.test(error.reason ?? '')) return 'invalid header value';
+  if (error.reason === 'Invalid header token') {
+    const byte = raw?.[error.bytesParsed ?? -1];
+    // The line ended before a colon: textproto's malformed line, a plain 400.
+    return byte === 0x0d || byte === 0x0a ? null : 'invalid header name';
+  }
+  return undefined;
+}
+
+/**
+ * A server's own refusals of request heads, for both of a listener's paths: the bytes to write
+ * before closing, or undefined to serve the request.
+ */
+export interface HeadRules {
+  /** A head node:http (or the direct path) read whole, as lines without the final CRLF CRLF. */
+  refuse(lines: readonly string[]): string | undefined;
+  /** A head node:http's parser refused: the answer, or undefined to close without one. */
+  refuseUnparsed(error: ParserError): string | undefined;
+}
+
+/** Go's net/http server's rules (Fleet Server). */
+export const GO_HEAD_RULES: HeadRules = {
+  refuse(lines) {
+    const reason = goHeadRefusal(lines);
+    return reason === undefined ? undefined : goBadRequest(reason ?? undefined);
+  },
+  refuseUnparsed(error) {
+    const reason = goParserRefusal(error);
+    return reason === undefined ? undefined : goBadRequest(reason ?? undefined);
+  },
+};

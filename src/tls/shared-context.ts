@@ -1,0 +1,35 @@
+/**
+ * TLS contexts by what goes into them. Building one is OpenSSL's SSL_CTX_new, a parse of the key
+ * and of every certificate and CA: a few milliseconds each time, and a catalog run made hundreds
+ * for the same few settings (every proxy connection, every upstream dial).
+ *
+ * Sharing one changes no handshake: Node keeps no session cache inside a context (it sets
+ * SSL_SESS_CACHE_NO_INTERNAL_STORE and only resumes through a `session` option or the server's
+ * session events), and no client of the harness offers a session or ticket, so every handshake is
+ * a full one, as each real component's first connection is.
+ */
+import { createHash } from 'node:crypto';
+import tls from 'node:tls';
+import { Remembered } from '../remember.js';
+
+/** The context options the harness sets: text and numbers only, so that they compare by value. */
+export interface SharedContextOptions {
+  readonly cert?: string;
+  readonly key?: string;
+  readonly ca?: readonly string[];
+  readonly minVersion?: tls.SecureVersion;
+  readonly maxVersion?: tls.SecureVersion;
+  readonly ciphers?: string;
+  readonly sigalgs?: string;
+  readonly secureOptions?: number;
+  readonly sessionIdContext?: string;
+}
+
+const contexts = new Remembered<string, tls.SecureContext>(128);
+
+/** tls.createSecureContext(options), made once per distinct options (a failure is not remembered). */
+export function sharedContext(options: SharedContextOptions): tls.SecureContext {
+  const key = createHash('sha256').update(JSON.stringify(options)).digest('hex');
+  const { ca, ...rest } = options;
+  return contexts.get(key, () => tls.createSecureContext({ ...rest, ...(ca ? { ca: [...ca] } : {}) }));
+}
