@@ -24,6 +24,8 @@ dc() { docker-compose -p "$P" -f compose.yaml "$@"; }
 cleanup() {
   dc --profile load --profile report down -v -t 2 >/dev/null 2>&1 || true
   dc --env-file mutual.env --profile load --profile report down -v -t 2 >/dev/null 2>&1 || true
+  dc --env-file proxy.env --profile proxy --profile report down -v -t 2 >/dev/null 2>&1 || true
+  dc --env-file proxy-secure.env --profile proxy --profile report down -v -t 2 >/dev/null 2>&1 || true
   kill "$HEALTH" "$SERVICE" 2>/dev/null || true
   wait "$SERVICE" 2>/dev/null || true
 }
@@ -45,7 +47,9 @@ wait_exited() {
 # Lint: both flows' files, as docker-compose 1.29 reads them.
 dc config -q || fail "docker-compose config -q (one-way)"
 dc --env-file mutual.env config -q || fail "docker-compose config -q (mutual)"
-echo "podman-ci: docker-compose config -q passes for the one-way and the mutual env file"
+dc --env-file proxy.env --profile proxy config -q || fail "docker-compose config -q (proxy)"
+dc --env-file proxy-secure.env --profile proxy config -q || fail "docker-compose config -q (proxy-secure)"
+echo "podman-ci: docker-compose config -q passes for the one-way, mutual, proxy and proxy-secure env files"
 
 # One flow: up with N agents, every agent enrolled/checked in/shipped, the report merged.
 flow() {
@@ -102,5 +106,34 @@ podman logs "$(container fleet-server)" >"$WORK/fleet-server-mutual.log" 2>&1 ||
 grep -q 'Elastic Agent successfully enrolled' "$WORK/fleet-server-mutual.log" || fail "mutual: Fleet Server logged no enrollment"
 dc --env-file mutual.env down -v -t 2 >/dev/null 2>&1
 
+# 5. The proxy hop: two agents enroll and check in through the forward proxy (`fleet-tls proxy
+# --forward-proxy 8888` on host name `proxy`, tinyproxy's log), and ship to Elasticsearch directly.
+# Their names resolve late while containers join (aardvark-dns): the agents retry a tunnel that did
+# not open, and the proxy resolves fleet-server per CONNECT, as tinyproxy does.
+flow proxy 2 --env-file proxy.env --profile proxy
+podman logs "$(container proxy)" >"$WORK/proxy.log" 2>&1 || true
+connects=$(grep -c 'Request (file descriptor [0-9]*): CONNECT fleet-server:8220 HTTP/1.1' "$WORK/proxy.log" || true)
+established=$(grep -c 'Established connection to host "fleet-server" using file descriptor' "$WORK/proxy.log" || true)
+# Each agent: one CONNECT for enroll, one for checkin (each on its own connection, as the agent's two clients).
+[ "$connects" -ge 4 ] && [ "$established" -ge 4 ] || { tail -n 20 "$WORK/proxy.log"; fail "proxy: $connects CONNECT fleet-server:8220 lines, $established established (want 4 or more each)"; }
+grep -q 'agent → proxy  *2 of 2 ok  (CONNECT fleet-server:8220 answered 200)' "$WORK/report-proxy.log" \
+  && grep -q 'agent → fleet-server via proxy  *2 of 2 ok' "$WORK/report-proxy.log" \
+  || { cat "$WORK/report-proxy.log"; fail "proxy: the report lacks the proxy hop's legs"; }
+echo "podman-ci: proxy: its log has $connects 'CONNECT fleet-server:8220' requests, $established established; the report:"
+sed -n '/^legs/,$p' "$WORK/report-proxy.log" | sed 's/^/podman-ci: proxy:   /'
+dc --env-file proxy.env --profile proxy down -v -t 2 >/dev/null 2>&1
+
+# 6. Fleet Server behind the secure proxy: the agents' TLS (mutual, agent-cert) ends at `proxy`, whose
+# fleet-cert names `proxy` (EXTRA_SANS); nginx 1.22's default makes that leg TLS 1.2 where Fleet Server
+# itself would answer 1.3, so the legs show whom the agents really talked to.
+flow proxy-secure 2 --env-file proxy-secure.env --profile proxy
+grep -q 'agent → fleet-server  *2 of 2 ok  (TLS 1.2, CN=fleet-server,O=fleet-tls-harness, client CN=elastic-agent' "$WORK/report-proxy-secure.log" \
+  || { cat "$WORK/report-proxy-secure.log"; fail "proxy-secure: the agents' leg is not TLS 1.2 with agent-cert (the proxy's)"; }
+podman logs "$(container proxy)" >"$WORK/secure-proxy.log" 2>&1 || true
+grep -q 'fake secure proxy   https://0.0.0.0:8220  -> https://fleet-server:8220  (client authentication: required; upstream verified)' "$WORK/secure-proxy.log" \
+  || { tail "$WORK/secure-proxy.log"; fail "proxy-secure: the proxy did not start in front of fleet-server"; }
+echo "podman-ci: proxy-secure: $(grep 'agent → fleet-server' "$WORK/report-proxy-secure.log" | sed 's/^legs *//')"
+dc --env-file proxy-secure.env --profile proxy down -v -t 2 >/dev/null 2>&1
+
 [ -z "$(podman ps -aq --filter "label=com.docker.compose.project=$P")" ] || fail "containers left behind"
-echo "podman-ci: both flows, the failure, the published port and the load passed; everything torn down"
+echo "podman-ci: both flows, the failure, the published port, the load and both proxy deployments passed; everything torn down"

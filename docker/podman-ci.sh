@@ -7,8 +7,9 @@
 # What it checks, across containers: the one-way and the mutual flow end to end (agents enroll,
 # check in and ship; their results merged by `fleet-tls results`), three agents with --scale, an
 # agent without FLEET_CA failing with Go's words in *its* log and the TLS error in Fleet Server's,
-# a published port reached from the host side, two load containers merged by histogram, and
-# `docker-compose config -q` as a lint. It prints the image size, build times and `up` to the
+# a published port reached from the host side, two load containers merged by histogram, the
+# proxy profile (agents through the forward proxy, its CONNECT lines in its log; agents behind the
+# secure proxy), and `docker-compose config -q` as a lint. It prints the image size, build times and `up` to the
 # first enrollment.
 #
 # Machine facts it works around (podman 4.3 on Debian 12, no systemd, no registry):

@@ -15,6 +15,7 @@ import { registerServe } from './commands/serve.js';
 import { registerElasticsearch } from './commands/elasticsearch.js';
 import { registerFleetServer } from './commands/fleet-server.js';
 import { registerAgent } from './commands/agent.js';
+import { registerProxy } from './commands/proxy.js';
 import { registerResults } from './commands/results.js';
 import { registerHealthcheck } from './commands/healthcheck.js';
 import { registerContainer } from './commands/container.js';
@@ -49,6 +50,7 @@ export function buildProgram(io: Io): Command {
   registerElasticsearch(program, io);
   registerFleetServer(program, io);
   registerAgent(program, io);
+  registerProxy(program, io);
   registerResults(program, io);
   registerHealthcheck(program, io);
   registerContainer(program, io, async (argv) => { await buildProgram(io).parseAsync(argv, { from: 'user' }); });

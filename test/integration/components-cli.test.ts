@@ -112,7 +112,12 @@ describe('components started on their own from Elastic\'s variables (mutual TLS)
       /\[fleet-server\] error http: TLS handshake error from 127\.0\.0\.1:\d+: remote error: tls: bad certificate/.test(output.get(fleet)!) || undefined, fleet);
     const merged = await run(['results', 'results', 'no-ca.json'], {});
     expect(merged.exitCode).toBe(1);
-    expect(merged.stdout).toMatch(/^agents {12}1 of 2 enrolled, checked in and shipped\n {2}failed \S+: fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority$/);
+    expect(merged.stdout).toMatch(/^agents {12}1 of 2 enrolled, checked in and shipped\n {2}failed \S+: fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority\n/);
+    // Each hop, folded over the agents: the one without FLEET_CA failed its handshake, refused by itself (the client).
+    expect(merged.stdout.split('\n').slice(2)).toEqual([
+      expect.stringMatching(/^legs {14}agent → fleet-server {13}1 of 2 ok {2}\(.*failed at handshake \(rejected by the client\)\)$/),
+      `${' '.repeat(18)}agent → elasticsearch            1 of 1 ok  (TLS 1.3, CN=elasticsearch,O=fleet-tls-harness)`,
+    ]);
   });
 
   it('refuses a flag and a variable that disagree, and a misspelled TLS variable, with exit 2 and one line', async () => {

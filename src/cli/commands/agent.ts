@@ -5,6 +5,7 @@ import { enrollAgent, type EnrollResult } from '../../components/agent.js';
 import { ComponentLog } from '../../components/log.js';
 import { shipUntilConnected, type PolicyOutput } from '../../components/output.js';
 import { HarnessError } from '../../errors.js';
+import { parseProxyHeaders, parseProxyUrl } from '../../components/proxy/proxy-url.js';
 import { writeFileOwned } from '../../load/results.js';
 import { skippedLeg } from '../../components/legs.js';
 import type { Leg } from '../../report/leg.js';
@@ -21,6 +22,9 @@ interface AgentCliOptions {
   elasticAgentCert?: string;
   elasticAgentCertKey?: string;
   elasticAgentCertKeyPassphrase?: string;
+  proxyUrl?: string;
+  proxyDisabled?: boolean;
+  proxyHeader?: string[];
   enrollTimeout: string;
   outputTimeout: string;
   result?: string;
@@ -52,6 +56,13 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
     .option('--elastic-agent-cert <file>', 'client certificate for mutual TLS (ELASTIC_AGENT_CERT)')
     .option('--elastic-agent-cert-key <file>', 'its private key (ELASTIC_AGENT_CERT_KEY)')
     .option('--elastic-agent-cert-key-passphrase <file>', 'file holding the key\'s passphrase (ELASTIC_AGENT_CERT_KEY_PASSPHRASE)')
+    // elastic-agent internal/pkg/agent/cmd/enroll.go: --proxy-url, --proxy-disabled and --proxy-header
+    // (a string slice of key=value) for the agent's own connection to Fleet Server. Elastic's image
+    // has no variable for them (internal/pkg/agent/cmd/container.go reads none): a container gives
+    // the flags in its command.
+    .option('--proxy-url <url>', 'the proxy the agent reaches Fleet Server through: http://, https:// or socks5://, with user:pass@ for Basic or SOCKS5 authentication; empty: none')
+    .option('--proxy-disabled', 'no proxy for Fleet Server, whatever --proxy-url says')
+    .option('--proxy-header <key=value>', 'header sent to the proxy with CONNECT (repeatable, or comma-separated as the agent takes it)', (v: string, all: string[] | undefined) => [...(all ?? []), v])
     .option('--enroll-timeout <time>', 'how long to keep retrying while Fleet Server cannot be reached or is not healthy yet', '120s')
     .option('--output-timeout <time>', 'how long the Beats keep reconnecting while Elasticsearch cannot be reached (name not resolved, connection refused)', '120s')
     .option('--result <file>', `where to write the JSON result (default <$${HARNESS_ENV.resultDir}>/<host name>.json when that is set)`)
@@ -65,6 +76,11 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
       if (Boolean(options.elasticAgentCert) !== Boolean(options.elasticAgentCertKey)) {
         throw new HarnessError('FTH_USAGE', '--elastic-agent-cert and --elastic-agent-cert-key go together');
       }
+      const proxyHeaders = parseProxyHeaders(options.proxyHeader ?? []);
+      // An empty --proxy-url is no proxy, as the agent's own `fProxyURL != ""`; a bad one is refused before any dial.
+      const proxy = options.proxyUrl ? { url: options.proxyUrl, headers: proxyHeaders, disable: options.proxyDisabled === true } : undefined;
+      if (proxy && !proxy.disable) parseProxyUrl(proxy.url, '--proxy-url', proxyHeaders);
+      else if (options.proxyHeader?.length && !options.proxyDisabled) throw new HarnessError('FTH_USAGE', '--proxy-header needs --proxy-url');
       const timeoutMs = parseDurationFlag(options.enrollTimeout, '--enroll-timeout');
       const outputTimeoutMs = parseDurationFlag(options.outputTimeout, '--output-timeout');
       const abs = (file: string) => path.resolve(io.cwd, file);
@@ -90,8 +106,16 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
       for (;;) {
         attempts += 1;
         const attempt = new ComponentLog('agent');
-        enrolled = await enrollAgent({ url: url.href.replace(/\/$/, ''), enrollmentToken: options.enrollmentToken, tls, log: attempt });
-        const transient = !enrolled.ok && !enrolled.agentId && (enrolled.leg.phase === 'connect' || enrolled.leg.http?.status === 503);
+        enrolled = await enrollAgent({ url: url.href.replace(/\/$/, ''), enrollmentToken: options.enrollmentToken, tls, log: attempt, ...(proxy ? { proxy } : {}) });
+        // Through a proxy, a tunnel that did not open (the proxy's name not resolved yet, the proxy
+        // refusing, or answering CONNECT with 5xx because it could not resolve or reach Fleet Server)
+        // gets no answer from Fleet Server: the real agent retries it like any such error
+        // (elastic-agent internal/pkg/agent/application/enroll/enroll.go retryEnroll), as it does
+        // ErrTemporaryServerError, a 502/503/504 (a secure proxy whose upstream is not up yet).
+        const throughProxyFailed = enrolled.proxyLeg !== undefined && !enrolled.proxyLeg.ok;
+        const status = enrolled.leg.http?.status;
+        const transient = !enrolled.ok && !enrolled.agentId
+          && (enrolled.leg.phase === 'connect' || throughProxyFailed || status === 502 || status === 503 || status === 504);
         const last = !transient || Date.now() - startedAt.getTime() > timeoutMs;
         // A retried attempt says only that it will retry; the last one says how it ended.
         for (const entry of attempt.entries) {
@@ -112,7 +136,9 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
       const ok = enrolled.ok && shipped.ok;
       const result: AgentResult = {
         kind: 'agent', agent: hostname(), ok, agentId: enrolled.agentId ?? null, startedAt: startedAt.toISOString(),
-        enrolledAt: enrolledAt?.toISOString() ?? null, attempts, legs: [enrolled.leg, shipped],
+        enrolledAt: enrolledAt?.toISOString() ?? null, attempts,
+        // The proxy hop first (agent → proxy), then agent → Fleet Server through it, then the output.
+        legs: [...(enrolled.proxyLeg ? [enrolled.proxyLeg] : []), enrolled.leg, shipped],
         logs: log.entries.map((e) => e.message),
       };
       if (resultFile) await writeFileOwned(resultFile, `${JSON.stringify(result, null, 2)}\n`);

@@ -6,7 +6,7 @@ import { HarnessError, systemErrorCode } from '../../errors.js';
 import type { Io } from '../io.js';
 
 /**
- * What the commands that start one component each (`elasticsearch`, `fleet-server`, `agent`)
+ * What the commands that start one component each (`elasticsearch`, `fleet-server`, `agent`, `proxy`)
  * share: where they listen, how they print their logs, and the state file the image's
  * HEALTHCHECK (`fleet-tls healthcheck`) reads to know which component to ask.
  */
@@ -26,7 +26,7 @@ export function defaultBindHost(env: NodeJS.ProcessEnv): string {
 }
 
 export interface ComponentState {
-  readonly component: 'elasticsearch' | 'fleet-server' | 'agent';
+  readonly component: 'elasticsearch' | 'fleet-server' | 'agent' | 'proxy';
   readonly pid: number;
   /** Where to ask, from inside the same container (loopback, whatever address it binds). */
   readonly url?: string;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import http from 'node:http';
+import net from 'node:net';
 import type { Command } from 'commander';
 import { HarnessError, systemErrorCode } from '../../errors.js';
 import type { Io } from '../io.js';
@@ -10,7 +11,7 @@ import { HARNESS_ENV, type ComponentState } from './component-shared.js';
  * The image's HEALTHCHECK (the image has no curl): healthy means the component in this container
  * is ready. Fleet Server: GET /api/status answers 200 with status HEALTHY, as Elastic's own
  * container checks it. Elasticsearch: it answers HTTP at all (a 401 is an answer). An agent:
- * it has finished and written its result. The state file says which component runs here.
+ * it has finished and written its result. A proxy: its port takes a connection. The state file says which component runs here.
  */
 export function registerHealthcheck(program: Command, io: Io, env: NodeJS.ProcessEnv = process.env): void {
   program
@@ -35,6 +36,7 @@ export function registerHealthcheck(program: Command, io: Io, env: NodeJS.Proces
 }
 
 async function check(state: ComponentState): Promise<{ ready: boolean; why: string }> {
+  if (state.component === 'proxy') return listens(state.url ?? '');
   if (state.component === 'agent') return { ready: state.done === true && state.ok === true, why: state.done ? (state.ok ? 'finished and shipped' : 'finished and failed') : 'still enrolling' };
   const target = state.component === 'fleet-server' ? `${state.url}/api/status` : `${state.url}/`;
   const answer = await get(target);
@@ -52,6 +54,23 @@ async function check(state: ComponentState): Promise<{ ready: boolean; why: stri
     status = String((JSON.parse(answer.body) as { status?: unknown }).status ?? '');
   } catch { /* not JSON: not Fleet Server */ }
   return { ready: answer.status === 200 && status === 'HEALTHY', why: `${target} answers ${answer.status} ${status}`.trim() };
+}
+
+/**
+ * A proxy is ready when its port takes a connection: what it answers depends on what a client asks
+ * (a CONNECT, a SOCKS greeting, a ClientHello), and a load balancer's own probe is no more than this.
+ */
+function listens(url: string): Promise<{ ready: boolean; why: string }> {
+  return new Promise((resolve) => {
+    const target = new URL(url);
+    const socket = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port) });
+    socket.setTimeout(5000, () => socket.destroy(new Error('timed out after 5 s')));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve({ ready: true, why: `takes connections at ${url}` });
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve({ ready: false, why: `${url}: ${error.code ?? error.message}` }));
+  });
 }
 
 /** One GET on loopback; the peer's certificate is not checked: the question is readiness, not trust. */

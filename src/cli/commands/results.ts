@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { HarnessError } from '../../errors.js';
 import { mergeLoad, readResults, type AgentResultSummary, type LoadFigures } from '../../load/results.js';
 import type { Io } from '../io.js';
+import type { Leg } from '../../report/leg.js';
+import { tallyLegs } from './results-legs.js';
 
 /**
  * `fleet-tls results <dir|file>...`: the combined report of what agent and load containers wrote
@@ -23,12 +25,14 @@ export function registerResults(program: Command, io: Io): void {
       const failed = agents.filter((a) => !a.value.ok);
       const enrollMs = agents.flatMap((a) => a.value.enrolledAt ? [Date.parse(a.value.enrolledAt) - Date.parse(a.value.startedAt)] : []);
       const load = loads.length ? mergeLoad(loads) : undefined;
+      const legs = tallyLegs(agents.map((a) => a.value as { legs?: readonly Leg[] }));
       const report = {
         agents: {
           total: agents.length,
           ok: agents.length - failed.length,
           failed: failed.map((a) => ({ agent: a.value.agent, file: path.relative(io.cwd, a.file) || a.file, lastLine: a.value.logs.at(-1) ?? '' })),
           ...(enrollMs.length ? { slowestEnrollmentMs: Math.max(...enrollMs) } : {}),
+          legs,
         },
         ...(load ? { load } : {}),
       };
@@ -39,6 +43,8 @@ export function registerResults(program: Command, io: Io): void {
         if (agents.length) {
           lines.push(`agents            ${report.agents.ok} of ${agents.length} enrolled, checked in and shipped`);
           for (const f of report.agents.failed) lines.push(`  failed ${f.agent}: ${f.lastLine}`);
+          // Each hop the agents crossed, in the order they cross them (the proxy first when there is one).
+          legs.forEach((l, i) => lines.push(`${i === 0 ? 'legs' : ''}`.padEnd(18) + `${l.hop.padEnd(32)} ${l.ok} of ${l.total} ok${l.seen.length ? `  (${l.seen.slice(0, 2).join('; ')})` : ''}`));
         }
         if (load) {
           lines.push(

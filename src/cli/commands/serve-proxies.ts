@@ -108,11 +108,16 @@ export interface StartedProxies {
   close(): Promise<void>;
 }
 
+/** What a caller knows beyond the flags: `proxy` resolves the secure proxy's upstream host itself, as nginx does at start. */
+export interface StartExtras {
+  readonly secureUpstreamConnectTo?: { readonly host: string; readonly port: number };
+}
+
 /**
  * Starts what the plan asks for on `host`; a taken port names its flag. On any failure the
  * proxies already listening are closed before the error goes up.
  */
-export async function startProxies(plan: ProxyPlan, host: string, fleetServerUrl: string, versions: VersionRange): Promise<StartedProxies> {
+export async function startProxies(plan: ProxyPlan, host: string, fleetServerUrl: string, versions: VersionRange, extra: StartExtras = {}): Promise<StartedProxies> {
   const started: Array<{ close(): Promise<void> }> = [];
   const logs: ComponentLog[] = [];
   const ready: Record<string, string> = {};
@@ -150,7 +155,10 @@ export async function startProxies(plan: ProxyPlan, host: string, fleetServerUrl
   if (plan.secure) {
     const log = new ComponentLog('secure-proxy');
     const { port, options } = plan.secure;
-    const proxy = await start('--secure-proxy', () => FakeSecureProxy.start({ ...options, upstream: fleetServerUrl, host, port, log, versions }));
+    const proxy = await start('--secure-proxy', () => FakeSecureProxy.start({
+      ...options, upstream: fleetServerUrl, host, port, log, versions,
+      ...(extra.secureUpstreamConnectTo ? { upstreamConnectTo: extra.secureUpstreamConnectTo } : {}),
+    }));
     logs.push(log);
     ready.secureProxy = proxy.url;
     lines.push(`fake secure proxy   ${proxy.url}  -> ${fleetServerUrl}  (client authentication: ${options.clientAuthentication}; upstream ${options.upstreamAuthorities ? 'verified' : 'not verified'})`);
