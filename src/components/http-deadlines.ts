@@ -48,6 +48,8 @@ export function goHandshakeTimeoutMs(timeouts: GoServerTimeouts): number {
 /** One request's side of a component's deadlines: whether its response may still be written, and its end. */
 export interface RequestDeadline {
   mayWrite(): boolean;
+  /** The body is in: Go's read deadline for the whole request (ReadTimeout) no longer runs. */
+  bodyRead(): void;
   finished(): void;
 }
 
@@ -56,7 +58,7 @@ interface Watch {
 }
 
 /** Netty's read timeout runs whatever the connection is doing: a request changes nothing. */
-const NETTY_REQUEST: RequestDeadline = { mayWrite: () => true, finished: () => undefined };
+const NETTY_REQUEST: RequestDeadline = { mayWrite: () => true, bodyRead: () => undefined, finished: () => undefined };
 
 /** Applies one component's timeouts to every connection an http.Server is handed. */
 export class ConnectionDeadlines {
@@ -66,6 +68,8 @@ export class ConnectionDeadlines {
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       const deadline = this.request(req.socket);
       if (!deadline) return;
+      // node:http's own requestTimeout bounds the body on this path.
+      deadline.bodyRead();
       // A write after the deadline fails in Go and the connection closes with no response.
       const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
       (res as { end: unknown }).end = (...args: unknown[]) => {
@@ -103,20 +107,26 @@ export class ConnectionDeadlines {
       }, ms) : undefined;
     };
     const headerMs = t.readHeaderMs || t.readMs;
+    // When the request began (its first bytes); unknown after an idle wait the harness cannot see.
+    let requestStarted: number | undefined = Date.now();
     arm(headerMs);
     // Go's idle wait ends at the next request's first bytes; its header deadline starts there.
-    raw?.on('data', () => { if (state === 'idle') { state = 'header'; arm(headerMs); } });
+    raw?.on('data', () => { if (state === 'idle') { state = 'header'; requestStarted = Date.now(); arm(headerMs); } });
     socket.once('close', () => clearTimeout(timer));
     return {
       onRequest: () => {
         state = 'request';
-        clearTimeout(timer);
+        // net/http's readRequest: after the head, the read deadline is the whole request's (ReadTimeout from its start).
+        if (t.readMs > 0) arm(Math.max(1, (requestStarted ?? Date.now()) + t.readMs - Date.now()));
+        else clearTimeout(timer);
         const writeBy = t.writeMs > 0 ? Date.now() + t.writeMs : Infinity;
         return {
           mayWrite: () => Date.now() < writeBy,
+          bodyRead: () => { if (state === 'request') clearTimeout(timer); },
           finished: () => {
             if (socket.destroyed) return;
             state = 'idle';
+            requestStarted = undefined;
             arm(t.idleMs || t.readMs);
           },
         };

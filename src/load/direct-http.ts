@@ -101,6 +101,7 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
     if (received.size < whole) return;
     // Bytes after the body (a pipelined request) are node:http's to judge.
     if (received.size > whole) return release();
+    hooks?.bodyRead();
     const data = received.take();
     const { close, bodyAt, length: _length, ...request } = head;
     const answer = options.handler({ ...request, body: data.subarray(bodyAt).toString('utf8'), socket });

@@ -70,12 +70,15 @@ export class StackPool {
   private readonly busy = new Map<string, number>();
   /** Runs waiting for a busy stack of their settings: each gets it, or undefined to start their own. */
   private readonly waiting = new Map<string, Array<(entry: IdleStack | undefined) => void>>();
+  /** After close, a run still going (an aborted batch) keeps nothing: its stack is closed with it. */
+  private closed = false;
 
   /** Runs the flow on an idle stack with its settings, or on a new one that stays for later flows. */
   async run(config: FlowConfig): Promise<FlowResult> {
     const key = settingsKey(config);
     if (key === undefined) return runFlow(config);
     const waiting = this.idle.get(key)?.pop() ?? (this.canWait(key) ? await this.waitFor(key) : undefined);
+    if (this.closed) return runFlow(config);
     this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
     let kept: Stack | undefined;
     try {
@@ -99,6 +102,7 @@ export class StackPool {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const stacks = [...this.all];
     this.all.clear();
     this.idle.clear();
@@ -120,6 +124,10 @@ export class StackPool {
 
   /** A run is over: its stack (if it still stands) goes to the next waiter or to the idle list; without one, a waiter starts its own. */
   private release(key: string, stack: Stack | undefined): void {
+    if (this.closed) {
+      if (stack) void closeStack(stack).catch(() => {});
+      return;
+    }
     const wake = this.waiting.get(key)?.shift();
     const entry = stack ? { stack, since: performance.now() } : undefined;
     if (wake) return wake(entry);

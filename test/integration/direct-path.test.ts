@@ -240,6 +240,26 @@ describe('Fleet Server\'s read-header timeout on both paths (net/http server.go 
       await Promise.all(started.map((server) => server.close()));
     }
   });
+
+  it('closes a connection whose body stops coming at ReadTimeout, counted from the request\'s start, on the direct path', async () => {
+    await using server = await FakeFleetServer.start({
+      identity: identity(pki, 'fleet-cert'), versions: only('1.3'), readHeaderTimeoutMs: 300, readTimeoutMs: 700, direct: true,
+      elasticsearch: { url: es.direct.url, serviceToken: SERVICE_TOKEN, tls: { certificateAuthorities: authorities(pki, 'es-ca') } },
+    });
+    const socket = tls.connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    // A head that promises 1000 bytes, then 10 of them and silence: Go's whole-request deadline closes it.
+    socket.write('POST /api/fleet/agents/enroll?id= HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"type":"P');
+    let answered = '';
+    socket.on('data', (chunk: Buffer) => { answered += chunk.toString('latin1'); });
+    const closed = await new Promise<boolean>((resolve) => {
+      const giveUp = setTimeout(() => resolve(false), 5_000);
+      socket.once('end', () => { clearTimeout(giveUp); resolve(true); });
+    });
+    socket.destroy();
+    expect({ closed, answered }).toEqual({ closed: true, answered: '' });
+  });
 });
 
 describe('the fake Elasticsearch\'s direct path answers Fleet Server\'s calls as its tapped path does', () => {

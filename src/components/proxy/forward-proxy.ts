@@ -202,7 +202,13 @@ export class FakeForwardProxy implements AsyncDisposable {
     upstream.write(upstreamRequest(request.method, where, request.version, request.headerLines, { viaParent: true, authConsumed: this.options.auth !== undefined }));
     if (rest.length) upstream.write(rest);
     if (early.length) upstream.write(Buffer.concat(early.splice(0)));
-    sink = (chunk) => upstream.write(chunk);
+    // tinyproxy reads no more of the client than the parent takes: a slow parent holds the upload.
+    sink = (chunk) => {
+      if (!upstream.write(chunk)) {
+        client.pause();
+        upstream.once('drain', () => client.resume());
+      }
+    };
     const answer = await readAnswerHead(upstream);
     if (!answer || left !== undefined || client.destroyed) {
       if (answer) write('INFO', `process_server_headers failed: ${left ?? 'Broken pipe'}. host "${where.host}" using file descriptor ${upstreamFd}.`);
