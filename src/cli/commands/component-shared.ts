@@ -50,6 +50,19 @@ export async function writeState(file: string | undefined, state: ComponentState
   }
 }
 
+/**
+ * The first record of a component that listens: when it cannot be written, what listens is
+ * closed before the error goes up, or the process would outlive its one-line error.
+ */
+export async function writeStateOrClose(file: string | undefined, state: ComponentState, close: () => Promise<unknown>): Promise<void> {
+  try {
+    await writeState(file, state);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
 /** Where a server listening on `host:port` is reached from its own container or host. */
 export function localUrl(scheme: 'http' | 'https', host: string, port: number): string {
   const local = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;

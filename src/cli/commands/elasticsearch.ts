@@ -9,7 +9,7 @@ import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js'
 import { DEFAULT_VERSIONS, only, parseClientAuthentication } from '../../tls/settings.js';
 import { applyElasticEnv } from '../elastic-env.js';
 import type { Io } from '../io.js';
-import { apiKeyOf, defaultBindHost, HARNESS_ENV, localUrl, pathList, streamLogs, writeState } from './component-shared.js';
+import { apiKeyOf, defaultBindHost, HARNESS_ENV, localUrl, pathList, streamLogs, writeStateOrClose } from './component-shared.js';
 import { parsePort, parseVersions, pkiFor } from './shared.js';
 
 interface ElasticsearchCliOptions {
@@ -67,7 +67,7 @@ export function registerElasticsearch(program: Command, io: Io, env: NodeJS.Proc
       streamLogs(io, [es.log], options.json);
       if (!options.serviceToken) io.out(`[elasticsearch] service token for Fleet Server: ${serviceToken}\n`);
       const stateFile = options.stateFile ?? env[HARNESS_ENV.stateFile];
-      await writeState(stateFile, { component: 'elasticsearch', pid: process.pid, url: localUrl('https', host, es.port) });
+      await writeStateOrClose(stateFile, { component: 'elasticsearch', pid: process.pid, url: localUrl('https', host, es.port) }, () => es.close());
       const signal = await io.untilStopped();
       await es.close();
       io.out(`[elasticsearch] stopped (${signal})\n`);

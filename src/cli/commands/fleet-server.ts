@@ -7,7 +7,7 @@ import { HarnessError, systemErrorCode } from '../../errors.js';
 import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js';
 import { applyElasticEnv } from '../elastic-env.js';
 import type { Io } from '../io.js';
-import { apiKeyOf, defaultBindHost, HARNESS_ENV, localUrl, parseUrlFlag, pathList, streamLogs, tokenFrom, writeState } from './component-shared.js';
+import { apiKeyOf, defaultBindHost, HARNESS_ENV, localUrl, parseUrlFlag, pathList, streamLogs, tokenFrom, writeState, writeStateOrClose } from './component-shared.js';
 import { oneOfModes } from './elasticsearch.js';
 import { parsePort, pkiFor } from './shared.js';
 
@@ -116,8 +116,9 @@ export function registerFleetServer(program: Command, io: Io, env: NodeJS.Proces
       if (fleet.enrollmentToken && !options.enrollmentToken) io.out(`[fleet-server] enrollment token for agents: ${fleet.enrollmentToken}\n`);
       const stateFile = options.stateFile ?? env[HARNESS_ENV.stateFile];
       const url = localUrl(options.fleetServerInsecureHttp ? 'http' : 'https', host, fleet.port);
-      const record = () => writeState(stateFile, { component: 'fleet-server', pid: process.pid, url, state: fleet.state, clientAuthentication });
-      await record();
+      const current = () => ({ component: 'fleet-server' as const, pid: process.pid, url, state: fleet.state, clientAuthentication });
+      const record = () => writeState(stateFile, current());
+      await writeStateOrClose(stateFile, current(), () => fleet.close());
       // The recorded state is what `healthcheck` falls back on when a client certificate is required.
       fleet.log.on('entry', (entry) => { if (entry.fields?.state) void record().catch(() => {}); });
       const signal = await io.untilStopped();

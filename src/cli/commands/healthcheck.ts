@@ -63,7 +63,7 @@ async function check(state: ComponentState): Promise<{ ready: boolean; why: stri
 function listens(url: string): Promise<{ ready: boolean; why: string }> {
   return new Promise((resolve) => {
     const target = new URL(url);
-    const socket = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port) });
+    const socket = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || (target.protocol === 'https:' ? 443 : 80)) });
     socket.setTimeout(5000, () => socket.destroy(new Error('timed out after 5 s')));
     socket.once('connect', () => {
       socket.destroy();

@@ -7,7 +7,7 @@ import { NGINX_1_22_VERSIONS } from '../../components/proxy/secure-proxy.js';
 import type { Pki } from '../../pki/store.js';
 import { DEFAULT_VERSIONS, only } from '../../tls/settings.js';
 import type { Io } from '../io.js';
-import { defaultBindHost, HARNESS_ENV, localUrl, parseDurationFlag, parseUrlFlag, writeState } from './component-shared.js';
+import { defaultBindHost, HARNESS_ENV, localUrl, parseDurationFlag, parseUrlFlag, writeStateOrClose } from './component-shared.js';
 import { addProxyOptions, planProxies, proxyLine, startProxies, type ServeProxyFlags } from './serve-proxies.js';
 import { parseVersions, pkiFor } from './shared.js';
 
@@ -73,10 +73,10 @@ export function registerProxy(program: Command, io: Io, env: NodeJS.ProcessEnv =
     io.out(options.json ? `${JSON.stringify({ ready: proxies.ready })}\n` : `${proxies.lines.join('\n')}\nready; Ctrl-C stops\n`);
     const first = Object.values(proxies.ready)[0]!;
     const listening = new URL(first);
-    await writeState(options.stateFile ?? env[HARNESS_ENV.stateFile], {
+    await writeStateOrClose(options.stateFile ?? env[HARNESS_ENV.stateFile], {
       component: 'proxy', pid: process.pid,
       url: localUrl(listening.protocol === 'https:' ? 'https' : 'http', host, Number(listening.port)),
-    });
+    }, () => proxies.close());
     const signal = await io.untilStopped();
     await proxies.close();
     io.out(`[proxy] stopped (${signal})\n`);

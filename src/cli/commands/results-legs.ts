@@ -17,8 +17,9 @@ export interface LegTally {
 export function tallyLegs(results: ReadonlyArray<{ readonly legs?: readonly Leg[] }>): LegTally[] {
   const hops = new Map<string, { ok: number; total: number; seen: Map<string, number> }>();
   for (const result of results) {
-    for (const leg of result.legs ?? []) {
-      if (leg.skipped) continue;
+    // A result file is the user's: legs that are not a list of objects are passed over, not trusted.
+    for (const leg of Array.isArray(result.legs) ? result.legs : []) {
+      if (typeof leg !== 'object' || leg === null || typeof leg.from !== 'string' || typeof leg.to !== 'string' || leg.skipped) continue;
       const hop = `${leg.from} → ${leg.to}${leg.via ? ` via ${leg.via}` : ''}`;
       const tally = hops.get(hop) ?? { ok: 0, total: 0, seen: new Map<string, number>() };
       tally.total += 1;
