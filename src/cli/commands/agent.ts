@@ -6,6 +6,7 @@ import { ComponentLog } from '../../components/log.js';
 import { shipUntilConnected, type PolicyOutput } from '../../components/output.js';
 import { HarnessError } from '../../errors.js';
 import { parseProxyHeaders, parseProxyUrl } from '../../components/proxy/proxy-url.js';
+import { proxyFromEnvironment } from '../../components/proxy/proxy-env.js';
 import { writeFileOwned } from '../../load/results.js';
 import { skippedLeg } from '../../components/legs.js';
 import type { Leg } from '../../report/leg.js';
@@ -78,8 +79,10 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
       }
       const proxyHeaders = parseProxyHeaders(options.proxyHeader ?? []);
       // An empty --proxy-url is no proxy, as the agent's own `fProxyURL != ""`; a bad one is refused before any dial.
-      const proxy = options.proxyUrl ? { url: options.proxyUrl, headers: proxyHeaders, disable: options.proxyDisabled === true } : undefined;
-      if (proxy && !proxy.disable) parseProxyUrl(proxy.url, '--proxy-url', proxyHeaders);
+      // Without --proxy-url, libs' transport takes HTTPS_PROXY / NO_PROXY from the environment, as Go does.
+      const proxyUrl = options.proxyUrl || (options.proxyDisabled ? undefined : proxyFromEnvironment(env, url));
+      const proxy = proxyUrl ? { url: proxyUrl, headers: proxyHeaders, disable: options.proxyDisabled === true } : undefined;
+      if (proxy && !proxy.disable) parseProxyUrl(proxy.url, options.proxyUrl ? '--proxy-url' : 'HTTPS_PROXY', proxyHeaders);
       else if (options.proxyHeader?.length && !options.proxyDisabled) throw new HarnessError('FTH_USAGE', '--proxy-header needs --proxy-url');
       const timeoutMs = parseDurationFlag(options.enrollTimeout, '--enroll-timeout');
       const outputTimeoutMs = parseDurationFlag(options.outputTimeout, '--output-timeout');
@@ -131,7 +134,7 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
       const enrolledAt = enrolled.agentId ? new Date() : null;
       const output = outputOf(enrolled);
       const shipped = enrolled.ok && output
-        ? await shipUntilConnected({ output, log }, outputTimeoutMs)
+        ? await shipUntilConnected({ output: withEnvironmentProxy(output, env), log }, outputTimeoutMs)
         : skippedLeg('agent', 'elasticsearch', output?.hosts?.[0] ?? '', enrolled.ok ? 'the policy has no Elasticsearch output' : 'the agent did not enroll, so it has no policy to ship data with');
       const ok = enrolled.ok && shipped.ok;
       const result: AgentResult = {
@@ -146,6 +149,14 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
       io.out(`[agent] ${ok ? 'enrolled, checked in and shipped' : 'failed'}${resultFile ? `; result in ${resultFile}` : ''}\n`);
       io.exitCode = ok ? 0 : 1;
     });
+}
+
+/** The Beats' libs transport honours the environment's proxy too, when the output names none. */
+function withEnvironmentProxy(output: PolicyOutput, env: NodeJS.ProcessEnv): PolicyOutput {
+  const host = output.hosts?.[0];
+  if (output.proxy_url || output.proxy_disable || !host || !URL.canParse(host)) return output;
+  const proxy = proxyFromEnvironment(env, new URL(host));
+  return proxy ? { ...output, proxy_url: proxy } : output;
 }
 
 function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
