@@ -78,7 +78,8 @@ export interface ParserError extends Error {
   readonly bytesParsed?: number;
 }
 
-const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
+/** A request line goHeadRefusal can judge the head after: `METHOD target HTTP/1.x`. */
+export const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
 
 /**
  * Go's refusal of a head node:http's parser refused first, as for `goHeadRefusal`; undefined
@@ -86,9 +87,12 @@ const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
  * node:http refuses what Go accepts there, and the connection just closes as before).
  */
 export function goParserRefusal(error: ParserError): string | null | undefined {
-  if (error.code !== 'HPE_INVALID_HEADER_TOKEN') return undefined;
   const raw = error.rawPacket;
   const lines = raw ? headLines(raw) : undefined;
+  // request.go parseRequestLine cuts at the first two spaces: a line without exactly three parts is
+  // `malformed HTTP request` or `malformed HTTP version`, plain errors (a plain 400).
+  if (lines && lines[0]!.split(' ').length !== 3) return null;
+  if (error.code !== 'HPE_INVALID_HEADER_TOKEN') return undefined;
   // The whole head in the chunk (the usual case): judged as Go reads it.
   if (lines && REQUEST_LINE.test(lines[0]!)) return goHeadRefusal(lines);
   // A head that came in pieces: llhttp stops at the first bad byte of a name or a value.

@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type tls from 'node:tls';
 import type { RequestDeadline } from '../components/http-deadlines.js';
-import type { HeadRules } from '../components/go-request-head.js';
+import { REQUEST_LINE, type HeadRules } from '../components/go-request-head.js';
 
 /** A request the fast path read whole. */
 export interface DirectRequest {
@@ -82,6 +82,8 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
       if (end < 0) return received.size > MAX_HEAD ? release() : undefined;
       if (end > MAX_HEAD) return release();
       const lines = received.take().subarray(0, end).toString('latin1').split('\r\n');
+      // A request line Go would refuse first (`malformed HTTP version`…) is node:http's path to judge.
+      if (!REQUEST_LINE.test(lines[0]!)) return release();
       const refusal = options.headRules?.refuse(lines);
       if (refusal !== undefined) {
         // Refused before any handler, as Go's server does: its 400, then it closes (close_notify, FIN).

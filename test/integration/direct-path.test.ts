@@ -183,6 +183,7 @@ describe('heads Go\'s net/http server refuses before any handler: Fleet Server\'
     ['a Host with a space', 'GET /api/status HTTP/1.1\r\nHost: fleet server\r\n\r\n', 'malformed Host header'],
     ['two Host fields', 'GET /api/status HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', undefined],
     ['a field line without a colon', 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace\r\n\r\n', undefined],
+    ['a request line of four parts and a bad field name: the request line is judged first', 'GET /a b HTTP/1.1\r\nHost: 127.0.0.1\r\nX Trace: a\r\n\r\n', undefined],
   ])('%s', async (_what, request, reason) => {
     const [tapped, direct, real] = await Promise.all([
       exchange(fleet.tapped.port, [request], { agent: true, untilClosed: true }),
