@@ -47,6 +47,12 @@ export interface ShipOptions {
   readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo: { readonly host: string; readonly port: number } };
 }
 
+/** The policy's Elasticsearch output that the Beats ship with: `default`, else the first of that type. */
+export function elasticsearchOutput(outputs: unknown): PolicyOutput | undefined {
+  const all = outputs as Record<string, PolicyOutput> | undefined;
+  return all?.default ?? Object.values(all ?? {}).find((o) => o.type === 'elasticsearch');
+}
+
 /** libs' proxy settings as the output carries them (the Beats and Fleet Server's output test read the same). */
 export function outputProxySettings(output: PolicyOutput): ProxySettings {
   return { ...(output.proxy_url ? { url: output.proxy_url } : {}), headers: { ...output.proxy_headers }, disable: output.proxy_disable === true };

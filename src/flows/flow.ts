@@ -12,7 +12,7 @@ import type { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
 import { agentThroughSecureProxy, startSecureProxy, upstreamLeg } from './secure-proxy-legs.js';
 import { interceptLegs } from './intercept-flow.js';
 import { healthCheckLeg, type PlannedHealthCheck } from './health-check-flow.js';
-import { shipToElasticsearch, type PolicyOutput, type ShipOptions } from '../components/output.js';
+import { elasticsearchOutput, shipToElasticsearch, type PolicyOutput, type ShipOptions } from '../components/output.js';
 import { faultEndpoint, type FaultEndpoint, type NetworkFault } from '../components/network-faults.js';
 import { FakeElasticsearch, type ElasticsearchOptions } from '../components/elasticsearch.js';
 import { FakeFleetServer, elasticError, type ElasticsearchCall, type FleetServerOptions, type FleetServerState } from '../components/fleet-server.js';
@@ -280,9 +280,7 @@ async function shipOutput(
 
 /** The Elasticsearch output of the policy the agent's first checkin delivered. */
 function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
-  if (!enrolled.ok) return undefined;
-  const outputs = enrolled.policy?.outputs as Record<string, PolicyOutput> | undefined;
-  return outputs?.default ?? Object.values(outputs ?? {}).find((o) => o.type === 'elasticsearch');
+  return enrolled.ok ? elasticsearchOutput(enrolled.policy?.outputs) : undefined;
 }
 
 /** The enrollment leg, and the enrollment itself when the agent got as far as trying. */

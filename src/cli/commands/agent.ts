@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { enrollAgent, type EnrollResult } from '../../components/agent.js';
 import { ComponentLog } from '../../components/log.js';
-import { shipUntilConnected, type PolicyOutput } from '../../components/output.js';
+import { elasticsearchOutput, shipUntilConnected, type PolicyOutput } from '../../components/output.js';
 import { HarnessError } from '../../errors.js';
 import { parseProxyHeaders, parseProxyUrl } from '../../components/proxy/proxy-url.js';
 import { proxyFromEnvironment } from '../../components/proxy/proxy-env.js';
@@ -132,7 +132,7 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 250 * 2 ** attempts)));
       }
       const enrolledAt = enrolled.agentId ? new Date() : null;
-      const output = outputOf(enrolled);
+      const output = elasticsearchOutput(enrolled.policy?.outputs);
       const shipped = enrolled.ok && output
         ? await shipUntilConnected({ output: withEnvironmentProxy(output, env), log }, outputTimeoutMs)
         : skippedLeg('agent', 'elasticsearch', output?.hosts?.[0] ?? '', enrolled.ok ? 'the policy has no Elasticsearch output' : 'the agent did not enroll, so it has no policy to ship data with');
@@ -157,9 +157,4 @@ function withEnvironmentProxy(output: PolicyOutput, env: NodeJS.ProcessEnv): Pol
   if (output.proxy_url || output.proxy_disable || !host || !URL.canParse(host)) return output;
   const proxy = proxyFromEnvironment(env, new URL(host));
   return proxy ? { ...output, proxy_url: proxy } : output;
-}
-
-function outputOf(enrolled: EnrollResult): PolicyOutput | undefined {
-  const outputs = enrolled.policy?.outputs as Record<string, PolicyOutput> | undefined;
-  return outputs?.default ?? Object.values(outputs ?? {}).find((o) => o.type === 'elasticsearch');
 }
