@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Identity } from '../tls/material.js';
@@ -21,10 +22,18 @@ export interface FaultEndpoint {
 }
 
 /**
- * A loopback port nothing listens on: one the system just handed out and took back. Another
- * process could take it in between; on loopback, within a run, that has not been seen.
+ * A loopback port nothing listens on. Not one the system hands out for port 0: a port it just took
+ * back goes to the next listener soon enough (a CI run saw a closed port answered by another test's
+ * server). So it is picked below the ephemeral range, where only a fixed port would land, and
+ * checked free.
  */
 export async function closedPort(): Promise<FaultEndpoint> {
+  const low = ephemeralLow();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low - 1 - Math.floor(Math.random() * Math.min(8000, low - 1025));
+    if (await free(port)) return { host: '127.0.0.1', port, close: () => Promise.resolve() };
+  }
+  // Every pick taken (a crowded machine): the system's own choice, as a last resort.
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -33,6 +42,24 @@ export async function closedPort(): Promise<FaultEndpoint> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return { host: '127.0.0.1', port, close: () => Promise.resolve() };
+}
+
+/** The first port Linux hands out for port 0 (ip_local_port_range); IANA's 49152 elsewhere. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2048 ? low : 49152;
+  } catch {
+    return 49152;
+  }
+}
+
+function free(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
 
 /**
