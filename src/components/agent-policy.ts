@@ -22,6 +22,7 @@ import { fleetClientAfterPolicy, fleetClientEqual, type FleetClientSettings, typ
 import { GoTransport } from './go-transport.js';
 import { proxyLeg } from './proxy/proxy-leg.js';
 import { hostPort, proxyRoute } from './proxy/proxy-url.js';
+import { endpointOf } from '../endpoint.js';
 
 export interface AgentPolicyOptions {
   /** The Fleet client enrollment left: --url, fleet.ssl and --proxy-url. */
@@ -96,7 +97,8 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
   };
   const to = options.legTo ?? 'fleet-server';
   const target = new URL(base);
-  const targetAddr = hostPort(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || (target.protocol === 'https:' ? 443 : 80)));
+  const { host: targetHost, port: targetPort } = endpointOf(target);
+  const targetAddr = hostPort(targetHost, targetPort);
   const legs = async (exchange: GoExchange, ok: boolean, method: string, path: string, clientLog: string): Promise<{ leg: Leg; proxyLeg?: Leg }> => {
     const hop = exchange.proxy
       ? changedLeg(proxyLeg('agent', exchange.proxy, targetAddr, exchange.proxy.error ? clientLog : undefined, options.proxyFake?.log), { stage: 'policy' })

@@ -10,6 +10,7 @@ import type { ServerConnection } from './server-dialect.js';
 import { proxyLeg } from './proxy/proxy-leg.js';
 import { changedLeg } from '../capture/wire.js';
 import { hostPort, proxyRoute, type ProxySettings } from './proxy/proxy-url.js';
+import { endpointOf } from '../endpoint.js';
 
 export interface AgentOptions {
   /** --url */
@@ -92,7 +93,8 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   };
   const warnings = () => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
   const target = new URL(base);
-  const targetAddr = hostPort(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || (target.protocol === 'https:' ? 443 : 80)));
+  const { host: targetHost, port: targetPort } = endpointOf(target);
+  const targetAddr = hostPort(targetHost, targetPort);
   let hopLeg: Leg | undefined;
   const leg = async (exchange: GoExchange, ok: boolean, path: string, clientLog: string | undefined): Promise<Leg> => {
     if (exchange.proxy) hopLeg = proxyLeg('agent', exchange.proxy, targetAddr, exchange.proxy.error ? clientLog : undefined, options.proxyFake?.log);

@@ -8,6 +8,7 @@ import { GO_DEADLINE, httpExchange, keepsAlive, type GoExchange, type GoResponse
 import { GoTransport } from './go-transport.js';
 import { dialFirstHop } from './proxy/proxy-dialer.js';
 import { hostPort, proxyAuthorization, type ProxyRoute } from './proxy/proxy-url.js';
+import { endpointOf } from '../endpoint.js';
 
 /**
  * A Go program's HTTP client as elastic-agent-libs configures it: this module only sequences the
@@ -39,8 +40,7 @@ export interface GoRequest extends HttpRequestParts {
  */
 export async function goRequest(request: GoRequest): Promise<GoExchange> {
   const url = new URL(request.url);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const { host, port } = endpointOf(url);
   const target = request.connectTo ?? { host, port };
   const key = `${url.protocol}//${host}:${port}@${target.host}:${target.port}${request.proxy ? ` via ${request.proxy.url.href}` : ''}`;
   const reused = await overKeptConnection(request, url, key);

@@ -49,8 +49,11 @@ export interface ShipOptions {
 
 /** The policy's Elasticsearch output that the Beats ship with: `default`, else the first of that type. */
 export function elasticsearchOutput(outputs: unknown): PolicyOutput | undefined {
-  const all = outputs as Record<string, PolicyOutput> | undefined;
-  return all?.default ?? Object.values(all ?? {}).find((o) => o.type === 'elasticsearch');
+  // The policy is whatever the Fleet Server sent (any Fleet Server, for the standalone agent): only objects are outputs.
+  const isOutput = (o: unknown): o is PolicyOutput => typeof o === 'object' && o !== null && !Array.isArray(o);
+  if (!isOutput(outputs)) return undefined;
+  const all = outputs as Record<string, unknown>;
+  return isOutput(all.default) ? all.default : Object.values(all).find((o): o is PolicyOutput => isOutput(o) && o.type === 'elasticsearch');
 }
 
 /** libs' proxy settings as the output carries them (the Beats and Fleet Server's output test read the same). */

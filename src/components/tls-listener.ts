@@ -2,7 +2,6 @@
  * One TLS server socket for a fake, with its server tap and dialect: what every fake shares.
  * (Over 250 lines: accepting, tapping, timing out and recording a connection are one path.)
  */
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -20,8 +19,8 @@ import { ConnectionDeadlines, NO_NODE_TIMEOUTS, type AfterHandshakeTimeouts } fr
 
 export type { ServerConnection, ServerDialect };
 import { GO_BAD_REQUEST, goAddress } from '../dialects/go.js';
+import { sharedContext } from '../tls/shared-context.js';
 import { caNameStandIn } from '../pki/stand-in.js';
-import { Remembered } from '../remember.js';
 import { announceConnection } from '../capture/observe.js';
 import { settledConnection } from './connection-wait.js';
 import type { HeadRules, ParserError } from './go-request-head.js';
@@ -53,12 +52,6 @@ export interface TlsListenerOptions {
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/**
- * Server contexts by what goes into them: a catalog run starts two servers per scenario with the
- * same few identities, and building a context (parsing the key) was a tenth of the run.
- */
-const contexts = new Remembered<string, tls.SecureContext>(64);
-
 /** The server context, or the harness's error naming the component when its key or certificate is refused. */
 function contextFor(options: TlsListenerOptions): tls.SecureContext {
   try {
@@ -70,12 +63,13 @@ function contextFor(options: TlsListenerOptions): tls.SecureContext {
   }
 }
 
+/**
+ * One context per distinct server settings (shared-context.ts): a catalog run starts two servers
+ * per scenario with the same few identities, and building a context was a tenth of the run.
+ */
 function serverContext(options: TlsListenerOptions): tls.SecureContext {
   const { identity, clientCertificateAuthorities: cas, versions, dialect } = options;
-  const key = createHash('sha256')
-    .update([options.component, identity.certPem, identity.keyPem, ...cas.map((c) => c.sha256Hex), versions.min, versions.max, dialect.ciphers, dialect.signatureAlgorithms ?? ''].join('\0'))
-    .digest('hex');
-  return contexts.get(key, () => tls.createSecureContext({
+  return sharedContext({
     cert: identity.certPem,
     key: identity.keyPem,
     // The CertificateRequest's CA names, as Go's ClientCAs and Java's trust store list them;
@@ -89,7 +83,7 @@ function serverContext(options: TlsListenerOptions): tls.SecureContext {
     // OpenSSL refuses to resume a session that asked for a client certificate without one
     // (internal_error); tls.Server sets it, a bare secure context does not.
     sessionIdContext: options.component.slice(0, 32),
-  }));
+  });
 }
 
 export class TlsListener {

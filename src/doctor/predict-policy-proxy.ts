@@ -8,6 +8,7 @@
 import type { InstallPlan, PlannedProxy } from '../flows/install-plan.js';
 import { fleetClientAfterPolicy, type FleetClientSettings } from '../components/policy.js';
 import { proxyRoute, urlCredentials } from '../components/proxy/proxy-url.js';
+import { endpointOf } from '../endpoint.js';
 
 export type PolicyProxy =
   /** The policy's client dials Fleet Server (or the secure proxy in front of it) directly. */
@@ -40,6 +41,5 @@ export function policyProxy(plan: InstallPlan): PolicyProxy {
 /** The port the agent's next connection asks its proxy for: the policy's Fleet Server host's own. */
 export function policyTargetPort(plan: InstallPlan): number {
   const host = plan.agent.runsFleetServer ? plan.url : plan.policy.fleet.hosts[0] ?? plan.url;
-  const url = new URL(host);
-  return Number(url.port || (url.protocol === 'http:' ? 80 : 443));
+  return endpointOf(new URL(host)).port;
 }

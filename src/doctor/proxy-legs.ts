@@ -2,6 +2,7 @@ import type { InstallPlan } from '../flows/install-plan.js';
 import { predictForwardProxy, predictSecureProxy, type AgentSide, type FleetSide, type ProxyPredictions } from './predict-proxy.js';
 import { predictIntercept } from './predict-intercept.js';
 import type { LegSetup } from './predict.js';
+import { endpointOf } from '../endpoint.js';
 
 /**
  * The proxy legs an install plan has: the secure proxy in front of Fleet Server, or the forward
@@ -15,7 +16,7 @@ export function proxyPredictions(plan: InstallPlan, agent: AgentSide, fleet: Fle
   const forward = plan.agent.proxy;
   if (!forward || forward.disabled || forward.bypassed) return undefined;
   // The port the agent asks the proxy for: --url's at enrollment, the policy's host's after it (`targetPort`).
-  const port = targetPort ?? Number(new URL(plan.url).port || 443);
+  const port = targetPort ?? endpointOf(new URL(plan.url)).port;
   const { intercept } = forward;
   if (intercept) return predictIntercept({ ...forward, intercept }, agentLeg, { ...fleet, clientCAs: fleet.clientCAs ?? [], now: agent.now }, port);
   return predictForwardProxy(forward, agent, forward.identity?.chain ?? plan.fleetServer.identity.chain, port);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import { Remembered } from '../remember.js';
 
-/** The context options the harness sets: text and numbers only, so that they compare by value. */
+/** The context options the harness sets: text, numbers and flags only, so that they compare by value. */
 export interface SharedContextOptions {
   readonly cert?: string;
   readonly key?: string;
@@ -22,10 +22,11 @@ export interface SharedContextOptions {
   readonly ciphers?: string;
   readonly sigalgs?: string;
   readonly secureOptions?: number;
+  readonly honorCipherOrder?: boolean;
   readonly sessionIdContext?: string;
 }
 
-const contexts = new Remembered<string, tls.SecureContext>(128);
+const contexts = new Remembered<string, tls.SecureContext>(256);
 
 /** tls.createSecureContext(options), made once per distinct options (a failure is not remembered). */
 export function sharedContext(options: SharedContextOptions): tls.SecureContext {

@@ -59,8 +59,8 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
     .option('--elastic-agent-cert-key-passphrase <file>', 'file holding the key\'s passphrase (ELASTIC_AGENT_CERT_KEY_PASSPHRASE)')
     // elastic-agent internal/pkg/agent/cmd/enroll.go: --proxy-url, --proxy-disabled and --proxy-header
     // (a string slice of key=value) for the agent's own connection to Fleet Server. Elastic's image
-    // has no variable for them (internal/pkg/agent/cmd/container.go reads none): a container gives
-    // the flags in its command.
+    // has no variable for them (internal/pkg/agent/cmd/container.go reads none); without the flag,
+    // HTTPS_PROXY and NO_PROXY apply, as to any Go client (docker/compose.yaml gives those).
     .option('--proxy-url <url>', 'the proxy the agent reaches Fleet Server through: http://, https:// or socks5://, with user:pass@ for Basic or SOCKS5 authentication; empty: none')
     .option('--proxy-disabled', 'no proxy for Fleet Server, whatever --proxy-url says')
     .option('--proxy-header <key=value>', 'header sent to the proxy with CONNECT (repeatable, or comma-separated as the agent takes it)', (v: string, all: string[] | undefined) => [...(all ?? []), v])

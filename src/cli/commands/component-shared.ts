@@ -43,7 +43,8 @@ export async function writeState(file: string | undefined, state: ComponentState
   if (!file) return;
   const temporary = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(temporary, `${JSON.stringify(state)}\n`, { mode: 0o644 });
+    // Created, never opened: a link planted at the temporary name is not followed.
+    await writeFile(temporary, `${JSON.stringify(state)}\n`, { mode: 0o644, flag: 'wx' });
     await rename(temporary, file);
   } catch (error) {
     throw new HarnessError('FTH_FILE_UNWRITABLE', `${file}: cannot write the component state (${systemErrorCode(error) ?? (error as Error).message})`);
@@ -70,15 +71,26 @@ export function localUrl(scheme: 'http' | 'https', host: string, port: number): 
 }
 
 /** Prints every entry of the logs, now and as they come: one line each, prefixed with the component. */
-export function streamLogs(io: Io, logs: readonly ComponentLog[], json = false): void {
-  const print = (entry: LogEntry) => io.out(json
-    ? `${JSON.stringify({ component: entry.component, level: entry.level, message: entry.message })}\n`
-    : `[${entry.component}] ${entry.level.padEnd(5)} ${entry.message}\n`);
+export function streamLogs(io: Io, logs: readonly ComponentLog[], json = false, shown: LogShape = PLAIN): void {
+  const print = (entry: LogEntry) => {
+    const { level, message } = shown.line(entry);
+    io.out(json
+      ? `${JSON.stringify({ component: entry.component, level, message })}\n`
+      : `[${entry.component}] ${level.padEnd(shown.levelWidth)} ${message}\n`);
+  };
   for (const log of logs) {
     log.entries.forEach(print);
     log.on('entry', print);
   }
 }
+
+/** How a component's log entries are shown: the level and message of each, and the level column's width. */
+export interface LogShape {
+  readonly line: (entry: LogEntry) => { readonly level: string; readonly message: string };
+  readonly levelWidth: number;
+}
+
+const PLAIN: LogShape = { line: (entry) => entry, levelWidth: 5 };
 
 /** A comma-separated list of paths, as the agent's --certificate-authorities takes them. */
 export function pathList(value: string | undefined, io: Io): string[] {

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { HarnessError, systemErrorCode } from '../../errors.js';
 import type { Io } from '../io.js';
 import { HARNESS_ENV, type ComponentState } from './component-shared.js';
+import { endpointOf } from '../../endpoint.js';
 
 /**
  * The image's HEALTHCHECK (the image has no curl): healthy means the component in this container
@@ -62,8 +63,7 @@ async function check(state: ComponentState): Promise<{ ready: boolean; why: stri
  */
 function listens(url: string): Promise<{ ready: boolean; why: string }> {
   return new Promise((resolve) => {
-    const target = new URL(url);
-    const socket = net.connect({ host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || (target.protocol === 'https:' ? 443 : 80)) });
+    const socket = net.connect(endpointOf(new URL(url)));
     socket.setTimeout(5000, () => socket.destroy(new Error('timed out after 5 s')));
     socket.once('connect', () => {
       socket.destroy();

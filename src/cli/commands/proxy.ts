@@ -1,15 +1,15 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { Command } from 'commander';
-import type { LogEntry } from '../../components/log.js';
 import { HarnessError } from '../../errors.js';
 import { NGINX_1_22_VERSIONS } from '../../components/proxy/secure-proxy.js';
 import type { Pki } from '../../pki/store.js';
 import { DEFAULT_VERSIONS, only } from '../../tls/settings.js';
 import type { Io } from '../io.js';
-import { defaultBindHost, HARNESS_ENV, localUrl, parseDurationFlag, parseUrlFlag, writeStateOrClose } from './component-shared.js';
+import { defaultBindHost, HARNESS_ENV, localUrl, parseDurationFlag, parseUrlFlag, streamLogs, writeStateOrClose } from './component-shared.js';
 import { addProxyOptions, planProxies, proxyLine, startProxies, type ServeProxyFlags } from './serve-proxies.js';
 import { parseVersions, pkiFor } from './shared.js';
+import { endpointOf } from '../../endpoint.js';
 
 /**
  * `fleet-tls proxy`: the fourth component on its own, for containers (docker/compose.yaml's
@@ -59,17 +59,11 @@ export function registerProxy(program: Command, io: Io, env: NodeJS.ProcessEnv =
     const upstreamUrl = upstream?.href.replace(/\/$/, '') ?? '';
     const connectTo = upstream ? await resolveUpstream(upstream, resolveMs, io) : undefined;
     const proxies = await startProxies(plan, host, upstreamUrl, range, connectTo ? { secureUpstreamConnectTo: connectTo } : {});
-    const print = (entry: LogEntry) => {
-      const message = proxyLine(entry);
-      const level = typeof entry.fields?.tinyproxy === 'string' ? entry.fields.tinyproxy : entry.level;
-      io.out(options.json
-        ? `${JSON.stringify({ component: entry.component, level, message })}\n`
-        : `[${entry.component}] ${String(level).padEnd(7)} ${message}\n`);
-    };
-    for (const log of proxies.logs) {
-      log.entries.forEach(print);
-      log.on('entry', print);
-    }
+    // tinyproxy's own levels (CONNECT, INFO…) where it has them, in its wider column.
+    streamLogs(io, proxies.logs, options.json, {
+      line: (entry) => ({ level: typeof entry.fields?.tinyproxy === 'string' ? entry.fields.tinyproxy : entry.level, message: proxyLine(entry) }),
+      levelWidth: 7,
+    });
     io.out(options.json ? `${JSON.stringify({ ready: proxies.ready })}\n` : `${proxies.lines.join('\n')}\nready; Ctrl-C stops\n`);
     const first = Object.values(proxies.ready)[0]!;
     const listening = new URL(first);
@@ -95,8 +89,7 @@ const NO_PKI = new Proxy({}, {
  * join), so the lookup is retried with backoff up to --resolve-timeout before that line.
  */
 async function resolveUpstream(upstream: URL, timeoutMs: number, io: Io): Promise<{ host: string; port: number } | undefined> {
-  const name = upstream.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80));
+  const { host: name, port } = endpointOf(upstream);
   if (net.isIP(name)) return undefined;
   const started = Date.now();
   for (let attempt = 1; ; attempt += 1) {

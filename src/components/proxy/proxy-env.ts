@@ -4,15 +4,15 @@
  * is false: so a real agent, and its Beats, honour HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
  */
 import net from 'node:net';
+import { endpointOf } from '../../endpoint.js';
 
 /** The proxy URL the environment gives for a request to `target`, or undefined to go direct. */
 export function proxyFromEnvironment(env: NodeJS.ProcessEnv, target: URL): string | undefined {
   const pick = (name: string) => env[name.toUpperCase()] || env[name] || undefined;
   const configured = target.protocol === 'https:' ? pick('https_proxy') : target.protocol === 'http:' ? pick('http_proxy') : undefined;
   if (!configured) return undefined;
-  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
-  if (!useProxy(host, port, pick('no_proxy') ?? '')) return undefined;
+  const { host, port } = endpointOf(target);
+  if (!useProxy(host.toLowerCase(), String(port), pick('no_proxy') ?? '')) return undefined;
   // A value without a scheme is an http:// proxy, as httpproxy's parseProxy reads it.
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(configured) ? configured : `http://${configured}`;
 }
