@@ -40,7 +40,12 @@ export interface AgentPolicyOptions {
   readonly connectTo?: { readonly host: string; readonly port: number };
   readonly fleetServer?: { connection(localPort: number | undefined): Promise<ServerConnection | undefined> };
   /** The fake proxy the new client dials, when it has a proxy: where it listens and its log. */
-  readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo: { readonly host: string; readonly port: number } };
+  readonly proxyFake?: {
+    readonly log: ComponentLog;
+    readonly connectTo: { readonly host: string; readonly port: number };
+    /** An intercepting proxy's upstreamVerdict (proxy/intercepting-proxy.ts): the agent's timeout counts from there. */
+    readonly upstreamVerdict?: (clientPort: number | undefined) => Promise<void>;
+  };
   /** What {@link policyFleetClient} gives for these options, when the caller already has it. */
   readonly client?: FleetClientSettings;
   /** Its fleet client's `timeout` (http.Client.Timeout; default the real 10 minutes): the policy's client is bounded as enrollment's. */
@@ -91,6 +96,7 @@ export async function applyAgentPolicy(options: AgentPolicyOptions): Promise<Age
       ...(body ? { body: JSON.stringify(body) } : {}),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
       ...(proxy ? { proxy } : {}),
+      ...(proxy && options.proxyFake?.upstreamVerdict ? { deadlineAfter: options.proxyFake.upstreamVerdict } : {}),
     });
     for (const warning of exchange.connection.warnings) log.warnOnce(warning);
     return exchange;

@@ -29,7 +29,12 @@ export interface AgentOptions {
   /** --proxy-url, --proxy-header, --proxy-disabled (libs' proxy_url, proxy_headers, proxy_disable). */
   readonly proxy?: ProxySettings;
   /** The fake proxy, when it runs in this process: where it listens and its log, for the proxy leg. */
-  readonly proxyFake?: { readonly log: ComponentLog; readonly connectTo?: { readonly host: string; readonly port: number } };
+  readonly proxyFake?: {
+    readonly log: ComponentLog;
+    readonly connectTo?: { readonly host: string; readonly port: number };
+    /** An intercepting proxy's upstreamVerdict (proxy/intercepting-proxy.ts): the agent's timeout counts from there. */
+    readonly upstreamVerdict?: (clientPort: number | undefined) => Promise<void>;
+  };
   /**
    * The agent bootstraps a Fleet Server on this host (--fleet-server-es): it enrolls without any
    * proxy, as elastic-agent's enroll options set Transport.Proxy.Disable for the local Fleet Server.
@@ -87,6 +92,7 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
       deadline: clientTimeout(options.timeoutMs ?? FLEET_CLIENT_TIMEOUT_MS),
       ...(options.connectTo ? { connectTo: options.connectTo } : {}),
       ...(proxy ? { proxy } : {}),
+      ...(proxy && options.proxyFake?.upstreamVerdict ? { deadlineAfter: options.proxyFake.upstreamVerdict } : {}),
     });
     for (const warning of exchange.connection.warnings) log.warnOnce(warning);
     return exchange;

@@ -32,6 +32,12 @@ export interface GoRequest extends HttpRequestParts {
   readonly transport?: GoTransport;
   /** Transport.Proxy: the request goes through this proxy (proxy/proxy-dialer.ts). */
   readonly proxy?: ProxyRoute;
+  /**
+   * The deadline's clock starts only once this resolves too (given the connection's local port):
+   * a fake peer in this process that still has work of its own to settle, which on a real network
+   * would long be over before a timeout of minutes (an intercepting proxy's own handshake upstream).
+   */
+  readonly deadlineAfter?: (localPort: number | undefined) => Promise<void>;
 }
 
 /**
@@ -108,7 +114,8 @@ async function tlsRequest(request: GoRequest, url: URL, host: string, key: strin
       resolve();
     });
   }));
-  const timed = request.deadline ? { ...request, deadline: { ...request.deadline, after: secured } } : request;
+  const after = request.deadlineAfter ? Promise.all([secured, request.deadlineAfter(localPort)]).then(() => undefined) : secured;
+  const timed = request.deadline ? { ...request, deadline: { ...request.deadline, after } } : request;
   const response = await httpExchange(timed, url, agent ? { agent } : { socket }).catch((error: NodeJS.ErrnoException) => {
     conn.noteError(error);
     return undefined;

@@ -45,7 +45,7 @@ export async function interceptLegs(
     enrollmentToken: config.agent.enrollmentToken ?? fs.enrollmentToken ?? '',
     log,
     proxy: enrollmentProxy,
-    proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port } },
+    proxyFake: { log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port }, upstreamVerdict: (port) => proxy.upstreamVerdict(port) },
     legTo: 'proxy',
     ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
   });
@@ -61,7 +61,9 @@ export async function interceptLegs(
     ...(config.agent.policyProxyAuth ? { proxyAuth: config.agent.policyProxyAuth } : {}),
     ...(config.agent.timeoutMs !== undefined ? { timeoutMs: config.agent.timeoutMs } : {}),
     settings: { url, tls: config.agent.tls, ...(runsFleetServer ? {} : { proxy: { ...enrollmentProxy, disable: false } }) },
-    enrollmentProxy: { url: enrollmentProxy.url, log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port }, intercepts: true },
+    enrollmentProxy: {
+      url: enrollmentProxy.url, log: proxy.log, connectTo: { host: '127.0.0.1', port: proxy.port }, intercepts: true, upstreamVerdict: (port) => proxy.upstreamVerdict(port),
+    },
   });
   if (!policy || policy.leg.to !== 'proxy') return { leg, enrolled, proxyLog: proxy.log, upstream, ...(policy ? { policy } : {}) };
   const target = new URL(policy.client.url);

@@ -32,6 +32,8 @@ interface RunningProxy {
   readonly connectTo: { readonly host: string; readonly port: number };
   /** It intercepts TLS: the agent's connection through it ends at the proxy. */
   readonly intercepts?: boolean;
+  /** The intercepting proxy's upstreamVerdict: the agent's timeout counts from there. */
+  readonly upstreamVerdict?: (clientPort: number | undefined) => Promise<void>;
 }
 
 /**

@@ -38,8 +38,24 @@ export interface UpstreamSettings {
   readonly upstreamIdentity?: Identity;
 }
 
+/** How long {@link UpstreamDial.verdict} waits for a TLS 1.3 server that sends nothing after its handshake. */
+const VERDICT_CAP_MS = 2_000;
+
+/** The proxy's own connection upstream, once its handshake is over. */
+export interface UpstreamDial {
+  readonly socket?: tls.TLSSocket;
+  readonly record: UpstreamHandshake;
+  /**
+   * Resolves once the server's word on the proxy's handshake is in: at once under TLS 1.2 (the
+   * server decides inside the handshake), under TLS 1.3 at its session ticket, its alert (a
+   * client-certificate refusal comes after the client's Finished) or its close.
+   */
+  readonly verdict: Promise<void>;
+}
+
 /** Dials and handshakes; never rejects: every outcome is a record. */
-export async function dialUpstreamTls(where: { host: string; port: number }, serverName: string, settings: UpstreamSettings): Promise<{ socket?: tls.TLSSocket; record: UpstreamHandshake }> {
+export async function dialUpstreamTls(where: { host: string; port: number }, serverName: string, settings: UpstreamSettings): Promise<UpstreamDial> {
+  const verdict = Promise.resolve();
   const authorities = settings.upstreamAuthorities ? settings.upstreamAuthorities.map((c) => c.subject) : null;
   const base = { peer: where.host, serverChain: [] as Cert[], authorities };
   const socket = tls.connect({
@@ -65,8 +81,8 @@ export async function dialUpstreamTls(where: { host: string; port: number }, ser
   socket.on('error', () => {});
   if (failure) {
     socket.destroy();
-    if (failure.code === 'ECONNREFUSED') return { record: { ...base, ok: false, refused: true } };
-    return { record: { ...base, ok: false, ...(localPort ? { localPort } : {}), ...alertOf(failure) } };
+    if (failure.code === 'ECONNREFUSED') return { record: { ...base, ok: false, refused: true }, verdict };
+    return { record: { ...base, ok: false, ...(localPort ? { localPort } : {}), ...alertOf(failure) }, verdict };
   }
   const serverChain = peerChain(socket);
   const leaf = socket.getPeerCertificate();
@@ -87,14 +103,29 @@ export async function dialUpstreamTls(where: { host: string; port: number }, ser
   };
   if (!record.ok) {
     socket.end();
-    return { record };
+    return { record, verdict };
   }
   // A TLS 1.3 server refuses a client certificate after the client's handshake: note it when it comes.
   socket.once('error', (error: NodeJS.ErrnoException) => {
     const alert = alertOf(error).alert;
     if (alert) Object.assign(record, { ok: false, alert, afterHandshake: true });
   });
-  return { socket, record };
+  return { socket, record, verdict: record.version === '1.3' ? serverWord(socket) : verdict };
+}
+
+/** The first thing a TLS 1.3 server sends or does after the handshake (never reading its data: the relay does). */
+function serverWord(socket: tls.TLSSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, VERDICT_CAP_MS);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    socket.once('session', done);
+    socket.once('error', done);
+    socket.once('end', done);
+    socket.once('close', done);
+  });
 }
 
 /** Node's `ERR_SSL_..._ALERT_<NAME>` codes name the alert the peer sent. */

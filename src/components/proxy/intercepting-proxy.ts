@@ -72,6 +72,7 @@ export class FakeInterceptingProxy implements AsyncDisposable {
   private readonly records = new Map<number, Interception>();
   private readonly finished = new Map<number, () => void>();
   private readonly done = new Map<number, Promise<void>>();
+  private readonly verdicts = new Map<number, Promise<void>>();
   private connections = 0;
 
   private constructor(private readonly listener: ProxyListener, private readonly options: InterceptingProxyOptions, log: ComponentLog) {
@@ -116,6 +117,16 @@ export class FakeInterceptingProxy implements AsyncDisposable {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([done, new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
     clearTimeout(timer);
+  }
+
+  /**
+   * Resolves once the server has had its say on the proxy's own handshake for the client whose
+   * port toward it is `clientPort` (see UpstreamDial.verdict). A client's timeout counts
+   * from here: on a real network a timeout of minutes always outlasts that, while a scenario's
+   * timeout of a few milliseconds on a loaded machine might not.
+   */
+  upstreamVerdict(clientPort: number | undefined): Promise<void> {
+    return (clientPort === undefined ? undefined : this.verdicts.get(clientPort)) ?? Promise.resolve();
   }
 
   /** Stops listening and ends every connection. */
@@ -187,13 +198,16 @@ export class FakeInterceptingProxy implements AsyncDisposable {
       this.records.delete(oldest);
       this.done.delete(oldest);
       this.finished.delete(oldest);
+      this.verdicts.delete(oldest);
     }
     this.done.set(c.clientPort, new Promise<void>((resolve) => this.finished.set(c.clientPort, resolve)));
     const finish = () => this.finished.get(c.clientPort)?.();
     client.once('close', finish);
     client.write('HTTP/1.1 200 Connection established\r\n\r\n');
     // Peek at step 1 learns the SNI; Go sends none for an IP, and squid then goes no further upstream.
-    const upstream = net.isIP(host) || denied ? undefined : await dialUpstreamTls(this.options.resolve?.(host, port) ?? { host, port }, host, this.options);
+    const dialling = net.isIP(host) || denied ? undefined : dialUpstreamTls(this.options.resolve?.(host, port) ?? { host, port }, host, this.options);
+    if (dialling) this.verdicts.set(c.clientPort, dialling.then((dialled) => dialled.verdict));
+    const upstream = await dialling;
     this.listener.track(upstream?.socket ?? client);
     record.upstream = upstream?.record;
     // squid names the server on the CONNECT line only when its handshake with it succeeded.
