@@ -20,9 +20,10 @@ const UNIQUE = Symbol('unique');
 export function settingsKey(config: FlowConfig): string | undefined {
   let comparable = true;
   const replacer = (_key: string, value: unknown): unknown => {
+    if (typeof value === 'string') return value.length > LONG_TEXT ? `text:${textId(value)}` : value;
     if (value === null || typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? ((comparable = false), UNIQUE) : value;
     if (value instanceof Cert) return `cert:${value.sha256Hex}`;
-    if (value instanceof KeyObject) return `key:${value.export(value.type === 'private' ? { type: 'pkcs8', format: 'der' } : { type: 'spki', format: 'der' }).toString('base64')}`;
+    if (value instanceof KeyObject) return `key:${keyId(value)}`;
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
       comparable = false;
@@ -42,6 +43,41 @@ export function settingsKey(config: FlowConfig): string | undefined {
     ...(config.secureProxy?.inFrontOf === 'elasticsearch' ? { esProxy: config.secureProxy } : {}),
   }, replacer);
   return comparable ? key : undefined;
+}
+
+/**
+ * Long texts (PEM certificates and keys) and keys by a number each, so that the settings' key is
+ * short: writing out and comparing kilobytes of PEM for every run was a fiftieth of a catalog run.
+ * The table starts afresh when large, under a new generation, so that no key made before matches
+ * one made after.
+ */
+const LONG_TEXT = 64;
+const TEXTS_LIMIT = 8_192;
+let generation = 0;
+let texts = new Map<string, string>();
+let keys = new WeakMap<KeyObject, string>();
+
+function textId(text: string): string {
+  let id = texts.get(text);
+  if (id === undefined) {
+    if (texts.size >= TEXTS_LIMIT) {
+      generation++;
+      texts = new Map();
+      keys = new WeakMap();
+    }
+    id = `${generation}.${texts.size}`;
+    texts.set(text, id);
+  }
+  return id;
+}
+
+function keyId(key: KeyObject): string {
+  let id = keys.get(key);
+  if (id === undefined) {
+    id = `${key.type}:${textId(key.export(key.type === 'private' ? { type: 'pkcs8', format: 'der' } : { type: 'spki', format: 'der' }).toString('base64'))}`;
+    keys.set(key, id);
+  }
+  return id;
 }
 
 /** Every token newServiceToken() makes: the same name and length, a random secret. */

@@ -8,7 +8,6 @@
  * session events), and no client of the harness offers a session or ticket, so every handshake is
  * a full one, as each real component's first connection is.
  */
-import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import { Remembered } from '../remember.js';
 
@@ -26,11 +25,37 @@ export interface SharedContextOptions {
   readonly sessionIdContext?: string;
 }
 
-const contexts = new Remembered<string, tls.SecureContext>(256);
+let contexts = new Remembered<string, tls.SecureContext>(256);
+
+/**
+ * Each distinct text (a PEM, a cipher list) by a small number, so that a key is a few numbers
+ * instead of a hash of several kilobytes of PEM on every connection (that hash was a twentieth of
+ * a catalog run). Looking a string up again is cheap: V8 keeps a string's hash with it.
+ */
+let texts = new Map<string, number>();
+const TEXTS_LIMIT = 4_096;
+
+function textId(text: string | undefined): number {
+  if (text === undefined) return -1;
+  let id = texts.get(text);
+  if (id === undefined) {
+    id = texts.size;
+    texts.set(text, id);
+  }
+  return id;
+}
 
 /** tls.createSecureContext(options), made once per distinct options (a failure is not remembered). */
 export function sharedContext(options: SharedContextOptions): tls.SecureContext {
-  const key = createHash('sha256').update(JSON.stringify(options)).digest('hex');
+  // Numbers are only unique while the table lives: start both afresh together (a long `serve` minting for many hosts).
+  if (texts.size > TEXTS_LIMIT) {
+    texts = new Map();
+    contexts = new Remembered(256);
+  }
   const { ca, ...rest } = options;
+  const key = [
+    textId(options.cert), textId(options.key), ca ? ca.map(textId).join(',') : '-', options.minVersion, options.maxVersion,
+    textId(options.ciphers), textId(options.sigalgs), options.secureOptions, options.honorCipherOrder, textId(options.sessionIdContext),
+  ].join('|');
   return contexts.get(key, () => tls.createSecureContext({ ...rest, ...(ca ? { ca: [...ca] } : {}) }));
 }

@@ -148,6 +148,21 @@ export interface ClientHello extends Hello {
   signatureAlgorithms: number[];
 }
 
+/**
+ * The hello of one handshake message, parsed once: the session, the tap, its role and the
+ * timeline each read the same message body (four parses a hello). Readers must not change it.
+ */
+const hellos = new WeakMap<Buffer, ClientHello>();
+
+export function readClientHello(body: Buffer): ClientHello {
+  let hello = hellos.get(body);
+  if (!hello) {
+    hello = parseClientHello(body);
+    hellos.set(body, hello);
+  }
+  return hello;
+}
+
 export function parseClientHello(body: Buffer): ClientHello {
   const r = new ByteReader(body, 'ClientHello');
   const legacyVersion = r.u16('legacy_version');

@@ -1,7 +1,8 @@
-import { HandshakeType, parseCertificateRequest, parseClientHello, parseServerHello, type HandshakeMessage } from './handshake.js';
+import { HandshakeType, parseCertificateRequest, readClientHello, parseServerHello, type HandshakeMessage } from './handshake.js';
 import { suiteInfo } from './suites.js';
 import { TLS13, type Role, type TlsSession } from './session.js';
 import { nameToString } from '../x509/certificate.js';
+import { Remembered } from '../remember.js';
 
 const MESSAGE_NAMES: Readonly<Record<number, string>> = {
   [HandshakeType.ClientHello]: 'ClientHello',
@@ -98,7 +99,7 @@ export function newTimeline(): Timeline {
 function describe(message: HandshakeMessage, session: TlsSession): Record<string, unknown> | undefined {
   switch (message.type) {
     case HandshakeType.ClientHello: {
-      const hello = parseClientHello(message.body);
+      const hello = readClientHello(message.body);
       return { serverName: hello.serverName ?? null, versions: hello.supportedVersions.map(versionName), alpn: hello.alpn };
     }
     case HandshakeType.ServerHello: {
@@ -129,12 +130,17 @@ export function versionName(version: number): string {
   }
 }
 
+/** CA names by their bytes: every CertificateRequest of a run lists the same few. */
+const caNames = new Remembered<string, string>(256);
+
 function caName(der: Buffer): string {
-  try {
-    return nameToString(der);
-  } catch {
-    return `(${der.length}-byte name that does not parse)`;
-  }
+  return caNames.get(der.toString('latin1'), () => {
+    try {
+      return nameToString(der);
+    } catch {
+      return `(${der.length}-byte name that does not parse)`;
+    }
+  });
 }
 
 /** How many certificates a Certificate message carries, without parsing them. */

@@ -6,6 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { HarnessError } from '../errors.js';
+import { Remembered } from '../remember.js';
 import { MAX_PLAINTEXT, TLS12, encodeRecord, protocolError, type TlsRecord } from './record.js';
 import { encodeHandshake, HandshakeType } from './handshake.js';
 import { aeadOpen, aeadSeal, requireAead, TAG_LENGTH, xorSequence, type AeadName, type HashName, type SuiteInfo } from './suites.js';
@@ -42,9 +43,17 @@ export interface Tls12Keys {
   serverIv: Buffer;
 }
 
+/** Key blocks by what they come from: both ends' taps of one connection derive the same one (the buffers are never written). */
+const blocks = new Remembered<string, Tls12Keys>(1_024);
+
 /** RFC 5246 §6.3; AEAD suites have no MAC keys, so the block is keys then IVs. */
 export function keyBlock(suite: SuiteInfo, masterSecret: Buffer, clientRandom: Buffer, serverRandom: Buffer): Tls12Keys {
   const ivLength = fixedIvLength(tls12Aead(suite));
+  const key = `${suite.id}:${masterSecret.toString('base64')}:${clientRandom.toString('base64')}:${serverRandom.toString('base64')}`;
+  return { ...blocks.get(key, () => deriveKeyBlock(suite, ivLength, masterSecret, clientRandom, serverRandom)) };
+}
+
+function deriveKeyBlock(suite: SuiteInfo, ivLength: number, masterSecret: Buffer, clientRandom: Buffer, serverRandom: Buffer): Tls12Keys {
   const k = suite.keyLength;
   // Note the order: server_random before client_random, unlike the master secret derivation.
   const block = prf(suite.hash, masterSecret, 'key expansion', Buffer.concat([serverRandom, clientRandom]), 2 * k + 2 * ivLength);

@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac, type Hash } from 'node:crypto';
 import { HarnessError } from '../errors.js';
+import { Remembered } from '../remember.js';
 import { ContentType, MAX_PLAINTEXT, TLS12, protocolError, recordHeader, type TlsRecord } from './record.js';
 import { HandshakeType, HELLO_RETRY_REQUEST_RANDOM } from './handshake.js';
 import { aeadOpen, aeadSeal, hashLength, requireAead, TAG_LENGTH, xorSequence, type AeadName, type HashName, type SuiteInfo } from './suites.js';
@@ -48,11 +49,19 @@ export function deriveSecret(hash: HashName, secret: Buffer, label: string, tran
 
 export const TLS13_IV_LENGTH = 12;
 
+/**
+ * Keys by secret: both ends of a connection the harness runs on both sides (each with its own
+ * tap) derive the same keys from the same key log lines. The buffers are shared: never written.
+ */
+const derived = new Remembered<string, { readonly key: Buffer; readonly iv: Buffer }>(1_024);
+const EMPTY = Buffer.alloc(0);
+
 export function trafficKeys(suite: SuiteInfo, secret: Buffer): { key: Buffer; iv: Buffer } {
-  return {
-    key: hkdfExpandLabel(suite.hash, secret, 'key', Buffer.alloc(0), suite.keyLength),
-    iv: hkdfExpandLabel(suite.hash, secret, 'iv', Buffer.alloc(0), TLS13_IV_LENGTH),
-  };
+  const { key, iv } = derived.get(`${suite.hash}:${suite.keyLength}:${secret.toString('base64')}`, () => ({
+    key: hkdfExpandLabel(suite.hash, secret, 'key', EMPTY, suite.keyLength),
+    iv: hkdfExpandLabel(suite.hash, secret, 'iv', EMPTY, TLS13_IV_LENGTH),
+  }));
+  return { key, iv };
 }
 
 /** RFC 8446 §7.2: the secret that follows a KeyUpdate. */
