@@ -43,9 +43,15 @@ export function gateHead(socket: net.Socket, rules: HeadRules, handOver: (socket
     const refusal = rules.refuse(data.toString('latin1', 0, end).split('\r\n'));
     if (refusal !== undefined) return refuse(refusal);
     stop();
-    socket.unshift(rules.forNode ? rules.forNode(data) : data);
-    handOver(socket);
-    socket.resume();
+    // Handed over once the read that brought the head is done: TLS may still be delivering
+    // what it decrypted with it, which must queue behind the head, not reach node:http's
+    // parser (which reads the socket's handle itself) before it.
+    setImmediate(() => {
+      if (socket.destroyed) return;
+      socket.unshift(rules.forNode ? rules.forNode(data) : data);
+      handOver(socket);
+      socket.resume();
+    });
   };
   // A client that ends its side mid-head gets the server's answer to that; one that sent nothing, a close.
   const onEnd = () => {

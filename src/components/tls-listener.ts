@@ -99,6 +99,8 @@ export class TlsListener {
   private readonly boundPort: number;
   /** Connections whose first head is still being read (go-head-gate.ts): node:http does not have them yet. */
   private readonly gated = new Set<net.Socket>();
+  /** The response node:http is writing on a socket, for a refusal that must come after it. */
+  private readonly answering = new WeakMap<net.Socket, http.ServerResponse>();
 
   private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions, context: tls.SecureContext | undefined) {
     const rules = options.headRules;
@@ -118,8 +120,18 @@ export class TlsListener {
       this.http.on('clientError', (error: ParserError, socket: net.Socket) => {
         const refusal = rules?.refuseUnparsed(error) ?? (options.plain ? GO_BAD_REQUEST : undefined);
         if (refusal === undefined || !socket.writable) return void socket.destroy();
+        // A pipelined head refused while the request before it is still being answered: Go
+        // reads the next request only once it has written that answer. Nothing more is read
+        // meanwhile (node:http's parser would report the same fault again for every chunk).
+        const answering = this.answering.get(socket);
+        if (answering && !answering.writableFinished) {
+          socket.pause();
+          this.answering.delete(socket);
+          return void answering.once('finish', () => writeAndClose(socket, refusal));
+        }
         writeAndClose(socket, refusal);
       });
+      if (rules) this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.answering.set(req.socket, res));
     }
     // A request half-closed right after it is still answered, then the connection closes: Go's
     // net/http reads the request, sees EOF only on its next read (server.go, conn.serve) and
