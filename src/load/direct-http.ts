@@ -104,7 +104,8 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
           if (early !== undefined) return refuse(early);
         }
         if (end < 0) return received.size > limit ? release() : undefined;
-        return release();
+        // A long head is node:http's to judge, unless the component reads heads that long itself (Go: up to its limit).
+        if (limit === MAX_HEAD) return release();
       }
       lineRead = false;
       const lines = received.take().subarray(0, end).toString('latin1').split('\r\n');
