@@ -21,17 +21,40 @@ export function gateHead(socket: net.Socket, rules: HeadRules, handOver: (socket
   const received = new Received();
   const limit = rules.maxHeadBytes ?? Infinity;
   let lineRead = false;
+  // Once the head is judged: what else comes before the hand-over is kept behind it.
+  let handing = false;
+  let ended = false;
   const stop = () => {
     socket.off('data', onData);
     socket.off('end', onEnd);
-    socket.pause();
   };
   const refuse = (answer: string) => {
     stop();
+    socket.pause();
     writeAndClose(socket, answer);
   };
+  // Handed over once the read that brought the head is done: TLS may still be delivering what
+  // it decrypted with it, which must come after the head, and node:http's parser reads the
+  // socket's handle itself once it has the socket.
+  const handOverLater = () => setImmediate(() => {
+    stop();
+    if (socket.destroyed) return;
+    const data = rules.forNode ? rules.forNode(received.take()) : received.take();
+    if (ended) {
+      // The client's FIN came too: the stream has ended, so node:http gets both as events.
+      handOver(socket);
+      socket.emit('data', data);
+      socket.emit('end');
+      return;
+    }
+    socket.pause();
+    socket.unshift(data);
+    handOver(socket);
+    socket.resume();
+  });
   const onData = (chunk: Buffer) => {
     received.push(chunk);
+    if (handing) return;
     const end = received.headEnd();
     const lineNow = !lineRead && chunk.includes(0x0a);
     if (!lineNow && end < 0 && received.size < limit) return;
@@ -42,19 +65,12 @@ export function gateHead(socket: net.Socket, rules: HeadRules, handOver: (socket
     if (end < 0) return;
     const refusal = rules.refuse(data.toString('latin1', 0, end).split('\r\n'));
     if (refusal !== undefined) return refuse(refusal);
-    stop();
-    // Handed over once the read that brought the head is done: TLS may still be delivering
-    // what it decrypted with it, which must queue behind the head, not reach node:http's
-    // parser (which reads the socket's handle itself) before it.
-    setImmediate(() => {
-      if (socket.destroyed) return;
-      socket.unshift(rules.forNode ? rules.forNode(data) : data);
-      handOver(socket);
-      socket.resume();
-    });
+    handing = true;
+    handOverLater();
   };
   // A client that ends its side mid-head gets the server's answer to that; one that sent nothing, a close.
   const onEnd = () => {
+    if (handing) return void (ended = true);
     if (received.size > 0 && rules.cutShort !== undefined) return refuse(rules.cutShort);
     stop();
     socket.destroySoon();
