@@ -121,9 +121,10 @@ export class FakeInterceptingProxy implements AsyncDisposable {
 
   /**
    * Resolves once the server has had its say on the proxy's own handshake for the client whose
-   * port toward it is `clientPort` (see UpstreamDial.verdict). A client's timeout counts
-   * from here: on a real network a timeout of minutes always outlasts that, while a scenario's
-   * timeout of a few milliseconds on a loaded machine might not.
+   * port toward it is `clientPort`: at once under TLS 1.2, else at the server's session ticket,
+   * alert or close (at most 2 s). A client's timeout counts from here: on a real network a
+   * timeout of minutes always outlasts that, while a scenario's timeout of a few milliseconds
+   * on a loaded machine might not.
    */
   upstreamVerdict(clientPort: number | undefined): Promise<void> {
     return (clientPort === undefined ? undefined : this.verdicts.get(clientPort)) ?? Promise.resolve();
