@@ -68,8 +68,12 @@ describe('a component given a certificate and a key that do not match', () => {
     () => `--fleet-server-cert-key ${pki.keyPath('es-cert')}: the key does not belong to ${pki.certPath('fleet-cert')}`],
     ['proxy', () => ['proxy', '--secure-proxy', '0', '--secure-proxy-upstream', 'https://127.0.0.1:9', '--secure-proxy-cert', pki.certPath('fleet-cert'), '--secure-proxy-cert-key', pki.keyPath('es-cert')],
       () => `--secure-proxy-cert-key ${pki.keyPath('es-cert')}: the key does not belong to ${pki.certPath('fleet-cert')}`],
+    ['serve', () => ['serve', '--fleet-server-port', '0', '--es-port', '0', '--es-cert', pki.certPath('es-cert'), '--es-cert-key', pki.keyPath('fleet-cert')],
+      () => `--es-cert-key ${pki.keyPath('fleet-cert')}: the key does not belong to ${pki.certPath('es-cert')}`],
   ])('%s exits 2 with one line naming the flag, and writes no PKI directory and no state file', async (name, args, line) => {
-    const result = await cliInProcess([...args(), '--certs', `${name}-certs`, '--state-file', `${name}.json`], dir);
+    // serve records no state: only the component commands take --state-file.
+    const state = name === 'serve' ? [] : ['--state-file', `${name}.json`];
+    const result = await cliInProcess([...args(), '--certs', `${name}-certs`, ...state], dir);
     expect(result).toEqual({ status: 2, out: '', err: `fleet-tls: FTH_KEY_MISMATCH: ${line()}\n` });
     expect([existsSync(path.join(dir, `${name}-certs`)), existsSync(path.join(dir, `${name}.json`))]).toEqual([false, false]);
   });
