@@ -8,6 +8,7 @@
  * the load's direct path.
  */
 import { GO_BAD_REQUEST } from '../dialects/go.js';
+import { GO_MAX_HEAD_BYTES, GO_TOO_LARGE, GO_VERSION_NOT_SUPPORTED, goEarlyAnswer, goHeadForNode, goRequestLine } from './go-request-line.js';
 
 /** net/http's `errorHeaders`, between the status line and the body, which repeats the status. */
 const ERROR_HEADERS = '\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n';
@@ -55,7 +56,8 @@ export function goHeadRefusal(lines: readonly string[]): string | null | undefin
   const hosts = fields.filter(([name]) => TOKEN.test(name) && name.toLowerCase() === 'host');
   // request.go readRequest: `too many Host headers`, a plain error.
   if (hosts.length > 1) return null;
-  if (version === 'HTTP/1.1' && hosts.length === 0 && method !== 'CONNECT') return 'missing required Host header';
+  // ProtoAtLeast(1, 1): HTTP/1.2 to 1.9 need a Host too.
+  if (/^HTTP\/1\.[1-9]$/.test(version) && hosts.length === 0 && method !== 'CONNECT') return 'missing required Host header';
   if (hosts.length === 1 && !HOST.test(hosts[0]![1])) return 'malformed Host header';
   // Go ranges over a map here, so with both faults either reason may come: names are judged first.
   if (fields.some(([name]) => !TOKEN.test(name))) return 'invalid header name';
@@ -86,9 +88,11 @@ export const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
  * when it is not a header fault or Go would read the head (a folded line, an empty field name:
  * node:http refuses what Go accepts there, and the connection just closes as before).
  */
-export function goParserRefusal(error: ParserError): string | null | undefined {
+export function goParserRefusal(error: ParserError): string | null | 'too large' | undefined {
   const raw = error.rawPacket;
   const lines = raw ? headLines(raw) : undefined;
+  // A head past what node:http was told to read (Go's limit, or near it): Go's 431, not a 400.
+  if (error.code === 'HPE_HEADER_OVERFLOW') return 'too large';
   // request.go parseRequestLine cuts at the first two spaces: a line without exactly three parts is
   // `malformed HTTP request` or `malformed HTTP version`, plain errors (a plain 400).
   if (lines && lines[0]!.split(' ').length !== 3) return null;
@@ -114,16 +118,41 @@ export interface HeadRules {
   refuse(lines: readonly string[]): string | undefined;
   /** A head node:http's parser refused: the answer, or undefined to close without one. */
   refuseUnparsed(error: ParserError): string | undefined;
+  /** The longest head the server reads, its CRLF CRLF included (node:http is told to read as much). */
+  readonly maxHeadBytes?: number;
+  /**
+   * A head still coming in (`data`: all of it received so far; `headEnd`: where its CRLF CRLF
+   * is, or -1): the answer the server gives before reading it whole, or undefined to wait.
+   * Called when a chunk brings the first LF, and once `maxHeadBytes` have come.
+   */
+  early?(data: Buffer, headEnd: number): string | undefined;
+  /** `data` (a head, then what follows it) as node:http's parser must read it to see what the server reads. */
+  forNode?(data: Buffer): Buffer;
+  /** The answer to a client that ends its side with part of a head sent. */
+  readonly cutShort?: string;
 }
 
 /** Go's net/http server's rules (Fleet Server). */
 export const GO_HEAD_RULES: HeadRules = {
   refuse(lines) {
+    // readRequest: the request line, then the fields (plain errors), then the version, then Host and the fields' bytes.
+    const line = goRequestLine(lines[0] ?? '');
+    if (!line) return GO_BAD_REQUEST;
     const reason = goHeadRefusal(lines);
-    return reason === undefined ? undefined : goBadRequest(reason ?? undefined);
+    if (reason === null) return GO_BAD_REQUEST;
+    const { method, target, version } = line;
+    // http1ServerSupportsRequest: HTTP/1.x, or the HTTP/2 preface's `PRI * HTTP/2.0`.
+    if (version.major !== 1 && !(version.major === 2 && version.minor === 0 && method === 'PRI' && target === '*')) return GO_VERSION_NOT_SUPPORTED;
+    return reason === undefined ? undefined : goBadRequest(reason);
   },
   refuseUnparsed(error) {
     const reason = goParserRefusal(error);
+    if (reason === 'too large') return GO_TOO_LARGE;
     return reason === undefined ? undefined : goBadRequest(reason ?? undefined);
   },
+  maxHeadBytes: GO_MAX_HEAD_BYTES,
+  early: (data, headEnd) => goEarlyAnswer(data, headEnd, GO_BAD_REQUEST),
+  forNode: goHeadForNode,
+  // readRequest turns io.EOF after the first byte into io.ErrUnexpectedEOF, which conn.serve answers with a plain 400.
+  cutShort: GO_BAD_REQUEST,
 };
