@@ -2,6 +2,7 @@ import { HandshakeType, parseCertificateRequest, parseClientHello, parseServerHe
 import { suiteInfo } from './suites.js';
 import { TLS13, type Role, type TlsSession } from './session.js';
 import { nameToString } from '../x509/certificate.js';
+import { Remembered } from '../remember.js';
 
 const MESSAGE_NAMES: Readonly<Record<number, string>> = {
   [HandshakeType.ClientHello]: 'ClientHello',
@@ -129,12 +130,20 @@ export function versionName(version: number): string {
   }
 }
 
+/**
+ * CA names already printed, by their DER: a server lists the same few names in every
+ * CertificateRequest, and both taps of a connection print them (a tenth of a fixture's tap work).
+ */
+const caNames = new Remembered<string, string>(256);
+
 function caName(der: Buffer): string {
-  try {
-    return nameToString(der);
-  } catch {
-    return `(${der.length}-byte name that does not parse)`;
-  }
+  return caNames.get(der.toString('latin1'), () => {
+    try {
+      return nameToString(der);
+    } catch {
+      return `(${der.length}-byte name that does not parse)`;
+    }
+  });
 }
 
 /** How many certificates a Certificate message carries, without parsing them. */

@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac, type Hash } from 'node:crypto';
 import { HarnessError } from '../errors.js';
+import { Remembered } from '../remember.js';
 import { ContentType, MAX_PLAINTEXT, TLS12, protocolError, recordHeader, type TlsRecord } from './record.js';
 import { HandshakeType, HELLO_RETRY_REQUEST_RANDOM } from './handshake.js';
 import { aeadOpen, aeadSeal, hashLength, requireAead, TAG_LENGTH, xorSequence, type AeadName, type HashName, type SuiteInfo } from './suites.js';
@@ -48,11 +49,19 @@ export function deriveSecret(hash: HashName, secret: Buffer, label: string, tran
 
 export const TLS13_IV_LENGTH = 12;
 
+/**
+ * Keys already derived, by suite and secret: both taps of a connection made in this process
+ * read the same key log secrets, and derived every key twice. Bounded: a long run forgets.
+ */
+const derived = new Remembered<string, { key: Buffer; iv: Buffer }>(64);
+
 export function trafficKeys(suite: SuiteInfo, secret: Buffer): { key: Buffer; iv: Buffer } {
-  return {
+  const keys = derived.get(`${suite.iana}:${secret.toString('base64')}`, () => ({
     key: hkdfExpandLabel(suite.hash, secret, 'key', Buffer.alloc(0), suite.keyLength),
     iv: hkdfExpandLabel(suite.hash, secret, 'iv', Buffer.alloc(0), TLS13_IV_LENGTH),
-  };
+  }));
+  // Copies: a caller may change what it is handed (a forger's test does), never the memo.
+  return { key: Buffer.from(keys.key), iv: Buffer.from(keys.iv) };
 }
 
 /** RFC 8446 §7.2: the secret that follows a KeyUpdate. */
