@@ -119,7 +119,7 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
   const enrollPath = '/api/fleet/agents/enroll';
   const enrolled = await request(enrollPath, `ApiKey ${options.enrollmentToken}`, {
     type: 'PERMANENT', id: '', replace_token: '',
-    metadata: { local: { elastic: { agent: { version, id: '' } }, host: { hostname: hostname() } }, user_provided: {}, tags: [] },
+    metadata: { local: { elastic: { agent: { version, id: '' } }, host: { hostname: localHostname() } }, user_provided: {}, tags: [] },
   });
   const enrollError = enrollmentError(enrolled);
   if (enrollError) {
@@ -166,6 +166,10 @@ export async function enrollAgent(options: AgentOptions): Promise<EnrollResult> 
     log,
   };
 }
+
+/** The machine's name, asked once: os.hostname() is a system call on every enrollment otherwise. */
+let machineName: string | undefined;
+const localHostname = (): string => (machineName ??= hostname());
 
 /** fleetapi.ErrConnRefused (elastic-agent internal/pkg/fleetapi/enroll_cmd.go). */
 const CONNECTION_REFUSED = 'connection refused';

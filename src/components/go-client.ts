@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type tls from 'node:tls';
 import { DEFAULT_GO, type GoRelease } from '../dialects/go.js';
 import { describeConnection, failedConnection, type ClientConnection } from './client-connection.js';
 import type { GoClientTls } from './go-client-tls.js';
@@ -104,18 +105,13 @@ async function tlsRequest(request: GoRequest, url: URL, host: string, key: strin
     // does not survive; the raw socket underneath stays as it is.
     agent.keepSocketAlive = () => true;
   }
-  const secured = new Promise<void>((resolve) => socket.once('secureConnect', () => {
-    // Under TLS 1.3 the server's session tickets follow the handshake: the clock starts once they
-    // are in (or 100 ms later), so that a timed-out leg records the same wire however loaded the machine.
-    if (socket.getProtocol() !== 'TLSv1.3') return resolve();
-    const timer = setTimeout(resolve, 100);
-    socket.once('session', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  }));
-  const after = request.deadlineAfter ? Promise.all([secured, request.deadlineAfter(localPort)]).then(() => undefined) : secured;
-  const timed = request.deadline ? { ...request, deadline: { ...request.deadline, after } } : request;
+  // Only a request with a deadline listens for session tickets: a 'session' listener makes Node
+  // serialise every ticket's session, wasted work on Fleet Server's calls to Elasticsearch.
+  const after = () => {
+    const ticketed = secureAndTicketed(socket);
+    return request.deadlineAfter ? Promise.all([ticketed, request.deadlineAfter(localPort)]).then(() => undefined) : ticketed;
+  };
+  const timed = request.deadline ? { ...request, deadline: { ...request.deadline, after: after() } } : request;
   const response = await httpExchange(timed, url, agent ? { agent } : { socket }).catch((error: NodeJS.ErrnoException) => {
     conn.noteError(error);
     return undefined;
@@ -134,6 +130,21 @@ async function tlsRequest(request: GoRequest, url: URL, host: string, key: strin
   // The client gave up waiting: during the handshake, or with its request unanswered.
   const connection = timedOut ? { ...described, rejectedBy: 'client' as const, phase: tap.clientHandshakeDone ? 'http' as const : 'handshake' as const } : described;
   return { error: tlsRequestError(tap, conn.nodeError(), local, remote), connection, ...(timedOut ? { timedOut } : {}) };
+}
+
+/**
+ * Under TLS 1.3 the server's session tickets follow the handshake: a deadline's clock starts once
+ * they are in (or 100 ms later), so that a timed-out leg records the same wire however loaded the machine.
+ */
+function secureAndTicketed(socket: tls.TLSSocket): Promise<void> {
+  return new Promise<void>((resolve) => socket.once('secureConnect', () => {
+    if (socket.getProtocol() !== 'TLSv1.3') return resolve();
+    const timer = setTimeout(resolve, 100);
+    socket.once('session', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  }));
 }
 
 async function plainRequest(request: GoRequest, url: URL, { raw, local, localPort, remote }: Dialled): Promise<GoExchange> {

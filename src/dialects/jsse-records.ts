@@ -71,7 +71,13 @@ export function jsseServerRecords(wording: JsseWording): RecordRules {
     undecryptable: () => tagMismatch(wording),
 
     // JSSE ignores no record during the handshake (a warning alert is fatal there): never reached.
-    ignoredLimit: { count: Number.MAX_SAFE_INTEGER, refusal: jsseException('SSLException', ALERT.unexpected_message, 'too many ignored records', [], wording) },
+    // Made only if asked for: an exception built at every start captured a stack for nothing.
+    ignoredLimit: {
+      count: Number.MAX_SAFE_INTEGER,
+      get refusal() {
+        return jsseException('SSLException', ALERT.unexpected_message, 'too many ignored records', [], wording);
+      },
+    },
   };
 }
 

@@ -149,21 +149,22 @@ export interface ClientHello extends Hello {
 }
 
 /**
- * The hello of one handshake message, parsed once: the session, the tap, its role and the
- * timeline each read the same message body (four parses a hello). Readers must not change it.
+ * Parses of a message body, by the body itself: one hello is read by the session (its random),
+ * the tap (its names and versions), the timeline and the server's policy, four parses of the
+ * same bytes on every handshake of both taps. Bodies are never changed once reassembled; a
+ * parse that throws is not remembered, so each reader still meets the error.
  */
-const hellos = new WeakMap<Buffer, ClientHello>();
+const helloParses = new WeakMap<Buffer, ClientHello | ServerHello>();
 
-export function readClientHello(body: Buffer): ClientHello {
-  let hello = hellos.get(body);
-  if (!hello) {
-    hello = parseClientHello(body);
-    hellos.set(body, hello);
-  }
+export function parseClientHello(body: Buffer): ClientHello {
+  const known = helloParses.get(body);
+  if (known && 'cipherSuites' in known) return known;
+  const hello = readClientHello(body);
+  helloParses.set(body, hello);
   return hello;
 }
 
-export function parseClientHello(body: Buffer): ClientHello {
+function readClientHello(body: Buffer): ClientHello {
   const r = new ByteReader(body, 'ClientHello');
   const legacyVersion = r.u16('legacy_version');
   const random = r.bytes(32, 'random');
@@ -222,6 +223,14 @@ export interface ServerHello extends Hello {
 }
 
 export function parseServerHello(body: Buffer): ServerHello {
+  const known = helloParses.get(body);
+  if (known && 'cipherSuite' in known) return known;
+  const hello = readServerHello(body);
+  helloParses.set(body, hello);
+  return hello;
+}
+
+function readServerHello(body: Buffer): ServerHello {
   const r = new ByteReader(body, 'ServerHello');
   const legacyVersion = r.u16('legacy_version');
   const random = r.bytes(32, 'random');

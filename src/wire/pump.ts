@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { TlsRecord } from './record.js';
 import {
-  HandshakeType, MalformedHandshake, OversizedHandshake, parseCertificate, parseCertificateRequest, readClientHello, type HandshakeMessage,
+  HandshakeType, MalformedHandshake, OversizedHandshake, parseCertificate, parseCertificateRequest, parseClientHello, type HandshakeMessage,
 } from './handshake.js';
 import { AlertLevel } from './alerts.js';
 import { TLS13, TlsSession, type Role } from './session.js';
@@ -154,7 +154,7 @@ export abstract class RecordPump extends RecordStream {
     const tls13 = this.session.version === TLS13;
     switch (message.type) {
       case HandshakeType.ClientHello: {
-        const hello = readClientHello(message.body);
+        const hello = parseClientHello(message.body);
         this.serverName = hello.serverName;
         this.offeredVersions = hello.supportedVersions;
         this.clientHelloHadVersions = hello.extensions.some((extension) => extension.type === 43);

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { HandshakeType, readClientHello, type HandshakeMessage } from './handshake.js';
+import { HandshakeType, parseClientHello, type HandshakeMessage } from './handshake.js';
 import { ContentType, MAX_CIPHERTEXT, type TlsRecord } from './record.js';
 import type { Role } from './session.js';
 import type { PeerFault, RecordHeader, RecordReadState, Rejection, ServerTapPolicy } from './policy.js';
@@ -30,7 +30,7 @@ export class ServerTap extends RecordPump {
 
   protected onHandshake(sender: Role, message: HandshakeMessage): void {
     if (sender === 'client' && message.type === HandshakeType.ClientHello && this.policy.clientHello && !this.rejection) {
-      const refusal = this.policy.clientHello(readClientHello(message.body));
+      const refusal = this.policy.clientHello(parseClientHello(message.body));
       // Refused here, the hello never reaches OpenSSL.
       if (refusal) return this.reject(refusal);
     }

@@ -1,6 +1,6 @@
 import { ContentType, TLS12, TLS13, encodeAlert, encodeRecord, type TlsRecord } from './record.js';
 import {
-  HandshakeReassembler, HandshakeType, MalformedHandshake, readClientHello, parseServerHello,
+  HandshakeReassembler, HandshakeType, MalformedHandshake, parseClientHello, parseServerHello,
   type HandshakeMessage,
 } from './handshake.js';
 import { suiteInfo, type SuiteInfo } from './suites.js';
@@ -205,7 +205,7 @@ export class TlsSession {
     const postHandshake = state.finished && (message.type === HandshakeType.NewSessionTicket || message.type === HandshakeType.KeyUpdate);
     if (!postHandshake) this.transcript.push({ sender, message });
     if (message.type === HandshakeType.ClientHello) {
-      this.clientRandom = readClientHello(message.body).random;
+      this.clientRandom = parseClientHello(message.body).random;
     } else if (message.type === HandshakeType.ServerHello) {
       const hello = parseServerHello(message.body);
       if (hello.isHelloRetryRequest) {

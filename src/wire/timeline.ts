@@ -1,4 +1,4 @@
-import { HandshakeType, parseCertificateRequest, readClientHello, parseServerHello, type HandshakeMessage } from './handshake.js';
+import { HandshakeType, parseCertificateRequest, parseClientHello, parseServerHello, type HandshakeMessage } from './handshake.js';
 import { suiteInfo } from './suites.js';
 import { TLS13, type Role, type TlsSession } from './session.js';
 import { nameToString } from '../x509/certificate.js';
@@ -99,7 +99,7 @@ export function newTimeline(): Timeline {
 function describe(message: HandshakeMessage, session: TlsSession): Record<string, unknown> | undefined {
   switch (message.type) {
     case HandshakeType.ClientHello: {
-      const hello = readClientHello(message.body);
+      const hello = parseClientHello(message.body);
       return { serverName: hello.serverName ?? null, versions: hello.supportedVersions.map(versionName), alpn: hello.alpn };
     }
     case HandshakeType.ServerHello: {
@@ -130,7 +130,10 @@ export function versionName(version: number): string {
   }
 }
 
-/** CA names by their bytes: every CertificateRequest of a run lists the same few. */
+/**
+ * CA names already printed, by their DER: a server lists the same few names in every
+ * CertificateRequest, and both taps of a connection print them (a tenth of a fixture's tap work).
+ */
 const caNames = new Remembered<string, string>(256);
 
 function caName(der: Buffer): string {

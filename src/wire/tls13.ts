@@ -50,18 +50,18 @@ export function deriveSecret(hash: HashName, secret: Buffer, label: string, tran
 export const TLS13_IV_LENGTH = 12;
 
 /**
- * Keys by secret: both ends of a connection the harness runs on both sides (each with its own
- * tap) derive the same keys from the same key log lines. The buffers are shared: never written.
+ * Keys already derived, by suite and secret: both taps of a connection made in this process
+ * read the same key log secrets, and derived every key twice. Bounded: a long run forgets.
  */
-const derived = new Remembered<string, { readonly key: Buffer; readonly iv: Buffer }>(1_024);
-const EMPTY = Buffer.alloc(0);
+const derived = new Remembered<string, { key: Buffer; iv: Buffer }>(64);
 
 export function trafficKeys(suite: SuiteInfo, secret: Buffer): { key: Buffer; iv: Buffer } {
-  const { key, iv } = derived.get(`${suite.hash}:${suite.keyLength}:${secret.toString('base64')}`, () => ({
-    key: hkdfExpandLabel(suite.hash, secret, 'key', EMPTY, suite.keyLength),
-    iv: hkdfExpandLabel(suite.hash, secret, 'iv', EMPTY, TLS13_IV_LENGTH),
+  const keys = derived.get(`${suite.iana}:${secret.toString('base64')}`, () => ({
+    key: hkdfExpandLabel(suite.hash, secret, 'key', Buffer.alloc(0), suite.keyLength),
+    iv: hkdfExpandLabel(suite.hash, secret, 'iv', Buffer.alloc(0), TLS13_IV_LENGTH),
   }));
-  return { key, iv };
+  // Copies: a caller may change what it is handed (a forger's test does), never the memo.
+  return { key: Buffer.from(keys.key), iv: Buffer.from(keys.iv) };
 }
 
 /** RFC 8446 §7.2: the secret that follows a KeyUpdate. */
