@@ -1,4 +1,4 @@
-import { requestTarget } from '../request-target.js';
+import { requestPath } from '../request-target.js';
 import { randomUUID } from 'node:crypto';
 import { pooledRandomBytes } from '../random-pool.js';
 import { goDurationMs } from '../dialects/go.js';
@@ -19,7 +19,7 @@ const CHECKIN = /^\/api\/fleet\/agents\/([^/]+)\/checkin$/;
 const ACKS = /^\/api\/fleet\/agents\/([^/]+)\/acks$/;
 
 export async function fleetRoutes(server: FleetBackend, req: FleetRequest, body: string): Promise<FleetReply> {
-  const path = requestTarget(req.url).pathname;
+  const path = requestPath(req.url);
   const method = req.method ?? 'GET';
   if (method === 'GET' && path === '/api/status') return status(server, req);
   if (method === 'POST' && path === '/api/fleet/agents/enroll') return enroll(server, req, body);

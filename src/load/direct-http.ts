@@ -57,7 +57,8 @@ const TARGET = /^[\x21-\x7e]+$/;
 /** Serves the connection's requests here, until one is not for the fast path: then node:http serves the connection. */
 export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): void {
   const received = new Received();
-  let head: (Head & { bodyAt: number }) | undefined;
+  let head: Head | undefined;
+  let bodyAt = 0;
   let hooks: RequestDeadline | undefined;
   let busy = false;
   // The listener allows half-open sockets: a client's FIN between requests is answered with ours,
@@ -81,32 +82,32 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
       const end = received.headEnd();
       if (end < 0) return received.size > MAX_HEAD ? release() : undefined;
       if (end > MAX_HEAD) return release();
-      const lines = received.take().subarray(0, end).toString('latin1').split('\r\n');
+      const lines = received.take().toString('latin1', 0, end).split('\r\n');
       // A request line Go would refuse first (`malformed HTTP version`…) is node:http's path to judge.
       if (!REQUEST_LINE.test(lines[0]!)) return release();
-      const refusal = options.headRules?.refuse(lines);
-      if (refusal !== undefined) {
+      const read = options.headRules ? ruledHead(options.headRules, lines) : readHead(lines);
+      if (typeof read === 'string') {
+        if (read === 'other') return release();
         // Refused before any handler, as Go's server does: its 400, then it closes (close_notify, FIN).
         stop();
         busy = true;
-        socket.write(refusal);
+        socket.write(read);
         socket.destroySoon();
         return;
       }
-      const read = readHead(lines);
-      if (read === 'other') return release();
-      head = { ...read, bodyAt: end + 4 };
+      head = read;
+      bodyAt = end + 4;
       // The head is in: the header deadline ends here, as at node:http's 'request' event on the tapped path.
       hooks = options.onRequest(socket);
     }
-    const whole = head.bodyAt + head.length;
+    const whole = bodyAt + head.length;
     if (received.size < whole) return;
     // Bytes after the body (a pipelined request) are node:http's to judge.
     if (received.size > whole) return release();
     hooks?.bodyRead();
     const data = received.take();
-    const { close, bodyAt, length: _length, ...request } = head;
-    const answer = options.handler({ ...request, body: data.subarray(bodyAt).toString('utf8'), socket });
+    const { close, method, url, headers } = head;
+    const answer = options.handler({ method, url, headers, body: data.toString('utf8', bodyAt), socket });
     if (!answer) return release();
     // One request at a time, as node:http and net/http serve a connection.
     socket.off('data', onData);
@@ -118,13 +119,17 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
     answer.then((reply) => {
       if (socket.destroyed) return;
       if (deadline && !deadline.mayWrite()) return void socket.destroy();
-      socket.write(responseBytes(reply, close));
-      deadline?.finished();
       busy = false;
       if (close || socket.readableEnded) {
-        // node:http after a response to `Connection: close`: close_notify and FIN once written.
-        socket.destroySoon();
+        // node:http after a response to `Connection: close`: close_notify and FIN once written
+        // (end(bytes) is write then end; destroySoon's destroy once finished).
+        socket.end(responseBytes(reply, close));
+        deadline?.finished();
+        if (socket.writableFinished) socket.destroy();
+        else socket.once('finish', socket.destroy);
       } else {
+        socket.write(responseBytes(reply, close));
+        deadline?.finished();
         socket.on('data', onData);
         socket.resume();
       }
@@ -153,7 +158,7 @@ export class Received {
       const window = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
       const at = window.indexOf('\r\n\r\n');
       if (at >= 0) this.end = this.size - this.tail.length + at;
-      this.tail = Buffer.from(window.subarray(Math.max(0, window.length - 3)));
+      else this.tail = Buffer.from(window.subarray(Math.max(0, window.length - 3)));
     }
     this.chunks.push(chunk);
     this.size += chunk.length;
@@ -214,6 +219,37 @@ function readHead(lines: readonly string[]): Head | 'other' {
     if (/[\0\r\n]/.test(value)) return 'other';
     headers[name] = value;
   }
+  return framed(method, url, headers);
+}
+
+/**
+ * readHead for a server with its own head rules, in one pass: the rules read the fields (every
+ * name a token, no value with a control byte, so readHead's own checks of them hold) and judge
+ * them; their refusal is the bytes to write, 'other' what the fast path leaves to node:http.
+ */
+function ruledHead(rules: HeadRules, lines: readonly string[]): Head | string {
+  // REQUEST_LINE held: exactly three parts.
+  const line = lines[0]!;
+  const first = line.indexOf(' ');
+  const second = line.indexOf(' ', first + 1);
+  const method = line.slice(0, first);
+  const url = line.slice(first + 1, second);
+  const version = line.slice(second + 1);
+  const read = rules.read(method, version, lines);
+  if ('refusal' in read) return read.refusal;
+  // A folded line or an empty name: readHead's 'other'.
+  if (!read.plain || version !== 'HTTP/1.1' || (method !== 'GET' && method !== 'POST') || !TARGET.test(url)) return 'other';
+  const headers: Record<string, string> = {};
+  for (const [field, value] of read.fields) {
+    const name = field.toLowerCase();
+    if (name in headers) return 'other';
+    headers[name] = value;
+  }
+  return framed(method, url, headers);
+}
+
+/** The head, or 'other' for framing or options the fast path leaves to node:http. */
+function framed(method: string, url: string, headers: Record<string, string>): Head | 'other' {
   const connection = headers.connection?.toLowerCase();
   if (connection !== undefined && connection !== 'close' && connection !== 'keep-alive') return 'other';
   if ('transfer-encoding' in headers || 'expect' in headers || 'upgrade' in headers) return 'other';
