@@ -79,8 +79,8 @@ export function goFields(lines: readonly string[]): GoFields | null {
   return { fields, plain };
 }
 
-/** `line` from `from` on, without leading and trailing spaces and tabs. */
-function blanksTrimmed(line: string, from: number): string {
+/** `line` from `from` on, without leading and trailing spaces and tabs (textproto's trim of a value). */
+export function blanksTrimmed(line: string, from: number): string {
   let start = from;
   let end = line.length;
   while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;

@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type tls from 'node:tls';
 import type { RequestDeadline } from '../components/http-deadlines.js';
-import { REQUEST_LINE, type HeadRules } from '../components/go-request-head.js';
+import { REQUEST_LINE, blanksTrimmed, type HeadRules } from '../components/go-request-head.js';
 
 /** A request the fast path read whole. */
 export interface DirectRequest {
@@ -215,7 +215,7 @@ function readHead(lines: readonly string[]): Head | 'other' {
     if (colon <= 0) return 'other';
     const name = line.slice(0, colon).toLowerCase();
     if (!TOKEN.test(name) || name in headers) return 'other';
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    const value = blanksTrimmed(line, colon + 1);
     if (/[\0\r\n]/.test(value)) return 'other';
     headers[name] = value;
   }
