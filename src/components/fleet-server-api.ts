@@ -45,7 +45,7 @@ async function authorize(server: FleetBackend, req: FleetRequest): Promise<Fleet
   const header = req.headers.authorization;
   if (!header) return failure(401, 'ErrNoAuthHeader', 'no authorization header');
   if (!header.startsWith('ApiKey ')) return failure(400, 'ErrMalformedHeader', 'malformed authorization header');
-  const [apiKeyId = ''] = Buffer.from(header.slice('ApiKey '.length), 'base64').toString('utf8').split(':');
+  const apiKeyId = apiKeyIdOf(header);
   if (server.apiKeyTrusted(header)) return { apiKeyId };
   const auth = await server.elasticsearch('GET', '/_security/_authenticate', undefined, header);
   const problem = elasticError(auth);
@@ -55,6 +55,19 @@ async function authorize(server: FleetBackend, req: FleetRequest): Promise<Fleet
   }
   server.trustApiKey(header);
   return { apiKeyId };
+}
+
+/** Each ApiKey header's id, decoded once: an agent sends the same header on every checkin. */
+const apiKeyIds = new Map<string, string>();
+
+function apiKeyIdOf(header: string): string {
+  let id = apiKeyIds.get(header);
+  if (id === undefined) {
+    [id = ''] = Buffer.from(header.slice('ApiKey '.length), 'base64').toString('utf8').split(':');
+    if (apiKeyIds.size >= 10_000) apiKeyIds.clear();
+    apiKeyIds.set(header, id);
+  }
+  return id;
 }
 
 /** The agent's version must be known and not newer than Fleet Server's major.minor. */
@@ -81,6 +94,9 @@ async function enroll(server: FleetBackend, req: FleetRequest, body: string): Pr
   if (problem) return failure(500, 'ErrInternal', problem);
   const created = JSON.parse(key.response!.body) as { id: string; encoded: string };
   server.agents.set(id, { accessKeyId: created.id });
+  // handleEnroll.go caches the new access key (cache.SetAPIKey), sparing the agent's first
+  // checkin the round trip to Elasticsearch: with the cache on, so does this one.
+  server.trustApiKey(`ApiKey ${created.encoded}`);
   const request = safeJson(body);
   const now = new Date().toISOString();
   server.logInfo(`Elastic Agent successfully enrolled`, { 'fleet.agent.id': id, 'fleet.policy.id': server.policyId });
