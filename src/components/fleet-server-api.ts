@@ -1,6 +1,6 @@
 import { requestPath } from '../request-target.js';
 import { randomUUID } from 'node:crypto';
-import { pooledRandomBytes } from '../random-pool.js';
+import { pooledRandomHex } from '../random-pool.js';
 import { goDurationMs } from '../dialects/go.js';
 import { elasticError } from './elastic-error.js';
 import type { FleetBackend, FleetRequest } from './fleet-server-backend.js';
@@ -132,7 +132,7 @@ async function checkinAgent(server: FleetBackend, req: FleetRequest, agentId: st
     await server.longPoll(pollTimeoutMs(request.poll_timeout), req);
     return { status: 200, body: { action: 'checkin', ack_token: agent.ackToken, actions: [] } };
   }
-  agent.ackToken = pooledRandomBytes(8).toString('hex');
+  agent.ackToken = pooledRandomHex(8);
   // The first checkin answers at once with the policy, as Fleet Server does for a new agent,
   // with an API key of the agent's own for its output.
   const output = server.output;

@@ -106,7 +106,7 @@ export class ConnectionDeadlines {
     deadline.after(headerMs);
     // Go's idle wait ends at the next request's first bytes; its header deadline starts there.
     raw?.on('data', () => { if (state === 'idle') { state = 'header'; requestStarted = Date.now(); deadline.after(headerMs); } });
-    socket.once('close', () => deadline.stop());
+    socket.once('close', () => deadline.dispose());
     const bodyRead = () => { if (state === 'request') deadline.stop(); };
     const finished = () => {
       if (socket.destroyed) return;
@@ -133,7 +133,7 @@ export class ConnectionDeadlines {
     const deadline = new Deadline(() => socket.destroySoon());
     deadline.after(t.readTimeoutMs);
     reads.on('data', () => deadline.after(t.readTimeoutMs));
-    socket.once('close', () => deadline.stop());
+    socket.once('close', () => deadline.dispose());
     return { onRequest: () => NETTY_REQUEST };
   }
 }
@@ -166,8 +166,13 @@ export class Deadline {
     if (due < this.firesAt) this.schedule(due - Date.now());
   }
 
-  /** Not set any more; the timer ends too (the connection is gone, or will not wait). */
+  /** Not set any more (a timer underneath fires to no effect, unless the deadline is set again by then). */
   stop(): void {
+    this.due = Infinity;
+  }
+
+  /** The connection is gone: the timer underneath ends too. */
+  dispose(): void {
     this.due = Infinity;
     this.clear();
   }
