@@ -8,6 +8,7 @@
  * the load's direct path.
  */
 import { GO_BAD_REQUEST } from '../dialects/go.js';
+import { GO_MAX_HEAD_BYTES, GO_TOO_LARGE, GO_VERSION_NOT_SUPPORTED, goEarlyAnswer, goHeadForNode, goRequestLine } from './go-request-line.js';
 
 /** net/http's `errorHeaders`, between the status line and the body, which repeats the status. */
 const ERROR_HEADERS = '\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n';
@@ -99,6 +100,9 @@ function isToken(name: string): boolean {
   return true;
 }
 
+/** ProtoAtLeast(1, 1): HTTP/1.2 to 1.9 need a Host too. */
+const HOST_REQUIRED = /^HTTP\/1\.[1-9]$/;
+
 /** goHeadRefusal's verdict on fields goFields read, in one pass over them. */
 export function goFieldsRefusal(method: string, version: string, fields: ReadonlyArray<readonly [string, string]>): string | null | undefined {
   let hosts = 0;
@@ -116,7 +120,7 @@ export function goFieldsRefusal(method: string, version: string, fields: Readonl
   }
   // request.go readRequest: `too many Host headers`, a plain error.
   if (hosts > 1) return null;
-  if (version === 'HTTP/1.1' && hosts === 0 && method !== 'CONNECT') return 'missing required Host header';
+  if (hosts === 0 && method !== 'CONNECT' && HOST_REQUIRED.test(version)) return 'missing required Host header';
   if (hosts === 1 && !HOST.test(host)) return 'malformed Host header';
   // Go ranges over a map here, so with both faults either reason may come: names are judged first.
   if (badName) return 'invalid header name';
@@ -147,9 +151,11 @@ export const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
  * when it is not a header fault or Go would read the head (a folded line, an empty field name:
  * node:http refuses what Go accepts there, and the connection just closes as before).
  */
-export function goParserRefusal(error: ParserError): string | null | undefined {
+export function goParserRefusal(error: ParserError): string | null | 'too large' | undefined {
   const raw = error.rawPacket;
   const lines = raw ? headLines(raw) : undefined;
+  // A head past what node:http was told to read (Go's limit, or near it): Go's 431, not a 400.
+  if (error.code === 'HPE_HEADER_OVERFLOW') return 'too large';
   // request.go parseRequestLine cuts at the first two spaces: a line without exactly three parts is
   // `malformed HTTP request` or `malformed HTTP version`, plain errors (a plain 400).
   if (lines && lines[0]!.split(' ').length !== 3) return null;
@@ -175,26 +181,53 @@ export interface HeadRules {
   refuse(lines: readonly string[]): string | undefined;
   /** A head node:http's parser refused: the answer, or undefined to close without one. */
   refuseUnparsed(error: ParserError): string | undefined;
+  /** The longest head the server reads, its CRLF CRLF included (node:http is told to read as much). */
+  readonly maxHeadBytes?: number;
   /**
-   * The direct path's one pass over a head (its request line already split): the refusal, or
-   * the fields as the server reads them, every name a token and no value with a control byte.
+   * A head still coming in (`data`: all of it received so far; `headEnd`: where its CRLF CRLF
+   * is, or -1): the answer the server gives before reading it whole, or undefined to wait.
+   * Called when a chunk brings the first LF, and once `maxHeadBytes` have come.
    */
-  read(method: string, version: string, lines: readonly string[]): { readonly refusal: string } | GoFields;
+  early?(data: Buffer, headEnd: number): string | undefined;
+  /** `data` (a head, then what follows it) as node:http's parser must read it to see what the server reads. */
+  forNode?(data: Buffer): Buffer;
+  /** The answer to a client that ends its side with part of a head sent. */
+  readonly cutShort?: string;
+  /**
+   * refuse() for the direct path, in one pass over the head: the refusal, or the fields as the
+   * server reads them (every name a token and no value with a control byte, when it accepts).
+   */
+  read(lines: readonly string[]): { readonly refusal: string } | GoFields;
 }
 
 /** Go's net/http server's rules (Fleet Server). */
 export const GO_HEAD_RULES: HeadRules = {
   refuse(lines) {
-    const reason = goHeadRefusal(lines);
-    return reason === undefined ? undefined : goBadRequest(reason ?? undefined);
+    const read = GO_HEAD_RULES.read(lines);
+    return 'refusal' in read ? read.refusal : undefined;
+  },
+  read(lines) {
+    // readRequest: the request line, then the fields (plain errors), then the version, then Host and the fields' bytes.
+    const line = goRequestLine(lines[0] ?? '');
+    if (!line) return { refusal: GO_BAD_REQUEST };
+    const head = goFields(lines);
+    if (head === null) return { refusal: GO_BAD_REQUEST };
+    const [method = '', , version = ''] = lines[0]!.split(' ');
+    const reason = goFieldsRefusal(method, version, head.fields);
+    if (reason === null) return { refusal: GO_BAD_REQUEST };
+    // http1ServerSupportsRequest: HTTP/1.x, or the HTTP/2 preface's `PRI * HTTP/2.0`.
+    const { version: parsed } = line;
+    if (parsed.major !== 1 && !(parsed.major === 2 && parsed.minor === 0 && line.method === 'PRI' && line.target === '*')) return { refusal: GO_VERSION_NOT_SUPPORTED };
+    return reason === undefined ? head : { refusal: goBadRequest(reason) };
   },
   refuseUnparsed(error) {
     const reason = goParserRefusal(error);
+    if (reason === 'too large') return GO_TOO_LARGE;
     return reason === undefined ? undefined : goBadRequest(reason ?? undefined);
   },
-  read(method, version, lines) {
-    const head = goFields(lines);
-    const reason = head === null ? null : goFieldsRefusal(method, version, head.fields);
-    return reason === undefined ? head! : { refusal: goBadRequest(reason ?? undefined) };
-  },
+  maxHeadBytes: GO_MAX_HEAD_BYTES,
+  early: (data, headEnd) => goEarlyAnswer(data, headEnd, GO_BAD_REQUEST),
+  forNode: goHeadForNode,
+  // readRequest turns io.EOF after the first byte into io.ErrUnexpectedEOF, which conn.serve answers with a plain 400.
+  cutShort: GO_BAD_REQUEST,
 };

@@ -24,6 +24,8 @@ import { caNameStandIn } from '../pki/stand-in.js';
 import { announceConnection } from '../capture/observe.js';
 import { settledConnection } from './connection-wait.js';
 import type { HeadRules, ParserError } from './go-request-head.js';
+import { writeAndClose } from './go-request-line.js';
+import { gateHead } from './go-head-gate.js';
 
 export interface TlsListenerOptions {
   readonly host: string;
@@ -95,17 +97,22 @@ export class TlsListener {
   private readonly direct?: DirectTls;
   private readonly deadlines?: ConnectionDeadlines;
   private readonly boundPort: number;
+  /** Connections whose first head is still being read (go-head-gate.ts): node:http does not have them yet. */
+  private readonly gated = new Set<net.Socket>();
+  /** The response node:http is writing on a socket, for a refusal that must come after it. */
+  private readonly answering = new WeakMap<net.Socket, http.ServerResponse>();
 
   private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions, context: tls.SecureContext | undefined) {
     const rules = options.headRules;
     // With its own rules, node:http's missing-Host answer (no body, chunked) is the component's to give.
     this.http = rules
-      ? http.createServer({ ...NO_NODE_TIMEOUTS, requireHostHeader: false }, (req, res) => {
-        const refusal = rules.refuse([`${req.method} ${req.url} HTTP/${req.httpVersion}`, ...rawFields(req.rawHeaders)]);
+      ? http.createServer({ ...NO_NODE_TIMEOUTS, requireHostHeader: false, ...(rules.maxHeadBytes ? { maxHeaderSize: rules.maxHeadBytes } : {}) }, (req, res) => {
+        // node:http's HTTP/0.9 is a request line of two parts (a first head is refused at its line, see gateHead).
+        const line = req.httpVersionMajor === 0 ? `${req.method} ${req.url}` : `${req.method} ${req.url} HTTP/${req.httpVersion}`;
+        const refusal = rules.refuse([line, ...rawFields(req.rawHeaders)]);
         if (refusal === undefined) return options.handler(req, res);
         // Refused before any handler: the answer, then close_notify and FIN, as the direct path does.
-        req.socket.write(refusal);
-        req.socket.destroySoon();
+        writeAndClose(req.socket, refusal);
       })
       : http.createServer(NO_NODE_TIMEOUTS, options.handler);
     if (rules || options.plain) {
@@ -113,9 +120,18 @@ export class TlsListener {
       this.http.on('clientError', (error: ParserError, socket: net.Socket) => {
         const refusal = rules?.refuseUnparsed(error) ?? (options.plain ? GO_BAD_REQUEST : undefined);
         if (refusal === undefined || !socket.writable) return void socket.destroy();
-        socket.write(refusal);
-        socket.destroySoon();
+        // A pipelined head refused while the request before it is still being answered: Go
+        // reads the next request only once it has written that answer. Nothing more is read
+        // meanwhile (node:http's parser would report the same fault again for every chunk).
+        const answering = this.answering.get(socket);
+        if (answering && !answering.writableFinished) {
+          socket.pause();
+          this.answering.delete(socket);
+          return void answering.once('finish', () => writeAndClose(socket, refusal));
+        }
+        writeAndClose(socket, refusal);
       });
+      if (rules) this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.answering.set(req.socket, res));
     }
     // A request half-closed right after it is still answered, then the connection closes: Go's
     // net/http reads the request, sees EOF only on its next read (server.go, conn.serve) and
@@ -186,6 +202,7 @@ export class TlsListener {
   /** Idempotent: a second call finds the server already closed and resolves at once. */
   async close(): Promise<void> {
     this.http.closeAllConnections();
+    for (const socket of this.gated) socket.destroy();
     this.direct?.close();
     for (const connection of this.connections.values()) connection.tap.destroy();
     if (!this.server.listening) return;
@@ -264,7 +281,16 @@ export class TlsListener {
   /** Hands a connection to the HTTP server, under the component's timeouts. */
   private serve(socket: net.Socket, raw?: net.Socket): void {
     this.deadlines?.watch(socket, raw);
-    this.http.emit('connection', socket);
+    const rules = this.options.headRules;
+    if (!rules?.early) return void this.http.emit('connection', socket);
+    // The first head is read here first, as the server reads it (go-head-gate.ts); node:http
+    // gets it (as the server read it) and everything after.
+    this.gated.add(socket);
+    gateHead(socket, rules, (read) => {
+      this.gated.delete(read);
+      this.http.emit('connection', read);
+    });
+    socket.once('close', () => this.gated.delete(socket));
   }
 
   private record(connection: ServerConnection, line: string, level: 'warn' | 'error'): void {

@@ -10,7 +10,8 @@
 import http from 'node:http';
 import type tls from 'node:tls';
 import type { RequestDeadline } from '../components/http-deadlines.js';
-import { REQUEST_LINE, type HeadRules } from '../components/go-request-head.js';
+import type { HeadRules } from '../components/go-request-head.js';
+import { writeAndClose } from '../components/go-request-line.js';
 import { MAX_HEAD, Received, readHead, ruledHead, type Head } from './direct-request.js';
 
 export { Received, readRequest } from './direct-request.js';
@@ -59,7 +60,13 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
   let busy = false;
   // The listener allows half-open sockets: a client's FIN between requests is answered with ours,
   // as node:http does (socketOnEnd); during a request, once its answer is written.
-  const onEnd = () => { if (!busy) socket.end(); };
+  const onEnd = () => {
+    if (busy) return;
+    // Part of a head and then the client's FIN: the component's answer to that (Go: its plain 400).
+    const cutShort = options.headRules?.cutShort;
+    if (!head && received.size > 0 && cutShort !== undefined) return refuse(cutShort);
+    socket.end();
+  };
   socket.on('end', onEnd);
   const stop = () => {
     socket.off('data', onData);
@@ -68,29 +75,40 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
   };
   const release = () => {
     stop();
-    if (received.size > 0) socket.unshift(received.take());
+    // The head as the component reads it (Go's folded lines, say), in words node:http's parser takes.
+    if (received.size > 0) socket.unshift(options.headRules?.forNode?.(received.take()) ?? received.take());
     options.fallback(socket);
     socket.resume();
   };
+  // Refused before any handler, as Go's server does: its answer, then it closes (close_notify, FIN).
+  const refuse = (answer: string) => {
+    stop();
+    busy = true;
+    writeAndClose(socket, answer);
+  };
+  // Whether the head's first line has been seen whole (the rules judge it at once, as Go does).
+  let lineRead = false;
   const onData = (chunk: Buffer) => {
     received.push(chunk);
     if (!head) {
       const end = received.headEnd();
-      if (end < 0) return received.size > MAX_HEAD ? release() : undefined;
-      if (end > MAX_HEAD) return release();
-      const lines = received.take().toString('latin1', 0, end).split('\r\n');
-      // A request line Go would refuse first (`malformed HTTP version`…) is node:http's path to judge.
-      if (!REQUEST_LINE.test(lines[0]!)) return release();
-      const read = options.headRules ? ruledHead(options.headRules, lines) : readHead(lines);
-      if (typeof read === 'string') {
-        if (read === 'other') return release();
-        // Refused before any handler, as Go's server does: its 400, then it closes (close_notify, FIN).
-        stop();
-        busy = true;
-        socket.write(read);
-        socket.destroySoon();
-        return;
+      if (end < 0 || end > MAX_HEAD) {
+        const rules = options.headRules;
+        const limit = rules?.maxHeadBytes ?? MAX_HEAD;
+        if (rules?.early && ((!lineRead && chunk.includes(0x0a)) || received.size >= limit)) {
+          lineRead = true;
+          const early = rules.early(received.take(), end);
+          if (early !== undefined) return refuse(early);
+        }
+        if (end < 0) return received.size > limit ? release() : undefined;
+        // A long head is node:http's to judge, unless the component reads heads that long itself (Go: up to its limit).
+        if (limit === MAX_HEAD) return release();
       }
+      lineRead = false;
+      const lines = received.take().toString('latin1', 0, end).split('\r\n');
+      // The rules' refusal and the fast path's reading in one pass over the head (direct-request.ts).
+      const read = options.headRules ? ruledHead(options.headRules, lines) : readHead(lines);
+      if (typeof read === 'string') return read === 'other' ? release() : refuse(read);
       head = read;
       bodyAt = end + 4;
       // The head is in: the header deadline ends here, as at node:http's 'request' event on the tapped path.

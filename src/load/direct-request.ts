@@ -105,22 +105,16 @@ export function readHead(lines: readonly string[]): Head | 'other' {
 }
 
 /**
- * readHead for a server with its own head rules, in one pass: the rules read the fields (every
- * name a token, no value with a control byte, so readHead's own checks of them hold) and judge
- * them; their refusal is the bytes to write, 'other' what the fast path leaves to node:http.
+ * readHead for a server with its own head rules, in one pass: the rules judge the head and read
+ * its fields (every name a token, no value with a control byte, so readHead's own checks of them
+ * hold); their refusal is the bytes to write, 'other' what the fast path leaves to node:http.
  */
 export function ruledHead(rules: HeadRules, lines: readonly string[]): Head | string {
-  // REQUEST_LINE held: exactly three parts.
-  const line = lines[0]!;
-  const first = line.indexOf(' ');
-  const second = line.indexOf(' ', first + 1);
-  const method = line.slice(0, first);
-  const url = line.slice(first + 1, second);
-  const version = line.slice(second + 1);
-  const read = rules.read(method, version, lines);
+  const read = rules.read(lines);
   if ('refusal' in read) return read.refusal;
-  // A folded line or an empty name: readHead's 'other'.
-  if (!read.plain || version !== 'HTTP/1.1' || (method !== 'GET' && method !== 'POST') || !TARGET.test(url)) return 'other';
+  const [method, url, version, extra] = lines[0]!.split(' ');
+  // A folded line or an empty name: readHead's 'other' too.
+  if (!read.plain || extra !== undefined || version !== 'HTTP/1.1' || (method !== 'GET' && method !== 'POST') || !url || !TARGET.test(url)) return 'other';
   const headers: Record<string, string> = {};
   for (const [field, value] of read.fields) {
     const name = field.toLowerCase();

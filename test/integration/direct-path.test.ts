@@ -317,3 +317,169 @@ describe('closing a component with direct-path connections open', () => {
     await own.close();
   });
 });
+
+/**
+ * Everything a server sends for `request` (latin1) until it closes, or what it sent by
+ * `waitMs` when it keeps the connection open; the client ends its side after the request when
+ * `end`. A reset after the answer (Go resets a connection it closes with bytes unread) is noted, not thrown.
+ */
+async function answerTo(port: number, request: string | Buffer, options: { agent?: boolean; end?: boolean; waitMs?: number } = {}): Promise<{ text: string; closed: boolean }> {
+  const agent = identity(pki, 'agent-cert');
+  const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, allowHalfOpen: true, ...(options.agent ? { cert: agent.certPem, key: agent.keyPem } : {}) } as tls.ConnectionOptions);
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('secureConnect', resolve));
+  const bytes = typeof request === 'string' ? Buffer.from(request, 'latin1') : request;
+  if (options.end) socket.end(bytes); else socket.write(bytes);
+  let text = '';
+  socket.on('data', (chunk: Buffer) => { text += chunk.toString('latin1'); });
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), options.waitMs ?? 5_000);
+    socket.once('close', () => { clearTimeout(timer); resolve(true); });
+    socket.once('end', () => { clearTimeout(timer); resolve(true); });
+  });
+  socket.destroy();
+  return { text: text.replace(/^Date: .*\r\n/m, '').replace(/^x-request-id: .*\r\n/m, ''), closed };
+}
+
+/** The same bytes to Go 1.19's server and both of Fleet Server's paths. */
+const toAll = (request: string | Buffer, options: Parameters<typeof answerTo>[2] = {}) => Promise.all([
+  answerTo(go.port('fleet'), request, options),
+  answerTo(fleet.tapped.port, request, { ...options, agent: true }),
+  answerTo(fleet.direct.port, request, { ...options, agent: true }),
+]);
+
+const statusLine = (text: string) => text.slice(0, text.indexOf('\r\n'));
+const GO_505 = 'HTTP/1.1 505 HTTP Version Not Supported: unsupported protocol version\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n505 HTTP Version Not Supported: unsupported protocol version';
+const GO_431 = 'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large';
+
+describe('request lines Go 1.19 refuses as soon as it reads them, on both paths', () => {
+  it.each([
+    ['two parts (HTTP/0.9\'s form), with fields after', 'GET /api/status\r\nHost: 127.0.0.1\r\n\r\n'],
+    ['two parts and nothing after: answered before any field line comes', 'GET /api/status\r\n'],
+    ['two parts ended by a bare LF', 'GET /api/status\n'],
+    ['one word', 'GET\r\n'],
+    ['an empty line', '\r\n'],
+    ['a method that is not a token', 'G(T /api/status HTTP/1.1\r\n'],
+    ['a version that is not HTTP/X.Y', 'GET /api/status HTTP/1.1x\r\n'],
+    ['a control byte in the target', 'GET /api/\x01status HTTP/1.1\r\n'],
+  ])('%s: its plain 400, then it closes', async (_what, request) => {
+    const [real, tapped, direct] = await toAll(request);
+    expect(real).toEqual({ text: goRefusal(), closed: true });
+    expect(tapped).toEqual(real);
+    expect(direct).toEqual(real);
+  });
+
+  it.each([
+    ['HTTP/0.9', 'GET /api/status HTTP/0.9\r\nHost: 127.0.0.1\r\n\r\n'],
+    ['HTTP/2.0 (not the preface)', 'GET /api/status HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n'],
+  ])('a version %s: read whole, then its 505 unsupported protocol version', async (_what, request) => {
+    const [real, tapped, direct] = await toAll(request);
+    expect(real).toEqual({ text: GO_505, closed: true });
+    expect(tapped).toEqual(real);
+    expect(direct).toEqual(real);
+  });
+
+  it('serves HTTP/1.2 as HTTP/1.x (node:http\'s parser refuses it)', async () => {
+    const [real, tapped, direct] = await toAll('GET /api/status HTTP/1.2\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(real.text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*client certificate: none\n$/);
+    for (const fake of [tapped, direct]) expect(fake).toEqual({ text: expect.stringMatching(/^HTTP\/1\.1 200 OK\r\n[^]*\{"name":"fleet-server","status":"HEALTHY"\}$/), closed: true });
+  });
+
+  it('answers part of a head and the client\'s FIN with the plain 400, as Go does', async () => {
+    for (const request of ['GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'GET /api/sta']) {
+      const [real, tapped, direct] = await toAll(request, { end: true });
+      expect(real).toEqual({ text: goRefusal(), closed: true });
+      expect(tapped).toEqual(real);
+      expect(direct).toEqual(real);
+    }
+  });
+});
+
+describe('folded field lines and empty field names, which Go 1.19 reads (net/textproto) and node:http refuses, on both paths', () => {
+  it.each([
+    ['a folded value (space)', 'X-Trace: a\r\n b'],
+    ['a folded value (tab)', 'X-Trace: a\r\n\tb'],
+    ['an empty field name', ': x'],
+    ['an empty field name and no value', ':'],
+  ])('%s: served', async (_what, field) => {
+    const [real, tapped, direct] = await toAll(`GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n${field}\r\nConnection: close\r\n\r\n`);
+    expect(real).toEqual({ text: expect.stringMatching(/^HTTP\/1\.1 200 OK\r\n[^]*client certificate: none\n$/), closed: true });
+    for (const fake of [tapped, direct]) expect(fake).toEqual({ text: expect.stringMatching(/^HTTP\/1\.1 200 OK\r\n[^]*\{"name":"fleet-server","status":"HEALTHY"\}$/), closed: true });
+  });
+
+  it('reads the folded value as Go does: `Connection:` folded onto `close` closes after the answer', async () => {
+    const [real, tapped, direct] = await toAll('GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection:\r\n close\r\n\r\n', { waitMs: 3_000 });
+    for (const answer of [real, tapped, direct]) expect({ status: statusLine(answer.text), closed: answer.closed }).toEqual({ status: 'HTTP/1.1 200 OK', closed: true });
+  });
+
+  it.each([
+    ['a Host folded onto an empty line keeps a trailing space', 'Host: 127.0.0.1\r\n \r\n', 'malformed Host header'],
+    ['a control byte in a folded value', 'Host: 127.0.0.1\r\nX-Trace: a\r\n b\x01\r\n', 'invalid header value'],
+    ['a folded first field line', ' Host: 127.0.0.1\r\n', undefined],
+  ])('%s: Go\'s 400', async (_what, fields, reason) => {
+    const [real, tapped, direct] = await toAll(`GET /api/status HTTP/1.1\r\n${fields}\r\n`);
+    expect(real).toEqual({ text: goRefusal(reason), closed: true });
+    expect(tapped).toEqual(real);
+    expect(direct).toEqual(real);
+  });
+});
+
+describe('heads over Go\'s limit (DefaultMaxHeaderBytes + 4096 bytes, CRLF CRLF included): its 431, on both paths', () => {
+  const LIMIT = (1 << 20) + 4096;
+  /** A GET whose head is `total` bytes long. */
+  const headOf = (total: number) => {
+    const start = 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Pad: ';
+    return `${start}${'p'.repeat(total - start.length - 4)}\r\n\r\n`;
+  };
+
+  it('serves a head of exactly the limit and answers one byte more with 431', async () => {
+    const [atLimit, over] = await Promise.all([toAll(headOf(LIMIT)), toAll(headOf(LIMIT + 1))]);
+    expect(atLimit.map((answer) => statusLine(answer.text))).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    const [real, tapped, direct] = over;
+    expect(real).toEqual({ text: GO_431, closed: true });
+    expect(tapped).toEqual(real);
+    expect(direct).toEqual(real);
+  });
+
+  it('answers a head that never ends with 431 once the limit has come, without reading the rest', async () => {
+    // 4 MiB of one field line and no end: each server stops at the limit.
+    const endless = Buffer.concat([Buffer.from('GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: '), Buffer.alloc(4 << 20, 'p')]);
+    const [real, tapped, direct] = await toAll(endless);
+    expect(real).toEqual({ text: GO_431, closed: true });
+    expect(tapped).toEqual(real);
+    expect(direct).toEqual(real);
+  });
+
+  it('answers a too-large head pipelined after a request with that request\'s answer, then 431', async () => {
+    const first = 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    const answers = await toAll(first + headOf(LIMIT + 100_000));
+    for (const answer of answers) {
+      expect(answer.closed).toBe(true);
+      expect(answer.text.split('HTTP/1.1 ').map((part) => part.slice(0, 3))).toEqual(['', '200', '431']);
+      expect(answer.text.endsWith(GO_431)).toBe(true);
+    }
+  });
+
+  it('answers a too-large head on a kept-alive connection\'s second request with 431 too', async () => {
+    const first = 'GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    const answers = await Promise.all([go.port('fleet'), fleet.tapped.port, fleet.direct.port].map(async (port, i) => {
+      const agent = identity(pki, 'agent-cert');
+      const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(i > 0 ? { cert: agent.certPem, key: agent.keyPem } : {}) });
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('secureConnect', resolve));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => { text += chunk.toString('latin1'); });
+      const answered = new Promise((resolve) => socket.once('data', resolve));
+      socket.write(first);
+      await answered;
+      socket.write(headOf(LIMIT + 100_000));
+      await new Promise((resolve) => { socket.once('end', resolve); socket.once('close', resolve); });
+      socket.destroy();
+      return text;
+    }));
+    for (const text of answers) {
+      expect(text.split('HTTP/1.1 ').map((part) => part.slice(0, 3))).toEqual(['', '200', '431']);
+      expect(text.endsWith(GO_431)).toBe(true);
+    }
+  });
+});
