@@ -149,7 +149,8 @@ export const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
 /**
  * Go's refusal of a head node:http's parser refused first, as for `goHeadRefusal`; undefined
  * when it is not a header fault or Go would read the head (a folded line, an empty field name:
- * node:http refuses what Go accepts there, and the connection just closes as before).
+ * read as Go reads them before node:http sees a connection's first head, go-head-gate.ts, and
+ * on the direct path; a later head on a kept-alive tapped connection just closes).
  */
 export function goParserRefusal(error: ParserError): string | null | 'too large' | undefined {
   const raw = error.rawPacket;
@@ -200,6 +201,9 @@ export interface HeadRules {
   read(lines: readonly string[]): { readonly refusal: string } | GoFields;
 }
 
+/** `METHOD target HTTP/1.x` with no control byte in the target: a line Go reads and serves as HTTP/1.x. */
+const USUAL_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [\x21-\x7e\x80-\xff]+ HTTP\/1\.\d$/;
+
 /** Go's net/http server's rules (Fleet Server). */
 export const GO_HEAD_RULES: HeadRules = {
   refuse(lines) {
@@ -208,16 +212,17 @@ export const GO_HEAD_RULES: HeadRules = {
   },
   read(lines) {
     // readRequest: the request line, then the fields (plain errors), then the version, then Host and the fields' bytes.
-    const line = goRequestLine(lines[0] ?? '');
-    if (!line) return { refusal: GO_BAD_REQUEST };
+    // The usual line passes the line's checks and the version's without being cut up.
+    const first = lines[0] ?? '';
+    const line = USUAL_LINE.test(first) ? undefined : goRequestLine(first) ?? null;
+    if (line === null) return { refusal: GO_BAD_REQUEST };
     const head = goFields(lines);
     if (head === null) return { refusal: GO_BAD_REQUEST };
-    const [method = '', , version = ''] = lines[0]!.split(' ');
+    const [method = '', , version = ''] = first.split(' ');
     const reason = goFieldsRefusal(method, version, head.fields);
     if (reason === null) return { refusal: GO_BAD_REQUEST };
     // http1ServerSupportsRequest: HTTP/1.x, or the HTTP/2 preface's `PRI * HTTP/2.0`.
-    const { version: parsed } = line;
-    if (parsed.major !== 1 && !(parsed.major === 2 && parsed.minor === 0 && line.method === 'PRI' && line.target === '*')) return { refusal: GO_VERSION_NOT_SUPPORTED };
+    if (line && line.version.major !== 1 && !(line.version.major === 2 && line.version.minor === 0 && line.method === 'PRI' && line.target === '*')) return { refusal: GO_VERSION_NOT_SUPPORTED };
     return reason === undefined ? head : { refusal: goBadRequest(reason) };
   },
   refuseUnparsed(error) {

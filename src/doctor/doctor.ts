@@ -20,7 +20,8 @@ import { finding, type Finding } from './findings.js';
 import { inspectAuthorities, inspectIdentity, leafFindings, type InspectedIdentity } from './inspect-files.js';
 import { predictLeg, type LegSetup, type Outcome, type Prediction } from './predict.js';
 import { proxyPredictions } from './proxy-legs.js';
-import { predictPolicyFront, predictPolicyLegs } from './predict-policy.js';
+import { predictPolicyFront, predictPolicyLegs, type PolicyFront } from './predict-policy.js';
+import { nothingForwardedPredicted } from '../components/proxy/nothing-forwarded.js';
 import { predictForwardProxy, type AgentSide, type FleetSide, type ProxyPredictions } from './predict-proxy.js';
 import { policyProxy, policyTargetPort } from './predict-policy-proxy.js';
 import { predictEsSecureProxy } from './predict-es-proxy.js';
@@ -204,15 +205,16 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   // hops again, with the policy's host and CAs), Fleet Server's output test (at the proxy in front of
   // Elasticsearch, if any), and the output as the policy gives it.
   const enrolled = tlsEndsAtProxy ? { ...agentPrediction, outcome: enrolls ? 'ok' as const : 'not-attempted' as const } : agentPrediction;
-  // The proxy the policy's client dials is install's choice: the enrollment's, the policy's own, or none.
-  const viaPolicy = plan && enrolls && !behindSecureProxy ? policyProxy(plan) : undefined;
+  // The proxy the policy's client dials is install's choice: the enrollment's, the policy's own, or none
+  // (in front of a secure proxy only the policy's own: install gives that stage no enrollment proxy).
+  const viaPolicy = plan && enrolls ? policyProxy(plan) : undefined;
   const policyPort = plan ? policyTargetPort(plan) : 443;
   const again = (predict: (side: AgentSide, setup: LegSetup) => ProxyPredictions | undefined) => predictPolicyFront(plan!, agentSide, agentSetup, predict);
-  const front = behindSecureProxy && enrolls ? again((side, setup) => proxyPredictions(plan!, side, fleetSide, setup))
+  const ownHop = viaPolicy?.kind === 'own' ? again((side) => predictForwardProxy(viaPolicy.planned, side, plan!.fleetServer.identity.chain, policyPort)) : undefined;
+  const front = behindSecureProxy && enrolls ? throughHop(ownHop, again((side, setup) => proxyPredictions(plan!, side, fleetSide, setup)))
     : viaPolicy?.kind === 'enrollment' && intercepted ? again((side, setup) => proxyPredictions(plan!, side, fleetSide, setup, policyPort)) : undefined;
   const hop = front || !viaPolicy || viaPolicy.kind === 'direct' ? undefined
-    : viaPolicy.kind === 'enrollment' ? again((side, setup) => proxyPredictions(plan!, side, fleetSide, setup, policyPort))
-      : again((side) => predictForwardProxy(viaPolicy.planned, side, plan!.fleetServer.identity.chain, policyPort));
+    : viaPolicy.kind === 'enrollment' ? again((side, setup) => proxyPredictions(plan!, side, fleetSide, setup, policyPort)) : ownHop;
   const policy = plan ? predictPolicyLegs(plan, { setup: agentSetup, prediction: enrolled }, esProxy?.front ?? fleetToEs, outputLeg, (name) => str(name) !== undefined, front, hop) : undefined;
   findings.push(...(policy?.findings ?? []));
   // The balancer probes Fleet Server before the agent comes (a Fleet Server that cannot load its files is not probed here).
@@ -242,6 +244,22 @@ export async function doctor(argv: readonly string[], options: DoctorOptions): P
   const sorted = unique(findings).sort((a, b) => rank(a) - rank(b));
   const ok = !sorted.some((f) => f.severity === 'error') && compared.every((c) => (c.actual ?? c.outcome) === 'ok' && c.agrees !== false);
   return { ok, findings: sorted, predictions: compared, legs, ...(startError ? { startError } : {}) };
+}
+
+/**
+ * A forward proxy only the policy names, in front of a secure proxy: the agent's tunnel comes
+ * first (policy-stage.ts starts that proxy towards the secure proxy), then the secure proxy's two
+ * hops. A tunnel the forward proxy refuses leaves the agent's TLS leg and the upstream hop unattempted.
+ */
+function throughHop(hop: PolicyFront | undefined, front: PolicyFront | undefined): PolicyFront | undefined {
+  if (!hop || !front) return front;
+  if (!hop.blocked) return { ...front, predictions: [...hop.predictions, ...front.predictions], findings: [...hop.findings, ...front.findings] };
+  const [tls, upstream] = front.predictions;
+  const unattempted = (p: Prediction | undefined, message: string): Prediction[] => (p ? [{ ...p, outcome: 'not-attempted', message }] : []);
+  return {
+    predictions: [...hop.predictions, ...unattempted(tls, hop.blocked), ...unattempted(upstream, nothingForwardedPredicted('the agent', 'not-attempted'))],
+    applied: false, findings: hop.findings, blocked: hop.blocked,
+  };
 }
 
 const AGENT_CERTIFICATE_FLAGS = ['elastic-agent-cert', 'elastic-agent-cert-key', 'elastic-agent-cert-key-passphrase'];

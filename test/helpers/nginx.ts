@@ -10,6 +10,8 @@ export interface RealNginx {
   port(name: string): number;
   /** Error-log lines after `*N ` (date, level, pid and connection number taken off). */
   lines(): Promise<string[]>;
+  /** Access-log lines, whole (the default `combined` format). */
+  access(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,9 @@ export async function startNginx(dir: string, servers: Readonly<Record<string, (
     async lines() {
       const text = await readFile(path.join(prefix, 'error.log'), 'utf8').catch(() => '');
       return text.split('\n').filter((l) => /\*\d+ /.test(l)).map((l) => l.replace(/^.*?\*\d+ /, ''));
+    },
+    async access() {
+      return (await readFile(path.join(prefix, 'access.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
     },
     async stop() {
       child.kill();

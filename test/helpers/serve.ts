@@ -1,5 +1,67 @@
-import type { ResultPromise } from 'execa';
-import { fleetTlsProcess } from './cli.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa, type Result, type ResultPromise } from 'execa';
+import type { ComponentState } from '../../src/cli/commands/component-shared.js';
+import { BIN } from './cli.js';
+
+/**
+ * The lifecycle of a long-running command (`serve`, `proxy`, `elasticsearch`, `fleet-server`,
+ * `container`) in a child process of its own, as the suite runs them: start it, wait until it
+ * says where it listens (its ready line or its state file), read what it printed, stop it with a
+ * signal and wait for it to exit.
+ */
+export interface RunningCommand {
+  readonly process: ResultPromise;
+  /** Everything it printed so far, standard output and error together. */
+  output(): string;
+  /** Polls `probe` until it gives a value; fails with the command's output once it exits or `withinMs` pass. */
+  waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, withinMs?: number): Promise<T>;
+  /** Its state file (`--state-file` or $HARNESS_STATE_FILE, relative to its directory) once written and `ready`. */
+  waitForState(file: string, ready?: (state: ComponentState) => boolean): Promise<ComponentState>;
+  /** Sends `signal` (default SIGTERM) and resolves once it exited. */
+  stop(signal?: NodeJS.Signals): Promise<Result>;
+}
+
+export interface CommandOptions {
+  /** Its working directory (default this process's). */
+  readonly cwd?: string;
+  /** Its whole environment besides PATH and NO_COLOR: nothing of the machine's leaks in. */
+  readonly env?: Record<string, string>;
+}
+
+/** `fleet-tls ARGS` started in the background, never rejecting on its exit status. */
+export function startCommand(args: readonly string[], options: CommandOptions = {}): RunningCommand {
+  const cwd = options.cwd ?? process.cwd();
+  const child = execa(process.execPath, [BIN, ...args], {
+    reject: false, buffer: false, extendEnv: false, cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...options.env },
+  });
+  let text = '';
+  for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  const running: RunningCommand = {
+    process: child,
+    output: () => text,
+    async waitFor(what, probe, withinMs = 20_000) {
+      const deadline = Date.now() + withinMs;
+      for (;;) {
+        const value = await Promise.resolve().then(probe).catch(() => undefined);
+        if (value !== undefined) return value;
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${what}: ${text}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    waitForState(file, ready = () => true) {
+      return running.waitFor(`${args[0]} wrote no ready state to ${file}`, async () => {
+        const state = JSON.parse(await readFile(path.resolve(cwd, file), 'utf8')) as ComponentState;
+        return ready(state) ? state : undefined;
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      child.kill(signal);
+      return child;
+    },
+  };
+  return running;
+}
 
 export interface Served {
   readonly fleetServerPort: number;
@@ -9,6 +71,8 @@ export interface Served {
   logs(): Array<{ component: string; level: string; message: string }>;
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   readonly process: ResultPromise;
+  /** Stops it (SIGTERM unless given) and resolves once it exited. */
+  stop(signal?: NodeJS.Signals): Promise<Result>;
 }
 
 /**
@@ -16,23 +80,15 @@ export interface Served {
  * the ready line: nothing can take them in between); resolves when it prints its endpoints.
  */
 export async function serve(certs: string, extra: readonly string[] = []): Promise<Served> {
-  const child = fleetTlsProcess(['serve', '--json', '--certs', certs, '--fleet-server-port', '0', '--es-port', '0', ...extra]);
-  let text = '';
-  child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-  const lines = () => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const child = startCommand(['serve', '--json', '--certs', certs, '--fleet-server-port', '0', '--es-port', '0', ...extra]);
+  // The last piece may be a line still being written.
+  const lines = () => child.output().split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   // Bounded only against a hang: a loaded machine may take seconds to start node and make keys.
-  const deadline = Date.now() + 90_000;
-  let ready: Served['ready'] | undefined;
-  while (!ready) {
-    ready = lines().find((l) => 'ready' in l)?.ready as Served['ready'] | undefined;
-    if (!ready && (Date.now() > deadline || child.exitCode !== null)) throw new Error(`serve did not start: ${text}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const ready = await child.waitFor('serve did not start', () => lines().find((l) => 'ready' in l)?.ready as Served['ready'] | undefined, 90_000);
   const [fleetServerPort, esPort] = [Number(new URL(ready.fleetServer).port), Number(new URL(ready.elasticsearch).port)];
   const logs = () => lines().filter((l) => 'message' in l) as Array<{ component: string; level: string; message: string }>;
   return {
-    fleetServerPort, esPort, ready, logs, process: child,
+    fleetServerPort, esPort, ready, logs, process: child.process, stop: child.stop,
     async waitForLog(pattern, timeoutMs = 3_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki } from '../../src/api.js';
 import type { Pki } from '../../src/pki/store.js';
 import { BIN } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/pki.js';
+import { startCommand, type RunningCommand } from '../helpers/serve.js';
 
 /*
  * The components started one by one, in processes of their own, configured the way Elastic's
@@ -19,36 +20,20 @@ const SERVICE_TOKEN = Buffer.concat([Buffer.from([0, 1, 0, 1]), Buffer.from('ela
 let pki: Pki;
 let dir: string;
 let cleanup: () => Promise<void>;
-const children: ResultPromise[] = [];
-const output = new Map<ResultPromise, string>();
+const children: RunningCommand[] = [];
 
 /** A clean environment: only what the test gives, so the machine's variables change nothing. */
 const run = (args: string[], env: Record<string, string>) =>
   execa(process.execPath, [BIN, ...args], { reject: false, extendEnv: false, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env }, cwd: dir });
 
-function start(args: string[], env: Record<string, string>): ResultPromise {
-  const child = execa(process.execPath, [BIN, ...args], { reject: false, extendEnv: false, buffer: false, env: { PATH: process.env.PATH ?? '', ...env }, cwd: dir });
-  output.set(child, '');
-  child.stdout!.on('data', (c: Buffer) => output.set(child, output.get(child) + c.toString()));
-  child.stderr!.on('data', (c: Buffer) => output.set(child, output.get(child) + c.toString()));
+function start(args: string[], env: Record<string, string>): RunningCommand {
+  const child = startCommand(args, { cwd: dir, env });
   children.push(child);
   return child;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, child: ResultPromise): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${what}: ${output.get(child)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const state = (file: string) => readFile(path.join(dir, file), 'utf8').then((t) => JSON.parse(t) as { url: string; state?: string });
-
 let fleetUrl: string;
-let fleet: ResultPromise;
+let fleet: RunningCommand;
 
 beforeAll(async () => {
   ({ dir, cleanup } = await scratchDir());
@@ -58,7 +43,7 @@ beforeAll(async () => {
     'xpack.security.http.ssl.certificate_authorities': pki.certPath('es-ca'), 'xpack.security.http.ssl.client_authentication': 'optional',
     FLEET_SERVER_SERVICE_TOKEN: SERVICE_TOKEN, FLEET_ENROLLMENT_TOKEN: ENROLLMENT_TOKEN, HARNESS_STATE_FILE: path.join(dir, 'es.json'),
   });
-  const esUrl = (await waitFor('elasticsearch did not start', () => state('es.json'), es)).url;
+  const esUrl = (await es.waitForState('es.json')).url!;
   fleet = start(['container', '--certs', 'certs'], {
     FLEET_SERVER_ENABLE: '1', FLEET_SERVER_ELASTICSEARCH_HOST: esUrl, FLEET_SERVER_ELASTICSEARCH_CA: pki.certPath('es-ca'),
     FLEET_SERVER_ES_CERT: pki.certPath('fleet-es-cert'), FLEET_SERVER_ES_CERT_KEY: pki.keyPath('fleet-es-cert'),
@@ -66,15 +51,11 @@ beforeAll(async () => {
     FLEET_SERVER_CERT: pki.certPath('fleet-cert'), FLEET_SERVER_CERT_KEY: pki.keyPath('fleet-cert'), FLEET_SERVER_CLIENT_AUTH: 'required',
     FLEET_CA: `${pki.certPath('fleet-ca')},${pki.certPath('agent-ca')}`, HARNESS_STATE_FILE: path.join(dir, 'fleet.json'),
   });
-  fleetUrl = await waitFor('fleet-server did not become healthy', async () => {
-    const s = await state('fleet.json');
-    return s.state === 'HEALTHY' ? s.url : undefined;
-  }, fleet);
+  fleetUrl = (await fleet.waitForState('fleet.json', (s) => s.state === 'HEALTHY')).url!;
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children);
+  await Promise.all(children.map((child) => child.stop()));
   await cleanup();
 });
 
@@ -108,8 +89,8 @@ describe('components started on their own from Elastic\'s variables (mutual TLS)
     const result = await run(['agent', '--result', 'no-ca.json'], agentEnv({ FLEET_CA: '' }));
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain('[agent] error fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority');
-    await waitFor('no handshake error in the Fleet Server log', async () =>
-      /\[fleet-server\] error http: TLS handshake error from 127\.0\.0\.1:\d+: remote error: tls: bad certificate/.test(output.get(fleet)!) || undefined, fleet);
+    await fleet.waitFor('no handshake error in the Fleet Server log', () =>
+      /\[fleet-server\] error http: TLS handshake error from 127\.0\.0\.1:\d+: remote error: tls: bad certificate/.test(fleet.output()) || undefined);
     const merged = await run(['results', 'results', 'no-ca.json'], {});
     expect(merged.exitCode).toBe(1);
     expect(merged.stdout).toMatch(/^agents {12}1 of 2 enrolled, checked in and shipped\n {2}failed \S+: fail to enroll: fail to execute request to fleet-server: x509: certificate signed by unknown authority\n/);

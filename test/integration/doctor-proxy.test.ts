@@ -241,6 +241,27 @@ describe('doctor predicts the legs after the policy takes over behind a secure p
     expect(result.predictions.find((p) => p.to === 'proxy' && p.stage === 'policy')!.message).toBe('x509: certificate signed by unknown authority');
   });
 
+  it('a forward proxy only the policy names, in front of the secure proxy: its tunnel first, then the proxy\'s two hops; a tunnel refused leaves both unattempted', async () => {
+    const [through, refused] = await Promise.all([
+      diagnose([...REMOTE, '--fleet-server-insecure-http', '--policy-fleet-proxy-url=http://127.0.0.1:3129']),
+      diagnose([...REMOTE, '--fleet-server-insecure-http', '--policy-fleet-proxy-url=https://localhost:3129', '--policy-fleet-ca=/path/to/es-ca']),
+    ]);
+    const policyHops = (result: DoctorResult) => result.predictions.filter((p) => p.stage === 'policy' && p.to !== 'elasticsearch').map((p) => [`${p.from}->${p.to}`, p.outcome, p.message, p.agrees]);
+    expect(policyHops(through)).toEqual([
+      ['agent->proxy', 'ok', 'the proxy answers CONNECT with 200', true],
+      ['agent->proxy', 'ok', 'the server accepts the client certificate', true],
+      ['proxy->fleet-server', 'ok', 'plain HTTP to Fleet Server (--fleet-server-insecure-http)', true],
+    ]);
+    // The https proxy presents Fleet Server's certificate (policy-stage.ts), which the policy's es-ca does not accept.
+    expect(policyHops(refused)).toEqual([
+      ['agent->proxy', 'rejected-by-client', 'proxyconnect tcp: x509: certificate signed by unknown authority', true],
+      ['agent->proxy', 'not-attempted', 'the proxy did not open a connection to Fleet Server', true],
+      ['proxy->fleet-server', 'not-attempted', 'no request reached the proxy, so it forwarded nothing', true],
+    ]);
+    expect([through, refused].map((r) => r.predictions.filter((p) => p.agrees !== true).length)).toEqual([0, 0]);
+    expect(refused.predictions.at(-1)).toMatchObject({ from: 'agent', to: 'elasticsearch', outcome: 'not-attempted', agrees: true });
+  });
+
   it('in front of Elasticsearch: Fleet Server\'s output test is predicted at the proxy\'s certificate, as fleet-server->proxy (policy)', async () => {
     const result = await diagnose([
       '--url=https://localhost:8220', '--certificate-authorities=/path/to/fleet-ca', '--fleet-server-cert=/path/to/fleet-cert', '--fleet-server-cert-key=/path/to/fleet-cert-key',

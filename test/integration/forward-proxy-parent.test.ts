@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { startForwardProxy } from '../../src/index.js';
 import { goRequest } from '../../src/components/go-client.js';
@@ -50,11 +51,13 @@ describe('a forward proxy with a parent proxy, the fake and tinyproxy 1.11', () 
         });
         const recorded = await parent.next((e) => e.head !== undefined);
         await parent.next((e) => e.closed === true);
-        return { status: exchange.response?.status, body: exchange.response?.body, head: recorded.head };
+        return { status: exchange.response?.status, body: exchange.response?.body, head: recorded.head, via: exchange.response?.headers.via };
       }, { auth });
       expect(outcome.fake).toEqual(outcome.real);
       expect(outcome.fake.status).toBe(200);
       expect(outcome.fake.body).toBe('parent');
+      // The parent's answer reaches the client with tinyproxy's own Via.
+      expect(outcome.fake.via).toBe(`1.1 ${hostname()} (tinyproxy/1.11.1)`);
       // BasicAuth consumed the credentials: the parent never sees them; the client's own header passes on.
       expect(outcome.fake.head).toMatch(/^GET http:\/\/es\.example\.internal:9200\/_cluster\/health\?local=true HTTP\/1\.1\r\nHost: es\.example\.internal:9200\r\nConnection: close\r\nVia: 1\.1 \S+ \(tinyproxy\/1\.11\.1\)\r\nx-opaque-id: proxyfix\r\n\r\n$/);
       expect(outcome.fakeLines).toEqual(outcome.realLines);
@@ -138,6 +141,39 @@ describe('a forward proxy with a parent proxy, the fake and tinyproxy 1.11', () 
       }
     } finally {
       await Promise.all([targets.real.stop(), targets.fake.stop(), own.cleanup()]);
+    }
+  });
+
+  it('answers a plain request with the server\'s head as tinyproxy rewrites it: Via added after the server\'s first, hop-by-hop headers and repeated names dropped', async () => {
+    // A server whose answer carries everything tinyproxy 1.11's process_server_headers touches.
+    const odd = net.createServer((socket) => socket.once('data', () => socket.end([
+      'HTTP/1.0 203 Odd Words', 'X-First:   spaced ', 'Connection: X-Drop, close', 'X-Drop: 1', 'Proxy-Authenticate: Basic', 'Keep-Alive: timeout=1',
+      'Via: 1.0 a', 'via: 1.1 b', 'Set-Cookie: a=1', 'Set-Cookie: b=2', 'Proxy-Connection: keep-alive', 'Content-Length: 2', '', 'ok'].join('\r\n'))));
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    const port = (odd.address() as net.AddressInfo).port;
+    const own = await scratchDir();
+    try {
+      const tiny = await startTinyproxy(own.dir, {});
+      try {
+        await using fake = await startForwardProxy();
+        const ask = (proxyPort: number, version: string) => new Promise<string>((resolve) => {
+          let answer = '';
+          const client = net.connect(proxyPort, '127.0.0.1', () => client.write(`GET http://127.0.0.1:${port}/ ${version}\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+          client.on('data', (chunk: Buffer) => { answer += chunk.toString('latin1'); });
+          client.on('error', () => {});
+          client.on('close', () => resolve(answer));
+        });
+        const [real11, fake11, real10, fake10] = await Promise.all([ask(tiny.port, 'HTTP/1.1'), ask(fake.port, 'HTTP/1.1'), ask(tiny.port, 'HTTP/1.0'), ask(fake.port, 'HTTP/1.0')]);
+        expect([fake11, fake10]).toEqual([real11, real10]);
+        expect(real11).toBe(`HTTP/1.0 203 Odd Words\r\nVia: 1.0 a, 1.1 ${hostname()} (tinyproxy/1.11.1)\r\nX-First: spaced \r\nSet-Cookie: a=1\r\nContent-Length: 2\r\n\r\nok`);
+        // The Via entry carries the client's HTTP version.
+        expect(real10).toContain(`\r\nVia: 1.0 a, 1.0 ${hostname()} (tinyproxy/1.11.1)\r\n`);
+      } finally {
+        await tiny.stop();
+      }
+    } finally {
+      odd.close();
+      await own.cleanup();
     }
   });
 

@@ -32,8 +32,7 @@ beforeAll(async () => {
   served = await serve(path.join(dir, 'certs'), ['--fleet-server-client-auth', 'optional']);
 }, 30_000);
 afterAll(async () => {
-  served.process.kill('SIGTERM');
-  await served.process.catch(() => undefined);
+  await served.stop();
   await cleanup();
 });
 

@@ -75,7 +75,7 @@ describe('fleet-tls load against the fake Fleet Server', () => {
 describe('fleet-tls load --url against `fleet-tls serve` (record tap, mutual TLS required)', () => {
   let served: Served;
   beforeAll(async () => { served = await serve(certs, ['--fleet-server-client-auth', 'required', '--quiet']); });
-  afterAll(() => { served.process.kill('SIGTERM'); });
+  afterAll(() => served.stop());
 
   it('enrolls and checks in with the enrollment token serve printed', async () => {
     const { exitCode, json } = await load(['--url', served.ready.fleetServer, '--enrollment-token', served.ready.enrollmentToken!, '--agents', '2', '--concurrency', '2', '--duration', '500ms']);

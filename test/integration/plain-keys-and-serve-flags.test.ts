@@ -75,8 +75,7 @@ describe('serve with Elasticsearch identity flags', () => {
       const sentChain = await execa('openssl', ['s_client', '-connect', `127.0.0.1:${served.esPort}`, '-showcerts'], { input: '', reject: false });
       expect(sentChain.stdout.match(/-----BEGIN CERTIFICATE-----/g)).toHaveLength(1);
     } finally {
-      served.process.kill('SIGINT');
-      await served.process;
+      await served.stop('SIGINT');
     }
   });
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorities, identity, startElasticsearch } from '../../src/index.js';
 import type { FakeElasticsearch } from '../../src/components/elasticsearch.js';
@@ -11,6 +11,7 @@ import { BIN, cliInProcess } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { scratchDir, sharedPki } from '../helpers/pki.js';
 import { requireTool } from '../helpers/tools.js';
+import { startCommand, type RunningCommand } from '../helpers/serve.js';
 
 /*
  * `fleet-tls proxy` on its own, in a process of its own as docker/compose.yaml's `proxy` service
@@ -24,28 +25,14 @@ let fleet: FakeFleetServer;
 let dir: string;
 let cleanup: () => Promise<void>;
 let fleetLocal: string;
-const children: ResultPromise[] = [];
-const output = new Map<ResultPromise, string>();
+const children: RunningCommand[] = [];
 
-function start(args: string[]): ResultPromise {
-  const child = execa(process.execPath, [BIN, ...args], { reject: false, buffer: false, extendEnv: false, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, cwd: dir });
-  output.set(child, '');
-  for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (c: Buffer) => output.set(child, output.get(child) + c.toString()));
+function start(args: string[]): RunningCommand {
+  const child = startCommand(args, { cwd: dir });
   children.push(child);
   return child;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, child: ResultPromise, withinMs = 20_000): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${what}: ${output.get(child)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const stateUrl = (file: string) => readFile(path.join(dir, file), 'utf8').then((t) => (JSON.parse(t) as { url: string }).url);
 /** A command in this process, as a child would run it (status, output without its last newline): no Node start per agent. */
 const inProcess = async (args: string[]) => {
   const result = await cliInProcess(args, dir);
@@ -54,9 +41,9 @@ const inProcess = async (args: string[]) => {
 const run = (args: string[]) => execa(process.execPath, [BIN, ...args], { reject: false, extendEnv: false, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, cwd: dir });
 const agentArgs = (url: string, ...extra: string[]) => ['agent', '--url', url, '--enrollment-token', fleet.enrollmentToken!, '--certificate-authorities', pki.certPath('fleet-ca'), ...extra];
 
-let forward: ResultPromise;
+let forward: RunningCommand;
 let forwardUrl: string;
-let secure: ResultPromise;
+let secure: RunningCommand;
 let secureUrl: string;
 
 beforeAll(async () => {
@@ -75,15 +62,12 @@ beforeAll(async () => {
   secure = start(['proxy', '--secure-proxy', '0', '--secure-proxy-upstream', fleetLocal, '--secure-proxy-upstream-ca', pki.certPath('fleet-ca'),
     '--secure-proxy-cert', pki.certPath('fleet-cert'), '--secure-proxy-cert-key', pki.keyPath('fleet-cert'),
     '--secure-proxy-client-auth', 'required', '--secure-proxy-client-ca', pki.certPath('agent-ca'), '--state-file', 'secure.json']);
-  [forwardUrl, secureUrl] = await Promise.all([
-    waitFor('the forward proxy did not start', () => stateUrl('forward.json'), forward),
-    waitFor('the secure proxy did not start', () => stateUrl('secure.json'), secure),
-  ]);
+  const [forwardState, secureState] = await Promise.all([forward.waitForState('forward.json'), secure.waitForState('secure.json')]);
+  [forwardUrl, secureUrl] = [forwardState.url!, secureState.url!];
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children);
+  await Promise.all(children.map((child) => child.stop()));
   await fleet?.close();
   await es?.close();
   await cleanup?.();
@@ -124,8 +108,8 @@ describe('fleet-tls proxy', () => {
     const status = await execa(curl, ['-sS', '--max-time', '10', '--proxy', forwardUrl, '--cacert', pki.certPath('fleet-ca'), `${fleetLocal}/api/status`], { reject: false });
     expect(status.stdout).toBe('{"name":"fleet-server","status":"HEALTHY"}');
     const target = new URL(fleetLocal).host;
-    await waitFor('no CONNECT line', async () => output.get(forward)!.includes(`[forward-proxy] CONNECT Request (file descriptor 5): CONNECT ${target} HTTP/1.1`) || undefined, forward);
-    expect(output.get(forward)).toContain(`[forward-proxy] CONNECT Established connection to host "localhost" using file descriptor 6.`);
+    await forward.waitFor('no CONNECT line', () => forward.output().includes(`[forward-proxy] CONNECT Request (file descriptor 5): CONNECT ${target} HTTP/1.1`) || undefined);
+    expect(forward.output()).toContain(`[forward-proxy] CONNECT Established connection to host "localhost" using file descriptor 6.`);
     const health = await inProcess(['healthcheck', '--state-file', path.join(dir, 'forward.json')]);
     expect({ code: health.exitCode, out: health.stdout }).toEqual({ code: 0, out: `ready: proxy takes connections at ${forwardUrl}` });
   });
@@ -158,10 +142,10 @@ describe('fleet-tls proxy', () => {
     let seen = '';
     agent.stdout!.on('data', (c: Buffer) => { seen += c.toString(); });
     // A loaded machine may take long to start the agent's process: the wait is generous, never asserted.
-    await waitFor('the agent did not retry', async () => seen.includes('will retry in a moment.') || undefined, forward, 90_000);
+    await forward.waitFor('the agent did not retry', () => seen.includes('will retry in a moment.') || undefined, 90_000);
     const late = start(['proxy', '--forward-proxy', String(port)]);
     const result = await agent;
-    late.kill('SIGTERM');
+    await late.stop();
     expect(result.stdout).toContain(`[agent] warn  Error detected: fail to execute request to fleet-server: proxyconnect tcp: dial tcp 127.0.0.1:${port}: connect: connection refused, will retry in a moment.`);
     expect(result.stdout).toContain('[agent] enrolled, checked in and shipped');
   });
@@ -187,6 +171,6 @@ describe('fleet-tls proxy', () => {
     const agent = await inProcess(agentArgs(local, '--elastic-agent-cert', pki.certPath('agent-cert'), '--elastic-agent-cert-key', pki.keyPath('agent-cert'),
       '--elastic-agent-cert-key-passphrase', pki.passphrasePath, '--result', 'through-secure.json'));
     expect(agent.stdout).toContain('[agent] enrolled, checked in and shipped');
-    expect(output.get(secure)).toMatch(/\[secure-proxy\] info {4}\*\d+ client sent no required SSL certificate while reading client request headers, client: 127\.0\.0\.1, server: [^,]*, request: "GET \/api\/status HTTP\/1\.1", host: "localhost:\d+"/);
+    expect(secure.output()).toMatch(/\[secure-proxy\] info {4}\*\d+ client sent no required SSL certificate while reading client request headers, client: 127\.0\.0\.1, server: [^,]*, request: "GET \/api\/status HTTP\/1\.1", host: "localhost:\d+"/);
   });
 });

@@ -38,8 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  served?.process.kill('SIGINT');
-  await served?.process;
+  await served?.stop('SIGINT');
   await cleanup?.();
 });
 

@@ -144,7 +144,7 @@ describe('README.md', () => {
   describe('serve with curl and openssl', () => {
     let served: Served;
     beforeAll(async () => { served = await serve(path.join(dir, 'certs'), ['--fleet-server-client-auth', 'required']); }, 60_000);
-    afterAll(async () => { served.process.kill('SIGINT'); await served.process; });
+    afterAll(() => served.stop('SIGINT'));
     const run = (command: string) => execa('bash', ['-c', command.replaceAll(':8220', `:${served.fleetServerPort}`)], { cwd: dir, reject: false });
 
     it('curl without a client certificate is refused with TLS 1.3\'s certificate_required, as the comment says', async () => {

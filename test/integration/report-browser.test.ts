@@ -183,8 +183,7 @@ describe('serve --ui in Chromium', () => {
       expect(liveErrors).toEqual([]);
       await live.close();
     } finally {
-      served.process.kill('SIGINT');
-      await served.process;
+      await served.stop('SIGINT');
     }
   });
 });

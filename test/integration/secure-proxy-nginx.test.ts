@@ -1,3 +1,4 @@
+import https from 'node:https';
 import { settledLines } from '../helpers/tools.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -149,20 +150,31 @@ const generic = (lines: readonly string[]) => lines
   .filter((l) => !/closed keepalive connection|client closed connection while SSL handshaking/.test(l))
   .map((l) => l.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT')).sort();
 
-/** Sends the same clients through nginx's server `name` and the fake's; returns both sides' outcomes and lines. */
+/** Access-log lines with the time (in nginx's own $time_local format only) made generic, in a stable order. */
+const genericAccess = (lines: readonly string[]) => lines.map((l) => l.replace(/ \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] /, ' [TIME] ')).sort();
+
+/** Sends the same clients through nginx's server `name` and the fake's; returns both sides' outcomes and lines (error log, access log). */
 async function compare(name: string, client: Client) {
   const upstreamLog = FRONTS[name]!.upstream().log ?? (() => []);
   const realBefore = (await settledLines(() => nginx.lines())).length;
+  const realAccessBefore = (await settledLines(() => nginx.access())).length;
   const upBefore = upstreamLog().length;
   const real = await both(nginx.port(name), client);
   const realLines = (await settledLines(() => nginx.lines())).slice(realBefore);
+  const realAccess = (await settledLines(() => nginx.access())).slice(realAccessBefore);
   const realUpstream = (await settledLines(upstreamLog)).slice(upBefore);
   const fake = fakes[name]!;
   const fakeBefore = fake.log.entries.length;
   const emulated = await both(fake.port, client);
-  const fakeLines = (await settledLines(() => fake.log.entries.map((e) => e.message))).slice(fakeBefore);
+  await settledLines(() => fake.log.entries.map((e) => e.message));
+  const fakeEntries = fake.log.entries.slice(fakeBefore);
+  const fakeLines = fakeEntries.filter((e) => e.fields?.nginxLog !== 'access').map((e) => e.message);
+  const fakeAccess = fakeEntries.filter((e) => e.fields?.nginxLog === 'access').map((e) => e.message);
   const fakeUpstream = (await settledLines(upstreamLog)).slice(upBefore + realUpstream.length);
-  return { real, emulated, realLines: generic(realLines), fakeLines: generic(fakeLines), realUpstream: generic(realUpstream), fakeUpstream: generic(fakeUpstream) };
+  return {
+    real, emulated, realLines: generic(realLines), fakeLines: generic(fakeLines), realUpstream: generic(realUpstream), fakeUpstream: generic(fakeUpstream),
+    realAccess: genericAccess(realAccess), fakeAccess: genericAccess(fakeAccess),
+  };
 }
 
 describe('nginx and the fake secure proxy in front of Fleet Server', () => {
@@ -178,18 +190,52 @@ describe('nginx and the fake secure proxy in front of Fleet Server', () => {
     ['proxy_pass http:// to Fleet Server\'s TLS port passes on Go\'s 400 "Client sent an HTTP request to an HTTPS server."', 'httpToTls', {}, 400, undefined],
     ['proxy_pass https:// to a plain-HTTP Fleet Server is a 502 and OpenSSL\'s "wrong version number"', 'tlsToHttp', {}, 502, 'SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking to upstream'],
   ] as const)('%s', async (_name, server, client, status, line) => {
-    const { real, emulated, realLines, fakeLines } = await compare(server, client);
+    const { real, emulated, realLines, fakeLines, realAccess, fakeAccess } = await compare(server, client);
     expect(real.map((r) => r.status)).toEqual([status, status]);
     expect(emulated).toEqual(real);
     expect(fakeLines).toEqual(realLines);
+    // Every answered request, refused or passed on, has its access-log line, as nginx writes it.
+    expect(realAccess).toHaveLength(2);
+    expect(fakeAccess).toEqual(realAccess);
+    // Go 1.19 names itself; the fake client sends no User-Agent (both proxies log it as "-").
+    const passed = (agent: string) => expect.stringMatching(new RegExp(`^127\\.0\\.0\\.1 - - \\[TIME\\] "GET /api/status HTTP/1\\.1" 200 \\d+ "-" "${agent}"$`));
+    if (status === 200) expect(realAccess).toEqual([passed('-'), passed('Go-http-client/1.1')]);
     if (line) expect(realLines.every((l) => l.includes(line)) && realLines.length === 2).toBe(true);
     else expect(realLines).toEqual([]);
   });
 
+  it('writes the access line of a request with a quote, a backslash and Basic credentials as nginx escapes it; HEAD sends no body bytes', async () => {
+    const ask = (port: number, method: string) => new Promise<number>((resolve, reject) => {
+      const request = https.request({
+        host: '127.0.0.1', port, method, path: '/api/status?x=1', rejectUnauthorized: false,
+        headers: { 'user-agent': 'a"b\\c\u00e9', referer: 'http://ref/', authorization: `Basic ${Buffer.from('bob:pw').toString('base64')}` },
+      }, (response) => { response.resume(); response.on('end', () => resolve(response.statusCode ?? 0)); });
+      request.on('error', reject);
+      request.end();
+    });
+    const read = async (lines: () => Promise<string[]> | string[], run: () => Promise<number[]>) => {
+      const before = (await settledLines(lines)).length;
+      const statuses = await run();
+      return { statuses, lines: genericAccess((await settledLines(lines)).slice(before)) };
+    };
+    const twice = (port: number) => async () => [await ask(port, 'GET'), await ask(port, 'HEAD')];
+    const fake = fakes.optional!;
+    const real = await read(() => nginx.access(), twice(nginx.port('optional')));
+    const emulated = await read(() => fake.log.entries.filter((e) => e.fields?.nginxLog === 'access').map((e) => e.message), twice(fake.port));
+    expect(emulated).toEqual(real);
+    // Node sends the header's é as the one byte 0xE9; Fleet Server's status API answers only GET.
+    expect(real.lines).toEqual([
+      '127.0.0.1 - bob [TIME] "GET /api/status?x=1 HTTP/1.1" 200 42 "http://ref/" "a\\x22b\\x5Cc\\xE9"',
+      '127.0.0.1 - bob [TIME] "HEAD /api/status?x=1 HTTP/1.1" 404 0 "http://ref/" "a\\x22b\\x5Cc\\xE9"',
+    ]);
+  });
+
   it('an agent that does not trust the proxy\'s certificate fails in Go\'s words, and nginx logs the alert it got', async () => {
-    const { real, emulated, realLines, fakeLines } = await compare('optional', { trust: 'es-ca' });
+    const { real, emulated, realLines, fakeLines, realAccess, fakeAccess } = await compare('optional', { trust: 'es-ca' });
     expect(real).toEqual([{ error: 'x509: certificate signed by unknown authority' }, { error: 'x509: certificate signed by unknown authority' }]);
     expect(emulated).toEqual(real);
+    // No request came: nothing in the access log.
+    expect([realAccess, fakeAccess]).toEqual([[], []]);
     expect(realLines).toEqual(Array(2).fill('SSL_do_handshake() failed (SSL: error:0A000412:SSL routines::sslv3 alert bad certificate:SSL alert number 42) while SSL handshaking, client: 127.0.0.1, server: 127.0.0.1:PORT'));
     expect(fakeLines).toEqual(realLines);
   });
@@ -204,9 +250,11 @@ describe('nginx and the fake secure proxy in front of Fleet Server', () => {
     ['TLS 1.3: the same unknown_ca reaches nginx only when it reads the answer', 'upstreamCertUntrusted13',
       'SSL_read() failed (SSL: error:0A000418:SSL routines::tlsv1 alert unknown ca:SSL alert number 48) while reading response header from upstream', 'x509: certificate signed by unknown authority'],
   ] as const)('a Fleet Server that requires a client certificate, the proxy lacking a good one: %s', async (_name, server, line, fleetLine) => {
-    const { real, emulated, realLines, fakeLines, realUpstream, fakeUpstream } = await compare(server, {});
+    const { real, emulated, realLines, fakeLines, realUpstream, fakeUpstream, realAccess, fakeAccess } = await compare(server, {});
     expect(real.map((r) => r.status)).toEqual([502, 502]);
     expect(emulated).toEqual(real);
+    expect(fakeAccess).toEqual(realAccess);
+    expect(realAccess).toEqual(['-', 'Go-http-client/1.1'].map((agent) => `127.0.0.1 - - [TIME] "GET /api/status HTTP/1.1" 502 157 "-" "${agent}"`));
     const expected = `${line}, client: 127.0.0.1, server: , request: "GET /api/status HTTP/1.1", upstream: "https://127.0.0.1:PORT/api/status", host: "127.0.0.1:PORT"`;
     expect(realLines).toEqual([expected, expected]);
     expect(fakeLines).toEqual(realLines);

@@ -36,7 +36,7 @@ const status = (port: number) => `https://localhost:${port}/api/status`;
 describe('serve with one-way TLS', () => {
   let served: Served;
   beforeAll(async () => { served = await serve(path.join(dir, 'certs')); });
-  afterAll(async () => { served.process.kill('SIGTERM'); await served.process; });
+  afterAll(() => served.stop());
 
   it('prints both URLs once Fleet Server is healthy', () => {
     expect(served.ready.fleetServer).toBe(`https://127.0.0.1:${served.fleetServerPort}`);
@@ -110,7 +110,7 @@ describe('serve with one-way TLS', () => {
 describe('serve with client authentication required', () => {
   let served: Served;
   beforeAll(async () => { served = await serve(path.join(dir, 'certs'), ['--fleet-server-client-auth', 'required']); });
-  afterAll(async () => { served.process.kill('SIGTERM'); await served.process; });
+  afterAll(() => served.stop());
 
   it('refuses curl without a certificate (TLS 1.3: certificate_required after the handshake)', async () => {
     const result = await curl(['--cacert', pki.certPath('fleet-ca'), status(served.fleetServerPort)]);
@@ -146,8 +146,7 @@ describe('serve as a process', () => {
   it('stops cleanly on SIGTERM and on SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const served = await serve(path.join(dir, 'certs'));
-      served.process.kill(signal);
-      const result = await served.process;
+      const result = await served.stop(signal);
       expect(result.exitCode).toBe(0);
     }
   });

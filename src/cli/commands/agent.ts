@@ -13,7 +13,7 @@ import type { Leg } from '../../report/leg.js';
 import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js';
 import { applyElasticEnv } from '../elastic-env.js';
 import type { Io } from '../io.js';
-import { HARNESS_ENV, parseDurationFlag, parseUrlFlag, pathList, streamLogs, writeState } from './component-shared.js';
+import { HARNESS_ENV, parseDurationFlag, parseUrlFlag, pathList, streamLogs, writeState, stateFileOf } from './component-shared.js';
 
 interface AgentCliOptions {
   url?: string;
@@ -97,7 +97,7 @@ export function registerAgent(program: Command, io: Io, env: NodeJS.ProcessEnv =
         } : {}),
       };
       const resultFile = options.result ? abs(options.result) : env[HARNESS_ENV.resultDir] ? path.join(env[HARNESS_ENV.resultDir]!, `${hostname()}.json`) : undefined;
-      const stateFile = options.stateFile ?? env[HARNESS_ENV.stateFile];
+      const stateFile = stateFileOf(io, options.stateFile, env);
       const log = new ComponentLog('agent');
       streamLogs(io, [log], options.json);
       const startedAt = new Date();

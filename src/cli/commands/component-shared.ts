@@ -38,6 +38,15 @@ export interface ComponentState {
   readonly clientAuthentication?: string;
 }
 
+/**
+ * --state-file, else $HARNESS_STATE_FILE, against the command's working directory as every other
+ * path it takes: `healthcheck --state-file REL` reads the file the component wrote with the same REL.
+ */
+export function stateFileOf(io: Io, given: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const file = given ?? env[HARNESS_ENV.stateFile];
+  return file ? path.resolve(io.cwd, file) : undefined;
+}
+
 /** Written atomically (a temporary file renamed over it), so `healthcheck` never reads half of it. */
 export async function writeState(file: string | undefined, state: ComponentState): Promise<void> {
   if (!file) return;

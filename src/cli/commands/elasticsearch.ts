@@ -9,8 +9,8 @@ import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js'
 import { DEFAULT_VERSIONS, only, parseClientAuthentication } from '../../tls/settings.js';
 import { applyElasticEnv } from '../elastic-env.js';
 import type { Io } from '../io.js';
-import { apiKeyOf, defaultBindHost, HARNESS_ENV, localUrl, pathList, streamLogs, writeStateOrClose } from './component-shared.js';
-import { parsePort, parseVersions, pkiFor } from './shared.js';
+import { apiKeyOf, defaultBindHost, HARNESS_ENV, localUrl, pathList, streamLogs, writeStateOrClose, stateFileOf } from './component-shared.js';
+import { named, parsePort, parseVersions, pkiFor } from './shared.js';
 
 interface ElasticsearchCliOptions {
   certs: string;
@@ -50,13 +50,15 @@ export function registerElasticsearch(program: Command, io: Io, env: NodeJS.Proc
       const versions = parseVersions(options.tls);
       if (Boolean(options.cert) !== Boolean(options.key)) throw new HarnessError('FTH_USAGE', '--cert and --key go together');
       const apiKey = options.enrollmentToken ? apiKeyOf(options.enrollmentToken, '--enrollment-token') : undefined;
-      const needPki = !options.cert || !options.certificateAuthorities;
-      const pki = needPki ? (await pkiFor(io, options.certs)).pki : undefined;
+      // The files the flags name are read before a PKI is written for what they leave out: bad input writes nothing.
+      const given = options.cert ? named({ certificate: '--cert', key: '--key' }, () => loadIdentity(path.resolve(io.cwd, options.cert!), path.resolve(io.cwd, options.key!))) : undefined;
+      const givenCas = options.certificateAuthorities ? named('--certificate-authorities', () => loadCertificateAuthorities(pathList(options.certificateAuthorities, io))) : undefined;
+      const pki = !given || !givenCas ? (await pkiFor(io, options.certs)).pki : undefined;
       const host = options.host ?? defaultBindHost(env);
       const serviceToken = options.serviceToken ?? newServiceToken();
       const es = await FakeElasticsearch.start({
-        identity: options.cert ? loadIdentity(path.resolve(io.cwd, options.cert), path.resolve(io.cwd, options.key!)) : identity(pki!, 'es-cert'),
-        clientCertificateAuthorities: options.certificateAuthorities ? loadCertificateAuthorities(pathList(options.certificateAuthorities, io)) : authorities(pki!, 'es-ca'),
+        identity: given ?? identity(pki!, 'es-cert'),
+        clientCertificateAuthorities: givenCas ?? authorities(pki!, 'es-ca'),
         clientAuthentication,
         versions: versions.length === 1 ? only(versions[0]!) : DEFAULT_VERSIONS,
         serviceToken,
@@ -66,7 +68,7 @@ export function registerElasticsearch(program: Command, io: Io, env: NodeJS.Proc
       if (apiKey) es.state.apiKeys.set(apiKey.id, { secret: apiKey.secret, name: 'enrollment-key (FLEET_ENROLLMENT_TOKEN)', owner: serviceAccount('token') });
       streamLogs(io, [es.log], options.json);
       if (!options.serviceToken) io.out(`[elasticsearch] service token for Fleet Server: ${serviceToken}\n`);
-      const stateFile = options.stateFile ?? env[HARNESS_ENV.stateFile];
+      const stateFile = stateFileOf(io, options.stateFile, env);
       await writeStateOrClose(stateFile, { component: 'elasticsearch', pid: process.pid, url: localUrl('https', host, es.port) }, () => es.close());
       const signal = await io.untilStopped();
       await es.close();

@@ -7,9 +7,9 @@ import { HarnessError, systemErrorCode } from '../../errors.js';
 import { loadCertificateAuthorities, loadIdentity } from '../../tls/material.js';
 import { applyElasticEnv } from '../elastic-env.js';
 import type { Io } from '../io.js';
-import { apiKeyOf, defaultBindHost, HARNESS_ENV, localUrl, parseUrlFlag, pathList, streamLogs, tokenFrom, writeState, writeStateOrClose } from './component-shared.js';
+import { apiKeyOf, defaultBindHost, HARNESS_ENV, localUrl, parseUrlFlag, pathList, streamLogs, tokenFrom, writeState, writeStateOrClose, stateFileOf } from './component-shared.js';
 import { oneOfModes } from './elasticsearch.js';
-import { parsePort, pkiFor } from './shared.js';
+import { named, parsePort, pkiFor } from './shared.js';
 
 interface FleetServerCliOptions {
   certs: string;
@@ -68,7 +68,8 @@ export function registerFleetServer(program: Command, io: Io, env: NodeJS.Proces
       applyElasticEnv(command, 'fleet-server', env);
       if (!options.fleetServerEs) throw new HarnessError('FTH_USAGE', 'fleet-server needs --fleet-server-es (or FLEET_SERVER_ELASTICSEARCH_HOST)');
       const esUrl = parseUrlFlag(options.fleetServerEs, '--fleet-server-es');
-      const serviceToken = tokenFrom(options.fleetServerServiceToken, options.fleetServerServiceTokenPath, '--fleet-server-service-token');
+      const abs = (file: string) => path.resolve(io.cwd, file);
+      const serviceToken = tokenFrom(options.fleetServerServiceToken, options.fleetServerServiceTokenPath && abs(options.fleetServerServiceTokenPath), '--fleet-server-service-token');
       if (!serviceToken) throw new HarnessError('FTH_USAGE', 'fleet-server needs --fleet-server-service-token or -path (or FLEET_SERVER_SERVICE_TOKEN)');
       if (options.enrollmentToken) apiKeyOf(options.enrollmentToken, '--enrollment-token');
       if (Boolean(options.fleetServerEsCert) !== Boolean(options.fleetServerEsCertKey)) throw new HarnessError('FTH_USAGE', '--fleet-server-es-cert and --fleet-server-es-cert-key go together');
@@ -76,21 +77,26 @@ export function registerFleetServer(program: Command, io: Io, env: NodeJS.Proces
       const clientAuthentication = oneOfModes(options.fleetServerClientAuth, '--fleet-server-client-auth');
       const port = parsePort(options.fleetServerPort, '--fleet-server-port');
       const host = options.fleetServerHost ?? defaultBindHost(env);
-      const abs = (file: string) => path.resolve(io.cwd, file);
-      const needPki = !options.fleetServerCert || !options.certificateAuthorities;
-      const pki = needPki ? (await pkiFor(io, options.certs)).pki : undefined;
+      // Every file the flags name is read before a PKI is written for what they leave out: bad input writes nothing.
+      const given = options.fleetServerCert
+        ? named({ certificate: '--fleet-server-cert', key: '--fleet-server-cert-key', passphrase: '--fleet-server-cert-key-passphrase' },
+          () => loadIdentity(abs(options.fleetServerCert!), abs(options.fleetServerCertKey!), options.fleetServerCertKeyPassphrase ? abs(options.fleetServerCertKeyPassphrase) : undefined))
+        : undefined;
+      const givenCas = options.certificateAuthorities ? named('--certificate-authorities', () => loadCertificateAuthorities(pathList(options.certificateAuthorities, io))) : undefined;
       const esCaFiles = pathList(options.fleetServerEsCa, io);
       const outputCaFiles = options.outputCa ? pathList(options.outputCa, io) : esCaFiles;
+      const esCas = esCaFiles.length ? named('--fleet-server-es-ca', () => loadCertificateAuthorities(esCaFiles)) : undefined;
+      const esCertificate = options.fleetServerEsCert
+        ? named({ certificate: '--fleet-server-es-cert', key: '--fleet-server-es-cert-key' }, () => loadIdentity(abs(options.fleetServerEsCert!), abs(options.fleetServerEsCertKey!)))
+        : undefined;
+      const outputCas = outputCaFiles.map(readPem);
+      const pki = !given || !givenCas ? (await pkiFor(io, options.certs)).pki : undefined;
 
       const fleet = await FakeFleetServer.start({
-        identity: options.fleetServerCert
-          ? loadIdentity(abs(options.fleetServerCert), abs(options.fleetServerCertKey!), options.fleetServerCertKeyPassphrase ? abs(options.fleetServerCertKeyPassphrase) : undefined)
-          : identity(pki!, 'fleet-cert'),
+        identity: given ?? identity(pki!, 'fleet-cert'),
         host,
         port,
-        certificateAuthorities: options.certificateAuthorities
-          ? loadCertificateAuthorities(pathList(options.certificateAuthorities, io))
-          : authorities(pki!, 'fleet-ca', 'agent-ca'),
+        certificateAuthorities: givenCas ?? authorities(pki!, 'fleet-ca', 'agent-ca'),
         clientAuthentication,
         ...(options.fleetServerInsecureHttp ? { tls: false } : {}),
         policyId: options.fleetServerPolicy,
@@ -100,21 +106,21 @@ export function registerFleetServer(program: Command, io: Io, env: NodeJS.Proces
           serviceToken,
           tls: {
             ...(options.fleetServerEsInsecure ? { verificationMode: 'none' as const } : {}),
-            ...(esCaFiles.length ? { certificateAuthorities: loadCertificateAuthorities(esCaFiles) } : {}),
+            ...(esCas ? { certificateAuthorities: esCas } : {}),
             ...(options.fleetServerEsCaTrustedFingerprint ? { caTrustedFingerprint: options.fleetServerEsCaTrustedFingerprint } : {}),
-            ...(options.fleetServerEsCert ? { certificate: loadIdentity(abs(options.fleetServerEsCert), abs(options.fleetServerEsCertKey!)) } : {}),
+            ...(esCertificate ? { certificate: esCertificate } : {}),
           },
         },
         output: {
           type: 'elasticsearch',
           hosts: options.outputHosts ? options.outputHosts.split(',').map((h) => h.trim()).filter(Boolean) : [esUrl.href.replace(/\/$/, '')],
           // Inline PEM, as Fleet puts the output's CA in the policy: the agent's host need not have the file.
-          ...(outputCaFiles.length ? { ssl: { certificate_authorities: outputCaFiles.map(readPem) } } : {}),
+          ...(outputCas.length ? { ssl: { certificate_authorities: outputCas } } : {}),
         },
       });
       streamLogs(io, [fleet.log], options.json);
       if (fleet.enrollmentToken && !options.enrollmentToken) io.out(`[fleet-server] enrollment token for agents: ${fleet.enrollmentToken}\n`);
-      const stateFile = options.stateFile ?? env[HARNESS_ENV.stateFile];
+      const stateFile = stateFileOf(io, options.stateFile, env);
       const url = localUrl(options.fleetServerInsecureHttp ? 'http' : 'https', host, fleet.port);
       const current = () => ({ component: 'fleet-server' as const, pid: process.pid, url, state: fleet.state, clientAuthentication });
       const record = () => writeState(stateFile, current());

@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { Command } from 'commander';
 import { HarnessError, systemErrorCode } from '../../errors.js';
 import type { Io } from '../io.js';
-import { HARNESS_ENV, type ComponentState } from './component-shared.js';
+import { HARNESS_ENV, stateFileOf, type ComponentState } from './component-shared.js';
 import { endpointOf } from '../../endpoint.js';
 
 /**
@@ -24,7 +24,8 @@ export function registerHealthcheck(program: Command, io: Io, env: NodeJS.Proces
       if (!file) throw new HarnessError('FTH_USAGE', `healthcheck needs --state-file or $${HARNESS_ENV.stateFile}`);
       let state: ComponentState;
       try {
-        state = JSON.parse(await readFile(file, 'utf8')) as ComponentState;
+        // Read where the component wrote it: against the command's directory, as they resolve it.
+        state = JSON.parse(await readFile(stateFileOf(io, file, env)!, 'utf8')) as ComponentState;
       } catch (error) {
         io.out(`not ready: no component has started here yet (${file}: ${systemErrorCode(error) ?? 'unreadable'})\n`);
         io.exitCode = 1;

@@ -6,7 +6,7 @@ import { NGINX_1_22_VERSIONS } from '../../components/proxy/secure-proxy.js';
 import type { Pki } from '../../pki/store.js';
 import { DEFAULT_VERSIONS, only } from '../../tls/settings.js';
 import type { Io } from '../io.js';
-import { defaultBindHost, HARNESS_ENV, localUrl, parseDurationFlag, parseUrlFlag, streamLogs, writeStateOrClose } from './component-shared.js';
+import { defaultBindHost, HARNESS_ENV, localUrl, parseDurationFlag, parseUrlFlag, streamLogs, writeStateOrClose, stateFileOf } from './component-shared.js';
 import { addProxyOptions, planProxies, proxyLine, startProxies, type ServeProxyFlags } from './serve-proxies.js';
 import { parseVersions, pkiFor } from './shared.js';
 import { endpointOf } from '../../endpoint.js';
@@ -53,7 +53,9 @@ export function registerProxy(program: Command, io: Io, env: NodeJS.ProcessEnv =
     // Only the secure and intercepting proxies hold certificates: a forward proxy writes no PKI.
     const needsPki = options.proxyIntercept !== undefined
       || (options.secureProxy !== undefined && !(options.secureProxyCert && options.secureProxyClientCa));
-    const pki = needsPki ? (await pkiFor(io, options.certs)).pki : NO_PKI;
+    // Every file a flag names is checked against the PKI it would get before that PKI is written:
+    // a bad --secure-proxy-cert pair leaves no certs directory behind (nor a state file).
+    const pki = needsPki ? (await pkiFor(io, options.certs, (candidate) => void planProxies(options, candidate))).pki : NO_PKI;
     const plan = planProxies(options, pki);
     const host = options.host ?? defaultBindHost(env);
     const upstreamUrl = upstream?.href.replace(/\/$/, '') ?? '';
@@ -67,7 +69,7 @@ export function registerProxy(program: Command, io: Io, env: NodeJS.ProcessEnv =
     io.out(options.json ? `${JSON.stringify({ ready: proxies.ready })}\n` : `${proxies.lines.join('\n')}\nready; Ctrl-C stops\n`);
     const first = Object.values(proxies.ready)[0]!;
     const listening = new URL(first);
-    await writeStateOrClose(options.stateFile ?? env[HARNESS_ENV.stateFile], {
+    await writeStateOrClose(stateFileOf(io, options.stateFile, env), {
       component: 'proxy', pid: process.pid,
       url: localUrl(listening.protocol === 'https:' ? 'https' : 'http', host, Number(listening.port)),
     }, () => proxies.close());

@@ -11,6 +11,7 @@ import { parseClientAuthentication, type ClientAuthentication } from '../../tls/
 import { checkServiceToken } from '../../tokens.js';
 import type { Io } from '../io.js';
 import { parsePort, parseVersions, pkiFor } from './shared.js';
+import type { Pki } from '../../pki/store.js';
 import { startLiveView, type LiveView } from '../../ui/live.js';
 import { addProxyOptions, planProxies, proxyLine, startProxies, type ServeProxyFlags, type StartedProxies } from './serve-proxies.js';
 
@@ -66,24 +67,29 @@ export function registerServe(program: Command, io: Io): void {
       const uiPort = options.ui === undefined ? undefined : parsePort(options.ui, '--ui');
       const versions = parseVersions(options.tls);
       const tls = versions.length === 1 ? { tls: versions[0]! } : {};
-      const { pki } = await pkiFor(io, options.certs);
-      const proxyPlan = planProxies(options, pki);
       const serviceToken = options.serviceToken === undefined ? newServiceToken() : checkServiceToken(options.serviceToken, '--service-token');
+      const flag: Record<string, string | undefined> = {
+        'es-cert': options.esCert, 'es-cert-key': options.esCertKey, 'es-keystore': options.esKeystore,
+        'es-keystore-password': options.esKeystorePassword, 'es-client-ca': options.esClientCa,
+      };
+      const esMaterial = (from: Pki) => elasticsearchMaterial({
+        str: (name) => flag[name],
+        file: (name) => flag[name],
+        list: (name) => flag[name]?.split(',').filter(Boolean),
+      }, from);
+      // Every file a flag names is checked against the PKI before that PKI is written: bad input writes nothing.
+      const { pki } = await pkiFor(io, options.certs, (candidate) => {
+        planProxies(options, candidate);
+        esMaterial(candidate);
+      });
+      const proxyPlan = planProxies(options, pki);
       const print = (entry: LogEntry) => {
         if (options.quiet) return;
         const message = proxyLine(entry);
         io.out(options.json ? `${JSON.stringify({ component: entry.component, level: entry.level, message })}\n` : `[${entry.component}] ${message}\n`);
       };
 
-      const flag: Record<string, string | undefined> = {
-        'es-cert': options.esCert, 'es-cert-key': options.esCertKey, 'es-keystore': options.esKeystore,
-        'es-keystore-password': options.esKeystorePassword, 'es-client-ca': options.esClientCa,
-      };
-      const material = elasticsearchMaterial({
-        str: (name) => flag[name],
-        file: (name) => flag[name],
-        list: (name) => flag[name]?.split(',').filter(Boolean),
-      }, pki);
+      const material = esMaterial(pki);
       const es = await FakeElasticsearch.start({
         ...material, host: options.host, port: esPort, clientAuthentication: esClientAuth, serviceToken,
         versions: tls.tls ? only(tls.tls) : DEFAULT_VERSIONS,

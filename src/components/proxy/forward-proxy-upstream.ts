@@ -43,10 +43,41 @@ export function upstreamRequest(
     `${line} HTTP/1.${minor}`,
     ...(host ? [`Host: ${value(host)}`] : []),
     'Connection: close',
-    `Via: 1.${minor} ${os.hostname()} (${TINYPROXY_VERSION})`,
+    `Via: ${via(minor)}`,
     ...kept,
   ];
   return `${head.join('\r\n')}\r\n\r\n`;
+}
+
+/** tinyproxy's own Via entry, with the client's HTTP version (`1.1 vm (tinyproxy/1.11.1)`). */
+const via = (minor: string) => `1.${minor} ${os.hostname()} (${TINYPROXY_VERSION})`;
+
+/** Headers tinyproxy 1.11 drops from a server's answer (reqs.c, process_server_headers' skipheaders), besides Connection and what it lists. */
+const ANSWER_SKIPPED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'via']);
+
+/**
+ * The answer head tinyproxy 1.11 gives the client of a plain (non-CONNECT) request, recorded from
+ * Debian's tinyproxy 1.11.1 (test/integration/forward-proxy-parent.test.ts): the server's status
+ * line as it came, then `Via:` (the server's first Via, if any, then tinyproxy's own entry with the
+ * client's HTTP version), then the server's headers in their order, each name once (1.11's header
+ * table keeps the first: a second Set-Cookie is lost), values without leading blanks, and without
+ * the hop-by-hop ones.
+ */
+export function answerHead(head: Buffer, clientVersion: string): Buffer {
+  const minor = /^HTTP\/1\.(\d)$/.exec(clientVersion)?.[1] ?? '0';
+  const [status = '', ...lines] = head.toString('latin1').replace(/\r?\n\r?\n$/, '').split(/\r?\n/);
+  const first = new Map<string, { name: string; value: string }>();
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim();
+    if (!first.has(name.toLowerCase())) first.set(name.toLowerCase(), { name, value: line.slice(colon + 1).replace(/^[ \t]+/, '') });
+  }
+  const listed = new Set((first.get('connection')?.value ?? '').split(',').map((t) => t.trim().toLowerCase()));
+  const upstreamVia = first.get('via')?.value;
+  const kept = [...first].filter(([key]) => !ANSWER_SKIPPED.has(key) && !listed.has(key)).map(([, h]) => `${h.name}: ${h.value}`);
+  const out = [status, `Via: ${upstreamVia ? `${upstreamVia}, ` : ''}${via(minor)}`, ...kept];
+  return Buffer.from(`${out.join('\r\n')}\r\n\r\n`, 'latin1');
 }
 
 /**

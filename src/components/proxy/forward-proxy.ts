@@ -4,7 +4,7 @@ import { ComponentLog } from '../log.js';
 import type { Identity } from '../../tls/material.js';
 import { carriesBasic, hostPort } from './proxy-url.js';
 import { Descriptors, dialUpstream, ProxyListener, splice, type Resolve } from './proxy-listener.js';
-import { readAnswerHead, upstreamRequest, TINYPROXY_VERSION } from './forward-proxy-upstream.js';
+import { answerHead, readAnswerHead, upstreamRequest, TINYPROXY_VERSION } from './forward-proxy-upstream.js';
 
 /** How {@link FakeForwardProxy} listens, whom it lets through, and where it sends each CONNECT. */
 export interface ForwardProxyOptions {
@@ -150,6 +150,9 @@ export class FakeForwardProxy implements AsyncDisposable {
       client.write(`HTTP/1.0 200 Connection established\r\nProxy-agent: ${VERSION}\r\n\r\n`);
     } else {
       upstream.write(upstreamRequest(method, where, version, headerLines, { viaParent: false, authConsumed: this.options.auth !== undefined }));
+      if (rest.length) upstream.write(rest);
+      // tinyproxy answers a plain request with the server's head rewritten (its Via added), then relays the rest.
+      return this.relayAnswer(client, upstream, version, () => write('INFO', `Closed connection between local client (fd:${fd}) and remote client (fd:${upstreamFd})`));
     }
     if (rest.length) upstream.write(rest);
     // A client that left while the dial was under way finds the relay's first read at its end, as
@@ -218,8 +221,38 @@ export class FakeForwardProxy implements AsyncDisposable {
     }
     client.off('data', onEarly);
     client.pause();
-    client.write(Buffer.concat([answer.head, answer.rest]));
+    // A plain request's answer gets tinyproxy's Via; the parent's answer to a CONNECT is passed on as it came.
+    client.write(Buffer.concat([request.connect ? answer.head : answerHead(answer.head, request.version), answer.rest]));
     splice(client, upstream, () => write('INFO', `Closed connection between local client (fd:${fd}) and remote client (fd:${upstreamFd})`));
+    upstream.resume();
+    client.resume();
+  }
+
+  /**
+   * The server's answer to a plain request, as tinyproxy relays it: the client's body goes on
+   * while the answer head is awaited, the head goes out rewritten (answerHead), then both ways
+   * are spliced. A server that closes before its head closes the client too.
+   */
+  private async relayAnswer(client: net.Socket, upstream: net.Socket, version: string, closed: () => void): Promise<void> {
+    upstream.on('error', () => {});
+    const toUpstream = (chunk: Buffer) => {
+      if (!upstream.write(chunk)) {
+        client.pause();
+        upstream.once('drain', () => client.resume());
+      }
+    };
+    client.on('data', toUpstream);
+    client.resume();
+    const answer = await readAnswerHead(upstream);
+    client.off('data', toUpstream);
+    if (!answer || client.destroyed) {
+      client.destroy();
+      upstream.destroy();
+      return closed();
+    }
+    client.pause();
+    client.write(Buffer.concat([answerHead(answer.head, version), answer.rest]));
+    splice(client, upstream, closed);
     upstream.resume();
     client.resume();
   }

@@ -7,7 +7,7 @@ import type { Identity } from '../../tls/material.js';
 import { sharedContext } from '../../tls/shared-context.js';
 import type { Cert } from '../../x509/certificate.js';
 import type { ServerConnection } from '../server-dialect.js';
-import { CERTIFICATE_ERROR, errorPage, NO_CERTIFICATE, opensslFailure, PLAIN_HTTP, requestContext, verifyError } from './nginx-words.js';
+import { CERTIFICATE_ERROR, errorPage, NO_CERTIFICATE, opensslFailure, PLAIN_HTTP, requestContext, verifyError, type AccessRecord } from './nginx-words.js';
 
 /** The client-facing side of the secure proxy: nginx's `listen ... ssl` server block. */
 export interface FrontSettings {
@@ -34,6 +34,8 @@ export interface FrontHooks {
   readonly log: (connection: FrontConnection, level: 'info' | 'error', line: string) => void;
   readonly serve: (socket: tls.TLSSocket, connection: FrontConnection) => void;
   readonly listenAddress: () => string;
+  /** A request answered here (plain HTTP on the TLS port), for the access log. */
+  readonly access?: (connection: FrontConnection, record: Omit<AccessRecord, 'client'>) => void;
 }
 
 /**
@@ -51,6 +53,7 @@ export function acceptFront(raw: net.Socket, settings: FrontSettings, context: t
       const request = plainRequest(first, raw);
       hooks.log(connection, 'info', `client sent plain HTTP request to HTTPS port while reading client request headers, ${requestContext(request)}`);
       const body = errorPage(400, PLAIN_HTTP);
+      hooks.access?.(connection, { request: request.line, status: 400, bytes: request.method === 'HEAD' ? 0 : Buffer.byteLength(body), headers: request.headers });
       return Buffer.from(`HTTP/1.1 400 Bad Request\r\nServer: nginx/1.22.1\r\nDate: ${new Date().toUTCString()}\r\nContent-Type: text/html\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, 'latin1');
     },
   });
@@ -133,10 +136,13 @@ export function judgeRequest(
   };
 }
 
-/** The request line and Host of a plain HTTP request's first bytes, for nginx's context. */
-function plainRequest(first: Buffer, raw: net.Socket): Parameters<typeof requestContext>[0] {
+/** The request line and headers of a plain HTTP request's first bytes, for nginx's context and access log. */
+function plainRequest(first: Buffer, raw: net.Socket): Parameters<typeof requestContext>[0] & { line: string; headers: AccessRecord['headers'] } {
   const text = first.toString('latin1');
   const line = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r?\n/.exec(text);
-  const host = /\r?\nhost:[ \t]*([^\r\n]*)/i.exec(text)?.[1] ?? '';
-  return { client: (raw.remoteAddress ?? '').replace(/^::ffff:/, ''), method: line?.[1] ?? 'GET', path: line?.[2] ?? '/', host };
+  const header = (name: string) => new RegExp(`\\r?\\n${name}:[ \\t]*([^\\r\\n]*)`, 'i').exec(text)?.[1];
+  return {
+    client: (raw.remoteAddress ?? '').replace(/^::ffff:/, ''), method: line?.[1] ?? 'GET', path: line?.[2] ?? '/', host: header('host') ?? '',
+    line: /^[^\r\n]*/.exec(text)![0], headers: { authorization: header('authorization'), referer: header('referer'), 'user-agent': header('user-agent') },
+  };
 }

@@ -5,7 +5,7 @@ import type { Cert } from '../../x509/certificate.js';
 import { only, type ClientAuthentication, type VersionRange } from '../../tls/settings.js';
 import { acceptFront, frontContext, judgeRequest, type FrontConnection, type FrontSettings } from './secure-front.js';
 import { callUpstream, type UpstreamCall, type UpstreamSettings } from './secure-upstream.js';
-import { errorPage, requestContext } from './nginx-words.js';
+import { accessLine, errorPage, requestContext, type AccessRecord } from './nginx-words.js';
 import { ProxyListener } from './proxy-listener.js';
 import { settledConnection } from '../connection-wait.js';
 
@@ -121,6 +121,7 @@ export class FakeSecureProxy implements AsyncDisposable {
           server.emit('connection', socket);
         },
         listenAddress: () => `${options.host ?? '127.0.0.1'}:${proxy!.port}`,
+        access: (c, record) => proxy!.access(c, record),
       });
       proxy!.track(connection);
     });
@@ -191,14 +192,27 @@ export class FakeSecureProxy implements AsyncDisposable {
     this.log.write(level === 'crit' ? 'error' : level, line, { connection: connection.number, clientPort: connection.remotePort, ...(level === 'crit' ? { nginxLevel: 'crit' } : {}) });
   }
 
+  /**
+   * A request's line in the access log, which nginx writes for every request it answers (a refusal
+   * and a 502 included), after the error log's line about it. `fields.nginxLog` tells it from those.
+   */
+  private access(connection: FrontConnection, record: Omit<AccessRecord, 'client'>): void {
+    this.log.write('info', accessLine({ client: connection.remoteAddress, ...record }), { clientPort: connection.remotePort, nginxLog: 'access' });
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const connection = this.bySocket.get(req.socket);
     if (!connection) throw new Error('a request on a connection the proxy did not accept');
     const context = { client: connection.remoteAddress, method: req.method ?? 'GET', path: req.url ?? '/', host: req.headers.host ?? '' };
+    // $body_bytes_sent: nothing of the body goes out for HEAD.
+    const logged = (status: number, body: number) => this.access(connection, {
+      request: `${context.method} ${context.path} HTTP/${req.httpVersion}`, status, bytes: req.method === 'HEAD' ? 0 : body, headers: req.headers,
+    });
     const page = (status: 400 | 502, reason?: string) => {
       const body = errorPage(status, reason);
       res.writeHead(status, { server: 'nginx/1.22.1', 'content-type': 'text/html', 'content-length': Buffer.byteLength(body), ...(status === 400 ? { connection: 'close' } : {}) });
       res.end(body);
+      logged(status, Buffer.byteLength(body));
     };
     const refusal = judgeRequest(this.front, connection);
     if (refusal) {
@@ -223,5 +237,17 @@ export class FakeSecureProxy implements AsyncDisposable {
     }
     res.writeHead(answer.status, { server: 'nginx/1.22.1', ...headers });
     res.end(call.body);
+    logged(answer.status, sentBytes(call.body?.length ?? 0, headers, answer.status, req.httpVersion));
   }
+}
+
+/**
+ * $body_bytes_sent of an answer passed on: an upstream answer without Content-Length goes to an
+ * HTTP/1.1 client chunked (by nginx as by Node here), and nginx counts the chunk framing too
+ * (real nginx: Go's 48-byte HTTP/1.0 400 page is logged as 59 bytes).
+ */
+function sentBytes(length: number, headers: http.OutgoingHttpHeaders, status: number, httpVersion: string): number {
+  const chunked = headers['content-length'] === undefined && httpVersion === '1.1' && status !== 204 && status !== 304;
+  if (!chunked) return length;
+  return (length > 0 ? length.toString(16).length + 2 + length + 2 : 0) + '0\r\n\r\n'.length;
 }
