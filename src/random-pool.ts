@@ -23,3 +23,16 @@ export function pooledRandomBytes(size: number): Buffer {
   next += size;
   return bytes;
 }
+
+/** pooledRandomBytes(size) as hex, without a buffer of the caller's own in between. */
+export function pooledRandomHex(size: number): string {
+  if (size > BLOCK / 4) return pooledRandomBytes(size).toString('hex');
+  if (next + size > block.length) {
+    block = randomFillSync(Buffer.allocUnsafe(BLOCK));
+    next = 0;
+  }
+  const hex = block.toString('hex', next, next + size);
+  block.fill(0, next, next + size);
+  next += size;
+  return hex;
+}

@@ -18,6 +18,12 @@ export function goRefusesPathEscape(target: string | undefined): boolean {
 /** A path WHATWG URL parsing leaves as it is: no query, escape, dot segment, backslash or leading `//`. */
 const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_\-/]*$/;
 
+/** requestTarget's pathname alone: the routes' own paths without building a query for them. */
+export function requestPath(target: string | undefined): string {
+  const raw = target ?? '/';
+  return PLAIN_PATH.test(raw) ? raw : requestTarget(raw).pathname;
+}
+
 export function requestTarget(target: string | undefined): { readonly pathname: string; readonly searchParams: URLSearchParams } {
   const raw = target ?? '/';
   // The routes' own paths (every load request): no URL to build.

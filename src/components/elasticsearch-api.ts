@@ -1,5 +1,5 @@
 import type { DirectReply } from '../load/direct-http.js';
-import { requestTarget } from '../request-target.js';
+import { requestPath } from '../request-target.js';
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { clusterHealth, clusterInfo, license, type ClusterIdentity } from './elasticsearch/cluster.js';
@@ -137,8 +137,8 @@ export async function route(state: ElasticsearchState, request: EsRequest): Prom
     if (error instanceof EsDecodeError) return badParameter(error.message);
     throw error;
   }
-  const url = requestTarget(request.uri);
-  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  const pathname = requestPath(request.uri);
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
   const routed = routesFor(path);
   if (routed.matching.length === 0) return noHandler(request.uri, request.method);
   const { matching, allowed, decoded } = routed;

@@ -1,6 +1,6 @@
-import { requestTarget } from '../request-target.js';
+import { requestPath } from '../request-target.js';
 import { randomUUID } from 'node:crypto';
-import { pooledRandomBytes } from '../random-pool.js';
+import { pooledRandomHex } from '../random-pool.js';
 import { goDurationMs } from '../dialects/go.js';
 import { elasticError } from './elastic-error.js';
 import type { FleetBackend, FleetRequest } from './fleet-server-backend.js';
@@ -19,7 +19,7 @@ const CHECKIN = /^\/api\/fleet\/agents\/([^/]+)\/checkin$/;
 const ACKS = /^\/api\/fleet\/agents\/([^/]+)\/acks$/;
 
 export async function fleetRoutes(server: FleetBackend, req: FleetRequest, body: string): Promise<FleetReply> {
-  const path = requestTarget(req.url).pathname;
+  const path = requestPath(req.url);
   const method = req.method ?? 'GET';
   if (method === 'GET' && path === '/api/status') return status(server, req);
   if (method === 'POST' && path === '/api/fleet/agents/enroll') return enroll(server, req, body);
@@ -45,7 +45,7 @@ async function authorize(server: FleetBackend, req: FleetRequest): Promise<Fleet
   const header = req.headers.authorization;
   if (!header) return failure(401, 'ErrNoAuthHeader', 'no authorization header');
   if (!header.startsWith('ApiKey ')) return failure(400, 'ErrMalformedHeader', 'malformed authorization header');
-  const [apiKeyId = ''] = Buffer.from(header.slice('ApiKey '.length), 'base64').toString('utf8').split(':');
+  const apiKeyId = apiKeyIdOf(header);
   if (server.apiKeyTrusted(header)) return { apiKeyId };
   const auth = await server.elasticsearch('GET', '/_security/_authenticate', undefined, header);
   const problem = elasticError(auth);
@@ -55,6 +55,19 @@ async function authorize(server: FleetBackend, req: FleetRequest): Promise<Fleet
   }
   server.trustApiKey(header);
   return { apiKeyId };
+}
+
+/** Each ApiKey header's id, decoded once: an agent sends the same header on every checkin. */
+const apiKeyIds = new Map<string, string>();
+
+function apiKeyIdOf(header: string): string {
+  let id = apiKeyIds.get(header);
+  if (id === undefined) {
+    [id = ''] = Buffer.from(header.slice('ApiKey '.length), 'base64').toString('utf8').split(':');
+    if (apiKeyIds.size >= 10_000) apiKeyIds.clear();
+    apiKeyIds.set(header, id);
+  }
+  return id;
 }
 
 /** The agent's version must be known and not newer than Fleet Server's major.minor. */
@@ -81,6 +94,9 @@ async function enroll(server: FleetBackend, req: FleetRequest, body: string): Pr
   if (problem) return failure(500, 'ErrInternal', problem);
   const created = JSON.parse(key.response!.body) as { id: string; encoded: string };
   server.agents.set(id, { accessKeyId: created.id });
+  // handleEnroll.go caches the new access key (cache.SetAPIKey), sparing the agent's first
+  // checkin the round trip to Elasticsearch: with the cache on, so does this one.
+  server.trustApiKey(`ApiKey ${created.encoded}`);
   const request = safeJson(body);
   const now = new Date().toISOString();
   server.logInfo(`Elastic Agent successfully enrolled`, { 'fleet.agent.id': id, 'fleet.policy.id': server.policyId });
@@ -116,7 +132,7 @@ async function checkinAgent(server: FleetBackend, req: FleetRequest, agentId: st
     await server.longPoll(pollTimeoutMs(request.poll_timeout), req);
     return { status: 200, body: { action: 'checkin', ack_token: agent.ackToken, actions: [] } };
   }
-  agent.ackToken = pooledRandomBytes(8).toString('hex');
+  agent.ackToken = pooledRandomHex(8);
   // The first checkin answers at once with the policy, as Fleet Server does for a new agent,
   // with an API key of the agent's own for its output.
   const output = server.output;

@@ -185,7 +185,16 @@ function headersOf(data: Buffer): http.IncomingHttpHeaders {
   return headers;
 }
 
+/** Names already canonicalised: Fleet Server sends the same two or three on every call. */
+const canonicalNames = new Map<string, string>();
+
 /** Go's CanonicalMIMEHeaderKey: each dash-separated word capitalised. */
 function canonical(name: string): string {
-  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+  let known = canonicalNames.get(name);
+  if (known === undefined) {
+    known = name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    if (canonicalNames.size > 100) canonicalNames.clear();
+    canonicalNames.set(name, known);
+  }
+  return known;
 }

@@ -34,34 +34,97 @@ const HOST = /^[0-9A-Za-z!$%&'()*+,\-.:;=[\]_~]*$/;
  * elsewhere (request-target.ts); only HTTP/1.x lines are read here.
  */
 export function goHeadRefusal(lines: readonly string[]): string | null | undefined {
+  const head = goFields(lines);
+  if (head === null) return null;
   const [method = '', , version = ''] = lines[0]?.split(' ') ?? [];
+  return goFieldsRefusal(method, version, head.fields);
+}
+
+/** A head's fields as net/textproto reads them, and whether every line was a field of its own. */
+export interface GoFields {
+  /** Names as sent, values without their leading and trailing blanks. */
+  readonly fields: ReadonlyArray<readonly [string, string]>;
+  /** No continuation line was folded and no line with an empty name skipped. */
+  readonly plain: boolean;
+}
+
+/**
+ * The fields after the request line, read as textproto's ReadMIMEHeader does; null for its plain
+ * error (a line without a colon, a continuation line before any field).
+ */
+export function goFields(lines: readonly string[]): GoFields | null {
   const fields: Array<[string, string]> = [];
-  for (const line of lines.slice(1)) {
-    if (line.startsWith(' ') || line.startsWith('\t')) {
+  let plain = true;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const first = line.charCodeAt(0);
+    if (first === 0x20 || first === 0x09) {
       // A continuation line folds into the field before it; on the first field, a plain error.
       const last = fields.at(-1);
       if (!last) return null;
       last[1] = `${last[1]} ${line.trim()}`;
+      plain = false;
       continue;
     }
     const colon = line.indexOf(':');
     // textproto: `malformed MIME header line`, a plain error.
     if (colon < 0) return null;
     // textproto skips a field with an empty name, value unread.
-    if (colon === 0) continue;
+    if (colon === 0) {
+      plain = false;
+      continue;
+    }
     // textproto strips the value's leading blanks and the line's trailing ones.
-    fields.push([line.slice(0, colon), line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '')]);
+    fields.push([line.slice(0, colon), blanksTrimmed(line, colon + 1)]);
   }
-  // A name that is not a token is not canonicalised, so `Host ` is not a Host field.
-  const hosts = fields.filter(([name]) => TOKEN.test(name) && name.toLowerCase() === 'host');
+  return { fields, plain };
+}
+
+/** `line` from `from` on, without leading and trailing spaces and tabs (textproto's trim of a value). */
+export function blanksTrimmed(line: string, from: number): string {
+  let start = from;
+  let end = line.length;
+  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
+  return start === 0 && end === line.length ? line : line.slice(start, end);
+}
+
+/** Names already seen to be tokens: a load sends the same few on every request. */
+const tokenNames = new Set<string>();
+
+function isToken(name: string): boolean {
+  if (tokenNames.has(name)) return true;
+  if (!TOKEN.test(name)) return false;
+  if (tokenNames.size > 1_000) tokenNames.clear();
+  tokenNames.add(name);
+  return true;
+}
+
+/** ProtoAtLeast(1, 1): HTTP/1.2 to 1.9 need a Host too. */
+const HOST_REQUIRED = /^HTTP\/1\.[1-9]$/;
+
+/** goHeadRefusal's verdict on fields goFields read, in one pass over them. */
+export function goFieldsRefusal(method: string, version: string, fields: ReadonlyArray<readonly [string, string]>): string | null | undefined {
+  let hosts = 0;
+  let host = '';
+  let badName = false;
+  let badValue = false;
+  for (const [name, value] of fields) {
+    // A name that is not a token is not canonicalised, so `Host ` is not a Host field.
+    if (!isToken(name)) badName = true;
+    else if (name.length === 4 && name.toLowerCase() === 'host') {
+      hosts++;
+      host = value;
+    }
+    if (!badValue && BAD_VALUE.test(value)) badValue = true;
+  }
   // request.go readRequest: `too many Host headers`, a plain error.
-  if (hosts.length > 1) return null;
-  // ProtoAtLeast(1, 1): HTTP/1.2 to 1.9 need a Host too.
-  if (/^HTTP\/1\.[1-9]$/.test(version) && hosts.length === 0 && method !== 'CONNECT') return 'missing required Host header';
-  if (hosts.length === 1 && !HOST.test(hosts[0]![1])) return 'malformed Host header';
+  if (hosts > 1) return null;
+  if (hosts === 0 && method !== 'CONNECT' && HOST_REQUIRED.test(version)) return 'missing required Host header';
+  if (hosts === 1 && !HOST.test(host)) return 'malformed Host header';
   // Go ranges over a map here, so with both faults either reason may come: names are judged first.
-  if (fields.some(([name]) => !TOKEN.test(name))) return 'invalid header name';
-  if (fields.some(([, value]) => BAD_VALUE.test(value))) return 'invalid header value';
+  if (badName) return 'invalid header name';
+  if (badValue) return 'invalid header value';
   return undefined;
 }
 
@@ -131,6 +194,11 @@ export interface HeadRules {
   forNode?(data: Buffer): Buffer;
   /** The answer to a client that ends its side with part of a head sent. */
   readonly cutShort?: string;
+  /**
+   * refuse() for the direct path, in one pass over the head: the refusal, or the fields as the
+   * server reads them (every name a token and no value with a control byte, when it accepts).
+   */
+  read(lines: readonly string[]): { readonly refusal: string } | GoFields;
 }
 
 /** `METHOD target HTTP/1.x` with no control byte in the target: a line Go reads and serves as HTTP/1.x. */
@@ -139,15 +207,23 @@ const USUAL_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [\x21-\x7e\x80-\xff]+ HTTP\/1\.
 /** Go's net/http server's rules (Fleet Server). */
 export const GO_HEAD_RULES: HeadRules = {
   refuse(lines) {
+    const read = GO_HEAD_RULES.read(lines);
+    return 'refusal' in read ? read.refusal : undefined;
+  },
+  read(lines) {
     // readRequest: the request line, then the fields (plain errors), then the version, then Host and the fields' bytes.
     // The usual line passes the line's checks and the version's without being cut up.
-    const line = USUAL_LINE.test(lines[0] ?? '') ? undefined : goRequestLine(lines[0] ?? '') ?? null;
-    if (line === null) return GO_BAD_REQUEST;
-    const reason = goHeadRefusal(lines);
-    if (reason === null) return GO_BAD_REQUEST;
+    const first = lines[0] ?? '';
+    const line = USUAL_LINE.test(first) ? undefined : goRequestLine(first) ?? null;
+    if (line === null) return { refusal: GO_BAD_REQUEST };
+    const head = goFields(lines);
+    if (head === null) return { refusal: GO_BAD_REQUEST };
+    const [method = '', , version = ''] = first.split(' ');
+    const reason = goFieldsRefusal(method, version, head.fields);
+    if (reason === null) return { refusal: GO_BAD_REQUEST };
     // http1ServerSupportsRequest: HTTP/1.x, or the HTTP/2 preface's `PRI * HTTP/2.0`.
-    if (line && line.version.major !== 1 && !(line.version.major === 2 && line.version.minor === 0 && line.method === 'PRI' && line.target === '*')) return GO_VERSION_NOT_SUPPORTED;
-    return reason === undefined ? undefined : goBadRequest(reason);
+    if (line && line.version.major !== 1 && !(line.version.major === 2 && line.version.minor === 0 && line.method === 'PRI' && line.target === '*')) return { refusal: GO_VERSION_NOT_SUPPORTED };
+    return reason === undefined ? head : { refusal: goBadRequest(reason) };
   },
   refuseUnparsed(error) {
     const reason = goParserRefusal(error);

@@ -97,56 +97,108 @@ export class ConnectionDeadlines {
   }
 
   private go(socket: net.Socket, t: GoServerTimeouts, raw: net.Socket | undefined): Watch {
-    let timer: NodeJS.Timeout | undefined;
+    // Go's conn.close: tls.Conn.Close sends close_notify, then the TCP connection closes.
+    const deadline = new Deadline(() => socket.destroySoon());
     let state: 'header' | 'request' | 'idle' = 'header';
-    const arm = (ms: number) => {
-      clearTimeout(timer);
-      timer = ms > 0 ? setTimeout(() => {
-        // Go's conn.close: tls.Conn.Close sends close_notify, then the TCP connection closes.
-        socket.destroySoon();
-      }, ms) : undefined;
-    };
     const headerMs = t.readHeaderMs || t.readMs;
     // When the request began (its first bytes); unknown after an idle wait the harness cannot see.
     let requestStarted: number | undefined = Date.now();
-    arm(headerMs);
+    deadline.after(headerMs);
     // Go's idle wait ends at the next request's first bytes; its header deadline starts there.
-    raw?.on('data', () => { if (state === 'idle') { state = 'header'; requestStarted = Date.now(); arm(headerMs); } });
-    socket.once('close', () => clearTimeout(timer));
+    raw?.on('data', () => { if (state === 'idle') { state = 'header'; requestStarted = Date.now(); deadline.after(headerMs); } });
+    socket.once('close', () => deadline.dispose());
+    const bodyRead = () => { if (state === 'request') deadline.stop(); };
+    const finished = () => {
+      if (socket.destroyed) return;
+      state = 'idle';
+      requestStarted = undefined;
+      deadline.after(t.idleMs || t.readMs);
+    };
     return {
       onRequest: () => {
         state = 'request';
+        const now = Date.now();
         // net/http's readRequest: after the head, the read deadline is the whole request's (ReadTimeout from its start).
-        if (t.readMs > 0) arm(Math.max(1, (requestStarted ?? Date.now()) + t.readMs - Date.now()));
-        else clearTimeout(timer);
-        const writeBy = t.writeMs > 0 ? Date.now() + t.writeMs : Infinity;
-        return {
-          mayWrite: () => Date.now() < writeBy,
-          bodyRead: () => { if (state === 'request') clearTimeout(timer); },
-          finished: () => {
-            if (socket.destroyed) return;
-            state = 'idle';
-            requestStarted = undefined;
-            arm(t.idleMs || t.readMs);
-          },
-        };
+        if (t.readMs > 0) deadline.at(Math.max(now + 1, (requestStarted ?? now) + t.readMs));
+        else deadline.stop();
+        const writeBy = t.writeMs > 0 ? now + t.writeMs : Infinity;
+        return { mayWrite: () => Date.now() < writeBy, bodyRead, finished };
       },
     };
   }
 
   private netty(socket: net.Socket, t: NettyReadTimeout, reads: net.Socket): Watch | undefined {
     if (t.readTimeoutMs <= 0) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        // CloseableChannel.closeChannel: SslHandler sends close_notify, then the channel closes.
-        socket.destroySoon();
-      }, t.readTimeoutMs);
-    };
-    arm();
-    reads.on('data', arm);
-    socket.once('close', () => clearTimeout(timer));
+    // CloseableChannel.closeChannel: SslHandler sends close_notify, then the channel closes.
+    const deadline = new Deadline(() => socket.destroySoon());
+    deadline.after(t.readTimeoutMs);
+    reads.on('data', () => deadline.after(t.readTimeoutMs));
+    socket.once('close', () => deadline.dispose());
     return { onRequest: () => NETTY_REQUEST };
+  }
+}
+
+/**
+ * A connection's one deadline, moved as Go moves a conn's (SetReadDeadline): it fires `expire`
+ * once the time it is set to has passed. A connection moves it three or four times in a few
+ * milliseconds (header, request, idle), nearly always later: the timer underneath is replaced
+ * only when the deadline comes earlier than it fires, and otherwise re-armed for the rest
+ * when it fires, so a short connection costs one timer instead of one per move.
+ */
+export class Deadline {
+  /** When it expires (epoch ms); Infinity: not set. */
+  private due = Infinity;
+  private timer: NodeJS.Timeout | undefined;
+  /** When the timer underneath fires (epoch ms). */
+  private firesAt = Infinity;
+
+  constructor(private readonly expire: () => void) {}
+
+  /** Expires `ms` from now; 0 or less: not set (Go's zero deadline). */
+  after(ms: number): void {
+    if (ms > 0) this.at(Date.now() + ms);
+    else this.due = Infinity;
+  }
+
+  /** Expires at `due` (epoch ms). */
+  at(due: number): void {
+    this.due = due;
+    if (due < this.firesAt) this.schedule(due - Date.now());
+  }
+
+  /** Not set any more (a timer underneath fires to no effect, unless the deadline is set again by then). */
+  stop(): void {
+    this.due = Infinity;
+  }
+
+  /** The connection is gone: the timer underneath ends too. */
+  dispose(): void {
+    this.due = Infinity;
+    this.clear();
+  }
+
+  private schedule(ms: number): void {
+    this.clear();
+    const wait = Math.max(1, ms);
+    this.firesAt = Date.now() + wait;
+    this.timer = setTimeout(() => this.fire(), wait);
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.firesAt = Infinity;
+    if (this.due === Infinity) return;
+    // The timer's clock (the event loop's) may lag Date.now() by a millisecond.
+    const left = this.due - Date.now();
+    if (left > 1) return this.schedule(left);
+    this.due = Infinity;
+    this.expire();
+  }
+
+  private clear(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.firesAt = Infinity;
   }
 }

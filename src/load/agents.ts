@@ -32,11 +32,15 @@ export class AgentFleet {
   /** Each agent's state from its first step on: a run may name a million agents and reach a few hundred. */
   private readonly agents = new Map<number, Agent>();
   private readonly headers: Record<string, string>;
+  /** Every agent sends the same enrolment and the same checkin (no ack): made once. */
+  private readonly enrollBody: string;
+  private readonly checkinBody = JSON.stringify({ status: 'online', message: '', ack_token: '' });
   private readonly open = new Set<{ destroy(): void }>();
   private stopping = false;
 
   constructor(private readonly target: Target, private readonly spec: AgentsSpec) {
     this.headers = { 'user-agent': `Elastic Agent v${spec.version ?? '9.2.0'}`, 'kbn-xsrf': '1', accept: 'application/json' };
+    this.enrollBody = JSON.stringify({ type: 'PERMANENT', id: '', replace_token: '', metadata: { local: { elastic: { agent: { version: spec.version ?? '9.2.0', id: '' } } }, user_provided: {}, tags: ['fleet-tls-load'] } });
   }
 
   /** Throughput: every lane steps through its agents until the duration is over. */
@@ -121,7 +125,7 @@ export class AgentFleet {
   }
 
   private async enroll(agent: Agent): Promise<boolean> {
-    const body = JSON.stringify({ type: 'PERMANENT', id: '', replace_token: '', metadata: { local: { elastic: { agent: { version: this.spec.version ?? '9.2.0', id: '' } } }, user_provided: {}, tags: ['fleet-tls-load'] } });
+    const body = this.enrollBody;
     const reply = await this.exchange(agent, () => request(this.target, '/api/fleet/agents/enroll',
       { ...this.headers, authorization: `ApiKey ${this.spec.enrollmentToken}`, 'x-request-id': randomUUID() }, body, this.session(agent)));
     if (!reply) return false;
@@ -136,7 +140,7 @@ export class AgentFleet {
   }
 
   private async checkin(agent: Agent, ackToken: string): Promise<boolean> {
-    const body = JSON.stringify({ status: 'online', message: '', ack_token: ackToken });
+    const body = ackToken === '' ? this.checkinBody : JSON.stringify({ status: 'online', message: '', ack_token: ackToken });
     const reply = await this.exchange(agent, () => request(this.target, `/api/fleet/agents/${agent.id}/checkin`, this.auth(agent), body, this.session(agent)));
     if (!reply) return false;
     agent.ackToken = (JSON.parse(reply.body) as { ack_token?: string }).ack_token;

@@ -12,6 +12,9 @@ import type tls from 'node:tls';
 import type { RequestDeadline } from '../components/http-deadlines.js';
 import type { HeadRules } from '../components/go-request-head.js';
 import { writeAndClose } from '../components/go-request-line.js';
+import { MAX_HEAD, Received, readHead, ruledHead, type Head } from './direct-request.js';
+
+export { Received, readRequest } from './direct-request.js';
 
 /** A request the fast path read whole. */
 export interface DirectRequest {
@@ -48,17 +51,11 @@ export interface DirectHttpOptions {
   readonly headRules?: HeadRules;
 }
 
-/** node:http's default `maxHeaderSize`; a larger head is node:http's to refuse. */
-const MAX_HEAD = 16 * 1024;
-/** Bodies above this go to node:http (which applies the component's own limits). */
-const MAX_BODY = 1024 * 1024;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const TARGET = /^[\x21-\x7e]+$/;
-
 /** Serves the connection's requests here, until one is not for the fast path: then node:http serves the connection. */
 export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): void {
   const received = new Received();
-  let head: (Head & { bodyAt: number }) | undefined;
+  let head: Head | undefined;
+  let bodyAt = 0;
   let hooks: RequestDeadline | undefined;
   let busy = false;
   // The listener allows half-open sockets: a client's FIN between requests is answered with ours,
@@ -108,23 +105,23 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
         if (limit === MAX_HEAD) return release();
       }
       lineRead = false;
-      const lines = received.take().subarray(0, end).toString('latin1').split('\r\n');
-      const refusal = options.headRules?.refuse(lines);
-      if (refusal !== undefined) return refuse(refusal);
-      const read = readHead(lines);
-      if (read === 'other') return release();
-      head = { ...read, bodyAt: end + 4 };
+      const lines = received.take().toString('latin1', 0, end).split('\r\n');
+      // The rules' refusal and the fast path's reading in one pass over the head (direct-request.ts).
+      const read = options.headRules ? ruledHead(options.headRules, lines) : readHead(lines);
+      if (typeof read === 'string') return read === 'other' ? release() : refuse(read);
+      head = read;
+      bodyAt = end + 4;
       // The head is in: the header deadline ends here, as at node:http's 'request' event on the tapped path.
       hooks = options.onRequest(socket);
     }
-    const whole = head.bodyAt + head.length;
+    const whole = bodyAt + head.length;
     if (received.size < whole) return;
     // Bytes after the body (a pipelined request) are node:http's to judge.
     if (received.size > whole) return release();
     hooks?.bodyRead();
     const data = received.take();
-    const { close, bodyAt, length: _length, ...request } = head;
-    const answer = options.handler({ ...request, body: data.subarray(bodyAt).toString('utf8'), socket });
+    const { close, method, url, headers } = head;
+    const answer = options.handler({ method, url, headers, body: data.toString('utf8', bodyAt), socket });
     if (!answer) return release();
     // One request at a time, as node:http and net/http serve a connection.
     socket.off('data', onData);
@@ -136,108 +133,23 @@ export function serveDirect(socket: tls.TLSSocket, options: DirectHttpOptions): 
     answer.then((reply) => {
       if (socket.destroyed) return;
       if (deadline && !deadline.mayWrite()) return void socket.destroy();
-      socket.write(responseBytes(reply, close));
-      deadline?.finished();
       busy = false;
       if (close || socket.readableEnded) {
-        // node:http after a response to `Connection: close`: close_notify and FIN once written.
-        socket.destroySoon();
+        // node:http after a response to `Connection: close`: close_notify and FIN once written
+        // (end(bytes) is write then end; destroySoon's destroy once finished).
+        socket.end(responseBytes(reply, close));
+        deadline?.finished();
+        if (socket.writableFinished) socket.destroy();
+        else socket.once('finish', socket.destroy);
       } else {
+        socket.write(responseBytes(reply, close));
+        deadline?.finished();
         socket.on('data', onData);
         socket.resume();
       }
     }, () => socket.destroy());
   };
   socket.on('data', onData);
-}
-
-/**
- * What a connection has received of its request: the chunks as they came, joined once when the
- * head is whole and once when the body is, so a client that sends a byte at a time costs a
- * linear amount of copying, not a quadratic one.
- */
-export class Received {
-  private chunks: Buffer[] = [];
-  /** Bytes received. */
-  size = 0;
-  /** How many times chunks were joined (a test's measure of the copying). */
-  joins = 0;
-  /** The last three bytes before the newest chunk, for a CRLF CRLF that straddles chunks. */
-  private tail: Buffer = Buffer.alloc(0);
-  private end = -1;
-
-  push(chunk: Buffer): void {
-    if (this.end < 0) {
-      const window = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
-      const at = window.indexOf('\r\n\r\n');
-      if (at >= 0) this.end = this.size - this.tail.length + at;
-      this.tail = Buffer.from(window.subarray(Math.max(0, window.length - 3)));
-    }
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-  }
-
-  /** Where the head ends (the offset of its CRLF CRLF), or -1 while it has not come whole. */
-  headEnd(): number {
-    return this.end;
-  }
-
-  /** Everything received, as one buffer (kept as the only chunk). */
-  take(): Buffer {
-    if (this.chunks.length > 1) {
-      this.chunks = [Buffer.concat(this.chunks, this.size)];
-      this.joins++;
-    }
-    return this.chunks[0] ?? Buffer.alloc(0);
-  }
-
-  clear(): void {
-    this.chunks = [];
-    this.size = 0;
-    this.tail = Buffer.alloc(0);
-    this.end = -1;
-  }
-}
-
-type Head = Omit<DirectRequest, 'socket' | 'body'> & { close: boolean; length: number };
-type Read = { request: Omit<DirectRequest, 'socket'>; close: boolean } | 'more' | 'other';
-
-/** The whole request in `data`, 'more' while it is incomplete, 'other' for anything the fast path leaves to node:http. */
-export function readRequest(data: Buffer): Read {
-  const end = data.indexOf('\r\n\r\n');
-  if (end < 0) return data.length > MAX_HEAD ? 'other' : 'more';
-  if (end > MAX_HEAD) return 'other';
-  const head = readHead(data.subarray(0, end).toString('latin1').split('\r\n'));
-  if (head === 'other') return 'other';
-  const have = data.length - end - 4;
-  if (have < head.length) return 'more';
-  // Bytes after the body (a pipelined request) are node:http's to judge.
-  if (have > head.length) return 'other';
-  const { close, length: _length, ...request } = head;
-  return { request: { ...request, body: data.subarray(end + 4).toString('utf8') }, close };
-}
-
-/** A head's method, target, fields and body length, or 'other' for one the fast path leaves to node:http. */
-function readHead(lines: readonly string[]): Head | 'other' {
-  const [method, url, version, extra] = lines[0]!.split(' ');
-  if (extra !== undefined || version !== 'HTTP/1.1' || (method !== 'GET' && method !== 'POST') || !url || !TARGET.test(url)) return 'other';
-  const headers: Record<string, string> = {};
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return 'other';
-    const name = line.slice(0, colon).toLowerCase();
-    if (!TOKEN.test(name) || name in headers) return 'other';
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (/[\0\r\n]/.test(value)) return 'other';
-    headers[name] = value;
-  }
-  const connection = headers.connection?.toLowerCase();
-  if (connection !== undefined && connection !== 'close' && connection !== 'keep-alive') return 'other';
-  if ('transfer-encoding' in headers || 'expect' in headers || 'upgrade' in headers) return 'other';
-  const length = headers['content-length'] === undefined ? 0 : /^\d{1,7}$/.test(headers['content-length']) ? Number(headers['content-length']) : NaN;
-  if (!(length <= MAX_BODY)) return 'other';
-  return { method, url, headers, close: connection === 'close', length };
 }
 
 let dateSecond = -1;

@@ -45,8 +45,8 @@ export class DirectTls {
     socket.on('secure', () => {
       clearTimeout(timer);
       if (clientAuthentication !== 'none') {
-        const chain = peerChain(socket);
-        const ok = this.verdicts.judge(chain, () =>
+        const { chain, key } = peerChain(socket);
+        const ok = this.verdicts.judge(key, () =>
           judgeClientChain(dialect, chain.map((x509) => x509.raw), socket.getProtocol() === 'TLSv1.3', clientAuthentication) === null);
         if (!ok) return socket.destroy();
       }
@@ -72,15 +72,17 @@ export class DirectTls {
   }
 }
 
-/** The chain the client sent, leaf first (X509Certificate: no JS object per field). */
-function peerChain(socket: tls.TLSSocket): X509Certificate[] {
+/** The chain the client sent, leaf first (X509Certificate: no JS object per field), and its fingerprints joined. */
+function peerChain(socket: tls.TLSSocket): { chain: X509Certificate[]; key: string } {
   const chain: X509Certificate[] = [];
-  let cert = socket.getPeerX509Certificate();
-  while (cert && chain.length < 10 && !chain.some((c) => c.fingerprint256 === cert!.fingerprint256)) {
+  const fingerprints: string[] = [];
+  for (let cert = socket.getPeerX509Certificate(); cert && chain.length < 10; cert = cert.issuerCertificate) {
+    const fingerprint = cert.fingerprint256;
+    if (fingerprints.includes(fingerprint)) break;
     chain.push(cert);
-    cert = cert.issuerCertificate;
+    fingerprints.push(fingerprint);
   }
-  return chain;
+  return { chain, key: fingerprints.join('/') };
 }
 
 /**
@@ -90,8 +92,8 @@ function peerChain(socket: tls.TLSSocket): X509Certificate[] {
 class VerdictCache {
   private readonly verdicts = new Map<string, { ok: boolean; until: number }>();
 
-  judge(chain: readonly X509Certificate[], verify: () => boolean): boolean {
-    const key = chain.map((c) => c.fingerprint256).join('/');
+  /** `key`: the chain's fingerprints. */
+  judge(key: string, verify: () => boolean): boolean {
     const now = Date.now();
     const known = this.verdicts.get(key);
     if (known && known.until > now) return known.ok;

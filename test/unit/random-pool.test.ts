@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pooledRandomBytes } from '../../src/random-pool.js';
+import { pooledRandomBytes, pooledRandomHex } from '../../src/random-pool.js';
 
 describe('pooledRandomBytes', () => {
   it('hands out buffers of the size asked for, each its own copy, none repeated across block refills', () => {
@@ -23,5 +23,15 @@ describe('pooledRandomBytes', () => {
     const big = pooledRandomBytes(2_000);
     expect(big.length).toBe(2_000);
     expect(big.equals(Buffer.alloc(2_000))).toBe(false);
+  });
+});
+
+describe('pooledRandomHex', () => {
+  it('hands out the hex of fresh bytes from the same blocks, none repeated across refills', () => {
+    const draws = Array.from({ length: 1_200 }, () => pooledRandomHex(8));
+    for (const hex of draws) expect(hex).toMatch(/^[0-9a-f]{16}$/);
+    expect(draws).not.toContain('0'.repeat(16));
+    expect(new Set(draws).size).toBe(draws.length);
+    expect(pooledRandomHex(2_000)).toMatch(/^[0-9a-f]{4000}$/);
   });
 });
