@@ -11,28 +11,28 @@ const BLOCK = 4096;
 let block = Buffer.alloc(0);
 let next = 0;
 
-export function pooledRandomBytes(size: number): Buffer {
-  if (size > BLOCK / 4) return randomFillSync(Buffer.alloc(size));
+/**
+ * Hands `size` fresh bytes of the block to `use`, then wipes them from it, so that they exist
+ * only in what the caller made of them.
+ */
+function fromBlock<T>(size: number, use: (start: number, end: number) => T): T {
   if (next + size > block.length) {
     block = randomFillSync(Buffer.allocUnsafe(BLOCK));
     next = 0;
   }
-  const bytes = Buffer.from(block.subarray(next, next + size));
-  // Handed out bytes are wiped from the block, so they exist only in the caller's buffer.
+  const value = use(next, next + size);
   block.fill(0, next, next + size);
   next += size;
-  return bytes;
+  return value;
+}
+
+export function pooledRandomBytes(size: number): Buffer {
+  if (size > BLOCK / 4) return randomFillSync(Buffer.alloc(size));
+  return fromBlock(size, (start, end) => Buffer.from(block.subarray(start, end)));
 }
 
 /** pooledRandomBytes(size) as hex, without a buffer of the caller's own in between. */
 export function pooledRandomHex(size: number): string {
   if (size > BLOCK / 4) return pooledRandomBytes(size).toString('hex');
-  if (next + size > block.length) {
-    block = randomFillSync(Buffer.allocUnsafe(BLOCK));
-    next = 0;
-  }
-  const hex = block.toString('hex', next, next + size);
-  block.fill(0, next, next + size);
-  next += size;
-  return hex;
+  return fromBlock(size, (start, end) => block.toString('hex', start, end));
 }

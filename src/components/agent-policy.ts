@@ -14,7 +14,7 @@ import { changedLeg } from '../capture/wire.js';
 import type { Leg } from '../report/leg.js';
 import { buildLeg, skippedLeg, withLog } from './legs.js';
 import { goRequest, type GoExchange } from './go-client.js';
-import { FLEET_CLIENT_TIMEOUT_MS } from './agent.js';
+import { FLEET_CLIENT_TIMEOUT_MS, type UpstreamVerdict } from './agent.js';
 import { clientTimeout } from './go-errors.js';
 import type { ComponentLog } from './log.js';
 import type { ServerConnection } from './server-dialect.js';
@@ -43,8 +43,7 @@ export interface AgentPolicyOptions {
   readonly proxyFake?: {
     readonly log: ComponentLog;
     readonly connectTo: { readonly host: string; readonly port: number };
-    /** An intercepting proxy's upstreamVerdict (proxy/intercepting-proxy.ts): the agent's timeout counts from there. */
-    readonly upstreamVerdict?: (clientPort: number | undefined) => Promise<void>;
+    readonly upstreamVerdict?: UpstreamVerdict;
   };
   /** What {@link policyFleetClient} gives for these options, when the caller already has it. */
   readonly client?: FleetClientSettings;

@@ -12,6 +12,12 @@ import { changedLeg } from '../capture/wire.js';
 import { hostPort, proxyRoute, type ProxySettings } from './proxy/proxy-url.js';
 import { endpointOf } from '../endpoint.js';
 
+/**
+ * An intercepting proxy's upstreamVerdict (proxy/intercepting-proxy.ts), settled once the proxy's
+ * own handshake with the server has its answer: an agent's timeout through it counts from there.
+ */
+export type UpstreamVerdict = (clientPort: number | undefined) => Promise<void>;
+
 export interface AgentOptions {
   /** --url */
   readonly url: string;
@@ -32,8 +38,7 @@ export interface AgentOptions {
   readonly proxyFake?: {
     readonly log: ComponentLog;
     readonly connectTo?: { readonly host: string; readonly port: number };
-    /** An intercepting proxy's upstreamVerdict (proxy/intercepting-proxy.ts): the agent's timeout counts from there. */
-    readonly upstreamVerdict?: (clientPort: number | undefined) => Promise<void>;
+    readonly upstreamVerdict?: UpstreamVerdict;
   };
   /**
    * The agent bootstraps a Fleet Server on this host (--fleet-server-es): it enrolls without any

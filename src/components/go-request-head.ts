@@ -14,7 +14,7 @@ import { GO_MAX_HEAD_BYTES, GO_TOO_LARGE, GO_VERSION_NOT_SUPPORTED, goEarlyAnswe
 const ERROR_HEADERS = '\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n';
 
 /** What Go writes for a refused head: `400 Bad Request`, with its reason when Go gives one (a `badRequestError`). */
-export function goBadRequest(reason: string | undefined): string {
+function goBadRequest(reason: string | undefined): string {
   if (reason === undefined) return GO_BAD_REQUEST;
   const status = `400 Bad Request: ${reason}`;
   return `HTTP/1.1 ${status}${ERROR_HEADERS}${status}`;
@@ -33,7 +33,7 @@ const HOST = /^[0-9A-Za-z!$%&'()*+,\-.:;=[\]_~]*$/;
  * or undefined when Go reads it (what comes after is the handler's). The request line is judged
  * elsewhere (request-target.ts); only HTTP/1.x lines are read here.
  */
-export function goHeadRefusal(lines: readonly string[]): string | null | undefined {
+function goHeadRefusal(lines: readonly string[]): string | null | undefined {
   const head = goFields(lines);
   if (head === null) return null;
   const [method = '', , version = ''] = lines[0]?.split(' ') ?? [];
@@ -41,7 +41,7 @@ export function goHeadRefusal(lines: readonly string[]): string | null | undefin
 }
 
 /** A head's fields as net/textproto reads them, and whether every line was a field of its own. */
-export interface GoFields {
+interface GoFields {
   /** Names as sent, values without their leading and trailing blanks. */
   readonly fields: ReadonlyArray<readonly [string, string]>;
   /** No continuation line was folded and no line with an empty name skipped. */
@@ -52,7 +52,7 @@ export interface GoFields {
  * The fields after the request line, read as textproto's ReadMIMEHeader does; null for its plain
  * error (a line without a colon, a continuation line before any field).
  */
-export function goFields(lines: readonly string[]): GoFields | null {
+function goFields(lines: readonly string[]): GoFields | null {
   const fields: Array<[string, string]> = [];
   let plain = true;
   for (let i = 1; i < lines.length; i++) {
@@ -104,7 +104,7 @@ function isToken(name: string): boolean {
 const HOST_REQUIRED = /^HTTP\/1\.[1-9]$/;
 
 /** goHeadRefusal's verdict on fields goFields read, in one pass over them. */
-export function goFieldsRefusal(method: string, version: string, fields: ReadonlyArray<readonly [string, string]>): string | null | undefined {
+function goFieldsRefusal(method: string, version: string, fields: ReadonlyArray<readonly [string, string]>): string | null | undefined {
   let hosts = 0;
   let host = '';
   let badName = false;
@@ -129,7 +129,7 @@ export function goFieldsRefusal(method: string, version: string, fields: Readonl
 }
 
 /** The head at the start of `data` (before its CRLF CRLF), or undefined when it is not all there. */
-export function headLines(data: Buffer): string[] | undefined {
+function headLines(data: Buffer): string[] | undefined {
   const end = data.indexOf('\r\n\r\n');
   return end < 0 ? undefined : data.subarray(0, end).toString('latin1').split('\r\n');
 }
@@ -144,7 +144,7 @@ export interface ParserError extends Error {
 }
 
 /** A request line goHeadRefusal can judge the head after: `METHOD target HTTP/1.x`. */
-export const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
+const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
 
 /**
  * Go's refusal of a head node:http's parser refused first, as for `goHeadRefusal`; undefined
@@ -152,7 +152,7 @@ export const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ \S+ HTTP\/1\.\d$/;
  * read as Go reads them before node:http sees a connection's first head, go-head-gate.ts, and
  * on the direct path; a later head on a kept-alive tapped connection just closes).
  */
-export function goParserRefusal(error: ParserError): string | null | 'too large' | undefined {
+function goParserRefusal(error: ParserError): string | null | 'too large' | undefined {
   const raw = error.rawPacket;
   const lines = raw ? headLines(raw) : undefined;
   // A head past what node:http was told to read (Go's limit, or near it): Go's 431, not a 400.

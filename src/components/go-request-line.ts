@@ -30,7 +30,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const CTL = /[\x00-\x1f\x7f]/;
 
 /** request.go ParseHTTPVersion: `HTTP/X.Y` with one digit each, or undefined when malformed. */
-export function goHttpVersion(version: string): { major: number; minor: number } | undefined {
+function goHttpVersion(version: string): { major: number; minor: number } | undefined {
   const parts = /^HTTP\/(\d)\.(\d)$/.exec(version);
   return parts ? { major: Number(parts[1]), minor: Number(parts[2]) } : undefined;
 }

@@ -102,6 +102,23 @@ export class TlsListener {
   /** The response node:http is writing on a socket, for a refusal that must come after it. */
   private readonly answering = new WeakMap<net.Socket, http.ServerResponse>();
 
+  /**
+   * A pipelined head refused while the request before it is still being answered: Go reads the
+   * next request only once it has written that answer, so the refusal waits for it. Nothing more
+   * is read meanwhile (node:http's parser would report the same fault again for every chunk).
+   * In the request handler `answering` still holds the request before: the listener that
+   * records the new one runs after it.
+   */
+  private refuseInTurn(socket: net.Socket, refusal: string): void {
+    const answering = this.answering.get(socket);
+    if (answering && !answering.writableFinished) {
+      socket.pause();
+      this.answering.delete(socket);
+      return void answering.once('finish', () => writeAndClose(socket, refusal));
+    }
+    writeAndClose(socket, refusal);
+  }
+
   private constructor(private readonly server: net.Server, private readonly options: TlsListenerOptions, context: tls.SecureContext | undefined) {
     const rules = options.headRules;
     // With its own rules, node:http's missing-Host answer (no body, chunked) is the component's to give.
@@ -112,7 +129,7 @@ export class TlsListener {
         const refusal = rules.refuse([line, ...rawFields(req.rawHeaders)]);
         if (refusal === undefined) return options.handler(req, res);
         // Refused before any handler: the answer, then close_notify and FIN, as the direct path does.
-        writeAndClose(req.socket, refusal);
+        this.refuseInTurn(req.socket, refusal);
       })
       : http.createServer(NO_NODE_TIMEOUTS, options.handler);
     if (rules || options.plain) {
@@ -120,16 +137,7 @@ export class TlsListener {
       this.http.on('clientError', (error: ParserError, socket: net.Socket) => {
         const refusal = rules?.refuseUnparsed(error) ?? (options.plain ? GO_BAD_REQUEST : undefined);
         if (refusal === undefined || !socket.writable) return void socket.destroy();
-        // A pipelined head refused while the request before it is still being answered: Go
-        // reads the next request only once it has written that answer. Nothing more is read
-        // meanwhile (node:http's parser would report the same fault again for every chunk).
-        const answering = this.answering.get(socket);
-        if (answering && !answering.writableFinished) {
-          socket.pause();
-          this.answering.delete(socket);
-          return void answering.once('finish', () => writeAndClose(socket, refusal));
-        }
-        writeAndClose(socket, refusal);
+        this.refuseInTurn(socket, refusal);
       });
       if (rules) this.http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.answering.set(req.socket, res));
     }

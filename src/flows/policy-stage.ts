@@ -6,7 +6,7 @@
  * started for it.
  */
 import { applyAgentPolicy, policyFleetClient, type AgentPolicyResult } from '../components/agent-policy.js';
-import type { EnrollResult } from '../components/agent.js';
+import type { EnrollResult, UpstreamVerdict } from '../components/agent.js';
 import type { FakeElasticsearch } from '../components/elasticsearch.js';
 import type { FakeFleetServer } from '../components/fleet-server.js';
 import type { FakeSecureProxy } from '../components/proxy/secure-proxy.js';
@@ -32,8 +32,7 @@ interface RunningProxy {
   readonly connectTo: { readonly host: string; readonly port: number };
   /** It intercepts TLS: the agent's connection through it ends at the proxy. */
   readonly intercepts?: boolean;
-  /** The intercepting proxy's upstreamVerdict: the agent's timeout counts from there. */
-  readonly upstreamVerdict?: (clientPort: number | undefined) => Promise<void>;
+  readonly upstreamVerdict?: UpstreamVerdict;
 }
 
 /**

@@ -37,14 +37,42 @@ export class Received {
   private end = -1;
 
   push(chunk: Buffer): void {
+    let bareLf = false;
     if (this.end < 0) {
       const window = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
       const at = window.indexOf('\r\n\r\n');
       if (at >= 0) this.end = this.size - this.tail.length + at;
-      else this.tail = Buffer.from(window.subarray(Math.max(0, window.length - 3)));
+      else {
+        bareLf = window.includes('\n\n') || window.includes('\n\r\n');
+        this.tail = Buffer.from(window.subarray(Math.max(0, window.length - 3)));
+      }
     }
     this.chunks.push(chunk);
     this.size += chunk.length;
+    if (bareLf) this.endBareLfHead();
+  }
+
+  /**
+   * Go reads a head's lines with bufio's ReadLine, which ends a line at LF and drops one CR before
+   * it: a head ended by a bare-LF blank line is whole. Its lines are rewritten with CRLF, the
+   * form every reader here (and node:http) takes; the body after it is left as it came.
+   */
+  private endBareLfHead(): void {
+    const data = this.take();
+    const lines: string[] = [];
+    let from = 0;
+    for (let lf = data.indexOf(0x0a); lf >= 0; lf = data.indexOf(0x0a, from)) {
+      const line = data.toString('latin1', from, lf > from && data[lf - 1] === 0x0d ? lf - 1 : lf);
+      from = lf + 1;
+      if (line === '') {
+        const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+        this.chunks = [Buffer.concat([head, data.subarray(from)])];
+        this.size = this.chunks[0]!.length;
+        this.end = head.length - 4;
+        return;
+      }
+      lines.push(line);
+    }
   }
 
   /** Where the head ends (the offset of its CRLF CRLF), or -1 while it has not come whole. */

@@ -20,10 +20,12 @@ const UNIQUE = Symbol('unique');
 export function settingsKey(config: FlowConfig): string | undefined {
   let comparable = true;
   const replacer = (_key: string, value: unknown): unknown => {
-    if (typeof value === 'string') return value.length > LONG_TEXT ? `text:${textId(value)}` : value;
+    // Stand-ins start with a NUL, which no setting's text does (one that did would be numbered too),
+    // so a stand-in never equals a real value.
+    if (typeof value === 'string') return value.length > LONG_TEXT || value.startsWith('\0') ? `\0text:${textId(value)}` : value;
     if (value === null || typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? ((comparable = false), UNIQUE) : value;
-    if (value instanceof Cert) return `cert:${value.sha256Hex}`;
-    if (value instanceof KeyObject) return `key:${keyId(value)}`;
+    if (value instanceof Cert) return `\0cert:${value.sha256Hex}`;
+    if (value instanceof KeyObject) return `\0key:${keyId(value)}`;
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
       comparable = false;

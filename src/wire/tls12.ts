@@ -43,14 +43,16 @@ export interface Tls12Keys {
   serverIv: Buffer;
 }
 
-/** Key blocks by what they come from: both ends' taps of one connection derive the same one (the buffers are never written). */
+/** Key blocks by what they come from: both ends' taps of one connection derive the same one. */
 const blocks = new Remembered<string, Tls12Keys>(1_024);
 
 /** RFC 5246 §6.3; AEAD suites have no MAC keys, so the block is keys then IVs. */
 export function keyBlock(suite: SuiteInfo, masterSecret: Buffer, clientRandom: Buffer, serverRandom: Buffer): Tls12Keys {
   const ivLength = fixedIvLength(tls12Aead(suite));
   const key = `${suite.id}:${masterSecret.toString('base64')}:${clientRandom.toString('base64')}:${serverRandom.toString('base64')}`;
-  return { ...blocks.get(key, () => deriveKeyBlock(suite, ivLength, masterSecret, clientRandom, serverRandom)) };
+  const known = blocks.get(key, () => deriveKeyBlock(suite, ivLength, masterSecret, clientRandom, serverRandom));
+  // Copies, as tls13.ts hands out its traffic keys: a caller may write into what it is given.
+  return { clientKey: Buffer.from(known.clientKey), serverKey: Buffer.from(known.serverKey), clientIv: Buffer.from(known.clientIv), serverIv: Buffer.from(known.serverIv) };
 }
 
 function deriveKeyBlock(suite: SuiteInfo, ivLength: number, masterSecret: Buffer, clientRandom: Buffer, serverRandom: Buffer): Tls12Keys {

@@ -18,22 +18,32 @@ export interface RunningCommand {
   waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, withinMs?: number): Promise<T>;
   /** Its state file (`--state-file` or $HARNESS_STATE_FILE, relative to its directory) once written and `ready`. */
   waitForState(file: string, ready?: (state: ComponentState) => boolean): Promise<ComponentState>;
-  /** Sends `signal` (default SIGTERM) and resolves once it exited. */
+  /**
+   * Sends `signal` (default SIGTERM) and resolves once it exited; one that has not exited 10 s
+   * later is killed and the call fails naming it, so a command that hangs on its signal is a
+   * failure, not a process left behind.
+   */
   stop(signal?: NodeJS.Signals): Promise<Result>;
 }
 
 export interface CommandOptions {
   /** Its working directory (default this process's). */
   readonly cwd?: string;
-  /** Its whole environment besides PATH and NO_COLOR: nothing of the machine's leaks in. */
+  /**
+   * Its whole environment besides PATH, NO_COLOR and the runner's TMPDIR: nothing else of the
+   * machine's (a proxy variable, a HARNESS_ setting) leaks in.
+   */
   readonly env?: Record<string, string>;
 }
+
+const STOP_WITHIN_MS = 10_000;
 
 /** `fleet-tls ARGS` started in the background, never rejecting on its exit status. */
 export function startCommand(args: readonly string[], options: CommandOptions = {}): RunningCommand {
   const cwd = options.cwd ?? process.cwd();
   const child = execa(process.execPath, [BIN, ...args], {
-    reject: false, buffer: false, extendEnv: false, cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...options.env },
+    reject: false, buffer: false, extendEnv: false, cwd,
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}), ...options.env },
   });
   let text = '';
   for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => { text += chunk.toString(); });
@@ -57,7 +67,13 @@ export function startCommand(args: readonly string[], options: CommandOptions = 
     },
     async stop(signal = 'SIGTERM') {
       child.kill(signal);
-      return child;
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((resolve) => { timer = setTimeout(() => resolve('hung'), STOP_WITHIN_MS); });
+      const ended = await Promise.race([child, hung]).finally(() => clearTimeout(timer));
+      if (ended !== 'hung') return ended;
+      child.kill('SIGKILL');
+      await child;
+      throw new Error(`fleet-tls ${args.join(' ')} did not exit within ${STOP_WITHIN_MS / 1000} s of ${signal}: ${text}`);
     },
   };
   return running;
@@ -84,7 +100,13 @@ export async function serve(certs: string, extra: readonly string[] = []): Promi
   // The last piece may be a line still being written.
   const lines = () => child.output().split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   // Bounded only against a hang: a loaded machine may take seconds to start node and make keys.
-  const ready = await child.waitFor('serve did not start', () => lines().find((l) => 'ready' in l)?.ready as Served['ready'] | undefined, 90_000);
+  // A serve that never gets ready is killed here: its handle never reaches the caller's afterAll.
+  const ready = await child.waitFor('serve did not start', () => lines().find((l) => 'ready' in l)?.ready as Served['ready'] | undefined, 90_000)
+    .catch(async (error: unknown) => {
+      child.process.kill('SIGKILL');
+      await child.process;
+      throw error;
+    });
   const [fleetServerPort, esPort] = [Number(new URL(ready.fleetServer).port), Number(new URL(ready.elasticsearch).port)];
   const logs = () => lines().filter((l) => 'message' in l) as Array<{ component: string; level: string; message: string }>;
   return {

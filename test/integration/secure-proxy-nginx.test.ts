@@ -198,7 +198,7 @@ describe('nginx and the fake secure proxy in front of Fleet Server', () => {
     expect(realAccess).toHaveLength(2);
     expect(fakeAccess).toEqual(realAccess);
     // Go 1.19 names itself; the fake client sends no User-Agent (both proxies log it as "-").
-    const passed = (agent: string) => expect.stringMatching(new RegExp(`^127\\.0\\.0\\.1 - - \\[TIME\\] "GET /api/status HTTP/1\\.1" 200 \\d+ "-" "${agent}"$`));
+    const passed = (agent: string) => expect.stringMatching(new RegExp(`^127\\.0\\.0\\.1 - - \\[TIME\\] "GET /api/status HTTP/1\\.1" 200 42 "-" "${agent}"$`));
     if (status === 200) expect(realAccess).toEqual([passed('-'), passed('Go-http-client/1.1')]);
     if (line) expect(realLines.every((l) => l.includes(line)) && realLines.length === 2).toBe(true);
     else expect(realLines).toEqual([]);
@@ -223,7 +223,8 @@ describe('nginx and the fake secure proxy in front of Fleet Server', () => {
     const real = await read(() => nginx.access(), twice(nginx.port('optional')));
     const emulated = await read(() => fake.log.entries.filter((e) => e.fields?.nginxLog === 'access').map((e) => e.message), twice(fake.port));
     expect(emulated).toEqual(real);
-    // Node sends the header's é as the one byte 0xE9; Fleet Server's status API answers only GET.
+    // Node sends the header's é as the one byte 0xE9; the fake Fleet Server behind both proxies
+    // answers HEAD on its status route with 404 (what real fleet-server answers is not checked here).
     expect(real.lines).toEqual([
       '127.0.0.1 - bob [TIME] "GET /api/status?x=1 HTTP/1.1" 200 42 "http://ref/" "a\\x22b\\x5Cc\\xE9"',
       '127.0.0.1 - bob [TIME] "HEAD /api/status?x=1 HTTP/1.1" 404 0 "http://ref/" "a\\x22b\\x5Cc\\xE9"',

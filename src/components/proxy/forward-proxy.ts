@@ -242,9 +242,14 @@ export class FakeForwardProxy implements AsyncDisposable {
       }
     };
     client.on('data', toUpstream);
+    // A client gone while the server keeps silent frees the upstream socket now, not whenever
+    // the server closes (tinyproxy would hold its process until its idle Timeout).
+    const clientGone = () => upstream.destroy();
+    client.once('close', clientGone);
     client.resume();
     const answer = await readAnswerHead(upstream);
     client.off('data', toUpstream);
+    client.off('close', clientGone);
     if (!answer || client.destroyed) {
       client.destroy();
       upstream.destroy();
