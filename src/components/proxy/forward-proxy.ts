@@ -1,3 +1,9 @@
+/**
+ * The fake tinyproxy: CONNECT tunnels and plain requests, directly or through an `Upstream`
+ * parent, in its words and log. (Over 250 lines: one request's cycle, from the head through the
+ * parent hop to the relayed answer, shares the class's descriptors and log; what it sends on and
+ * how it rewrites an answer are in forward-proxy-upstream.ts.)
+ */
 import net from 'node:net';
 import tls from 'node:tls';
 import { ComponentLog } from '../log.js';

@@ -1,3 +1,9 @@
+/**
+ * The fake nginx in front of Fleet Server or Elasticsearch: TLS in front, proxy_pass behind, its
+ * pages and error and access log lines. (Over 250 lines: the options mirror nginx's directives one
+ * by one; the front, the upstream and nginx's words are in secure-front.ts, secure-upstream.ts and
+ * nginx-words.ts.)
+ */
 import http from 'node:http';
 import { ComponentLog } from '../log.js';
 import type { Identity } from '../../tls/material.js';
