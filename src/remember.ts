@@ -16,3 +16,29 @@ export class Remembered<K, V> {
     return value;
   }
 }
+
+/**
+ * Short stand-ins for long texts (PEM certificates and keys, cipher lists), so that a memo's key
+ * is a few characters instead of kilobytes to hash or compare on every use; looking a string up
+ * again is cheap, as V8 keeps its hash with it. The table starts afresh when large, under a new
+ * generation, so that a stand-in made before never equals one made after.
+ */
+export class TextIds {
+  private generation = 0;
+  private ids = new Map<string, string>();
+
+  constructor(private readonly limit: number) {}
+
+  id(text: string): string {
+    let id = this.ids.get(text);
+    if (id === undefined) {
+      if (this.ids.size >= this.limit) {
+        this.generation++;
+        this.ids = new Map();
+      }
+      id = `${this.generation}.${this.ids.size}`;
+      this.ids.set(text, id);
+    }
+    return id;
+  }
+}

@@ -8,20 +8,12 @@
  * the load's direct path.
  */
 import { GO_BAD_REQUEST } from '../dialects/go.js';
-import { GO_MAX_HEAD_BYTES, GO_TOO_LARGE, GO_VERSION_NOT_SUPPORTED, goEarlyAnswer, goHeadForNode, goRequestLine } from './go-request-line.js';
-
-/** net/http's `errorHeaders`, between the status line and the body, which repeats the status. */
-const ERROR_HEADERS = '\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n';
+import { GO_MAX_HEAD_BYTES, GO_TOO_LARGE, GO_VERSION_NOT_SUPPORTED, TOKEN, goErrorAnswer, goEarlyAnswer, goHeadForNode, goRequestLine, goTrim } from './go-request-line.js';
 
 /** What Go writes for a refused head: `400 Bad Request`, with its reason when Go gives one (a `badRequestError`). */
 function goBadRequest(reason: string | undefined): string {
-  if (reason === undefined) return GO_BAD_REQUEST;
-  const status = `400 Bad Request: ${reason}`;
-  return `HTTP/1.1 ${status}${ERROR_HEADERS}${status}`;
+  return reason === undefined ? GO_BAD_REQUEST : goErrorAnswer(`400 Bad Request: ${reason}`);
 }
-
-/** RFC 7230 token characters (golang.org/x/net/http/httpguts `ValidHeaderFieldName`). */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** httpguts `ValidHeaderFieldValue`: no control byte but tab (DEL included); obs-text (0x80-0xff) passes. */
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** httpguts `ValidHostHeader`: the bytes a Host value may hold. */
@@ -62,7 +54,8 @@ function goFields(lines: readonly string[]): GoFields | null {
       // A continuation line folds into the field before it; on the first field, a plain error.
       const last = fields.at(-1);
       if (!last) return null;
-      last[1] = `${last[1]} ${line.trim()}`;
+      // textproto's trim (ASCII blanks only: a latin1 0xA0 stays, as JavaScript's trim would not leave it).
+      last[1] = `${last[1]} ${goTrim(line)}`;
       plain = false;
       continue;
     }

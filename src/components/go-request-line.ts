@@ -16,16 +16,18 @@ import type net from 'node:net';
 /** server.go initialReadLimitSize with DefaultMaxHeaderBytes: a head (its CRLF CRLF included) may be this long. */
 export const GO_MAX_HEAD_BYTES = (1 << 20) + 4096;
 
-/** server.go errorHeaders, between the status line and the body that repeats the status. */
-const ERROR_HEADERS = '\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n';
-const TOO_LARGE = '431 Request Header Fields Too Large';
-/** conn.serve's answer to errTooLarge (then closeWriteAndWait). */
-export const GO_TOO_LARGE = `HTTP/1.1 ${TOO_LARGE}${ERROR_HEADERS}${TOO_LARGE}`;
-const NOT_SUPPORTED = '505 HTTP Version Not Supported: unsupported protocol version';
-/** conn.readRequest's statusError for a version net/http/1 does not serve. */
-export const GO_VERSION_NOT_SUPPORTED = `HTTP/1.1 ${NOT_SUPPORTED}${ERROR_HEADERS}${NOT_SUPPORTED}`;
+/** conn.serve's answer to a head it refuses: the status, server.go's errorHeaders, the status again as the body. */
+export function goErrorAnswer(status: string): string {
+  return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status}`;
+}
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** conn.serve's answer to errTooLarge (then closeWriteAndWait). */
+export const GO_TOO_LARGE = goErrorAnswer('431 Request Header Fields Too Large');
+/** conn.readRequest's statusError for a version net/http/1 does not serve. */
+export const GO_VERSION_NOT_SUPPORTED = goErrorAnswer('505 HTTP Version Not Supported: unsupported protocol version');
+
+/** RFC 7230 token characters (golang.org/x/net/http/httpguts `ValidHeaderFieldName`, request.go validMethod). */
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** url.ParseRequestURI refuses a control byte anywhere in the target (net/url stringContainsCTLByte). */
 const CTL = /[\x00-\x1f\x7f]/;
 
@@ -68,7 +70,7 @@ export function goEarlyAnswer(data: Buffer, headEnd: number, plain400: string): 
 }
 
 /** textproto's trim: the blanks Go strips around a line (space, tab, CR, LF). */
-function goTrim(text: string): string {
+export function goTrim(text: string): string {
   return text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
 }
 

@@ -7,6 +7,7 @@ import { KeyObject } from 'node:crypto';
 import { closeStack, runFlow, runFlowOn, startStack, type FlowConfig, type FlowResult, type Stack } from '../flows/flow.js';
 import { Cert } from '../x509/certificate.js';
 import { newServiceToken } from '../components/elasticsearch/security.js';
+import { TextIds } from '../remember.js';
 
 /** Settings that cannot be compared by value (a class the key does not know): never shared. */
 const UNIQUE = Symbol('unique');
@@ -22,7 +23,7 @@ export function settingsKey(config: FlowConfig): string | undefined {
   const replacer = (_key: string, value: unknown): unknown => {
     // Stand-ins start with a NUL, which no setting's text does (one that did would be numbered too),
     // so a stand-in never equals a real value.
-    if (typeof value === 'string') return value.length > LONG_TEXT || value.startsWith('\0') ? `\0text:${textId(value)}` : value;
+    if (typeof value === 'string') return value.length > LONG_TEXT || value.startsWith('\0') ? `\0text:${texts.id(value)}` : value;
     if (value === null || typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? ((comparable = false), UNIQUE) : value;
     if (value instanceof Cert) return `\0cert:${value.sha256Hex}`;
     if (value instanceof KeyObject) return `\0key:${keyId(value)}`;
@@ -48,35 +49,19 @@ export function settingsKey(config: FlowConfig): string | undefined {
 }
 
 /**
- * Long texts (PEM certificates and keys) and keys by a number each, so that the settings' key is
- * short: writing out and comparing kilobytes of PEM for every run was a fiftieth of a catalog run.
- * The table starts afresh when large, under a new generation, so that no key made before matches
- * one made after.
+ * Long texts (PEM certificates and keys) and keys by a short stand-in each, so that the settings'
+ * key is short: writing out and comparing kilobytes of PEM for every run was a fiftieth of a
+ * catalog run. A key's stand-in is kept with it; one from an older generation of the table still
+ * never equals another key's.
  */
 const LONG_TEXT = 64;
-const TEXTS_LIMIT = 8_192;
-let generation = 0;
-let texts = new Map<string, string>();
-let keys = new WeakMap<KeyObject, string>();
-
-function textId(text: string): string {
-  let id = texts.get(text);
-  if (id === undefined) {
-    if (texts.size >= TEXTS_LIMIT) {
-      generation++;
-      texts = new Map();
-      keys = new WeakMap();
-    }
-    id = `${generation}.${texts.size}`;
-    texts.set(text, id);
-  }
-  return id;
-}
+const texts = new TextIds(8_192);
+const keys = new WeakMap<KeyObject, string>();
 
 function keyId(key: KeyObject): string {
   let id = keys.get(key);
   if (id === undefined) {
-    id = `${key.type}:${textId(key.export(key.type === 'private' ? { type: 'pkcs8', format: 'der' } : { type: 'spki', format: 'der' }).toString('base64'))}`;
+    id = `${key.type}:${texts.id(key.export(key.type === 'private' ? { type: 'pkcs8', format: 'der' } : { type: 'spki', format: 'der' }).toString('base64'))}`;
     keys.set(key, id);
   }
   return id;

@@ -9,7 +9,7 @@
  * a full one, as each real component's first connection is.
  */
 import tls from 'node:tls';
-import { Remembered } from '../remember.js';
+import { Remembered, TextIds } from '../remember.js';
 
 /** The context options the harness sets: text, numbers and flags only, so that they compare by value. */
 export interface SharedContextOptions {
@@ -25,33 +25,14 @@ export interface SharedContextOptions {
   readonly sessionIdContext?: string;
 }
 
-let contexts = new Remembered<string, tls.SecureContext>(256);
+const contexts = new Remembered<string, tls.SecureContext>(256);
 
-/**
- * Each distinct text (a PEM, a cipher list) by a small number, so that a key is a few numbers
- * instead of a hash of several kilobytes of PEM on every connection (that hash was a twentieth of
- * a catalog run). Looking a string up again is cheap: V8 keeps a string's hash with it.
- */
-let texts = new Map<string, number>();
-const TEXTS_LIMIT = 4_096;
-
-function textId(text: string | undefined): number {
-  if (text === undefined) return -1;
-  let id = texts.get(text);
-  if (id === undefined) {
-    id = texts.size;
-    texts.set(text, id);
-  }
-  return id;
-}
+/** Each distinct text (a PEM, a cipher list) by a short stand-in: hashing several kilobytes of PEM on every connection was a twentieth of a catalog run. */
+const texts = new TextIds(4_096);
+const textId = (text: string | undefined) => (text === undefined ? '-' : texts.id(text));
 
 /** tls.createSecureContext(options), made once per distinct options (a failure is not remembered). */
 export function sharedContext(options: SharedContextOptions): tls.SecureContext {
-  // Numbers are only unique while the table lives: start both afresh together (a long `serve` minting for many hosts).
-  if (texts.size > TEXTS_LIMIT) {
-    texts = new Map();
-    contexts = new Remembered(256);
-  }
   const { ca, ...rest } = options;
   const key = [
     textId(options.cert), textId(options.key), ca ? ca.map(textId).join(',') : '-', options.minVersion, options.maxVersion,
